@@ -1,0 +1,119 @@
+# gilscope - see README.md.
+#
+#   make            build ./gilscope
+#   make demo       install what is missing, build, diagnose the bundled examples
+#   make test       install what is missing, unit + end-to-end tests (normal and ASan builds)
+#   make asan       ./gilscope-asan, built with AddressSanitizer + UBSan
+#   make fuzz       libFuzzer harnesses (clang), each run FUZZ_TIME seconds
+#   make install    PREFIX=/usr/local DESTDIR=
+
+CC       ?= gcc
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+PYTHON   ?= python3
+FUZZ_TIME ?= 60
+
+WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
+CFLAGS   ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(CFLAGS)
+LDLIBS   := -lelf
+
+SRC := $(sort $(wildcard src/*.c src/*/*.c))
+LIB_SRC := $(filter-out src/main.c,$(SRC))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c)) tests/unit/main.c
+FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+
+OBJ := $(SRC:%.c=build/%.o)
+LIB_OBJ := $(LIB_SRC:%.c=build/%.o)
+ASAN_OBJ := $(SRC:%.c=build-asan/%.o)
+ASAN_LIB_OBJ := $(LIB_SRC:%.c=build-asan/%.o)
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all
+
+VENV := .venv
+PYTEST := $(VENV)/bin/python -m pytest
+
+.PHONY: all asan test unit e2e demo install clean deps pydeps fuzz bench check-tools
+.DELETE_ON_ERROR:
+
+all: deps gilscope
+
+gilscope: $(OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+build/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+build-asan/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(ASAN_FLAGS) -MMD -MP -c -o $@ $<
+
+asan: deps gilscope-asan build-asan/unit-tests
+
+gilscope-asan: $(ASAN_OBJ)
+	$(CC) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
+
+# The unit-test runner: suites.inc lists every UNIT_SUITE(name) found.
+build/tests/unit/suites.inc: $(UNIT_SRC)
+	@mkdir -p $(dir $@)
+	sed -n 's/^UNIT_SUITE(\([a-z0-9_]*\)).*/SUITE(\1)/p' $(filter-out tests/unit/main.c,$(UNIT_SRC)) > $@.tmp && mv $@.tmp $@
+
+build/unit-tests: $(UNIT_SRC) $(LIB_OBJ) build/tests/unit/suites.inc
+	$(CC) $(ALL_CFLAGS) -Ibuild/tests/unit -o $@ $(UNIT_SRC) $(LIB_OBJ) $(LDLIBS)
+
+build-asan/unit-tests: $(UNIT_SRC) $(ASAN_LIB_OBJ) build/tests/unit/suites.inc
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(ASAN_FLAGS) -Ibuild/tests/unit -o $@ $(UNIT_SRC) $(ASAN_LIB_OBJ) $(LDLIBS)
+
+unit: build/unit-tests build-asan/unit-tests
+	./build/unit-tests
+	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build-asan/unit-tests
+
+# End-to-end tests run the normal build, then a subset with the ASan build.
+e2e: gilscope gilscope-asan pydeps
+	$(PYTEST) -q tests/e2e
+	GILSCOPE=./gilscope-asan $(PYTEST) -q -m asan tests/e2e
+
+test: deps
+	$(MAKE) unit
+	$(MAKE) e2e
+
+# --- dependencies ------------------------------------------------------
+# Debian packages needed to build and test; installed with apt-get when
+# missing and we are root (CI and the developer machines run as root).
+DEB_PKGS := gcc make libelf-dev pkg-config python3-venv
+deps:
+	@missing=""; \
+	for p in $(DEB_PKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing:$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "missing Debian packages:$$missing (run: sudo apt-get install$$missing)"; exit 1; \
+		fi; \
+	fi
+
+# Python packages for the tests, in a private venv (never the system Python's).
+pydeps: $(VENV)/.done
+$(VENV)/.done: tests/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q -r tests/requirements.txt
+	touch $@
+
+demo: all pydeps
+	$(VENV)/bin/python examples/demo.py --gilscope ./gilscope
+
+fuzz:
+	@echo "fuzzing is not built yet"; exit 1
+
+install: gilscope
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 gilscope $(DESTDIR)$(PREFIX)/bin/gilscope
+
+clean:
+	rm -rf build build-asan gilscope gilscope-asan
+
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)

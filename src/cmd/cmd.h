@@ -1,0 +1,31 @@
+/*
+ * cmd.h - the commands (one file each) and what they share: turning a
+ * gs_err into one line a user can act on, and the matching exit status.
+ */
+#ifndef GS_CMD_H
+#define GS_CMD_H
+
+#include <sys/types.h>
+
+struct sampler;
+struct process;
+
+int cmd_dump(int argc, char **argv);
+
+/* Print "gilscope: <message>" for err about process pid and return the exit
+ * status to use (README "Exit codes"). `version` names what we found when
+ * err is GS_EUNSUPPORTED. */
+int cmd_report_error(int err, pid_t pid, const char *version);
+/* Parse a pid argument; -1 if it is not a positive integer. */
+pid_t cmd_parse_pid(const char *s);
+/* Attach and set up a sampler, reporting any failure; returns 0 or an exit
+ * status. */
+int cmd_attach(pid_t pid, struct process *proc, struct sampler *s);
+/* Write buf to path (or stdout for "-" / NULL) via a temporary file renamed
+ * into place; returns 0 or an exit status (after printing the error). */
+int cmd_write_output(const char *path, const char *buf, size_t len);
+
+void usage_error(const char *cmd, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3), noreturn));
+
+#endif

@@ -1,0 +1,170 @@
+/*
+ * common.c - what the commands share: error messages with advice, attach,
+ * writing output files safely.
+ */
+#include "cmd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../sample/sampler.h"
+#include "../target/process.h"
+#include "../util/error.h"
+
+void usage_error(const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "gilscope %s: ", cmd);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see gilscope %s --help)\n", cmd);
+	exit(GS_EXIT_USAGE);
+}
+
+pid_t cmd_parse_pid(const char *s)
+{
+	char *end;
+	long v;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end || v <= 0 || v > 0x3fffffff)
+		return -1;
+	return (pid_t)v;
+}
+
+int cmd_report_error(int err, pid_t pid, const char *version)
+{
+	char hint[512];
+
+	switch (err) {
+	case GS_ENOPROC:
+		fprintf(stderr, "gilscope: no process with pid %d: check the pid "
+			"(ps -ef | grep python); it may have exited\n", (int)pid);
+		break;
+	case GS_EPERM:
+		process_perm_hint(pid, hint, sizeof(hint));
+		fprintf(stderr, "gilscope: %s\n", hint);
+		break;
+	case GS_ENOTPY:
+		fprintf(stderr, "gilscope: process %d is not a Python process: no mapped "
+			"file defines CPython's _PyRuntime (is it a wrapper script or a "
+			"launcher? give the pid of the python process itself)\n", (int)pid);
+		break;
+	case GS_EUNSUPPORTED:
+		fprintf(stderr, "gilscope: process %d runs Python %s, which gilscope cannot "
+			"read: supported are CPython 3.9 to 3.15 (3.15 from 3.15.0b4), "
+			"default and free-threaded builds\n", (int)pid,
+			version && *version ? version : "(unknown version)");
+		break;
+	case GS_EEXITED:
+		fprintf(stderr, "gilscope: process %d exited while gilscope was reading it\n",
+			(int)pid);
+		break;
+	case GS_ECORRUPT:
+	case GS_EFAULT:
+		fprintf(stderr, "gilscope: process %d: the interpreter's memory did not make "
+			"sense (%s); it may be starting up or shutting down, try again\n",
+			(int)pid, gs_strerror(err));
+		break;
+	default:
+		fprintf(stderr, "gilscope: process %d: %s\n", (int)pid, gs_strerror(err));
+		break;
+	}
+	return gs_exit_code(err);
+}
+
+int cmd_attach(pid_t pid, struct process *proc, struct sampler *s)
+{
+	int ret;
+
+	ret = process_attach(pid, proc);
+	if (ret)
+		return cmd_report_error(ret, pid, NULL);
+	ret = sampler_init(s, proc);
+	if (ret) {
+		int status;
+
+		if (ret != GS_ENOPROC && !process_alive(pid))
+			ret = GS_EEXITED;
+		status = cmd_report_error(ret, pid, s->found.version);
+		process_release(proc);
+		return status;
+	}
+	return 0;
+}
+
+int cmd_write_output(const char *path, const char *buf, size_t len)
+{
+	char tmp[4096];
+	FILE *f;
+	int fd, n;
+
+	if (!path || !strcmp(path, "-")) {
+		if (fwrite(buf, 1, len, stdout) != len || fflush(stdout)) {
+			fprintf(stderr, "gilscope: writing to standard output failed: %s\n",
+				strerror(errno));
+			return GS_EXIT_OUTPUT;
+		}
+		return 0;
+	}
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
+	if (n < 0 || (size_t)n >= sizeof(tmp)) {
+		fprintf(stderr, "gilscope: output path too long: %s\n", path);
+		return GS_EXIT_OUTPUT;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		fprintf(stderr, "gilscope: cannot write %s: %s (choose a writable "
+			"directory with -o)\n", path, strerror(errno));
+		return GS_EXIT_OUTPUT;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(tmp);
+		fprintf(stderr, "gilscope: cannot write %s: %s\n", path, strerror(errno));
+		return GS_EXIT_OUTPUT;
+	}
+	if (fwrite(buf, 1, len, f) != len || fflush(f) || fsync(fileno(f))) {
+		int e = errno;
+
+		fclose(f);
+		unlink(tmp);
+		fprintf(stderr, "gilscope: writing %s failed: %s; nothing was written\n",
+			path, strerror(e));
+		return GS_EXIT_OUTPUT;
+	}
+	if (fclose(f)) {
+		unlink(tmp);
+		fprintf(stderr, "gilscope: writing %s failed: %s; nothing was written\n",
+			path, strerror(errno));
+		return GS_EXIT_OUTPUT;
+	}
+	/* mkstemp makes the file 0600; give it the mode open(2) would */
+	{
+		mode_t um = umask(0);
+
+		umask(um);
+		if (chmod(tmp, 0666 & ~um))
+			(void)0;	/* keep 0600: still a usable file */
+	}
+	if (rename(tmp, path)) {
+		int e = errno;
+
+		unlink(tmp);
+		fprintf(stderr, "gilscope: cannot write %s: %s\n", path, strerror(e));
+		return GS_EXIT_OUTPUT;
+	}
+	return 0;
+}

@@ -1,0 +1,58 @@
+/*
+ * main.c - gilscope's command table and dispatcher.
+ *
+ * One entry per command; each command lives in src/cmd/<name>.c, parses
+ * its own options and returns the process exit status.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "util/error.h"
+
+#define GILSCOPE_VERSION "0.1.0"
+
+struct command {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct command commands[] = {
+	{ "dump", cmd_dump, "show every thread's state, GIL holder and stack now" },
+};
+
+static void usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: gilscope <command> [options]\n\n"
+		"Is this Python program GIL-bound, or does it just feel slow?\n\n"
+		"commands:\n");
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\ngilscope <command> --help tells more. Exit codes: README.md.\n");
+}
+
+int main(int argc, char **argv)
+{
+	size_t i;
+
+	if (argc < 2) {
+		usage(stderr);
+		return GS_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(argv[1], "-V") || !strcmp(argv[1], "--version")) {
+		printf("gilscope %s\n", GILSCOPE_VERSION);
+		return 0;
+	}
+	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "gilscope: unknown command '%s' (gilscope --help lists them)\n", argv[1]);
+	return GS_EXIT_USAGE;
+}

@@ -1,0 +1,55 @@
+/*
+ * classify.h - the state of one thread at one instant (DESIGN.md section 1),
+ * decided from what the kernel says about the thread and what the
+ * interpreter says about the GIL. Pure: unit-tested on made-up inputs.
+ */
+#ifndef GS_CLASSIFY_H
+#define GS_CLASSIFY_H
+
+#include <stdint.h>
+
+enum gs_state {
+	ST_PYTHON,	/* holds the GIL, runs bytecode */
+	ST_NATIVE_GIL,	/* holds the GIL inside native code */
+	ST_NATIVE,	/* runs native code without the GIL */
+	ST_GIL_WAIT,	/* blocked waiting for the GIL */
+	ST_IO,		/* blocked in an I/O system call */
+	ST_SLEEP,	/* in a sleep */
+	ST_LOCK_WAIT,	/* blocked on a lock/condition that is not the GIL */
+	ST_OTHER,
+	ST_COUNT
+};
+
+const char *gs_state_name(enum gs_state s);
+/* Inverse of gs_state_name; -1 if unknown. */
+int gs_state_from_name(const char *name);
+
+/* What classification looks at. */
+struct classify_in {
+	int gil_enabled;	/* the interpreter has a GIL right now */
+	int holds_gil;		/* this thread is the holder */
+	char kstate;		/* /proc stat state letter */
+	int syscall_known;	/* the fields below were read */
+	int syscall_running;	/* /proc syscall said "running" */
+	long syscall_nr;	/* -1: blocked outside a syscall */
+	uint64_t syscall_args[6];
+	uint64_t gil_addr, gil_size;	/* futexes in this range are the GIL's */
+	int in_call;		/* innermost frame is on a call opcode */
+	int ts_status;		/* 3.13+: 0 detached, 1 attached, 2 suspended; -1 */
+};
+
+/* Also says why, for --verbose and the JSON "detail" field. */
+enum gs_state classify_thread(const struct classify_in *in, const char **detail);
+
+/* Kind of blocking system call, by number (host architecture). */
+enum syscall_kind {
+	SC_OTHER,
+	SC_FUTEX,
+	SC_IO,
+	SC_SLEEP,
+	SC_POLL_SLEEP,	/* select/poll family: a sleep when given no fds */
+};
+enum syscall_kind syscall_kind_of(long nr);
+const char *syscall_name(long nr);
+
+#endif

@@ -1,0 +1,166 @@
+/*
+ * sampler.c - one sample of every Python thread: the interpreter's view
+ * (thread states, GIL, stacks) joined with the kernel's (run state, system
+ * call) per native thread id, then classified.
+ */
+#include "sampler.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../cpython/code.h"
+#include "../target/procfs.h"
+#include "../util/error.h"
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+int sampler_init(struct sampler *s, struct process *proc)
+{
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	s->proc = proc;
+	ret = py_locate(proc, &s->found);
+	if (ret)
+		return ret;
+	ret = py_model_init(&s->model, proc->reader, &s->found.loc);
+	if (ret) {
+		/* a runtime we found but cannot read: say which */
+		if (ret == GS_EUNSUPPORTED && s->model.off.version_hex)
+			py_version_str(s->model.off.version_hex, s->found.version,
+				       sizeof(s->found.version));
+		goto fail;
+	}
+	snprintf(s->found.version, sizeof(s->found.version), "%s", s->model.version);
+	s->max_threads = PY_MAX_THREADS;
+	s->pythreads = calloc(s->max_threads, sizeof(*s->pythreads));
+	s->ts = calloc(s->max_threads, sizeof(*s->ts));
+	s->pool = calloc(SAMPLE_FRAME_POOL, sizeof(*s->pool));
+	s->tids = calloc(s->max_threads * 4, sizeof(*s->tids));
+	if (!s->pythreads || !s->ts || !s->pool || !s->tids) {
+		ret = GS_ENOMEM;
+		goto fail;
+	}
+	s->cur.threads = s->ts;
+	return 0;
+fail:
+	sampler_release(s);
+	return ret;
+}
+
+void sampler_release(struct sampler *s)
+{
+	py_model_release(&s->model);
+	free(s->pythreads);
+	free(s->ts);
+	free(s->pool);
+	free(s->tids);
+	s->pythreads = NULL;
+	s->ts = NULL;
+	s->pool = NULL;
+	s->tids = NULL;
+}
+
+/* Kernel facts about one thread. */
+static void read_kernel(struct sampler *s, struct thread_sample *t, struct classify_in *in)
+{
+	char path[96], buf[1024];
+	struct proc_stat st;
+	struct proc_syscall sc;
+	long n;
+
+	t->kstate = '?';
+	t->syscall_nr = -1;
+	if (t->tid <= 0)
+		return;
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)s->proc->pid, (int)t->tid);
+	n = procfs_read_file(path, buf, sizeof(buf));
+	if (n > 0 && !procfs_parse_stat(buf, (size_t)n, &st)) {
+		t->kstate = st.state;
+		t->cpu_ns = (st.utime + st.stime) * 10000000ull;	/* USER_HZ=100 */
+		if (!t->name[0])
+			snprintf(t->name, sizeof(t->name), "%s", st.comm);
+	}
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)s->proc->pid, (int)t->tid);
+	n = procfs_read_file(path, buf, sizeof(buf));
+	if (n > 0 && !procfs_parse_syscall(buf, (size_t)n, &sc)) {
+		in->syscall_known = 1;
+		in->syscall_running = sc.running;
+		in->syscall_nr = sc.running ? -1 : sc.nr;
+		memcpy(in->syscall_args, sc.args, sizeof(in->syscall_args));
+		t->syscall_nr = in->syscall_nr;
+		if (!sc.running && syscall_kind_of(sc.nr) == SC_FUTEX)
+			t->futex_addr = sc.args[0];
+	}
+	in->kstate = t->kstate;
+}
+
+int sampler_take(struct sampler *s, const struct sample **out)
+{
+	struct sample *smp = &s->cur;
+	size_t npy = 0, i, pool_used = 0;
+	long ntids;
+	uint64_t interp;
+	int ret;
+
+	code_cache_maybe_flush(s->model.codes);
+	memset(smp, 0, sizeof(*smp));
+	smp->threads = s->ts;
+	smp->t_ns = now_ns();
+
+	ntids = procfs_list_tasks(s->proc->pid, (pid_t *)s->tids, s->max_threads * 4);
+	if (ntids < 0)
+		return ntids == GS_ENOPROC ? GS_EEXITED : (int)ntids;
+
+	ret = py_model_threads(&s->model, s->pythreads, s->max_threads, &npy,
+			       s->tids, (size_t)ntids);
+	if (ret && !npy)
+		return process_alive(s->proc->pid) ? ret : GS_EEXITED;
+	smp->walk_err = ret;
+
+	if (!py_model_interp(&s->model, &interp))
+		py_model_gil(&s->model, interp, &smp->gil);
+	smp->gil_enabled = smp->gil.known ? smp->gil.enabled : !s->model.free_threaded;
+
+	for (i = 0; i < npy; i++) {
+		const struct py_thread *p = &s->pythreads[i];
+		struct thread_sample *t = &s->ts[i];
+		struct py_frame *frames = s->pool + pool_used;
+		size_t room = SAMPLE_FRAME_POOL - pool_used;
+		struct classify_in in = { 0 };
+
+		memset(t, 0, sizeof(*t));
+		t->tid = p->tid;
+		t->tstate = p->tstate;
+		t->ts_status = p->status;
+		t->holds_gil = smp->gil_enabled && smp->gil.locked && smp->gil.holder == p->tstate;
+
+		t->stack_err = py_model_stack(&s->model, p->tstate, frames,
+					      room < PY_MAX_DEPTH ? room : PY_MAX_DEPTH,
+					      &t->nframes, &t->truncated);
+		t->frames = frames;
+		pool_used += t->nframes;
+
+		read_kernel(s, t, &in);
+		in.gil_enabled = smp->gil_enabled;
+		in.holds_gil = t->holds_gil;
+		in.gil_addr = smp->gil.addr;
+		in.gil_size = smp->gil.size;
+		in.in_call = t->nframes && py_model_is_call_opcode(&s->model, frames[0].opcode);
+		in.ts_status = p->status;
+		t->state = classify_thread(&in, &t->detail);
+	}
+	smp->nthreads = npy;
+	*out = smp;
+	if (!process_alive(s->proc->pid))
+		return GS_EEXITED;
+	return 0;
+}

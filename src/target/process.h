@@ -1,0 +1,47 @@
+/*
+ * process.h - a process we attached to: its pid, memory map, executable and a
+ * live memory reader. Attaching stops nothing: gilscope only reads.
+ */
+#ifndef GS_PROCESS_H
+#define GS_PROCESS_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "maps.h"
+#include "reader.h"
+
+struct process {
+	pid_t pid;
+	struct maps maps;
+	char exe[PATH_MAX];	/* readlink of /proc/PID/exe, " (deleted)" stripped */
+	int exe_deleted;
+	struct reader *reader;	/* owned */
+};
+
+/*
+ * Attach: check the process exists and that we may read it, read its maps,
+ * open a live reader and prove it works with one read. On failure returns
+ * GS_ENOPROC, GS_EPERM, or another gs_err; *p is left released.
+ */
+int process_attach(pid_t pid, struct process *p);
+/* Re-read /proc/PID/maps (libraries come and go). */
+int process_refresh_maps(struct process *p);
+void process_release(struct process *p);
+/* Still there? (kill(pid, 0) and not a zombie) */
+int process_alive(pid_t pid);
+
+/*
+ * A path by which the ELF file behind map entry `e` can be opened from here,
+ * even if it was deleted or lives in another mount namespace:
+ * /proc/PID/map_files/START-END, else /proc/PID/root/PATH, else PATH.
+ */
+int process_map_file_path(const struct process *p, const struct map_entry *e,
+			  char *out, size_t outlen);
+
+/* Explain a permission failure: one line (no newline) naming what to do,
+ * with the current ptrace_scope setting when Yama is present. */
+void process_perm_hint(pid_t pid, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,103 @@
+"""Fixtures for gilscope's end-to-end tests.
+
+Interpreters: pyenv's versions/*/bin/python3.N (3.9+), Debian's
+/usr/bin/python3.N, and every path in GILSCOPE_TEST_PYTHONS (separated by
+whitespace or os.pathsep), deduplicated by realpath. A free-threaded build is
+tested twice: PYTHON_GIL=0 (id suffix -gil0) and PYTHON_GIL=1 (-gil1). Older
+CPython 3 interpreters only serve the "unsupported version" error test.
+
+Fixtures:
+  interp      one interpreter run (parametrized)
+  old_interp  a CPython 3 older than 3.9 (parametrized; skips if none)
+  gilscope    the executable under test: $GILSCOPE, default <repo>/gilscope
+  testext     the directory holding gilscope_testext built for `interp`
+  target      factory: target(interp, scenario, ...) -> a ready, settled Target
+"""
+import os
+from pathlib import Path
+
+import pytest
+
+import e2e_support as es
+
+
+def pytest_report_header(config):
+    supported, old, notes = es.discover()
+    lines = ["gilscope: " + _gilscope_path()]
+    for it, ident in zip(supported, es.interp_ids(supported)):
+        lines.append(f"  target {ident:22} {it.path}")
+    for it in old:
+        lines.append(f"  old    py{it.version:19} {it.path} (unsupported-version test only)")
+    lines += [f"  note: {n}" for n in notes]
+    return lines
+
+
+def pytest_generate_tests(metafunc):
+    supported, old, _ = es.discover()
+    if "interp" in metafunc.fixturenames:
+        metafunc.parametrize("interp", supported, ids=es.interp_ids(supported))
+    if "old_interp" in metafunc.fixturenames:
+        if old:
+            metafunc.parametrize("old_interp", old, ids=[f"py{it.version}" for it in old])
+        else:
+            metafunc.parametrize("old_interp", [None], ids=["no-old-python"])
+
+
+def _gilscope_path() -> str:
+    # Relative paths (the Makefile passes GILSCOPE=./gilscope-asan) are taken
+    # from the directory pytest was started in.
+    return os.path.abspath(os.environ.get("GILSCOPE") or str(es.REPO / "gilscope"))
+
+
+@pytest.fixture(scope="session")
+def gilscope() -> str:
+    path = _gilscope_path()
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        pytest.fail(f"gilscope executable not found at {path} (build it with `make`, "
+                    f"or point GILSCOPE at it)", pytrace=False)
+    return path
+
+
+@pytest.fixture(scope="session")
+def ext_builder():
+    built = {}
+
+    def build(it: es.Interp) -> Path:
+        if it.realpath not in built:
+            built[it.realpath] = es.build_testext(it)
+        return built[it.realpath]
+    return build
+
+
+@pytest.fixture
+def testext(interp, ext_builder) -> Path:
+    return ext_builder(interp)
+
+
+@pytest.fixture
+def target(tmp_path, ext_builder):
+    """target(interp, scenario, switch_interval=None) starts states.py,
+    waits for every readiness message (deadline: fail), then polls /proc
+    until each thread is where it should be (deadline: fail). For "gilheld"
+    it also pokes the waiter and waits until it blocks on the GIL. The
+    target is killed and reaped at teardown."""
+    started = []
+
+    def start(it: es.Interp, scenario: str, switch_interval=None) -> es.Target:
+        if es.SYSCALLS is None:
+            pytest.skip(f"no system call table for {os.uname().machine} in e2e_support.py")
+        ext_dir = ext_builder(it) if scenario in ("mixed", "gilheld") else None
+        if scenario == "gilheld" and not it.gil_enabled:
+            pytest.skip("the GIL is disabled in this run: no thread can hold it")
+        t = es.Target(it, scenario, tmp_path, ext_dir, switch_interval=switch_interval)
+        started.append(t)
+        t.wait_ready()
+        t.settle()
+        if scenario == "gilheld":
+            t.poke()
+            t.settle()
+        return t
+
+    yield start
+    for t in started:
+        t.close()
