@@ -20,6 +20,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "dump", cmd_dump, "show every thread's state, GIL holder and stack now" },
+	{ "snapshot", cmd_snapshot, "record the memory one walk reads (for tests and bug reports)" },
 };
 
 static void usage(FILE *f)

@@ -54,7 +54,10 @@ int py_version_from_bytes(const uint8_t *buf, size_t len, unsigned minor, uint32
 		unsigned micro = 0, level = 0xf, serial = 0;
 		size_t j;
 
-		if (buf[i - 1] != '\0' || memcmp(buf + i, pat, plen))
+		/* The literal may be tail-merged into a longer string (a path
+		 * ending in ".../3.9.18"), so it need not start after a NUL. */
+		if ((buf[i - 1] >= '0' && buf[i - 1] <= '9') || buf[i - 1] == '.' ||
+		    memcmp(buf + i, pat, plen))
 			continue;
 		s = buf + i + plen;
 		j = 0;

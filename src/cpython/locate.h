@@ -25,7 +25,7 @@ struct py_found {
  */
 int py_locate(struct process *p, struct py_found *found);
 
-/* Find "3.M.N..." as a NUL-delimited string inside buf (the version
+/* Find "3.M.N..." ending in a NUL inside buf (the version
  * literal CPython keeps for Py_GetVersion), for the given minor. Pure. */
 int py_version_from_bytes(const uint8_t *buf, size_t len, unsigned minor,
 			  uint32_t *hex);

@@ -15,6 +15,7 @@
 #include "linetable.h"
 #include "opcodes.h"
 #include "../util/error.h"
+#include "../util/strbuf.h"
 
 /* glibc's struct pthread keeps the kernel tid 0x2d0 bytes in on x86_64;
  * we search for it instead of trusting that (PTHREAD_SCAN bytes). */
@@ -502,4 +503,34 @@ int py_location_parse(const char *(*get)(void *ctx, const char *key), void *ctx,
 	if (parse_u64(get(ctx, "pthread_tid_off"), &loc->pthread_tid_off))
 		loc->pthread_tid_off = 0;
 	return 0;
+}
+
+int py_model_format_stacks(struct py_model *m, struct strbuf *sb,
+			   const int32_t *tids, size_t ntids)
+{
+	struct py_thread *th;
+	struct py_frame *fr;
+	size_t n = 0, i, j, nf;
+	int ret, trunc, sret;
+
+	th = calloc(PY_MAX_THREADS, sizeof(*th));
+	fr = calloc(PY_MAX_DEPTH, sizeof(*fr));
+	if (!th || !fr) {
+		ret = GS_ENOMEM;
+		goto out;
+	}
+	ret = py_model_threads(m, th, PY_MAX_THREADS, &n, tids, ntids);
+	for (i = 0; i < n; i++) {
+		strbuf_addf(sb, "thread %zu tid %d\n", i, (int)th[i].tid);
+		sret = py_model_stack(m, th[i].tstate, fr, PY_MAX_DEPTH, &nf, &trunc);
+		for (j = 0; j < nf; j++)
+			strbuf_addf(sb, "  %s %s:%d\n", fr[j].code->qualname,
+				    fr[j].code->filename, (int)fr[j].line);
+		if (sret || trunc)
+			strbuf_addf(sb, "  <incomplete: %s>\n", trunc ? "truncated" : gs_strerror(sret));
+	}
+out:
+	free(th);
+	free(fr);
+	return ret;
 }

@@ -128,4 +128,15 @@ int py_model_is_call_opcode(const struct py_model *m, int opcode);
  * Returns 0 or a gs_err. */
 int py_model_read_str(struct py_model *m, uint64_t addr, char *out, size_t outlen);
 
+
+
+struct strbuf;
+/*
+ * Walk every thread and append "thread <n> tid <tid>\n" and one
+ * "  <qualname> <file>:<line>\n" per frame (innermost first) to sb: a
+ * canonical text of what the model sees, for snapshot tests. `tids` as for
+ * py_model_threads (NULL allowed).
+ */
+int py_model_format_stacks(struct py_model *m, struct strbuf *sb,
+			   const int32_t *tids, size_t ntids);
 #endif

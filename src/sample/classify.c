@@ -136,7 +136,7 @@ static enum gs_state blocked_state(const struct classify_in *in, const char **de
 	}
 	switch (syscall_kind_of(in->syscall_nr)) {
 	case SC_FUTEX:
-		if (in->gil_size && in->syscall_args[0] >= in->gil_addr &&
+		if (in->gil_enabled && in->gil_size && in->syscall_args[0] >= in->gil_addr &&
 		    in->syscall_args[0] < in->gil_addr + in->gil_size) {
 			*detail = "futex on the GIL";
 			return ST_GIL_WAIT;

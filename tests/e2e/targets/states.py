@@ -381,4 +381,4 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    main()  # @mark:module_main

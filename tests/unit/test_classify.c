@@ -1,0 +1,142 @@
+/* test_classify.c - the thread-state classifier on made-up kernel facts. */
+#include "unit.h"
+#include "../../src/sample/classify.h"
+
+#include <string.h>
+#include <sys/syscall.h>
+
+static struct classify_in base(void)
+{
+	struct classify_in in;
+
+	memset(&in, 0, sizeof(in));
+	in.gil_enabled = 1;
+	in.kstate = 'S';
+	in.syscall_known = 1;
+	in.syscall_nr = -1;
+	in.gil_addr = 0x10000;
+	in.gil_size = 208;
+	in.ts_status = -1;
+	return in;
+}
+
+static void t_classify_holder(struct unit *u)
+{
+	struct classify_in in = base();
+
+	in.holds_gil = 1;
+	in.kstate = 'R';
+	in.syscall_running = 1;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_PYTHON);
+	in.in_call = 1;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_NATIVE_GIL);
+	/* blocked in a read while holding the GIL: native code keeping it */
+	in.in_call = 0;
+	in.kstate = 'S';
+	in.syscall_running = 0;
+	in.syscall_nr = SYS_read;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_NATIVE_GIL);
+}
+
+static void t_classify_blocked(struct unit *u)
+{
+	struct classify_in in = base();
+	const char *why = NULL;
+
+	in.syscall_nr = SYS_futex;
+	in.syscall_args[0] = 0x10000 + 40;	/* the GIL's cond */
+	CHECK_EQ(u, classify_thread(&in, &why), ST_GIL_WAIT);
+	CHECK_STREQ(u, why, "futex on the GIL");
+	in.syscall_args[0] = 0x10000 + 208;	/* just past it */
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_LOCK_WAIT);
+	in.syscall_args[0] = 0x10000 - 8;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_LOCK_WAIT);
+
+	in.syscall_nr = SYS_clock_nanosleep;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_SLEEP);
+	in.syscall_nr = SYS_recvfrom;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_IO);
+	in.syscall_nr = SYS_epoll_pwait;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_IO);
+	/* select(0, NULL, NULL, NULL, &tv): how 3.9/3.10 sleep */
+	in.syscall_nr = SYS_pselect6;
+	memset(in.syscall_args, 0, sizeof(in.syscall_args));
+	in.syscall_args[4] = 0x7fff0000;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_SLEEP);
+	in.syscall_args[0] = 5;
+	in.syscall_args[1] = 0x7fff1000;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_IO);
+	in.syscall_nr = SYS_ppoll;
+	memset(in.syscall_args, 0, sizeof(in.syscall_args));
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_SLEEP);
+	in.syscall_args[0] = 0x7fff0000;
+	in.syscall_args[1] = 1;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_IO);
+	/* an unknown syscall, and none at all */
+	in.syscall_nr = SYS_getpid;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_OTHER);
+	in.kstate = 'D';
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_IO);
+	in.kstate = 'S';
+	in.syscall_known = 0;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_OTHER);
+}
+
+static void t_classify_running_no_gil(struct unit *u)
+{
+	struct classify_in in = base();
+
+	in.kstate = 'R';
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_NATIVE);
+	/* the kernel said S but /proc/syscall caught it running */
+	in.kstate = 'S';
+	in.syscall_running = 1;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_NATIVE);
+	in.kstate = 't';
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_OTHER);
+}
+
+static void t_classify_free_threaded(struct unit *u)
+{
+	struct classify_in in = base();
+
+	in.gil_enabled = 0;
+	in.kstate = 'R';
+	in.ts_status = 1;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_PYTHON);
+	in.in_call = 1;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_NATIVE);
+	in.in_call = 0;
+	in.ts_status = 0;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_NATIVE);
+	in.ts_status = 2;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_OTHER);
+	/* without a GIL a futex is never a GIL wait, even one "inside" it */
+	in.ts_status = 0;
+	in.kstate = 'S';
+	in.syscall_nr = SYS_futex;
+	in.syscall_args[0] = 0x10000;
+	in.holds_gil = 0;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_LOCK_WAIT);
+}
+
+static void t_state_names(struct unit *u)
+{
+	int i;
+
+	for (i = 0; i < ST_COUNT; i++)
+		CHECK_EQ(u, gs_state_from_name(gs_state_name((enum gs_state)i)), i);
+	CHECK_EQ(u, gs_state_from_name("bogus"), (uint64_t)-1);
+	CHECK_STREQ(u, gs_state_name(ST_GIL_WAIT), "gil_wait");
+	CHECK_STREQ(u, syscall_name(SYS_futex), "futex");
+	CHECK(u, syscall_name(SYS_getpid) == NULL);
+}
+
+UNIT_SUITE(classify)
+{
+	UNIT_RUN(u, t_classify_holder);
+	UNIT_RUN(u, t_classify_blocked);
+	UNIT_RUN(u, t_classify_running_no_gil);
+	UNIT_RUN(u, t_classify_free_threaded);
+	UNIT_RUN(u, t_state_names);
+}
