@@ -187,6 +187,13 @@ enum gs_state classify_thread(const struct classify_in *in, const char **detail)
 			return ST_NATIVE_GIL;
 		}
 		if (on_cpu) {
+			/* Bytecode cannot run without the GIL: on CPU at a
+			 * non-call instruction means inside take_gil() or
+			 * drop_gil(), i.e. the GIL changing hands. */
+			if (in->in_bytecode) {
+				*detail = "on CPU, taking or handing over the GIL";
+				return ST_GIL_WAIT;
+			}
 			*detail = "on CPU without the GIL";
 			return ST_NATIVE;
 		}

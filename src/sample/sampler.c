@@ -155,6 +155,7 @@ int sampler_take(struct sampler *s, const struct sample **out)
 		in.gil_addr = smp->gil.addr;
 		in.gil_size = smp->gil.size;
 		in.in_call = t->nframes && py_model_is_call_opcode(&s->model, frames[0].opcode);
+		in.in_bytecode = t->nframes && frames[0].opcode >= 0 && !in.in_call;
 		in.ts_status = p->status;
 		t->state = classify_thread(&in, &t->detail);
 	}

@@ -88,6 +88,13 @@ static void t_classify_running_no_gil(struct unit *u)
 
 	in.kstate = 'R';
 	CHECK_EQ(u, classify_thread(&in, NULL), ST_NATIVE);
+	in.in_call = 1;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_NATIVE);
+	/* on CPU at plain bytecode without the GIL: the GIL changing hands */
+	in.in_call = 0;
+	in.in_bytecode = 1;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_GIL_WAIT);
+	in.in_bytecode = 0;
 	/* the kernel said S but /proc/syscall caught it running */
 	in.kstate = 'S';
 	in.syscall_running = 1;
