@@ -32,7 +32,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all
 VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: all asan test unit e2e demo install clean deps pydeps fuzz bench check-tools
+.PHONY: all asan test unit e2e demo install clean deps pydeps fuzz bench clang-check
 .DELETE_ON_ERROR:
 
 all: deps gilscope
@@ -74,14 +74,20 @@ e2e: gilscope gilscope-asan pydeps
 	$(PYTEST) -q tests/e2e
 	GILSCOPE=./gilscope-asan $(PYTEST) -q -m asan tests/e2e
 
+# The tree must build warning-free under clang too (-Werror).
+clang-check: build/tests/unit/suites.inc
+	clang $(ALL_CFLAGS) -fsyntax-only $(SRC)
+	clang $(ALL_CFLAGS) -Ibuild/tests/unit -fsyntax-only $(UNIT_SRC)
+
 test: deps
+	$(MAKE) clang-check
 	$(MAKE) unit
 	$(MAKE) e2e
 
 # --- dependencies ------------------------------------------------------
 # Debian packages needed to build and test; installed with apt-get when
 # missing and we are root (CI and the developer machines run as root).
-DEB_PKGS := gcc make libelf-dev pkg-config python3-venv
+DEB_PKGS := gcc clang make libelf-dev pkg-config python3-venv
 deps:
 	@missing=""; \
 	for p in $(DEB_PKGS); do \

@@ -28,7 +28,8 @@ void strbuf_addstr(struct strbuf *sb, const char *s);
 void strbuf_addch(struct strbuf *sb, char c);
 void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap);
+void strbuf_vaddf(struct strbuf *sb, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 /* Append s as a JSON string literal (with quotes), escaping as RFC 8259 asks;
  * invalid UTF-8 bytes become U+FFFD. */
 void strbuf_add_json_str(struct strbuf *sb, const char *s);
