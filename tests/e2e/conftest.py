@@ -21,6 +21,12 @@ import pytest
 import e2e_support as es
 
 
+def pytest_configure(config):
+    # Also in pytest.ini; repeated here for runs whose rootdir is elsewhere.
+    config.addinivalue_line("markers", "asan: also run against the AddressSanitizer build "
+                            "(GILSCOPE=./gilscope-asan pytest -m asan)")
+
+
 def pytest_report_header(config):
     supported, old, notes = es.discover()
     lines = ["gilscope: " + _gilscope_path()]

@@ -206,7 +206,8 @@ _DISCOVERED = None
 
 
 def discover() -> Tuple[List[Interp], List[Interp], List[str]]:
-    """(supported runs, unsupported CPython 3 interpreters, notes), cached."""
+    """(supported runs, unsupported CPython 3 interpreters, notes), cached.
+    The same executable found twice (symlink, hard link) counts once."""
     global _DISCOVERED
     if _DISCOVERED is not None:
         return _DISCOVERED
@@ -220,9 +221,11 @@ def discover() -> Tuple[List[Interp], List[Interp], List[str]]:
                 raise pytest.UsageError(f"GILSCOPE_TEST_PYTHONS names {path!r}, which is not an executable")
             continue
         real = os.path.realpath(path)
-        if real in seen:
+        st = os.stat(real)
+        ident = (st.st_dev, st.st_ino)  # hard links too (python3.13 / python3.13t)
+        if real in seen or ident in seen:
             continue
-        seen.add(real)
+        seen.update((real, ident))
         try:
             env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
             out = subprocess.run([path, "-c", _PROBE], capture_output=True, text=True, timeout=30, env=env)

@@ -27,3 +27,17 @@ def test_markers_are_unique_and_present():
                  "coro_block", "coro_await", "coro_drive", "exec_call", "nonascii_call",
                  "main_wait", "module_main"):
         assert name in marks, f"marker {name} missing from {es.STATES_PY}"
+
+
+def test_testext_keeps_gil_off(interp, testext):
+    """On a free-threaded build, importing gilscope_testext (PYTHON_GIL unset)
+    leaves the GIL disabled: the module declares Py_MOD_GIL_NOT_USED."""
+    import subprocess
+    if not interp.ft or interp.gil != 0:
+        pytest.skip("only meaningful once per free-threaded build")
+    env = {k: v for k, v in interp.env().items() if k != "PYTHON_GIL"}
+    env["PYTHONPATH"] = str(testext)
+    code = "import sys, gilscope_testext; print(sys._is_gil_enabled())"
+    res = subprocess.run([interp.path, "-W", "error", "-c", code], capture_output=True, text=True,
+                         env=env, timeout=60)
+    assert (res.returncode, res.stdout.strip()) == (0, "False"), res.stdout + res.stderr

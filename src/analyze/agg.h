@@ -1,0 +1,177 @@
+/*
+ * agg.h - aggregates over many samples: per-thread state counts, a stack
+ * tree with per-state counts, hot frames per state, GIL hold and wait
+ * stretches, and per-thread state timelines. Everything a report needs;
+ * renderers read these structures and never reach back into the sampler.
+ *
+ * Memory: strings, frames and tree nodes are interned, so a steady workload
+ * uses flat memory however long it runs. Timelines are capped
+ * (AGG_MAX_SPANS); past the cap `spans_dropped` counts what was lost.
+ *
+ * Ownership: struct agg owns all its arrays; agg_release() frees them.
+ * Strings are NUL-terminated UTF-8, referenced by id (agg_str()).
+ */
+#ifndef GS_AGG_H
+#define GS_AGG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../sample/classify.h"
+
+#define AGG_MAX_NODES (1u << 21)
+#define AGG_MAX_SPANS (1u << 21)
+#define AGG_MAX_STRETCHES 65536	/* per thread and kind, for percentiles */
+#define AGG_NONE UINT32_MAX
+
+enum agg_mode {
+	AGG_MODE_WALL,	/* every sample */
+	AGG_MODE_CPU,	/* only samples where the thread was on CPU */
+	AGG_MODE_GIL,	/* only samples where the thread held the GIL */
+};
+
+enum agg_frame_kind {
+	AGG_FRAME_PYTHON,	/* a Python function */
+	AGG_FRAME_THREAD,	/* the root of a thread's stacks */
+	AGG_FRAME_STATE,	/* a leaf naming the state, e.g. [waiting for GIL] */
+};
+
+struct agg_frame {
+	uint32_t func;		/* string id: qualified name, or the label */
+	uint32_t file;		/* string id ("" for non-Python frames) */
+	int32_t line;
+	uint8_t kind;		/* enum agg_frame_kind */
+	uint8_t state;		/* for AGG_FRAME_STATE: the enum gs_state */
+	uint64_t self[ST_COUNT];	/* samples with this frame innermost, by state */
+};
+
+struct agg_node {
+	uint32_t frame;
+	uint32_t parent, child, sibling;	/* AGG_NONE when absent */
+	uint64_t total;			/* samples at or below this node */
+	uint64_t self;			/* samples ending exactly here */
+	uint64_t state_total[ST_COUNT];
+};
+
+struct agg_span {
+	uint64_t t0, t1;	/* ns since the first sample; [t0, t1) */
+	uint8_t state;
+	uint8_t holds_gil;
+	uint32_t leaf;		/* tree node of the innermost frame (AGG_NONE: none) */
+};
+
+/* Lengths of consecutive runs (GIL held, or waited for), in samples'
+ * time. Kept as a bounded list; percentiles come from agg_stretch_pct(). */
+struct agg_stretches {
+	uint64_t *v;		/* ns */
+	size_t n, cap;
+	uint64_t count;		/* all stretches, also those past the cap */
+	uint64_t max;
+	uint64_t sum;
+};
+
+struct agg_thread {
+	int32_t tid;
+	uint32_t name;		/* string id */
+	uint32_t root;		/* tree node of the thread */
+	uint64_t samples;
+	uint64_t states[ST_COUNT];
+	uint64_t gil_held;
+	uint64_t first_ns, last_ns;
+	struct agg_stretches hold, wait;
+	/* run in progress */
+	uint64_t hold_since, wait_since, last_seen;
+	int holding, waiting;
+	struct agg_span *spans;
+	size_t nspans, capspans;
+};
+
+struct agg_options {
+	enum agg_mode mode;
+	int state_leaves;	/* add [state] leaves to stacks (record does) */
+	int timeline;		/* keep per-thread spans (chrometrace) */
+	double rate_hz;		/* requested rate */
+};
+
+struct agg {
+	struct agg_options opt;
+	/* strings */
+	char *strdata;
+	size_t strlen_used, strcap;
+	uint32_t *stroff;	/* id -> offset in strdata */
+	uint32_t nstr, capstr;
+	uint32_t *strhash;	/* open addressing: id+1, 0 = empty */
+	uint32_t strhash_cap;
+	/* frames */
+	struct agg_frame *frames;
+	uint32_t nframes, capframes;
+	uint32_t *framehash;
+	uint32_t framehash_cap;
+	/* stack tree; node 0 is the root of all threads */
+	struct agg_node *nodes;
+	uint32_t nnodes, capnodes;
+	uint64_t nodes_dropped;	/* samples cut short at AGG_MAX_NODES */
+	/* threads */
+	struct agg_thread *threads;
+	size_t nthreads, capthreads;
+	/* process-wide */
+	uint64_t samples;	/* sample instants */
+	uint64_t thread_samples;
+	uint64_t t_first, t_last;	/* CLOCK_MONOTONIC ns */
+	uint64_t gil_known;	/* instants where the GIL could be read */
+	uint64_t gil_held;	/* ... where some thread held it */
+	uint64_t gil_contended;	/* ... where at least one thread waited for it */
+	uint64_t switch_first, switch_last;
+	int have_switch;
+	int gil_enabled;	/* as of the last sample */
+	int free_threaded;
+	uint64_t spans_dropped;
+	/* the sampling loop's accounting (filled by the loop) */
+	uint64_t requested, taken, missed, errors;
+	uint64_t worst_lag_ns;
+	double duration_s;
+	/* internal */
+	void *edge_table;
+	size_t last_thread;
+	uint64_t cur_t;
+	int cur_gil_known, cur_any_hold, cur_any_wait;
+	uint64_t total_spans;
+};
+
+/* What one thread looked like at one instant, in plain data. */
+struct agg_frame_in {
+	const char *func, *file;
+	int line;
+};
+
+struct agg_thread_in {
+	int32_t tid;
+	const char *name;
+	enum gs_state state;
+	int holds_gil;
+	const struct agg_frame_in *frames;	/* innermost first */
+	size_t nframes;
+};
+
+int agg_init(struct agg *a, const struct agg_options *opt);
+void agg_release(struct agg *a);
+
+/* One sample instant: the GIL facts, then each thread. */
+void agg_begin_sample(struct agg *a, uint64_t t_ns, int gil_known, int gil_enabled,
+		      uint64_t switch_number);
+int agg_add_thread(struct agg *a, const struct agg_thread_in *t);
+void agg_end_sample(struct agg *a);
+/* Close open stretches and spans at the last sample. */
+void agg_finish(struct agg *a);
+
+const char *agg_str(const struct agg *a, uint32_t id);
+/* p in [0, 100]; 0 when there are no stretches. */
+uint64_t agg_stretch_pct(const struct agg_stretches *s, double p);
+/* The label of a state leaf, e.g. "[waiting for GIL]". */
+const char *agg_state_label(enum gs_state s);
+
+/* Up to n frame ids with the most `self` samples in `state` (Python
+ * frames only), most first. Returns how many were written. */
+size_t agg_hot_frames(const struct agg *a, enum gs_state state, uint32_t *out, size_t n);
+
+#endif

@@ -1,0 +1,132 @@
+/* test_agg.c - folding synthetic samples into aggregates. */
+#include "unit.h"
+#include "../../src/analyze/agg.h"
+
+#include <string.h>
+
+static void add(struct agg *a, int32_t tid, const char *name, enum gs_state st, int gil,
+		const char *inner, int line)
+{
+	struct agg_frame_in f[3] = {
+		{ inner, "/app/work.py", line },
+		{ "Worker.run", "/app/work.py", 5 },
+		{ "<module>", "/app/main.py", 1 },
+	};
+	struct agg_thread_in t = { tid, name, st, gil, f, 3 };
+
+	agg_add_thread(a, &t);
+}
+
+static void t_agg_counts(struct unit *u)
+{
+	struct agg a;
+	struct agg_options o = { AGG_MODE_WALL, 1, 1, 100 };
+	uint32_t hot[4];
+	size_t n;
+	int i;
+
+	CHECK_EQ(u, agg_init(&a, &o), 0);
+	/* 10 ms apart: thread 1 holds the GIL 6 samples of 10, thread 2
+	 * waits whenever 1 holds */
+	for (i = 0; i < 10; i++) {
+		int hold = i < 6;
+
+		agg_begin_sample(&a, 1000000000ull + (uint64_t)i * 10000000ull, 1, 1, 100 + (uint64_t)i);
+		add(&a, 1, "w1", hold ? ST_PYTHON : ST_SLEEP, hold, "compute", 12);
+		add(&a, 2, "w2", hold ? ST_GIL_WAIT : ST_PYTHON, !hold, "compute", 13);
+		agg_end_sample(&a);
+	}
+	agg_finish(&a);
+	CHECK_EQ(u, a.samples, 10);
+	CHECK_EQ(u, a.nthreads, 2);
+	CHECK_EQ(u, a.threads[0].states[ST_PYTHON], 6);
+	CHECK_EQ(u, a.threads[0].states[ST_SLEEP], 4);
+	CHECK_EQ(u, a.threads[1].states[ST_GIL_WAIT], 6);
+	CHECK_EQ(u, a.gil_held, 10);
+	CHECK_EQ(u, a.gil_contended, 6);
+	CHECK_EQ(u, a.switch_last - a.switch_first, 9);
+	/* one hold stretch of 60 ms for thread 1, one wait of 60 ms for 2 */
+	CHECK_EQ(u, a.threads[0].hold.count, 1);
+	CHECK_EQ(u, agg_stretch_pct(&a.threads[0].hold, 50), 60000000);
+	CHECK_EQ(u, a.threads[1].wait.count, 1);
+	CHECK_EQ(u, a.threads[1].wait.max, 60000000);
+	/* thread 2 holds from sample 6 to the end: 40 ms */
+	CHECK_EQ(u, a.threads[1].hold.max, 40000000);
+	/* tree: root total = 20 thread-samples */
+	CHECK_EQ(u, a.nodes[0].total, 20);
+	CHECK_EQ(u, a.nodes[a.threads[0].root].total, 10);
+	/* hot frames in gil_wait: compute@13 only */
+	n = agg_hot_frames(&a, ST_GIL_WAIT, hot, 4);
+	CHECK_EQ(u, n, 1);
+	CHECK_STREQ(u, agg_str(&a, a.frames[hot[0]].func), "compute");
+	CHECK_EQ(u, a.frames[hot[0]].line, 13);
+	n = agg_hot_frames(&a, ST_PYTHON, hot, 4);
+	CHECK_EQ(u, n, 2);
+	CHECK_EQ(u, a.frames[hot[0]].line, 12);	/* 6 samples beat 4 */
+	/* spans: thread 1 is python then sleep: two spans */
+	CHECK_EQ(u, a.threads[0].nspans, 2);
+	CHECK_EQ(u, a.threads[0].spans[0].t0, 0);
+	CHECK_EQ(u, a.threads[0].spans[0].t1, 60000000);
+	CHECK_EQ(u, a.threads[0].spans[1].t1, 100000000);
+	agg_release(&a);
+}
+
+static void t_agg_modes(struct unit *u)
+{
+	struct agg a;
+	struct agg_options o = { AGG_MODE_GIL, 0, 0, 1000 };
+
+	CHECK_EQ(u, agg_init(&a, &o), 0);
+	agg_begin_sample(&a, 5, 1, 1, 0);
+	add(&a, 1, "a", ST_PYTHON, 1, "f", 1);
+	add(&a, 2, "b", ST_GIL_WAIT, 0, "g", 2);
+	add(&a, 3, "c", ST_NATIVE, 0, "h", 3);
+	agg_end_sample(&a);
+	agg_finish(&a);
+	/* only the holder is in the tree; all three are counted */
+	CHECK_EQ(u, a.nodes[0].total, 1);
+	CHECK_EQ(u, a.thread_samples, 3);
+	agg_release(&a);
+
+	o.mode = AGG_MODE_CPU;
+	CHECK_EQ(u, agg_init(&a, &o), 0);
+	agg_begin_sample(&a, 5, 1, 1, 0);
+	add(&a, 1, "a", ST_PYTHON, 1, "f", 1);
+	add(&a, 2, "b", ST_GIL_WAIT, 0, "g", 2);
+	add(&a, 3, "c", ST_NATIVE, 0, "h", 3);
+	agg_end_sample(&a);
+	CHECK_EQ(u, a.nodes[0].total, 2);
+	agg_release(&a);
+}
+
+static void t_agg_leaves_and_interning(struct unit *u)
+{
+	struct agg a;
+	struct agg_options o = { AGG_MODE_WALL, 1, 0, 100 };
+	uint32_t before;
+	int i;
+
+	CHECK_EQ(u, agg_init(&a, &o), 0);
+	for (i = 0; i < 1000; i++) {
+		agg_begin_sample(&a, (uint64_t)i, 1, 1, 0);
+		add(&a, 7, "t", ST_GIL_WAIT, 0, "f", 1);
+		agg_end_sample(&a);
+		if (i == 0)
+			before = a.nnodes;
+	}
+	/* the same stack again and again: no new nodes, strings or frames */
+	CHECK_EQ(u, a.nnodes, before);
+	/* root, thread, 3 frames, the [waiting for the GIL] leaf */
+	CHECK_EQ(u, a.nnodes, 6);
+	CHECK_EQ(u, a.frames[a.nodes[5].frame].kind, AGG_FRAME_STATE);
+	CHECK_STREQ(u, agg_str(&a, a.frames[a.nodes[5].frame].func), "[waiting for the GIL]");
+	CHECK_EQ(u, a.nodes[5].self, 1000);
+	agg_release(&a);
+}
+
+UNIT_SUITE(agg)
+{
+	UNIT_RUN(u, t_agg_counts);
+	UNIT_RUN(u, t_agg_modes);
+	UNIT_RUN(u, t_agg_leaves_and_interning);
+}
