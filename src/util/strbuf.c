@@ -89,9 +89,9 @@ void strbuf_addf(struct strbuf *sb, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Length of the valid UTF-8 sequence at s (1..4), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s)
+size_t utf8_seq_len(const char *str)
 {
+	const unsigned char *s = (const unsigned char *)str;
 	unsigned char c = s[0];
 	size_t n, i;
 	uint32_t cp;
@@ -143,7 +143,7 @@ void strbuf_add_json_str(struct strbuf *sb, const char *str)
 			s++;
 			continue;
 		}
-		n = utf8_seq(s);
+		n = utf8_seq_len((const char *)s);
 		if (!n) {
 			strbuf_addstr(sb, "\\ufffd");
 			s++;
@@ -153,6 +153,36 @@ void strbuf_add_json_str(struct strbuf *sb, const char *str)
 		s += n;
 	}
 	strbuf_addch(sb, '"');
+}
+
+void strbuf_add_xml_str(struct strbuf *sb, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	while (*s) {
+		size_t n;
+
+		switch (*s) {
+		case '&': strbuf_addstr(sb, "&amp;"); s++; continue;
+		case '<': strbuf_addstr(sb, "&lt;"); s++; continue;
+		case '>': strbuf_addstr(sb, "&gt;"); s++; continue;
+		case '"': strbuf_addstr(sb, "&quot;"); s++; continue;
+		case '\'': strbuf_addstr(sb, "&apos;"); s++; continue;
+		case '\t': case '\n': case '\r': strbuf_addch(sb, (char)*s); s++; continue;
+		default: break;
+		}
+		n = *s < 0x20 ? 0 : utf8_seq_len((const char *)s);
+		/* U+FFFE and U+FFFF (EF BF BE, EF BF BF) are not XML characters */
+		if (n == 3 && s[0] == 0xef && s[1] == 0xbf && s[2] >= 0xbe)
+			n = 0;
+		if (!n) {
+			strbuf_addstr(sb, "\xef\xbf\xbd");
+			s++;
+			continue;
+		}
+		strbuf_add(sb, s, n);
+		s += n;
+	}
 }
 
 const char *strbuf_str(struct strbuf *sb)

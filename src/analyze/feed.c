@@ -1,0 +1,41 @@
+/*
+ * feed.c - the bridge from a struct sample (pointers into the sampler's
+ * buffers and code cache, valid for one sample) to the aggregates, which
+ * copy what they keep.
+ */
+#include "feed.h"
+
+#include "../util/error.h"
+
+int agg_add_sample(struct agg *a, const struct sample *smp)
+{
+	static struct agg_frame_in frames[PY_MAX_DEPTH];
+	size_t i, j;
+	int ret = 0;
+
+	agg_begin_sample(a, smp->t_ns, smp->gil.known, smp->gil_enabled, smp->gil.switch_number);
+	for (i = 0; i < smp->nthreads; i++) {
+		const struct thread_sample *t = &smp->threads[i];
+		struct agg_thread_in in;
+		size_t n = t->nframes < PY_MAX_DEPTH ? t->nframes : PY_MAX_DEPTH;
+
+		for (j = 0; j < n; j++) {
+			const struct py_frame *f = &t->frames[j];
+
+			frames[j].func = f->code ? f->code->qualname : "<unknown>";
+			frames[j].file = f->code ? f->code->filename : "";
+			frames[j].line = f->line;
+		}
+		in.tid = t->tid;
+		in.name = t->name;
+		in.state = t->state;
+		in.holds_gil = t->holds_gil;
+		in.frames = frames;
+		in.nframes = n;
+		ret = agg_add_thread(a, &in);
+		if (ret)
+			break;
+	}
+	agg_end_sample(a);
+	return ret;
+}

@@ -1,0 +1,210 @@
+/*
+ * diagnose.c - render the diagnosis.
+ *
+ * Text: verdict first (what, why, what to do), then the figures it rests
+ * on, then per-thread state bars, then the hottest frames per state.
+ */
+#include "diagnose.h"
+
+#include <string.h>
+
+#define BAR 32
+
+static const char bar_ch[ST_COUNT] = {
+	[ST_PYTHON] = 'P', [ST_NATIVE_GIL] = 'C', [ST_NATIVE] = 'N', [ST_GIL_WAIT] = 'W',
+	[ST_IO] = 'I', [ST_SLEEP] = 's', [ST_LOCK_WAIT] = 'l', [ST_OTHER] = '?',
+};
+
+static double frac(uint64_t x, uint64_t of)
+{
+	return of ? (double)x / (double)of : 0;
+}
+
+static void add_ms(struct strbuf *sb, uint64_t ns)
+{
+	strbuf_addf(sb, "%.1f", (double)ns / 1e6);
+}
+
+static void bar(struct strbuf *sb, const struct agg_thread *t)
+{
+	int s, k, w = 0, n;
+
+	strbuf_addch(sb, '[');
+	for (s = 0; s < ST_COUNT; s++) {
+		n = (int)(frac(t->states[s], t->samples) * BAR + 0.5);
+		for (k = 0; k < n && w < BAR; k++, w++)
+			strbuf_addch(sb, bar_ch[s]);
+	}
+	for (; w < BAR; w++)
+		strbuf_addch(sb, ' ');
+	strbuf_addch(sb, ']');
+}
+
+static void frame_text(struct strbuf *sb, const struct agg *a, uint32_t id)
+{
+	const struct agg_frame *f = &a->frames[id];
+
+	strbuf_addf(sb, "%s (%s:%d)", agg_str(a, f->func), agg_str(a, f->file), (int)f->line);
+}
+
+void report_diagnose_text(struct strbuf *sb, const struct diag_info *info,
+			  const struct agg *a, const struct verdict *v)
+{
+	size_t i, j;
+	int s;
+
+	strbuf_addf(sb, "gilscope: process %d, Python %s%s, GIL %s, %.1f s, %llu samples at %.0f Hz\n",
+		    info->pid, info->version, info->free_threaded ? " (free-threaded)" : "",
+		    info->gil_enabled ? "enabled" : "disabled", a->duration_s,
+		    (unsigned long long)a->samples, a->opt.rate_hz);
+	if (info->target_exited)
+		strbuf_addstr(sb, "note: the process exited during sampling; this is what was seen until then\n");
+	if (info->interrupted)
+		strbuf_addstr(sb, "note: sampling was interrupted; this is what was seen until then\n");
+	if (a->missed)
+		strbuf_addf(sb, "note: fell behind: %llu of %llu samples missed, worst lag %.1f ms\n",
+			    (unsigned long long)a->missed, (unsigned long long)a->requested,
+			    (double)a->worst_lag_ns / 1e6);
+
+	strbuf_addf(sb, "\nVerdict: %s\n  %s\n  Remedy: %s\n", verdict_kind_name(v->kind),
+		    v->summary, v->advice);
+
+	strbuf_addstr(sb, "\nEvidence:\n");
+	if (a->gil_known)
+		strbuf_addf(sb, "  GIL held %.0f%% of the time, contended %.0f%%", 100 * v->gil_held,
+			    100 * v->gil_contended);
+	else
+		strbuf_addstr(sb, "  GIL: not in use");
+	if (v->switches_per_s >= 0)
+		strbuf_addf(sb, ", %.0f switches/s", v->switches_per_s);
+	if (info->switch_interval_s > 0)
+		strbuf_addf(sb, " (switch interval %.1f ms)", info->switch_interval_s * 1000);
+	strbuf_addf(sb, "\n  busy threads: %d of %zu;", v->busy_threads, a->nthreads);
+	for (s = 0; s < ST_COUNT; s++)
+		if (v->share[s] >= 0.005)
+			strbuf_addf(sb, " %s %.0f%%", gs_state_name((enum gs_state)s), 100 * v->share[s]);
+	strbuf_addch(sb, '\n');
+
+	strbuf_addstr(sb, "\nThreads (P python, C native holding GIL, N native, W GIL wait, I io, s sleep, l lock):\n");
+	for (i = 0; i < a->nthreads; i++) {
+		const struct agg_thread *t = &a->threads[i];
+
+		strbuf_addf(sb, "  %-7d %-16.16s ", (int)t->tid, agg_str(a, t->name));
+		bar(sb, t);
+		strbuf_addf(sb, " GIL %3.0f%%", 100 * frac(t->gil_held, t->samples));
+		if (t->hold.count)
+			strbuf_addf(sb, "  held p50/p90/max %.1f/%.1f/%.1f ms",
+				    (double)agg_stretch_pct(&t->hold, 50) / 1e6,
+				    (double)agg_stretch_pct(&t->hold, 90) / 1e6,
+				    (double)t->hold.max / 1e6);
+		if (t->wait.count)
+			strbuf_addf(sb, "  waited p50/max %.1f/%.1f ms",
+				    (double)agg_stretch_pct(&t->wait, 50) / 1e6,
+				    (double)t->wait.max / 1e6);
+		strbuf_addch(sb, '\n');
+	}
+
+	strbuf_addstr(sb, "\nHottest frames by state:\n");
+	for (s = 0; s < ST_COUNT; s++) {
+		if (!v->nhot[s])
+			continue;
+		strbuf_addf(sb, "  %s:\n", gs_state_name((enum gs_state)s));
+		for (j = 0; j < v->nhot[s]; j++) {
+			strbuf_addf(sb, "    %5.1f%%  ", 100 * frac(a->frames[v->hot[s][j]].self[s],
+								 a->thread_samples));
+			frame_text(sb, a, v->hot[s][j]);
+			strbuf_addch(sb, '\n');
+		}
+	}
+}
+
+static void json_stretch(struct strbuf *sb, const char *key, const struct agg_stretches *st)
+{
+	strbuf_addf(sb, ", \"%s\": {\"count\": %llu, \"p50\": ", key, (unsigned long long)st->count);
+	add_ms(sb, agg_stretch_pct(st, 50));
+	strbuf_addstr(sb, ", \"p90\": ");
+	add_ms(sb, agg_stretch_pct(st, 90));
+	strbuf_addstr(sb, ", \"max\": ");
+	add_ms(sb, st->max);
+	strbuf_addstr(sb, "}");
+}
+
+static void json_frame(struct strbuf *sb, const struct agg *a, uint32_t id, enum gs_state s)
+{
+	const struct agg_frame *f = &a->frames[id];
+
+	strbuf_addstr(sb, "{\"function\": ");
+	strbuf_add_json_str(sb, agg_str(a, f->func));
+	strbuf_addstr(sb, ", \"file\": ");
+	strbuf_add_json_str(sb, agg_str(a, f->file));
+	strbuf_addf(sb, ", \"line\": %d, \"fraction\": %.4f}", (int)f->line,
+		    frac(f->self[s], a->thread_samples));
+}
+
+void report_diagnose_json(struct strbuf *sb, const struct diag_info *info,
+			  const struct agg *a, const struct verdict *v)
+{
+	size_t i, j;
+	int s;
+
+	strbuf_addf(sb, "{\"pid\": %d, \"python\": {\"version\": ", info->pid);
+	strbuf_add_json_str(sb, info->version);
+	strbuf_addf(sb, ", \"free_threaded\": %s, \"gil_enabled\": %s",
+		    info->free_threaded ? "true" : "false", info->gil_enabled ? "true" : "false");
+	if (info->switch_interval_s >= 0)
+		strbuf_addf(sb, ", \"switch_interval_s\": %.6g}", info->switch_interval_s);
+	else
+		strbuf_addstr(sb, ", \"switch_interval_s\": null}");
+	strbuf_addf(sb, ",\n \"samples\": %llu, \"duration_s\": %.3f, \"rate_hz\": %.6g",
+		    (unsigned long long)a->samples, a->duration_s, a->opt.rate_hz);
+	strbuf_addf(sb, ",\n \"sampling\": {\"requested\": %llu, \"taken\": %llu, \"missed\": %llu, "
+		    "\"errors\": %llu, \"worst_lag_ms\": %.3f, \"target_exited\": %s, \"interrupted\": %s}",
+		    (unsigned long long)a->requested, (unsigned long long)a->taken,
+		    (unsigned long long)a->missed, (unsigned long long)a->errors,
+		    (double)a->worst_lag_ns / 1e6, info->target_exited ? "true" : "false",
+		    info->interrupted ? "true" : "false");
+	strbuf_addf(sb, ",\n \"gil\": {\"held\": %.4f, \"contended\": %.4f, \"known_samples\": %llu",
+		    v->gil_held, v->gil_contended, (unsigned long long)a->gil_known);
+	if (v->switches_per_s >= 0)
+		strbuf_addf(sb, ", \"switches_per_s\": %.1f}", v->switches_per_s);
+	else
+		strbuf_addstr(sb, ", \"switches_per_s\": null}");
+	strbuf_addstr(sb, ",\n \"threads\": [");
+	for (i = 0; i < a->nthreads; i++) {
+		const struct agg_thread *t = &a->threads[i];
+		uint64_t sum = 0;
+
+		strbuf_addf(sb, "%s\n  {\"tid\": %d, \"name\": ", i ? "," : "", (int)t->tid);
+		strbuf_add_json_str(sb, agg_str(a, t->name));
+		strbuf_addf(sb, ", \"samples\": %llu, \"states\": {", (unsigned long long)t->samples);
+		/* print fractions so that they sum to exactly 1: the last
+		 * non-zero state takes the rounding remainder */
+		for (s = 0; s < ST_COUNT; s++)
+			sum += t->states[s];
+		for (s = 0; s < ST_COUNT; s++)
+			strbuf_addf(sb, "%s\"%s\": %.6f", s ? ", " : "", gs_state_name((enum gs_state)s),
+				    frac(t->states[s], sum));
+		strbuf_addf(sb, "}, \"gil_held\": %.6f, \"busy\": %.4f", frac(t->gil_held, t->samples),
+			    verdict_busy_fraction(t));
+		json_stretch(sb, "gil_hold_ms", &t->hold);
+		json_stretch(sb, "gil_wait_ms", &t->wait);
+		strbuf_addstr(sb, "}");
+	}
+	strbuf_addf(sb, "\n ],\n \"verdict\": {\"kind\": \"%s\", \"summary\": ", verdict_kind_name(v->kind));
+	strbuf_add_json_str(sb, v->summary);
+	strbuf_addstr(sb, ", \"advice\": ");
+	strbuf_add_json_str(sb, v->advice);
+	strbuf_addf(sb, ", \"busy_threads\": %d, \"shares\": {", v->busy_threads);
+	for (s = 0; s < ST_COUNT; s++)
+		strbuf_addf(sb, "%s\"%s\": %.4f", s ? ", " : "", gs_state_name((enum gs_state)s), v->share[s]);
+	strbuf_addstr(sb, "}, \"hot\": {");
+	for (s = 0; s < ST_COUNT; s++) {
+		strbuf_addf(sb, "%s\"%s\": [", s ? ", " : "", gs_state_name((enum gs_state)s));
+		for (j = 0; j < v->nhot[s]; j++) {
+			strbuf_addstr(sb, j ? ", " : "");
+			json_frame(sb, a, v->hot[s][j], (enum gs_state)s);
+		}
+		strbuf_addstr(sb, "]");
+	}
+	strbuf_addstr(sb, "}}}\n");
+}

@@ -1,0 +1,139 @@
+/*
+ * loop.c - the sampling loop.
+ *
+ * Deadline k is start + k * period. After each sample we sleep until the
+ * next deadline with clock_nanosleep(TIMER_ABSTIME), so time spent sampling
+ * does not drift the rate. If we wake past a deadline, we take one sample
+ * and skip the deadlines we could not make (counted as missed) rather than
+ * bursting, which would bias the samples towards the moment after a stall.
+ */
+#include "loop.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../target/launch.h"
+#include "../util/error.h"
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+void loop_install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+int loop_stop_requested(void)
+{
+	return stop_flag;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sleep_until(uint64_t t)
+{
+	struct timespec ts = { (time_t)(t / 1000000000ull), (long)(t % 1000000000ull) };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		if (stop_flag)
+			return;
+}
+
+static void progress(const struct loop_stats *st, double elapsed, int final)
+{
+	fprintf(stderr, "\rgilscope: %.1f s, %llu samples (%.0f/s)%s%s", elapsed,
+		(unsigned long long)st->taken, elapsed > 0 ? (double)st->taken / elapsed : 0.0,
+		st->missed ? ", behind" : "", final ? "\n" : "   ");
+}
+
+int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx,
+	     struct loop_stats *st)
+{
+	uint64_t period = (uint64_t)(1e9 / (o->rate_hz > 0 ? o->rate_hz : 100));
+	uint64_t start = now_ns(), deadline = start, end = 0, last_progress = start;
+	int ret = 0;
+
+	memset(st, 0, sizeof(*st));
+	if (o->duration_s > 0)
+		end = start + (uint64_t)(o->duration_s * 1e9);
+	for (;;) {
+		const struct sample *smp = NULL;
+		uint64_t t;
+		int r;
+
+		if (stop_flag) {
+			st->interrupted = 1;
+			break;
+		}
+		if (o->child && launch_poll(o->child, &st->child_status)) {
+			st->target_exited = 1;
+			break;
+		}
+		t = now_ns();
+		if (end && t >= end)
+			break;
+		st->requested++;
+		if (t > deadline && t - deadline > st->worst_lag_ns)
+			st->worst_lag_ns = t - deadline;
+		r = sampler_take(s, &smp);
+		if (r == GS_EEXITED) {
+			st->target_exited = 1;
+			break;
+		}
+		if (r && !smp) {
+			st->errors++;
+		} else {
+			st->taken++;
+			ret = fn(ctx, smp);
+			if (ret)
+				break;
+		}
+		t = now_ns();
+		if (o->progress && t - last_progress > 250000000ull) {
+			progress(st, (double)(t - start) / 1e9, 0);
+			last_progress = t;
+		}
+		deadline += period;
+		if (t > deadline) {
+			uint64_t behind = (t - deadline) / period;
+
+			st->missed += behind;
+			st->requested += behind;
+			deadline += behind * period;
+			if (t > deadline)
+				deadline += period, st->missed++, st->requested++;
+		}
+		if (end && deadline > end)
+			deadline = end;
+		sleep_until(deadline);
+	}
+	st->elapsed_s = (double)(now_ns() - start) / 1e9;
+	if (o->progress)
+		progress(st, st->elapsed_s, 1);
+	if (o->child && !st->target_exited && !process_alive(o->child)) {
+		st->child_status = launch_wait(o->child);
+		st->target_exited = 1;
+	}
+	return ret;
+}
