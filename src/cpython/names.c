@@ -95,7 +95,7 @@ struct names_layout {
 static const struct names_layout layouts[] = {
 	{
 		.minor = 9, OBJ_DEFAULT, .ht_cached_keys = 864, TPFLAGS,
-		.keys = KEYS_SIZE, .dk_size = 8, .dk_nentries = 32, .dk_indices = 48,
+		.keys = KEYS_SIZE, .dk_size = 8, .dk_nentries = 32, .dk_indices = 40,
 		.entry_size = { 24, 24 }, .entry_key = { 8, 8 }, .entry_value = { 16, 16 },
 		.values_values = 0, .values_capacity = -1, .values_valid = -1,
 		.idict = IDICT_DICTOFFSET,

@@ -47,6 +47,12 @@ SETTLE_TIMEOUT = 30.0
 GILSCOPE_TIMEOUT = float(os.environ.get("GILSCOPE_TEST_TIMEOUT", "60"))
 TARGET_LIFETIME = 120  # states.py --timeout: the target ends itself after this
 RUN_CPU_NS = 30_000_000  # CPU a running thread must burn after announcing itself
+# A thread waiting for the GIL wakes up every switch interval to ask for it,
+# and on a busy 2-CPU machine it then sits runnable (R) for a while: with the
+# default 5 ms it is caught awake by a fair share of dumps. The gilheld
+# scenario therefore runs with a long interval, so that the waiter is almost
+# always asleep on the GIL; the retries of run_until_consistent cover the rest.
+GILHELD_SWITCH_INTERVAL = 1.0
 DUMP_ATTEMPTS = 5  # see run_until_consistent()
 
 # --- system call numbers (what /proc/PID/task/TID/syscall shows) ----------
@@ -394,6 +400,8 @@ class Target:
             cmd += ["--poke-fd", str(poke_r)]
         if ext_dir is not None:
             cmd += ["--ext-dir", str(ext_dir)]
+        if switch_interval is None and scenario == "gilheld":
+            switch_interval = GILHELD_SWITCH_INTERVAL
         if switch_interval is not None:
             cmd += ["--switch-interval", repr(switch_interval)]
         self.cmd = cmd

@@ -596,24 +596,30 @@ static void t_bad_keys(struct unit *u)
 	static const char *const names[] = { "a", "threading" };
 	struct fake f;
 	struct py_model m;
-	uint64_t vals[2], d[5], v;
+	uint64_t vals[2], d[6], v;
 	size_t i;
 
 	fake_init(&f, &L312);
 	vals[0] = vals[1] = mk_str(&f, "x");
-	for (i = 0; i < 5; i++)
+	for (i = 0; i < 6; i++)
 		d[i] = mk_strdict(&f, 2, names, vals);
 	h_u64(&f, h_get_u64(&f, d[0] + 32) + 24, 9);	/* nentries > size */
 	h_u8(&f, h_get_u64(&f, d[1] + 32) + 9, 4);	/* index width vs size */
 	h_u8(&f, h_get_u64(&f, d[2] + 32) + 10, 3);	/* unknown kind */
 	h_u64(&f, d[3] + 32, 0x7000000000ull);		/* keys nowhere */
 	h_u64(&f, d[4] + 32, 0x10000001ull);		/* keys misaligned */
+	/* a key that reads "threading" but is not a str */
+	h_u64(&f, h_get_u64(&f, h_get_u64(&f, d[5] + 32) + 32 + 8 + 16) + 8, f.mod_type);
 	if (CHECK_EQ(u, fake_model(&f, &m), 0)) {
 		CHECK_EQ(u, py_model_dict_get(&m, d[0], "threading", &v), GS_ECORRUPT);
 		CHECK_EQ(u, py_model_dict_get(&m, d[1], "threading", &v), GS_ECORRUPT);
 		CHECK_EQ(u, py_model_dict_get(&m, d[2], "threading", &v), GS_ECORRUPT);
 		CHECK_EQ(u, py_model_dict_get(&m, d[3], "threading", &v), GS_EFAULT);
 		CHECK_EQ(u, py_model_dict_get(&m, d[4], "threading", &v), GS_ECORRUPT);
+		CHECK_EQ(u, v, 0);
+		CHECK_EQ(u, py_model_dict_get(&m, d[5], "a", &v), 0);
+		CHECK(u, v != 0);
+		CHECK_EQ(u, py_model_dict_get(&m, d[5], "threading", &v), 0);
 		CHECK_EQ(u, v, 0);
 		/* a key longer than we look up */
 		CHECK_EQ(u, py_model_dict_get(&m, d[0],
