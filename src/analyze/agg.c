@@ -477,7 +477,7 @@ static void add_span(struct agg *a, struct agg_thread *t, const struct agg_threa
 int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
 {
 	struct agg_thread *t = thread_of(a, in->tid, in->name);
-	uint32_t node, leaf = AGG_NONE, empty;
+	uint32_t node, leaf = AGG_NONE, empty, native = AGG_NONE;
 	size_t i;
 
 	if (!t)
@@ -524,6 +524,12 @@ int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
 			a->frames[id].self[in->state]++;
 	}
 
+	if (in->callee && in->callee[0]) {
+		native = frame_id(a, intern(a, in->callee), empty, 0, AGG_FRAME_NATIVE, 0);
+		if (native != AGG_NONE)
+			a->frames[native].self[in->state]++;
+	}
+
 	/* the stack tree, outermost first, if this sample counts in the mode */
 	if (mode_keeps(a, in) && t->root != AGG_NONE) {
 		node = t->root;
@@ -544,6 +550,15 @@ int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
 			node = next;
 			a->nodes[node].total++;
 			a->nodes[node].state_total[in->state]++;
+		}
+		if (node != AGG_NONE && native != AGG_NONE) {
+			uint32_t next = child_of(a, node, native);
+
+			if (next != AGG_NONE) {
+				node = next;
+				a->nodes[node].total++;
+				a->nodes[node].state_total[in->state]++;
+			}
 		}
 		if (node != AGG_NONE && a->opt.state_leaves && in->state != ST_PYTHON) {
 			uint32_t next = child_of(a, node, frame_id(a, intern(a, agg_state_label(in->state)),
@@ -593,7 +608,8 @@ void agg_finish(struct agg *a)
 		a->duration_s = (double)end / 1e9;
 }
 
-size_t agg_hot_frames(const struct agg *a, enum gs_state state, uint32_t *out, size_t n)
+static size_t hot_of_kind(const struct agg *a, enum gs_state state, uint32_t *out, size_t n,
+			  uint8_t kind)
 {
 	size_t k = 0, pos;
 	uint32_t i;
@@ -604,7 +620,7 @@ size_t agg_hot_frames(const struct agg *a, enum gs_state state, uint32_t *out, s
 		const struct agg_frame *f = &a->frames[i];
 		uint64_t c = f->self[state];
 
-		if (f->kind != AGG_FRAME_PYTHON || !c)
+		if (f->kind != kind || !c)
 			continue;
 		if (k < n)
 			pos = k++;
@@ -619,4 +635,14 @@ size_t agg_hot_frames(const struct agg *a, enum gs_state state, uint32_t *out, s
 		out[pos] = i;
 	}
 	return k;
+}
+
+size_t agg_hot_frames(const struct agg *a, enum gs_state state, uint32_t *out, size_t n)
+{
+	return hot_of_kind(a, state, out, n, AGG_FRAME_PYTHON);
+}
+
+size_t agg_hot_native(const struct agg *a, enum gs_state state, uint32_t *out, size_t n)
+{
+	return hot_of_kind(a, state, out, n, AGG_FRAME_NATIVE);
 }

@@ -34,6 +34,7 @@ enum agg_frame_kind {
 	AGG_FRAME_PYTHON,	/* a Python function */
 	AGG_FRAME_THREAD,	/* the root of a thread's stacks */
 	AGG_FRAME_STATE,	/* a leaf naming the state, e.g. [waiting for GIL] */
+	AGG_FRAME_NATIVE,	/* the C callable the innermost frame is in */
 };
 
 struct agg_frame {
@@ -151,6 +152,7 @@ struct agg_thread_in {
 	int holds_gil;
 	const struct agg_frame_in *frames;	/* innermost first */
 	size_t nframes;
+	const char *callee;	/* C callable ("" or NULL: none) */
 };
 
 int agg_init(struct agg *a, const struct agg_options *opt);
@@ -173,5 +175,7 @@ const char *agg_state_label(enum gs_state s);
 /* Up to n frame ids with the most `self` samples in `state` (Python
  * frames only), most first. Returns how many were written. */
 size_t agg_hot_frames(const struct agg *a, enum gs_state state, uint32_t *out, size_t n);
+/* The same for C callables (AGG_FRAME_NATIVE frames). */
+size_t agg_hot_native(const struct agg *a, enum gs_state state, uint32_t *out, size_t n);
 
 #endif

@@ -32,6 +32,7 @@ int agg_add_sample(struct agg *a, const struct sample *smp)
 		in.holds_gil = t->holds_gil;
 		in.frames = frames;
 		in.nframes = n;
+		in.callee = t->callee;
 		ret = agg_add_thread(a, &in);
 		if (ret)
 			break;

@@ -93,6 +93,7 @@ void verdict_decide(const struct agg *a, struct verdict *v)
 	for (s = 0; s < ST_COUNT; s++) {
 		v->share[s] = all ? (double)tot[s] / (double)all : 0;
 		v->nhot[s] = agg_hot_frames(a, (enum gs_state)s, v->hot[s], VERDICT_HOT);
+		v->nnative[s] = agg_hot_native(a, (enum gs_state)s, v->native[s], VERDICT_HOT);
 	}
 	if (a->gil_known) {
 		v->gil_held = (double)a->gil_held / (double)a->gil_known;
@@ -140,9 +141,10 @@ void verdict_decide(const struct agg *a, struct verdict *v)
 		v->kind = V_NATIVE_RELEASED;
 		snprintf(v->summary, sizeof(v->summary),
 			 "Native code with the GIL released: the busy threads spend %.0f%% of "
-			 "their time in C code that let go of the GIL, called from %s.",
+			 "their time in C code that let go of the GIL (%s), called from %s.",
 			 100 * v->share[ST_NATIVE],
-			 hot_name(a, v, ST_NATIVE, where, sizeof(where)));
+			 v->nnative[ST_NATIVE] ? agg_str(a, a->frames[v->native[ST_NATIVE][0]].func) :
+			 "unnamed", hot_name(a, v, ST_NATIVE, where, sizeof(where)));
 		snprintf(v->advice, sizeof(v->advice),
 			 "Threads scale here; the GIL is not the problem. Add threads up to "
 			 "the number of cores, or make the native work itself faster.");
@@ -154,9 +156,12 @@ void verdict_decide(const struct agg *a, struct verdict *v)
 			v->kind = V_GIL_BOUND_NATIVE;
 			snprintf(v->summary, sizeof(v->summary),
 				 "GIL-bound in native code: %.0f%% of the busy threads' time is "
-				 "spent waiting for the GIL while C code holds it (%.0f%%), called "
-				 "from %s.", 100 * v->share[ST_GIL_WAIT],
+				 "spent waiting for the GIL while C code holds it (%.0f%%): %s, "
+				 "called from %s.", 100 * v->share[ST_GIL_WAIT],
 				 100 * v->share[ST_NATIVE_GIL],
+				 v->nnative[ST_NATIVE_GIL] ?
+				 agg_str(a, a->frames[v->native[ST_NATIVE_GIL][0]].func) :
+				 "a C function gilscope could not name",
 				 hot_name(a, v, ST_NATIVE_GIL, where, sizeof(where)));
 			snprintf(v->advice, sizeof(v->advice),
 				 "The C call keeps the GIL: switch to an extension that releases "

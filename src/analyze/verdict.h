@@ -31,6 +31,8 @@ struct verdict {
 	double switches_per_s;		/* -1 when unknown */
 	uint32_t hot[ST_COUNT][VERDICT_HOT];	/* frame ids */
 	size_t nhot[ST_COUNT];
+	uint32_t native[ST_COUNT][VERDICT_HOT];	/* C callables, frame ids */
+	size_t nnative[ST_COUNT];
 };
 
 /* Fraction of a thread's samples spent in states that mean "working or

@@ -241,6 +241,8 @@ static int entry_fill(struct py_model *m, struct code_entry *e, uint64_t addr,
 	e->c.p_linetable = get_u64(hdr, o->co_linetable);
 	e->c.firstlineno = (int)get_u32(hdr, o->co_firstlineno);
 	e->c.code_start = o->co_code_adaptive != OFF_NONE ? addr + o->co_code_adaptive : 0;
+	e->c.stacksize = (int32_t)get_u32(hdr, o->co_stacksize);
+	e->c.nlocalsplus = o->co_nlocalsplus != OFF_NONE ? (int32_t)get_u32(hdr, o->co_nlocalsplus) : 0;
 
 	ret = str_read(m, e->c.p_name, name, sizeof(name));
 	if (ret)

@@ -27,6 +27,7 @@ enum do_field {
 	DO_ts_size, DO_ts_next, DO_ts_interp, DO_ts_current_frame, DO_ts_thread_id,
 	DO_ts_native_thread_id, DO_ts_status,
 	DO_fr_size, DO_fr_previous, DO_fr_executable, DO_fr_instr_ptr, DO_fr_owner,
+	DO_fr_localsplus, DO_fr_stackpointer,
 	DO_fr_tlbc_index,
 	DO_co_size, DO_co_filename, DO_co_name, DO_co_qualname, DO_co_linetable,
 	DO_co_firstlineno, DO_co_code_adaptive, DO_co_tlbc,
@@ -43,6 +44,8 @@ struct py_layout_extra {
 	uint64_t code_tag_mask;		/* f_executable is a _PyStackRef */
 	/* PyASCIIObject.state bit positions, default and free-threaded build */
 	uint8_t kind_shift[2], compact_bit[2], ascii_bit[2];
+	/* PyCodeObject.co_stacksize and co_nlocalsplus (default, ft) */
+	uint16_t co_stacksize[2], co_nlocalsplus[2];
 };
 
 struct do_layout {
@@ -67,7 +70,7 @@ static const struct do_layout layouts[] = {
 			[DO_ts_current_frame] = 23, [DO_ts_thread_id] = 24,
 			[DO_ts_native_thread_id] = 25, [DO_ts_status] = 27,
 			[DO_fr_size] = 28, [DO_fr_previous] = 29, [DO_fr_executable] = 30,
-			[DO_fr_instr_ptr] = 31, [DO_fr_owner] = 33,
+			[DO_fr_instr_ptr] = 31, [DO_fr_owner] = 33, [DO_fr_localsplus] = 32,
 			[DO_co_size] = 34, [DO_co_filename] = 35, [DO_co_name] = 36,
 			[DO_co_qualname] = 37, [DO_co_linetable] = 38,
 			[DO_co_firstlineno] = 39, [DO_co_code_adaptive] = 43,
@@ -81,6 +84,7 @@ static const struct do_layout layouts[] = {
 			.ts_state_from_status = 8, .owner_cstack = 3, .owner_interpreter = -1,
 			.code_tag_mask = 0,
 			.kind_shift = { 2, 2 }, .compact_bit = { 5, 5 }, .ascii_bit = { 6, 6 },
+			.co_stacksize = { 64, 80 }, .co_nlocalsplus = { 72, 88 },
 		},
 	},
 	{
@@ -97,6 +101,7 @@ static const struct do_layout layouts[] = {
 			[DO_ts_native_thread_id] = 28, [DO_ts_status] = 30,
 			[DO_fr_size] = 31, [DO_fr_previous] = 32, [DO_fr_executable] = 33,
 			[DO_fr_instr_ptr] = 34, [DO_fr_owner] = 36, [DO_fr_tlbc_index] = 38,
+			[DO_fr_localsplus] = 35, [DO_fr_stackpointer] = 37,
 			[DO_co_size] = 39, [DO_co_filename] = 40, [DO_co_name] = 41,
 			[DO_co_qualname] = 42, [DO_co_linetable] = 43,
 			[DO_co_firstlineno] = 44, [DO_co_code_adaptive] = 48, [DO_co_tlbc] = 49,
@@ -111,6 +116,7 @@ static const struct do_layout layouts[] = {
 			.code_tag_mask = 7,
 			/* free-threaded: `interned` became a whole byte */
 			.kind_shift = { 2, 8 }, .compact_bit = { 5, 11 }, .ascii_bit = { 6, 12 },
+			.co_stacksize = { 64, 80 }, .co_nlocalsplus = { 72, 88 },
 		},
 	},
 	{
@@ -128,6 +134,7 @@ static const struct do_layout layouts[] = {
 			[DO_ts_native_thread_id] = 31, [DO_ts_status] = 33,
 			[DO_fr_size] = 39, [DO_fr_previous] = 40, [DO_fr_executable] = 41,
 			[DO_fr_instr_ptr] = 42, [DO_fr_owner] = 44, [DO_fr_tlbc_index] = 46,
+			[DO_fr_localsplus] = 43, [DO_fr_stackpointer] = 45,
 			[DO_co_size] = 47, [DO_co_filename] = 48, [DO_co_name] = 49,
 			[DO_co_qualname] = 50, [DO_co_linetable] = 51,
 			[DO_co_firstlineno] = 52, [DO_co_code_adaptive] = 56, [DO_co_tlbc] = 57,
@@ -143,6 +150,7 @@ static const struct do_layout layouts[] = {
 			.ts_state_from_status = 16, .owner_cstack = -1, .owner_interpreter = 3,
 			.code_tag_mask = 7,
 			.kind_shift = { 2, 8 }, .compact_bit = { 5, 11 }, .ascii_bit = { 6, 12 },
+			.co_stacksize = { 64, 80 }, .co_nlocalsplus = { 72, 88 },
 		},
 	},
 };
@@ -289,6 +297,20 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 		out->fr_tlbc_index = (uint32_t)v[DO_fr_tlbc_index];
 		out->co_tlbc = (uint32_t)v[DO_co_tlbc];
 	}
+	if (!in_struct(v[DO_fr_localsplus], fr_size, 0) || (v[DO_fr_localsplus] & 7))
+		return GS_ECORRUPT;
+	out->fr_localsplus = (uint32_t)v[DO_fr_localsplus];
+	out->fr_stackpointer = OFF_NONE;
+	if (L->slot[DO_fr_stackpointer]) {
+		if (!in_struct(v[DO_fr_stackpointer], fr_size, 8) || (v[DO_fr_stackpointer] & 7))
+			return GS_ECORRUPT;
+		out->fr_stackpointer = (uint32_t)v[DO_fr_stackpointer];
+	}
+	out->fr_valuestack = OFF_NONE;
+	out->co_stacksize = x->co_stacksize[ft];
+	out->co_nlocalsplus = x->co_nlocalsplus[ft];
+	if (!in_struct(out->co_nlocalsplus, co_size + 64, 4))
+		return GS_ECORRUPT;
 	out->fr_size = (uint32_t)fr_size;
 	out->fr_code_tag_mask = x->code_tag_mask;
 	out->owner_cstack = x->owner_cstack;
@@ -304,7 +326,8 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 	{
 		uint32_t m = out->co_filename;
 		uint32_t fields[] = { out->co_name, out->co_qualname, out->co_linetable,
-				      out->co_firstlineno, out->co_tlbc, (uint32_t)v[DO_ob_type] };
+				      out->co_firstlineno, out->co_tlbc, (uint32_t)v[DO_ob_type],
+				      out->co_stacksize, out->co_nlocalsplus };
 		for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
 			if (fields[i] != OFF_NONE && fields[i] > m)
 				m = fields[i];

@@ -364,17 +364,22 @@ static void frame_position(struct py_model *m, const struct py_code *c, const ui
 	if (!want_opcode)
 		return;
 	if (start) {
-		uint8_t op;
+		uint8_t op[2];
 
-		if (!reader_read(m->r, start + (uint64_t)off, &op, 1))
-			f->opcode = op;
+		f->instr = start + (uint64_t)off;
+		if (!reader_read(m->r, f->instr, op, 2)) {
+			f->opcode = op[0];
+			f->oparg = op[1];
+		}
 	} else if (o->co_code != OFF_NONE) {
 		uint64_t bytes;
-		uint8_t op;
+		uint8_t op[2];
 
 		if (!reader_read_u64(m->r, c->addr + o->co_code, &bytes) && valid_ptr(bytes) &&
-		    !reader_read(m->r, bytes + o->bytes_sval + (uint64_t)off, &op, 1))
-			f->opcode = op;
+		    !reader_read(m->r, bytes + o->bytes_sval + (uint64_t)off, op, 2)) {
+			f->opcode = op[0];
+			f->oparg = op[1];
+		}
 	}
 }
 
@@ -449,6 +454,7 @@ int py_model_stack(struct py_model *m, uint64_t tstate, struct py_frame *frames,
 		f = &frames[count];
 		memset(f, 0, sizeof(*f));
 		f->code = c;
+		f->addr = frame;
 		frame_position(m, c, fr, f, count == 0);
 		/* 3.11-3.12: a frame whose first instruction has not run yet is
 		 * still being set up; CPython hides it too. */

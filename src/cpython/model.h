@@ -52,6 +52,8 @@ struct py_code {
 	const uint8_t *linetable;
 	uint32_t linetable_len;
 	uint64_t code_start;	/* address of the first code unit (3.11+) */
+	int32_t stacksize;	/* co_stacksize */
+	int32_t nlocalsplus;	/* co_nlocalsplus (3.11+), else 0 */
 };
 
 struct py_frame {
@@ -59,7 +61,9 @@ struct py_frame {
 	int32_t line;		/* -1 unknown */
 	int32_t offset;		/* byte offset of the instruction, -1 unknown */
 	int16_t opcode;		/* -1 unread (only the innermost frame is read) */
-	uint8_t is_entry;
+	int16_t oparg;		/* with opcode */
+	uint64_t addr;		/* the frame in target memory */
+	uint64_t instr;		/* address of the instruction (3.11+), else 0 */
 };
 
 /* One thread state, as found in the interpreter's list. */
@@ -123,6 +127,14 @@ int py_model_stack(struct py_model *m, uint64_t tstate, struct py_frame *frames,
 
 /* Is `opcode` (of the model's version) a call into a callable? */
 int py_model_is_call_opcode(const struct py_model *m, int opcode);
+
+/*
+ * The C callable an innermost frame is calling (its opcode is a call):
+ * "math.factorial", "sorted", "list.sort", "numpy.ufunc". Exact on 3.14+,
+ * where the frame keeps its stack pointer; earlier, the topmost callable on
+ * the frame's value stack. Returns 0, or GS_ENOTPY when none is found.
+ */
+int py_model_callee(struct py_model *m, const struct py_frame *f, char *out, size_t outlen);
 
 /* Read a str object into UTF-8 (at most PY_STR_MAX characters, NUL-ended).
  * Returns 0 or a gs_err. */

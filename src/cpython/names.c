@@ -499,30 +499,20 @@ static int attr_get(struct nctx *c, uint64_t obj, const char *name, uint64_t *va
 	if (L->f_managed_dict && (flags & L->f_managed_dict)) {
 		uint64_t at = obj + (uint64_t)(int64_t)L->managed_dict;
 
-		switch (L->idict) {
-		case IDICT_VALUES_PTR:
+		if (L->idict == IDICT_VALUES_PTR) {
 			ret = read_ptr(c, obj + (uint64_t)(int64_t)L->managed_values, &w);
 			if (ret)
 				return ret;
 			if (w)
 				return values_get(c, type, flags, w, 0, name, value);
-			break;
-		case IDICT_DICT_OR_VALUES:
-			ret = reader_read_u64(c->m->r, at, &w);
-			if (ret)
-				return ret;
-			if (w & 1)
-				return values_get(c, type, flags, w + 1, 0, name, value);
-			break;
-		case IDICT_INLINE:
-		case IDICT_DICTOFFSET:
-			break;
 		}
-		ret = read_ptr(c, at, &dict);
+		ret = reader_read_u64(c->m->r, at, &dict);
 		if (ret)
 			return ret;
+		if (L->idict == IDICT_DICT_OR_VALUES && (dict & 1))
+			return values_get(c, type, flags, dict + 1, 0, name, value);
 		if (dict)
-			return dict_get(c, dict, name, value);
+			return valid_ptr(dict) ? dict_get(c, dict, name, value) : GS_ECORRUPT;
 		if (L->idict == IDICT_INLINE && (flags & L->f_inline_values)) {
 			uint64_t size;
 

@@ -68,6 +68,9 @@ struct py_offsets {
 	uint32_t fr_instr;	/* f_lasti / prev_instr / instr_ptr */
 	uint32_t fr_owner;	/* char owner (3.11+) */
 	uint32_t fr_tlbc_index;	/* int32 index into co_tlbc (3.14t+) */
+	uint32_t fr_localsplus;	/* locals, then the value stack (3.11+) */
+	uint32_t fr_stackpointer; /* saved top of the value stack (3.14+) */
+	uint32_t fr_valuestack;	/* PyObject **f_valuestack (3.9-3.10) */
 	uint32_t fr_size;	/* bytes to read to cover the fields above */
 	uint64_t fr_code_tag_mask; /* low tag bits of a _PyStackRef (3.14+) */
 	int owner_cstack;	/* owner value of C-stack shim frames, -1 none */
@@ -82,6 +85,8 @@ struct py_offsets {
 	uint32_t co_code_adaptive; /* first code unit (3.11+) */
 	uint32_t co_code;	/* bytes object with the code (3.9-3.10) */
 	uint32_t co_tlbc;	/* _PyCodeArray * of thread-local bytecode (3.14t+) */
+	uint32_t co_stacksize;	/* int */
+	uint32_t co_nlocalsplus; /* int (3.11+) */
 	uint32_t co_size;	/* bytes to read to cover the fields above */
 	int linetable_kind;	/* enum linetable_kind */
 

@@ -109,6 +109,10 @@ void report_diagnose_text(struct strbuf *sb, const struct diag_info *info,
 		if (!v->nhot[s])
 			continue;
 		strbuf_addf(sb, "  %s:\n", gs_state_name((enum gs_state)s));
+		for (j = 0; j < v->nnative[s]; j++)
+			strbuf_addf(sb, "    %5.1f%%  [C] %s\n",
+				    100 * frac(a->frames[v->native[s][j]].self[s], a->thread_samples),
+				    agg_str(a, a->frames[v->native[s][j]].func));
 		for (j = 0; j < v->nhot[s]; j++) {
 			strbuf_addf(sb, "    %5.1f%%  ", 100 * frac(a->frames[v->hot[s][j]].self[s],
 								 a->thread_samples));
@@ -203,6 +207,18 @@ void report_diagnose_json(struct strbuf *sb, const struct diag_info *info,
 		for (j = 0; j < v->nhot[s]; j++) {
 			strbuf_addstr(sb, j ? ", " : "");
 			json_frame(sb, a, v->hot[s][j], (enum gs_state)s);
+		}
+		strbuf_addstr(sb, "]");
+	}
+	strbuf_addstr(sb, "}, \"native_calls\": {");
+	for (s = 0; s < ST_COUNT; s++) {
+		strbuf_addf(sb, "%s\"%s\": [", s ? ", " : "", gs_state_name((enum gs_state)s));
+		for (j = 0; j < v->nnative[s]; j++) {
+			const struct agg_frame *f = &a->frames[v->native[s][j]];
+
+			strbuf_addstr(sb, j ? ", {\"function\": " : "{\"function\": ");
+			strbuf_add_json_str(sb, agg_str(a, f->func));
+			strbuf_addf(sb, ", \"fraction\": %.4f}", frac(f->self[s], a->thread_samples));
 		}
 		strbuf_addstr(sb, "]");
 	}

@@ -42,6 +42,8 @@ void report_dump_text(struct strbuf *sb, const struct dump_info *info,
 		if (t->detail && t->detail[0])
 			strbuf_addf(sb, "  (%s)", t->detail);
 		strbuf_addch(sb, '\n');
+		if (t->callee[0])
+			strbuf_addf(sb, "    [C] %s\n", t->callee);
 		for (j = 0; j < t->nframes; j++) {
 			const struct py_frame *f = &t->frames[j];
 
@@ -85,6 +87,11 @@ void report_dump_json(struct strbuf *sb, const struct dump_info *info,
 		strbuf_addf(sb, ", \"state\": \"%s\", \"holds_gil\": %s, \"detail\": ",
 			    gs_state_name(t->state), t->holds_gil ? "true" : "false");
 		strbuf_add_json_str(sb, t->detail ? t->detail : "");
+		strbuf_addstr(sb, ", \"native_call\": ");
+		if (t->callee[0])
+			strbuf_add_json_str(sb, t->callee);
+		else
+			strbuf_addstr(sb, "null");
 		strbuf_addf(sb, ", \"kernel_state\": \"%c\", \"truncated\": %s, \"complete\": %s, \"frames\": [",
 			    t->kstate >= 0x20 && t->kstate < 0x7f ? t->kstate : '?',
 			    t->truncated ? "true" : "false",

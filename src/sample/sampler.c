@@ -158,6 +158,8 @@ int sampler_take(struct sampler *s, const struct sample **out)
 		in.in_bytecode = t->nframes && frames[0].opcode >= 0 && !in.in_call;
 		in.ts_status = p->status;
 		t->state = classify_thread(&in, &t->detail);
+		if ((t->state == ST_NATIVE_GIL || t->state == ST_NATIVE) && in.in_call)
+			py_model_callee(&s->model, &frames[0], t->callee, sizeof(t->callee));
 	}
 	smp->nthreads = npy;
 	*out = smp;

@@ -32,6 +32,7 @@ struct thread_sample {
 	uint64_t cpu_ns;	/* utime+stime so far (from schedstat when possible) */
 	int ts_status;
 	char name[THREAD_NAME_MAX];
+	char callee[96];	/* the C callable it is in (native states), or "" */
 	const struct py_frame *frames;	/* innermost first; into the pool */
 	size_t nframes;
 	int truncated;

@@ -760,6 +760,9 @@ def run_until_consistent(gilscope: str, target: Target, args: List[str], check, 
         after = target.snapshot()
         result, problems = check(run)
         if not problems:
+            if retries:  # shown in the test's captured output
+                print(f"run_until_consistent: consistent at attempt {attempt}; earlier:\n  "
+                      + "\n  ".join(retries))
             return result, run, retries
         excuses = [target.moved(p.tid, before, after) if p.tid is not None else None for p in problems]
         if any(x is None for x in excuses) or attempt == DUMP_ATTEMPTS:

@@ -346,24 +346,23 @@ enum how { HOW_DICT, HOW_SPLIT };
 /* A Thread-like instance with attributes _target, _name (= name) and
  * _ident, kept in a dict object (HOW_DICT) or in values split from the
  * type's cached keys (HOW_SPLIT: 3.11+'s usual case). */
-static uint64_t mk_thread(struct fake *f, uint64_t type_split, uint64_t type_plain,
-			  uint64_t cached, const char *name, enum how how)
+static uint64_t mk_thread(struct fake *f, uint64_t type, uint64_t cached, const char *name,
+			  enum how how)
 {
 	const struct flayout *L = f->L;
 	static const char *const attrs[] = { "_target", "_name", "_ident" };
-	uint64_t vals[3], obj, pre = L->ft ? 16 : 32, type;
+	uint64_t vals[3], obj, pre = L->ft ? 16 : 32;	/* room before the object */
 
 	vals[0] = mk_str(f, "fn");
 	vals[1] = mk_str(f, name);
 	vals[2] = mk_int(f, 7, 0);
 	if (L->idict == ID_DICTOFFSET) {
 		/* 3.9-3.10: the dict at tp_dictoffset, maybe split */
-		obj = h_obj(f, type_plain, L->hdr + 16);
+		obj = h_obj(f, type, L->hdr + 16);
 		h_u64(f, obj + L->hdr, how == HOW_DICT ? mk_strdict(f, 3, attrs, vals) :
 			mk_dict(f, cached, mk_values(f, 3, vals, 3)));
 		return obj;
 	}
-	type = type_split;
 	obj = h_alloc(f, pre + L->hdr + L->values_values + 8 * 8) + pre;
 	h_u64(f, obj + L->hdr - 8, type);
 	if (how == HOW_DICT) {
@@ -404,7 +403,7 @@ static uint64_t mk_thread(struct fake *f, uint64_t type_split, uint64_t type_pla
 struct world {
 	uint64_t interp;
 	uint64_t modules, active, thread_split, thread_dict;
-	uint64_t split_keys, thread_type, plain_type;
+	uint64_t split_keys, thread_type;
 };
 
 /* sys.modules = {"sys", "threadinG", "threading2", "threading"}; threading
@@ -428,11 +427,10 @@ static void mk_world(struct fake *f, struct world *w)
 		flags |= F_MANAGED_DICT | (L->idict == ID_INLINE ? F_INLINE_VALUES : 0);
 	w->thread_type = mk_type(f, flags, L->hdr, L->idict == ID_DICTOFFSET ? (int64_t)L->hdr : -1,
 				 w->split_keys);
-	w->plain_type = w->thread_type;
 
-	w->thread_split = mk_thread(f, w->thread_type, w->plain_type, w->split_keys,
+	w->thread_split = mk_thread(f, w->thread_type, w->split_keys,
 				    "MainThread", HOW_SPLIT);
-	w->thread_dict = mk_thread(f, w->thread_type, w->plain_type, w->split_keys,
+	w->thread_dict = mk_thread(f, w->thread_type, w->split_keys,
 				   "n\xc5\x93ud-\xce\xbb-\xe7\xb7\x9a", HOW_DICT);
 	keys[0] = mk_int(f, ID_MAIN, 0);
 	vals[0] = w->thread_split;
@@ -441,9 +439,9 @@ static void mk_world(struct fake *f, struct world *w)
 	keys[2] = mk_int(f, ID_UNI, 0);
 	vals[2] = w->thread_dict;
 	keys[3] = mk_int(f, ID_BIG, 0);
-	vals[3] = mk_thread(f, w->thread_type, w->plain_type, w->split_keys, "big", HOW_SPLIT);
+	vals[3] = mk_thread(f, w->thread_type, w->split_keys, "big", HOW_SPLIT);
 	keys[4] = mk_int(f, 5, 1);
-	vals[4] = mk_thread(f, w->thread_type, w->plain_type, w->split_keys, "neg", HOW_SPLIT);
+	vals[4] = mk_thread(f, w->thread_type, w->split_keys, "neg", HOW_SPLIT);
 	w->active = mk_dict(f, mk_keys(f, 0, 5, keys, vals), 0);
 
 	vals[0] = mk_dict(f, mk_keys(f, 0, 0, keys, vals), 0);
@@ -663,7 +661,7 @@ static void t_split_bounds(struct unit *u)
 	mk_world(&f, &w);
 	/* capacity 1: "_name" (entry 1) is out of this instance's reach */
 	h_u8(&f, w.thread_split + L313.hdr, 1);
-	obj = mk_thread(&f, w.thread_type, w.plain_type, w.split_keys, "gone", HOW_SPLIT);
+	obj = mk_thread(&f, w.thread_type, w.split_keys, "gone", HOW_SPLIT);
 	h_u8(&f, obj + L313.hdr + 3, 0);	/* invalid */
 	if (CHECK_EQ(u, fake_model(&f, &m), 0)) {
 		CHECK_EQ(u, py_model_attr(&m, w.thread_split, "_name", &v), 0);

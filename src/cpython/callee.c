@@ -1,0 +1,178 @@
+/*
+ * callee.c - name the C function a thread is inside of.
+ *
+ * A thread holding the GIL whose innermost Python frame sits on a call
+ * instruction is running a C callable; the callable is on that frame's
+ * value stack. 3.14+ keep the stack pointer in the frame across every call
+ * that can escape, so the callable's slot is exact (below the arguments);
+ * older versions do not, so we take the topmost slot of the stack that
+ * holds a C callable. Recognised callables (public, stable layouts):
+ *   builtin_function_or_method  PyCFunctionObject: m_ml, m_self, m_module
+ *   method_descriptor           PyMethodDescrObject: d_type ... d_method
+ *   type                        a class being instantiated
+ *   anything else               its type's name (numpy.ufunc, ...)
+ */
+#include "model.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "code.h"
+#include "../util/error.h"
+
+#define MAX_STACK_SCAN 256
+
+static int valid_ptr(uint64_t p)
+{
+	return p >= 4096 && !(p & 7) && p < (1ull << 56);
+}
+
+/* A NUL-terminated C string from the target, at most outlen-1 bytes. */
+static int read_cstr(struct py_model *m, uint64_t addr, char *out, size_t outlen)
+{
+	size_t i;
+	int ret;
+
+	if (!addr || outlen < 2)
+		return GS_EFAULT;
+	ret = reader_read(m->r, addr, out, outlen - 1);
+	if (ret) {
+		/* maybe near the end of a mapping: try a short read */
+		ret = reader_read(m->r, addr, out, 16 < outlen - 1 ? 16 : outlen - 1);
+		if (ret)
+			return ret;
+		out[16 < outlen - 1 ? 16 : outlen - 1] = '\0';
+	}
+	out[outlen - 1] = '\0';
+	for (i = 0; out[i]; i++)
+		if ((unsigned char)out[i] < 0x20)
+			return GS_ECORRUPT;
+	return i ? 0 : GS_ECORRUPT;
+}
+
+static int type_name(struct py_model *m, uint64_t type, char *out, size_t outlen)
+{
+	uint64_t p;
+
+	if (!valid_ptr(type) || reader_read_u64(m->r, type + m->off.tp_name, &p))
+		return GS_EFAULT;
+	return read_cstr(m, p, out, outlen);
+}
+
+/* Name a callable object; 0 if it is a C callable we recognise. */
+static int name_callable(struct py_model *m, uint64_t obj, char *out, size_t outlen)
+{
+	const struct py_offsets *o = &m->off;
+	uint64_t hdr = o->ob_type + 8, type, ml, name_p, self, mod, dtype;
+	char tname[96], fname[96], mname[128];
+
+	if (!valid_ptr(obj) || reader_read_u64(m->r, obj + o->ob_type, &type) ||
+	    type_name(m, type, tname, sizeof(tname)))
+		return GS_ENOTPY;
+	if (!strcmp(tname, "builtin_function_or_method")) {
+		if (reader_read_u64(m->r, obj + hdr, &ml) || !valid_ptr(ml) ||
+		    reader_read_u64(m->r, ml, &name_p) || read_cstr(m, name_p, fname, sizeof(fname)))
+			return GS_ENOTPY;
+		/* module functions carry their module's name in m_module */
+		if (!reader_read_u64(m->r, obj + hdr + 16, &mod) && valid_ptr(mod) &&
+		    !str_read(m, mod, mname, sizeof(mname)) && mname[0]) {
+			if (!strcmp(mname, "builtins"))
+				snprintf(out, outlen, "%s", fname);
+			else
+				snprintf(out, outlen, "%s.%s", mname, fname);
+			return 0;
+		}
+		/* a bound method of a C object: name its type */
+		if (!reader_read_u64(m->r, obj + hdr + 8, &self) && valid_ptr(self) &&
+		    !reader_read_u64(m->r, self + o->ob_type, &type) &&
+		    !type_name(m, type, mname, sizeof(mname))) {
+			snprintf(out, outlen, "%s.%s", mname, fname);
+			return 0;
+		}
+		snprintf(out, outlen, "%s", fname);
+		return 0;
+	}
+	if (!strcmp(tname, "method_descriptor") || !strcmp(tname, "classmethod_descriptor")) {
+		if (reader_read_u64(m->r, obj + hdr + 24, &ml) || !valid_ptr(ml) ||
+		    reader_read_u64(m->r, ml, &name_p) || read_cstr(m, name_p, fname, sizeof(fname)))
+			return GS_ENOTPY;
+		if (!reader_read_u64(m->r, obj + hdr, &dtype) &&
+		    !type_name(m, dtype, mname, sizeof(mname)))
+			snprintf(out, outlen, "%s.%s", mname, fname);
+		else
+			snprintf(out, outlen, "%s", fname);
+		return 0;
+	}
+	if (!strcmp(tname, "type")) {
+		/* a class: its own name */
+		if (type_name(m, obj, mname, sizeof(mname)))
+			return GS_ENOTPY;
+		snprintf(out, outlen, "%s", mname);
+		return 0;
+	}
+	/* Python-level callables push frames; they are not what we want */
+	if (!strcmp(tname, "function") || !strcmp(tname, "method") ||
+	    !strcmp(tname, "NoneType") || !strcmp(tname, "int") || !strcmp(tname, "str") ||
+	    !strcmp(tname, "tuple") || !strcmp(tname, "list") || !strcmp(tname, "dict") ||
+	    !strcmp(tname, "code") || !strcmp(tname, "cell") || !strcmp(tname, "bool") ||
+	    !strcmp(tname, "float") || !strcmp(tname, "bytes") || !strcmp(tname, "module"))
+		return GS_ENOTPY;
+	/* other callable C types (numpy.ufunc, functools.partial, ...) */
+	if (strchr(tname, '.') || strstr(tname, "ufunc")) {
+		snprintf(out, outlen, "%s", tname);
+		return 0;
+	}
+	return GS_ENOTPY;
+}
+
+int py_model_callee(struct py_model *m, const struct py_frame *f, char *out, size_t outlen)
+{
+	const struct py_offsets *o = &m->off;
+	uint64_t base, slots[MAX_STACK_SCAN], mask = o->fr_code_tag_mask;
+	int32_t n, i;
+
+	out[0] = '\0';
+	if (!f->code || f->opcode < 0 || !py_model_is_call_opcode(m, f->opcode))
+		return GS_ENOTPY;
+	if (f->code->stacksize <= 0 || f->code->stacksize > 100000 ||
+	    f->code->nlocalsplus < 0 || f->code->nlocalsplus > 100000)
+		return GS_ECORRUPT;
+
+	/* 3.14+: below the saved stack pointer sit callable, self_or_null,
+	 * then oparg arguments (and kwnames for CALL_KW) */
+	if (o->fr_stackpointer != OFF_NONE) {
+		uint64_t sp, v;
+		int k;
+
+		if (!reader_read_u64(m->r, f->addr + o->fr_stackpointer, &sp) && valid_ptr(sp)) {
+			for (k = 2; k <= 4; k++) {
+				uint64_t at = sp - 8 * ((uint64_t)f->oparg + (uint64_t)k);
+
+				if (!reader_read_u64(m->r, at, &v) &&
+				    !name_callable(m, v & ~mask, out, outlen))
+					return 0;
+			}
+		}
+	}
+
+	if (o->fr_localsplus != OFF_NONE)
+		base = f->addr + o->fr_localsplus + 8 * (uint64_t)f->code->nlocalsplus;
+	else if (o->fr_valuestack != OFF_NONE) {
+		if (reader_read_u64(m->r, f->addr + o->fr_valuestack, &base) || !valid_ptr(base))
+			return GS_EFAULT;
+	} else {
+		return GS_ENOTPY;
+	}
+	n = f->code->stacksize < MAX_STACK_SCAN ? f->code->stacksize : MAX_STACK_SCAN;
+	if (reader_read(m->r, base, slots, 8 * (size_t)n))
+		return GS_EFAULT;
+	/* the callable sits below its oparg arguments: the topmost candidate
+	 * that leaves room for them */
+	for (i = n - 1 - f->oparg; i >= 0; i--) {
+		if (!valid_ptr(slots[i] & ~mask))
+			continue;
+		if (!name_callable(m, slots[i] & ~mask, out, outlen))
+			return 0;
+	}
+	return GS_ENOTPY;
+}

@@ -1,0 +1,516 @@
+/*
+ * flamegraph.c - interactive SVG flame graph coloured by thread state;
+ * see flamegraph.h.
+ *
+ * Layout follows flamegraph.pl's conventions (root at the bottom, 16-pixel
+ * rows, text cut to fit with ".."), so the result reads like the flame
+ * graphs users know; the code and the script are our own. Each frame is
+ *   <g class="f" gs:x=".." gs:w=".."><title>..</title><rect/><text/></g>
+ * where gs:x and gs:w are its offset and width in samples; the script
+ * zooms and searches with those, so pixel rounding never adds up.
+ */
+#include "flamegraph.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "rtree.h"
+#include "../util/error.h"
+
+#define GS_NS "urn:gilscope:flamegraph"
+#define FONT_SIZE 12
+#define FONT_W 0.59		/* average glyph width / font size (Verdana) */
+#define FRAME_H 16		/* row height; rectangles are one pixel less */
+#define XPAD 10
+#define TOP_PAD 50		/* title, subtitle */
+#define LEGEND_ROW 18
+#define LEGEND_ITEM_W 135
+#define BOTTOM_PAD 26		/* the details line */
+#define HIGHLIGHT "rgb(230,0,230)"
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+static const char *const state_colors[ST_COUNT] = {
+	[ST_PYTHON] = "#f0a030",
+	[ST_NATIVE_GIL] = "#d84a3c",
+	[ST_NATIVE] = "#5ab45a",
+	[ST_GIL_WAIT] = "#be3ca0",
+	[ST_IO] = "#468cdc",
+	[ST_SLEEP] = "#a0b4c8",
+	[ST_LOCK_WAIT] = "#8c6ed2",
+	[ST_OTHER] = "#a0a0a0",
+};
+
+const char *flamegraph_state_color(enum gs_state s)
+{
+	return (unsigned)s < ST_COUNT ? state_colors[s] : state_colors[ST_OTHER];
+}
+
+/*
+ * The script. Frames are cached once (label, sample offset and width, row);
+ * zoom() lays them out for a chosen frame: ancestors full width and dimmed,
+ * the frame and what is above it scaled, the rest hidden. search() colours
+ * matches and reports the union of their sample ranges. ?s=REGEX and
+ * ?x=PX&y=PX (a point in the unzoomed graph) restore a search and a zoom,
+ * and both are written back to the address, so a view can be shared.
+ */
+static const char script[] =
+"'use strict';\n"
+"var NS = '" GS_NS "';\n"
+"var frames = [], byEl = new Map(), total = 0, xpad = 0, usable = 0, fontw = 7;\n"
+"var details, unzoomBtn, searchBtn, matchedTxt, zoomed = null, searching = null;\n"
+"var HL = '" HIGHLIGHT "';\n"
+"function gs_init() {\n"
+"  var root = document.getElementById('frames');\n"
+"  total = +root.getAttributeNS(NS, 'total');\n"
+"  xpad = +root.getAttributeNS(NS, 'xpad');\n"
+"  usable = +root.getAttributeNS(NS, 'usable');\n"
+"  fontw = +root.getAttributeNS(NS, 'fontw');\n"
+"  details = document.getElementById('details');\n"
+"  unzoomBtn = document.getElementById('unzoom');\n"
+"  searchBtn = document.getElementById('search');\n"
+"  matchedTxt = document.getElementById('matched');\n"
+"  var gs = root.getElementsByTagName('g');\n"
+"  for (var i = 0; i < gs.length; i++) {\n"
+"    var g = gs[i], rect = g.getElementsByTagName('rect')[0];\n"
+"    var title = g.getElementsByTagName('title')[0].textContent.split('\\n');\n"
+"    var f = { g: g, rect: rect, text: g.getElementsByTagName('text')[0],\n"
+"      x: +g.getAttributeNS(NS, 'x'), w: +g.getAttributeNS(NS, 'w'),\n"
+"      y: +rect.getAttribute('y'), fill: rect.getAttribute('fill'),\n"
+"      label: title[0], info: title[0] + ' \\u2014 ' + (title[1] || '') };\n"
+"    frames.push(f);\n"
+"    byEl.set(g, f);\n"
+"  }\n"
+"  root.addEventListener('click', function (e) { var f = frameOf(e.target); if (f) zoom(f); });\n"
+"  root.addEventListener('mouseover', function (e) { var f = frameOf(e.target); if (f) details.textContent = f.info; });\n"
+"  root.addEventListener('mouseout', function () { details.textContent = ' '; });\n"
+"  unzoomBtn.addEventListener('click', function () { unzoom(); saveState(); });\n"
+"  searchBtn.addEventListener('click', searchPrompt);\n"
+"  window.addEventListener('keydown', function (e) {\n"
+"    if (e.keyCode === 114 || ((e.ctrlKey || e.metaKey) && e.keyCode === 70)) {\n"
+"      e.preventDefault(); searchPrompt();\n"
+"    } else if (e.key === 'Escape') { resetSearch(); saveState(); }\n"
+"  });\n"
+"  loadState();\n"
+"}\n"
+"function frameOf(el) {\n"
+"  while (el && el.nodeType === 1) { var f = byEl.get(el); if (f) return f; el = el.parentNode; }\n"
+"  return null;\n"
+"}\n"
+"function fit(f, pw) {\n"
+"  var n = Math.floor((pw - 6) / fontw), chars = Array.from(f.label);\n"
+"  if (n < 3) f.text.textContent = '';\n"
+"  else if (chars.length > n) f.text.textContent = chars.slice(0, n - 2).join('') + '..';\n"
+"  else f.text.textContent = f.label;\n"
+"}\n"
+"function place(f, px, pw) {\n"
+"  f.rect.setAttribute('x', px.toFixed(2));\n"
+"  f.rect.setAttribute('width', pw.toFixed(2));\n"
+"  f.text.setAttribute('x', (px + 3).toFixed(2));\n"
+"  fit(f, pw);\n"
+"}\n"
+"function zoom(z) {\n"
+"  if (!(z.w > 0)) return;\n"
+"  zoomed = z;\n"
+"  unzoomBtn.classList.remove('hide');\n"
+"  frames.forEach(function (f) {\n"
+"    f.g.classList.remove('hide', 'parent');\n"
+"    if (f.y > z.y && f.x <= z.x && f.x + f.w >= z.x + z.w) {\n"
+"      f.g.classList.add('parent');\n"
+"      place(f, xpad, usable);\n"
+"    } else if (f.y <= z.y && f.x >= z.x && f.x + f.w <= z.x + z.w) {\n"
+"      place(f, xpad + (f.x - z.x) / z.w * usable, f.w / z.w * usable);\n"
+"    } else {\n"
+"      f.g.classList.add('hide');\n"
+"    }\n"
+"  });\n"
+"  saveState();\n"
+"}\n"
+"function unzoom() {\n"
+"  zoomed = null;\n"
+"  unzoomBtn.classList.add('hide');\n"
+"  frames.forEach(function (f) {\n"
+"    f.g.classList.remove('hide', 'parent');\n"
+"    place(f, xpad + f.x / total * usable, f.w / total * usable);\n"
+"  });\n"
+"}\n"
+"function searchPrompt() {\n"
+"  if (searching !== null) { resetSearch(); saveState(); return; }\n"
+"  var term = window.prompt('Search for (regular expression):', '');\n"
+"  if (term) search(term);\n"
+"}\n"
+"function resetSearch() {\n"
+"  searching = null;\n"
+"  frames.forEach(function (f) { f.rect.setAttribute('fill', f.fill); });\n"
+"  matchedTxt.classList.add('hide');\n"
+"  searchBtn.textContent = 'Search';\n"
+"}\n"
+"function search(term) {\n"
+"  var re;\n"
+"  try { re = new RegExp(term); } catch (e) { matchedTxt.textContent = 'Bad expression'; matchedTxt.classList.remove('hide'); return; }\n"
+"  var ranges = [];\n"
+"  frames.forEach(function (f) {\n"
+"    if (re.test(f.label)) { f.rect.setAttribute('fill', HL); ranges.push([f.x, f.x + f.w]); }\n"
+"    else f.rect.setAttribute('fill', f.fill);\n"
+"  });\n"
+"  ranges.sort(function (a, b) { return a[0] - b[0]; });\n"
+"  var covered = 0, end = -1;\n"
+"  ranges.forEach(function (r) {\n"
+"    if (r[0] >= end) { covered += r[1] - r[0]; end = r[1]; }\n"
+"    else if (r[1] > end) { covered += r[1] - end; end = r[1]; }\n"
+"  });\n"
+"  searching = term;\n"
+"  searchBtn.textContent = 'Reset Search';\n"
+"  matchedTxt.textContent = 'Matched: ' + (total ? covered / total * 100 : 0).toFixed(1) + '%';\n"
+"  matchedTxt.classList.remove('hide');\n"
+"  saveState();\n"
+"}\n"
+"function frameAt(px, py) {\n"
+"  for (var i = 0; i < frames.length; i++) {\n"
+"    var f = frames[i], x0 = xpad + f.x / total * usable, x1 = x0 + f.w / total * usable;\n"
+"    if (px >= x0 && px <= x1 && py >= f.y && py < f.y + " STR(FRAME_H) ") return f;\n"
+"  }\n"
+"  return null;\n"
+"}\n"
+"function loadState() {\n"
+"  var p;\n"
+"  try { p = new URLSearchParams(window.location.search); } catch (e) { return; }\n"
+"  if (p.get('x') !== null && p.get('y') !== null) {\n"
+"    var f = frameAt(+p.get('x'), +p.get('y'));\n"
+"    if (f) zoom(f);\n"
+"  }\n"
+"  if (p.get('s')) search(p.get('s'));\n"
+"}\n"
+"function saveState() {\n"
+"  try {\n"
+"    var p = new URLSearchParams();\n"
+"    if (zoomed) {\n"
+"      p.set('x', (xpad + (zoomed.x + zoomed.w / 2) / total * usable).toFixed(2));\n"
+"      p.set('y', zoomed.y + 1);\n"
+"    }\n"
+"    if (searching !== null) p.set('s', searching);\n"
+"    var q = p.toString();\n"
+"    history.replaceState(null, '', window.location.pathname + (q ? '?' + q : ''));\n"
+"  } catch (e) { /* file: documents may refuse; the view still works */ }\n"
+"}\n";
+
+struct fg {
+	const struct agg *a;
+	const struct rtree *rt;
+	const struct flamegraph_options *opt;
+	struct strbuf *sb;
+	struct strbuf label, tmp;
+	uint64_t total;
+	double usable, min_w;
+	size_t maxdepth;
+	double y_base;		/* y of the bottom row ("all") */
+};
+
+static const struct agg_frame *frame_of(const struct agg *a, uint32_t node)
+{
+	uint32_t f = a->nodes[node].frame;
+
+	return f < a->nframes ? &a->frames[f] : NULL;
+}
+
+static int is_state(const struct agg *a, uint32_t node)
+{
+	const struct agg_frame *f = frame_of(a, node);
+
+	return f && f->kind == AGG_FRAME_STATE;
+}
+
+/* The state a rectangle is coloured by. */
+static enum gs_state dominant(const struct agg *a, uint32_t node)
+{
+	const struct agg_node *n = &a->nodes[node];
+	const struct agg_frame *f = frame_of(a, node);
+	uint64_t most = 0;
+	int s, best = ST_OTHER;
+
+	if (f && f->kind == AGG_FRAME_STATE && f->state < ST_COUNT)
+		return (enum gs_state)f->state;
+	for (s = 0; s < ST_COUNT; s++) {
+		if (n->state_total[s] > most) {
+			most = n->state_total[s];
+			best = s;
+		}
+	}
+	return (enum gs_state)best;
+}
+
+/* A colour near the state's, varied by the label so neighbours differ. */
+static void add_color(struct strbuf *sb, enum gs_state s, const char *label)
+{
+	const char *hex = flamegraph_state_color(s);
+	uint32_t h = 2166136261u;
+	int rgb[3], i;
+
+	for (; *label; label++)
+		h = (h ^ (unsigned char)*label) * 16777619u;
+	for (i = 0; i < 3; i++) {
+		int c = 0, k;
+
+		for (k = 0; k < 2; k++) {
+			char ch = hex[1 + 2 * i + k];
+
+			c = c * 16 + (ch <= '9' ? ch - '0' : ch - 'a' + 10);
+		}
+		c += (int)((h >> (8 * i)) % 25) - 12;
+		rgb[i] = c < 0 ? 0 : c > 255 ? 255 : c;
+	}
+	strbuf_addf(sb, "rgb(%d,%d,%d)", rgb[0], rgb[1], rgb[2]);
+}
+
+/* The label as shown: control characters (a newline in a file name) would
+ * break the tooltip's first line, which the script reads as the label. */
+static void clean_label(struct strbuf *out, const char *s)
+{
+	for (; *s; s++)
+		strbuf_addch(out, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
+}
+
+/* Appends the label escaped, cut to `max` characters with ".." as the
+ * script's fit() does; counts characters, never splits one. */
+static void add_fitted(struct strbuf *sb, struct strbuf *tmp, const char *label, double pw)
+{
+	long max = (long)((pw - 6) / (FONT_SIZE * FONT_W));
+	size_t off = 0, n, chars = 0, cut = 0;
+
+	if (max < 3)
+		return;
+	while (label[off]) {
+		n = utf8_seq_len(label + off);
+		off += n ? n : 1;
+		chars++;
+		if (chars == (size_t)max - 2)
+			cut = off;
+	}
+	if (chars <= (size_t)max) {
+		strbuf_add_xml_str(sb, label);
+		return;
+	}
+	strbuf_reset(tmp);
+	strbuf_add(tmp, label, cut);
+	strbuf_add_xml_str(sb, strbuf_str(tmp));
+	strbuf_addstr(sb, "..");
+}
+
+static double pct(uint64_t part, uint64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0;
+}
+
+static int skip(struct fg *g, uint32_t node)
+{
+	const struct agg_node *n = &g->a->nodes[node];
+
+	if (!n->total)
+		return 1;
+	if (g->opt->no_state_leaves && is_state(g->a, node))
+		return 1;
+	return (double)n->total / (double)g->total * g->usable < g->min_w;
+}
+
+static int visit_depth(void *vctx, const uint32_t *path, size_t depth, uint64_t x)
+{
+	struct fg *g = vctx;
+
+	(void)x;
+	if (skip(g, path[depth - 1]))
+		return 1;
+	if (depth > g->maxdepth)
+		g->maxdepth = depth;
+	return 0;
+}
+
+static void add_tooltip(struct fg *g, uint32_t node, const char *label)
+{
+	const struct agg_node *n = &g->a->nodes[node];
+	struct strbuf *sb = g->sb;
+	int s, first = 1;
+
+	strbuf_add_xml_str(sb, label);
+	strbuf_addf(sb, "\n%" PRIu64 " samples (%.2f%%)", n->total, pct(n->total, g->total));
+	if (node && n->self)
+		strbuf_addf(sb, ", self %" PRIu64, n->self);
+	strbuf_addch(sb, '\n');
+	for (s = 0; s < ST_COUNT; s++) {
+		if (!n->state_total[s])
+			continue;
+		strbuf_addf(sb, "%s%s %" PRIu64 " (%.1f%%)", first ? "" : ", ",
+			    gs_state_name((enum gs_state)s), n->state_total[s],
+			    pct(n->state_total[s], n->total));
+		first = 0;
+	}
+}
+
+static int visit_draw(void *vctx, const uint32_t *path, size_t depth, uint64_t x)
+{
+	struct fg *g = vctx;
+	struct strbuf *sb = g->sb;
+	uint32_t node = path[depth - 1];
+	const struct agg_node *n = &g->a->nodes[node];
+	double px, pw, y;
+	const char *label;
+
+	if (skip(g, node))
+		return 1;
+	px = XPAD + (double)x / (double)g->total * g->usable;
+	pw = (double)n->total / (double)g->total * g->usable;
+	y = g->y_base - (double)(depth - 1) * FRAME_H;
+
+	strbuf_reset(&g->label);
+	strbuf_reset(&g->tmp);
+	rtree_label(&g->tmp, g->a, node);
+	clean_label(&g->label, strbuf_str(&g->tmp));
+	label = strbuf_str(&g->label);
+
+	strbuf_addf(sb, "<g class=\"f\" gs:x=\"%" PRIu64 "\" gs:w=\"%" PRIu64 "\"><title>",
+		    x, n->total);
+	add_tooltip(g, node, label);
+	strbuf_addf(sb, "</title><rect x=\"%.2f\" y=\"%.0f\" width=\"%.2f\" height=\"%d\" fill=\"",
+		    px, y, pw, FRAME_H - 1);
+	add_color(sb, dominant(g->a, node), label);
+	strbuf_addf(sb, "\" rx=\"2\" ry=\"2\"/><text x=\"%.2f\" y=\"%.1f\">", px + 3, y + 11.5);
+	add_fitted(sb, &g->tmp, label, pw);
+	strbuf_addstr(sb, "</text></g>\n");
+	return sb->failed || g->label.failed || g->tmp.failed ? GS_ENOMEM : 0;
+}
+
+static void add_subtitle(struct strbuf *sb, const struct agg *a)
+{
+	static const char *const modes[] = {
+		[AGG_MODE_WALL] = "wall clock", [AGG_MODE_CPU] = "on CPU only",
+		[AGG_MODE_GIL] = "holding the GIL only",
+	};
+	double dur = a->duration_s > 0 ? a->duration_s :
+		a->t_last > a->t_first ? (double)(a->t_last - a->t_first) / 1e9 : 0;
+	unsigned mode = (unsigned)a->opt.mode;
+
+	strbuf_addf(sb, "%" PRIu64 " samples of %zu thread%s over %.2f s", a->samples,
+		    a->nthreads, a->nthreads == 1 ? "" : "s", dur);
+	if (a->opt.rate_hz > 0)
+		strbuf_addf(sb, " at %g Hz", a->opt.rate_hz);
+	if (mode < sizeof(modes) / sizeof(modes[0]))
+		strbuf_addf(sb, " (%s)", modes[mode]);
+	if (a->gil_known)
+		strbuf_addf(sb, "; GIL held %.1f%%, contended %.1f%%",
+			    pct(a->gil_held, a->gil_known), pct(a->gil_contended, a->gil_known));
+	else if (a->free_threaded && !a->gil_enabled)
+		strbuf_addstr(sb, "; free-threaded, GIL disabled");
+}
+
+static void add_legend(struct strbuf *sb, const struct agg *a, int width, double y0)
+{
+	const struct agg_node *root = a->nnodes ? &a->nodes[0] : NULL;
+	int per_row = (width - 2 * XPAD) / LEGEND_ITEM_W, s;
+
+	if (per_row < 1)
+		per_row = 1;
+	strbuf_addstr(sb, "<g id=\"legend\">\n");
+	for (s = 0; s < ST_COUNT; s++) {
+		double x = XPAD + (s % per_row) * LEGEND_ITEM_W;
+		double y = y0 + (s / per_row) * LEGEND_ROW;
+		uint64_t n = root ? root->state_total[s] : 0;
+
+		strbuf_addf(sb, "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"12\" rx=\"2\" "
+			    "ry=\"2\" fill=\"%s\"/><text x=\"%.0f\" y=\"%.0f\">%s %.1f%%</text>\n",
+			    x, y, state_colors[s], x + 16, y + 10.5, gs_state_name((enum gs_state)s),
+			    pct(n, root ? root->total : 0));
+	}
+	strbuf_addstr(sb, "</g>\n");
+}
+
+int report_flamegraph(struct strbuf *sb, const struct agg *a,
+		      const struct flamegraph_options *opt)
+{
+	static const struct flamegraph_options defaults;
+	struct fg g = { .a = a, .sb = sb, .label = STRBUF_INIT, .tmp = STRBUF_INIT };
+	struct rtree rt;
+	int width, per_row, legend_rows, ret;
+	double height, legend_y, top;
+
+	if (!opt)
+		opt = &defaults;
+	g.opt = opt;
+	width = opt->width > 0 ? opt->width : 1200;
+	if (width < 200)
+		width = 200;
+	g.usable = width - 2 * XPAD;
+	g.min_w = opt->min_width > 0 ? opt->min_width : opt->min_width < 0 ? -1 : 0.1;
+	g.total = a->nnodes ? a->nodes[0].total : 0;
+	per_row = (width - 2 * XPAD) / LEGEND_ITEM_W;
+	if (per_row < 1)
+		per_row = 1;
+	legend_rows = (ST_COUNT + per_row - 1) / per_row;
+	legend_y = TOP_PAD;
+	top = legend_y + legend_rows * LEGEND_ROW + 8;
+
+	ret = rtree_init(&rt, a);
+	if (ret)
+		return ret;
+	g.rt = &rt;
+	if (g.total) {
+		ret = rtree_walk(&rt, 0, visit_depth, &g);
+		if (ret)
+			goto out;
+	}
+	height = top + (double)(g.maxdepth ? g.maxdepth : 1) * FRAME_H + BOTTOM_PAD;
+	g.y_base = height - BOTTOM_PAD - FRAME_H;
+
+	strbuf_addf(sb, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
+		    "<svg version=\"1.1\" width=\"%d\" height=\"%.0f\" viewBox=\"0 0 %d %.0f\" "
+		    "xmlns=\"http://www.w3.org/2000/svg\" xmlns:gs=\"" GS_NS "\" "
+		    "onload=\"gs_init()\">\n", width, height, width, height);
+	strbuf_addstr(sb, "<style type=\"text/css\"><![CDATA[\n"
+		      "text { font-family: Verdana, 'DejaVu Sans', sans-serif; font-size: 12px; fill: #000; }\n"
+		      "#title { font-size: 17px; text-anchor: middle; }\n"
+		      "#subtitle { text-anchor: middle; fill: #555; }\n"
+		      "#search, #matched { text-anchor: end; }\n"
+		      "#search, #unzoom { cursor: pointer; fill: #36c; }\n"
+		      "#search:hover, #unzoom:hover { text-decoration: underline; }\n"
+		      ".f { cursor: pointer; }\n"
+		      ".f:hover rect { stroke: #000; stroke-width: 0.5; }\n"
+		      ".f text { pointer-events: none; }\n"
+		      ".parent { opacity: 0.5; }\n"
+		      ".hide { display: none; }\n"
+		      "]]></style>\n");
+	strbuf_addstr(sb, "<script type=\"text/ecmascript\"><![CDATA[\n");
+	strbuf_addstr(sb, script);
+	strbuf_addstr(sb, "]]></script>\n");
+	strbuf_addf(sb, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%.0f\" fill=\"#f8f8f4\"/>\n",
+		    width, height);
+	strbuf_addf(sb, "<text id=\"title\" x=\"%.1f\" y=\"24\">", width / 2.0);
+	strbuf_add_xml_str(sb, opt->title ? opt->title : "gilscope flame graph");
+	strbuf_addf(sb, "</text>\n<text id=\"subtitle\" x=\"%.1f\" y=\"42\">", width / 2.0);
+	if (opt->subtitle)
+		strbuf_add_xml_str(sb, opt->subtitle);
+	else
+		add_subtitle(sb, a);
+	strbuf_addstr(sb, "</text>\n");
+	strbuf_addf(sb, "<text id=\"unzoom\" class=\"hide\" x=\"%d\" y=\"24\">Reset Zoom</text>\n", XPAD);
+	strbuf_addf(sb, "<text id=\"search\" x=\"%d\" y=\"24\">Search</text>\n", width - XPAD);
+	strbuf_addf(sb, "<text id=\"matched\" class=\"hide\" x=\"%d\" y=\"%.0f\"> </text>\n",
+		    width - XPAD, height - 8);
+	strbuf_addf(sb, "<text id=\"details\" x=\"%d\" y=\"%.0f\"> </text>\n", XPAD, height - 8);
+	add_legend(sb, a, width, legend_y);
+
+	strbuf_addf(sb, "<g id=\"frames\" gs:total=\"%" PRIu64 "\" gs:xpad=\"%d\" gs:usable=\"%.0f\" "
+		    "gs:fontw=\"%.3f\">\n", g.total, XPAD, g.usable, FONT_SIZE * FONT_W);
+	if (g.total) {
+		ret = rtree_walk(&rt, 0, visit_draw, &g);
+		if (ret)
+			goto out;
+	} else {
+		strbuf_addf(sb, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">No samples</text>\n",
+			    width / 2.0, g.y_base + 12);
+	}
+	strbuf_addstr(sb, "</g>\n</svg>\n");
+	ret = sb->failed ? GS_ENOMEM : 0;
+out:
+	strbuf_release(&g.label);
+	strbuf_release(&g.tmp);
+	rtree_release(&rt);
+	return ret;
+}
