@@ -601,8 +601,10 @@ void agg_finish(struct agg *a)
 		if (t->waiting)
 			stretch_add(&t->wait, t->last_ns + (end - (a->t_last - a->t_first)) - t->wait_since);
 		t->holding = t->waiting = 0;
-		qsort(t->hold.v, t->hold.n, sizeof(*t->hold.v), cmp_u64);
-		qsort(t->wait.v, t->wait.n, sizeof(*t->wait.v), cmp_u64);
+		if (t->hold.n)
+			qsort(t->hold.v, t->hold.n, sizeof(*t->hold.v), cmp_u64);
+		if (t->wait.n)
+			qsort(t->wait.v, t->wait.n, sizeof(*t->wait.v), cmp_u64);
 	}
 	if (!a->duration_s && a->samples)
 		a->duration_s = (double)end / 1e9;

@@ -45,11 +45,13 @@ int sampler_init(struct sampler *s, struct process *proc)
 	s->ts = calloc(s->max_threads, sizeof(*s->ts));
 	s->pool = calloc(SAMPLE_FRAME_POOL, sizeof(*s->pool));
 	s->tids = calloc(s->max_threads * 4, sizeof(*s->tids));
-	if (!s->pythreads || !s->ts || !s->pool || !s->tids) {
+	s->pynames = calloc(s->max_threads, sizeof(*s->pynames));
+	if (!s->pythreads || !s->ts || !s->pool || !s->tids || !s->pynames) {
 		ret = GS_ENOMEM;
 		goto fail;
 	}
 	s->cur.threads = s->ts;
+	s->names = 1;
 	return 0;
 fail:
 	sampler_release(s);
@@ -63,6 +65,8 @@ void sampler_release(struct sampler *s)
 	free(s->ts);
 	free(s->pool);
 	free(s->tids);
+	free(s->pynames);
+	s->pynames = NULL;
 	s->pythreads = NULL;
 	s->ts = NULL;
 	s->pool = NULL;
@@ -126,6 +130,24 @@ int sampler_take(struct sampler *s, const struct sample **out)
 		return process_alive(s->proc->pid) ? ret : GS_EEXITED;
 	smp->walk_err = ret;
 
+	/* threading names: a dict walk of a few hundred reads, so only when
+	 * the set of threads changed (at most every 100 ms, for programs that
+	 * churn threads), and once a second otherwise */
+	if (s->names) {
+		uint64_t key = 0x9e3779b97f4a7c15ull;
+
+		for (i = 0; i < npy; i++)
+			key = (key ^ s->pythreads[i].tstate ^ s->pythreads[i].pthread_id) *
+			      0x100000001b3ull;
+		if ((key != s->names_key && smp->t_ns - s->names_ns > 100000000ull) ||
+		    smp->t_ns - s->names_ns > 1000000000ull || !s->names_ns) {
+			memset(s->pynames, 0, npy * sizeof(*s->pynames));
+			py_model_thread_names_all(&s->model, s->pythreads, npy, s->pynames);
+			s->names_key = key;
+			s->names_ns = smp->t_ns;
+		}
+	}
+
 	if (!py_model_interp(&s->model, &interp))
 		py_model_gil(&s->model, interp, &smp->gil);
 	smp->gil_enabled = smp->gil.known ? smp->gil.enabled : !s->model.free_threaded;
@@ -138,6 +160,8 @@ int sampler_take(struct sampler *s, const struct sample **out)
 		struct classify_in in = { 0 };
 
 		memset(t, 0, sizeof(*t));
+		if (s->names)
+			memcpy(t->name, s->pynames[i], sizeof(t->name));
 		t->tid = p->tid;
 		t->tstate = p->tstate;
 		t->ts_status = p->status;

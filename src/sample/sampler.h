@@ -15,6 +15,7 @@
 #include "classify.h"
 #include "../cpython/locate.h"
 #include "../cpython/model.h"
+#include "../cpython/names.h"
 #include "../target/process.h"
 
 #define SAMPLE_FRAME_POOL (1u << 18)	/* frames per sample, all threads */
@@ -59,6 +60,9 @@ struct sampler {
 	size_t max_threads;
 	struct sample cur;
 	int names;		/* read threading names (costs a dict walk) */
+	char (*pynames)[PY_THREAD_NAME_MAX];	/* by index into pythreads */
+	uint64_t names_ns;	/* when they were last read */
+	uint64_t names_key;	/* hash of the thread-state set they belong to */
 };
 
 /* Locate the runtime in proc and set up the model. Returns 0 or a gs_err
