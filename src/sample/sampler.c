@@ -46,7 +46,8 @@ int sampler_init(struct sampler *s, struct process *proc)
 	s->pool = calloc(SAMPLE_FRAME_POOL, sizeof(*s->pool));
 	s->tids = calloc(s->max_threads * 4, sizeof(*s->tids));
 	s->pynames = calloc(s->max_threads, sizeof(*s->pynames));
-	if (!s->pythreads || !s->ts || !s->pool || !s->tids || !s->pynames) {
+	s->name_ids = calloc(s->max_threads, sizeof(*s->name_ids));
+	if (!s->pythreads || !s->ts || !s->pool || !s->tids || !s->pynames || !s->name_ids) {
 		ret = GS_ENOMEM;
 		goto fail;
 	}
@@ -66,11 +67,31 @@ void sampler_release(struct sampler *s)
 	free(s->pool);
 	free(s->tids);
 	free(s->pynames);
+	free(s->name_ids);
 	s->pynames = NULL;
+	s->name_ids = NULL;
 	s->pythreads = NULL;
 	s->ts = NULL;
 	s->pool = NULL;
 	s->tids = NULL;
+}
+
+/* The threading name of the thread with this pthread id, as of the last
+ * refresh (threads may have come and gone since: match by id). */
+static void lookup_name(struct sampler *s, size_t hint, uint64_t id, char *out)
+{
+	size_t j;
+
+	if (hint < s->nnames && s->name_ids[hint] == id) {
+		memcpy(out, s->pynames[hint], THREAD_NAME_MAX);
+		return;
+	}
+	for (j = 0; j < s->nnames; j++) {
+		if (s->name_ids[j] == id) {
+			memcpy(out, s->pynames[j], THREAD_NAME_MAX);
+			return;
+		}
+	}
 }
 
 /* Kernel facts about one thread. */
@@ -143,6 +164,9 @@ int sampler_take(struct sampler *s, const struct sample **out)
 		    smp->t_ns - s->names_ns > 1000000000ull || !s->names_ns) {
 			memset(s->pynames, 0, npy * sizeof(*s->pynames));
 			py_model_thread_names_all(&s->model, s->pythreads, npy, s->pynames);
+			for (i = 0; i < npy; i++)
+				s->name_ids[i] = s->pythreads[i].pthread_id;
+			s->nnames = npy;
 			s->names_key = key;
 			s->names_ns = smp->t_ns;
 		}
@@ -161,7 +185,7 @@ int sampler_take(struct sampler *s, const struct sample **out)
 
 		memset(t, 0, sizeof(*t));
 		if (s->names)
-			memcpy(t->name, s->pynames[i], sizeof(t->name));
+			lookup_name(s, i, p->pthread_id, t->name);
 		t->tid = p->tid;
 		t->tstate = p->tstate;
 		t->ts_status = p->status;

@@ -60,7 +60,9 @@ struct sampler {
 	size_t max_threads;
 	struct sample cur;
 	int names;		/* read threading names (costs a dict walk) */
-	char (*pynames)[PY_THREAD_NAME_MAX];	/* by index into pythreads */
+	char (*pynames)[PY_THREAD_NAME_MAX];	/* as of the last refresh */
+	uint64_t *name_ids;	/* pthread ids the names belong to */
+	size_t nnames;
 	uint64_t names_ns;	/* when they were last read */
 	uint64_t names_key;	/* hash of the thread-state set they belong to */
 };

@@ -284,12 +284,15 @@ def interp_ids(interps: List[Interp]) -> List[str]:
 def build_testext(it: Interp) -> Path:
     """Build gilscope_testext for this interpreter; return the directory to put
     on sys.path. Cached in tests/e2e/.ext/<hash of interpreter path + version>/,
-    rebuilt when the C source changes. Safe against concurrent builds."""
+    rebuilt when the C source or the interpreter changes. Safe against
+    concurrent builds (each writes its own temporary file, then renames)."""
     key = hashlib.sha256(f"{it.realpath}\0{it.version}\0{it.ft}".encode()).hexdigest()[:16]
     outdir = EXT_ROOT / key
     out = outdir / f"gilscope_testext{it.ext_suffix}"
     stamp = outdir / "source.sha256"
-    src_hash = hashlib.sha256(TESTEXT_SRC.read_bytes()).hexdigest()
+    st = os.stat(it.realpath)
+    # rebuilt when the C source changes, or the interpreter was reinstalled
+    src_hash = hashlib.sha256(TESTEXT_SRC.read_bytes()).hexdigest() + f" {st.st_size} {st.st_mtime_ns}"
     if out.exists() and stamp.exists() and stamp.read_text().strip() == src_hash:
         return outdir
     outdir.mkdir(parents=True, exist_ok=True)
