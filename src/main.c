@@ -20,6 +20,7 @@ struct command {
 
 static const struct command commands[] = {
 	{ "diagnose", cmd_diagnose, "sample a process and say whether it is GIL-bound, and why" },
+	{ "record", cmd_record, "sample a process and write a flame graph, trace or profile" },
 	{ "dump", cmd_dump, "show every thread's state, GIL holder and stack now" },
 	{ "snapshot", cmd_snapshot, "record the memory one walk reads (for tests and bug reports)" },
 };

@@ -13,6 +13,7 @@ struct process;
 int cmd_dump(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
+int cmd_record(int argc, char **argv);
 
 /* Print "gilscope: <message>" for err about process pid and return the exit
  * status to use (README "Exit codes"). `version` names what we found when
