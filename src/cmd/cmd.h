@@ -28,6 +28,10 @@ int cmd_attach(pid_t pid, struct process *proc, struct sampler *s);
  * into place; returns 0 or an exit status (after printing the error). */
 int cmd_write_output(const char *path, const char *buf, size_t len);
 
+/* getopt said '?': name the offending argument in one line and exit 2. */
+void usage_bad_option(const char *cmd, int argc, char **argv)
+	__attribute__((noreturn));
+
 void usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 

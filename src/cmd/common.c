@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,17 @@ void usage_error(const char *cmd, const char *fmt, ...)
 	va_end(ap);
 	fprintf(stderr, " (see gilscope %s --help)\n", cmd);
 	exit(GS_EXIT_USAGE);
+}
+
+void usage_bad_option(const char *cmd, int argc, char **argv)
+{
+	const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+
+	if (!strncmp(arg, "--", 2) || !optopt || optopt == '?')
+		usage_error(cmd, "option '%s' is unknown or needs a value", arg);
+	if (optopt)
+		usage_error(cmd, "option -%c is unknown or needs a value", optopt);
+	usage_error(cmd, "option '%s' is unknown or needs a value", arg);
 }
 
 pid_t cmd_parse_pid(const char *s)

@@ -41,6 +41,7 @@ int cmd_dump(int argc, char **argv)
 	int json = 0, c, status, ret;
 
 	optind = 1;
+	opterr = 0;	/* one line of our own instead of getopt's */
 	while ((c = getopt_long(argc, argv, "p:jh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -55,7 +56,7 @@ int cmd_dump(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		default:
-			usage_error("dump", "unknown option");
+			usage_bad_option("dump", argc, argv);
 		}
 	}
 	if (optind < argc)

@@ -42,6 +42,7 @@ void sample_opts_parse(const char *cmd, const char *usage, int argc, char **argv
 	int c;
 
 	optind = 1;
+	opterr = 0;	/* one line of our own instead of getopt's */
 	/* "+" : stop at the first non-option, so `-- python app.py -x` and
 	 * `python app.py -x` both leave the command's own options alone */
 	while ((c = getopt_long(argc, argv, "+p:r:d:o:f:m:jh", opts, NULL)) != -1) {
@@ -86,7 +87,7 @@ void sample_opts_parse(const char *cmd, const char *usage, int argc, char **argv
 			fputs(usage, stdout);
 			exit(0);
 		default:
-			usage_error(cmd, "unknown option");
+			usage_bad_option(cmd, argc, argv);
 		}
 	}
 	if (optind < argc) {

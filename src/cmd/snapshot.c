@@ -47,6 +47,7 @@ int cmd_snapshot(int argc, char **argv)
 	int c, status, ret;
 
 	optind = 1;
+	opterr = 0;	/* one line of our own instead of getopt's */
 	while ((c = getopt_long(argc, argv, "p:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
@@ -61,7 +62,7 @@ int cmd_snapshot(int argc, char **argv)
 			fputs(usage, stdout);
 			return 0;
 		default:
-			usage_error("snapshot", "unknown option");
+			usage_bad_option("snapshot", argc, argv);
 		}
 	}
 	if (pid < 0 || !out)
