@@ -20,7 +20,9 @@ LDLIBS   := -lelf
 
 SRC := $(sort $(wildcard src/*.c src/*/*.c))
 LIB_SRC := $(filter-out src/main.c,$(SRC))
-UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c)) tests/unit/main.c
+# test helpers shared by the unit tests and the render driver
+UNIT_HELPERS := tests/unit/minidoc.c tests/unit/synth.c
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c)) tests/unit/main.c $(UNIT_HELPERS)
 FUZZ_SRC := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 
 OBJ := $(SRC:%.c=build/%.o)
@@ -56,7 +58,7 @@ gilscope-asan: $(ASAN_OBJ)
 # The unit-test runner: suites.inc lists every UNIT_SUITE(name) found.
 build/tests/unit/suites.inc: $(UNIT_SRC)
 	@mkdir -p $(dir $@)
-	sed -n 's/^UNIT_SUITE(\([a-z0-9_]*\)).*/SUITE(\1)/p' $(filter-out tests/unit/main.c,$(UNIT_SRC)) > $@.tmp && mv $@.tmp $@
+	sed -n 's/^UNIT_SUITE(\([a-z0-9_]*\)).*/SUITE(\1)/p' $(filter-out tests/unit/main.c $(UNIT_HELPERS),$(UNIT_SRC)) > $@.tmp && mv $@.tmp $@
 
 build/unit-tests: $(UNIT_SRC) $(LIB_OBJ) build/tests/unit/suites.inc
 	$(CC) $(ALL_CFLAGS) -Ibuild/tests/unit -o $@ $(UNIT_SRC) $(LIB_OBJ) $(LDLIBS)
@@ -65,19 +67,24 @@ build-asan/unit-tests: $(UNIT_SRC) $(ASAN_LIB_OBJ) build/tests/unit/suites.inc
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE $(WARN) $(ASAN_FLAGS) -Ibuild/tests/unit -o $@ $(UNIT_SRC) $(ASAN_LIB_OBJ) $(LDLIBS)
 
+# Renders the synthetic profile of tests/unit/synth.h in every record format,
+# for tests/e2e/test_formats.py (until `gilscope record` can make them).
+build/render-driver: tests/unit/render_driver.c $(UNIT_HELPERS) $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ tests/unit/render_driver.c $(UNIT_HELPERS) $(LIB_OBJ) $(LDLIBS)
+
 unit: build/unit-tests build-asan/unit-tests
 	./build/unit-tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build-asan/unit-tests
 
 # End-to-end tests run the normal build, then a subset with the ASan build.
-e2e: gilscope gilscope-asan pydeps
+e2e: gilscope gilscope-asan build/render-driver pydeps
 	$(PYTEST) -q tests/e2e
 	GILSCOPE=./gilscope-asan $(PYTEST) -q -m asan tests/e2e
 
 # The tree must build warning-free under clang too (-Werror).
 clang-check: build/tests/unit/suites.inc
 	clang $(ALL_CFLAGS) -fsyntax-only $(SRC)
-	clang $(ALL_CFLAGS) -Ibuild/tests/unit -fsyntax-only $(UNIT_SRC)
+	clang $(ALL_CFLAGS) -Ibuild/tests/unit -fsyntax-only $(UNIT_SRC) tests/unit/render_driver.c
 
 test: deps
 	$(MAKE) clang-check

@@ -173,8 +173,11 @@ void strbuf_add_xml_str(struct strbuf *sb, const char *str)
 		}
 		n = *s < 0x20 ? 0 : utf8_seq_len((const char *)s);
 		/* U+FFFE and U+FFFF (EF BF BE, EF BF BF) are not XML characters */
-		if (n == 3 && s[0] == 0xef && s[1] == 0xbf && s[2] >= 0xbe)
-			n = 0;
+		if (n == 3 && s[0] == 0xef && s[1] == 0xbf && s[2] >= 0xbe) {
+			strbuf_addstr(sb, "\xef\xbf\xbd");
+			s += 3;
+			continue;
+		}
 		if (!n) {
 			strbuf_addstr(sb, "\xef\xbf\xbd");
 			s++;

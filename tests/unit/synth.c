@@ -40,7 +40,7 @@ static void push(struct stack *s, const struct agg_frame_in *f)
 static int thread_at(int th, int k, int variant, struct agg_thread_in *t, struct stack *s,
 		     struct agg_frame_in *inner)
 {
-	static char deep_names[SYNTH_DEEP][16];
+	static char deep_names[SYNTH_DEEP][24];
 	struct agg_frame_in x = { extra[variant % 8], "work.py", 30 + variant % 8 };
 	int i;
 

@@ -31,8 +31,27 @@ static void t_json(struct unit *u)
 	strbuf_release(&sb);
 }
 
+static void t_xml(struct unit *u)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	strbuf_add_xml_str(&sb, "<a href=\"x\">&'</a>\t\n");
+	CHECK_STREQ(u, strbuf_str(&sb), "&lt;a href=&quot;x&quot;&gt;&amp;&apos;&lt;/a&gt;\t\n");
+	strbuf_reset(&sb);
+	/* controls, bad UTF-8, U+FFFE/U+FFFF and a surrogate become U+FFFD;
+	 * good multibyte characters pass */
+	strbuf_add_xml_str(&sb, "\x01|\xff|\xef\xbf\xbe|\xef\xbf\xbf|\xed\xa0\x80|\xc3\xa9\xf0\x9f\x98\x80");
+	CHECK_STREQ(u, strbuf_str(&sb), "\xef\xbf\xbd|\xef\xbf\xbd|\xef\xbf\xbd|\xef\xbf\xbd|"
+		    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd|\xc3\xa9\xf0\x9f\x98\x80");
+	strbuf_release(&sb);
+	CHECK_EQ(u, utf8_seq_len("\xc3\xa9"), 2);
+	CHECK_EQ(u, utf8_seq_len("\xc3"), 0);
+	CHECK_EQ(u, utf8_seq_len("a"), 1);
+}
+
 UNIT_SUITE(strbuf)
 {
 	UNIT_RUN(u, t_addf);
 	UNIT_RUN(u, t_json);
+	UNIT_RUN(u, t_xml);
 }

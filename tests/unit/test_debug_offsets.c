@@ -1,0 +1,155 @@
+/*
+ * test_debug_offsets.c - parsing and validating _Py_DebugOffsets, on the
+ * real tables of 3.13, 3.14 and 3.15 (from the recorded snapshots) and on
+ * corrupted copies of them.
+ */
+#include "unit.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/cpython/offsets.h"
+#include "../../src/target/reader.h"
+#include "../../src/util/error.h"
+
+static const char *corpus(void)
+{
+	const char *d = getenv("GILSCOPE_CORPUS");
+
+	return d ? d : "tests/corpus/snapshots";
+}
+
+/* The first PY_DEBUG_OFFSETS_MAX bytes of _PyRuntime from a snapshot. */
+static int load_table(const char *name, uint8_t *out, size_t *len)
+{
+	char path[512];
+	struct reader *r = NULL;
+	const char *rt;
+	uint64_t addr;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/%s", corpus(), name);
+	ret = reader_snapshot_open(path, &r);
+	if (ret)
+		return ret;
+	rt = reader_snapshot_meta(r, "runtime");
+	ret = GS_ECORRUPT;
+	if (rt) {
+		addr = strtoull(rt, NULL, 0);
+		*len = PY_DEBUG_OFFSETS_MAX;
+		while ((ret = reader_read(r, addr, out, *len)) && *len > 256)
+			*len /= 2;
+	}
+	reader_free(r);
+	return ret;
+}
+
+struct version_case {
+	const char *snap;
+	uint32_t minor;
+	uint32_t ts_state;	/* known from the headers */
+	uint32_t fr_owner;
+};
+
+static const struct version_case cases[] = {
+	{ "3.13.0.snap", 13, 40, 70 },
+	{ "3.14.7.snap", 14, 44, 74 },
+	{ "3.15.0rc1.snap", 15, 48, 74 },
+};
+
+static void t_debug_offsets_real(struct unit *u)
+{
+	uint8_t buf[PY_DEBUG_OFFSETS_MAX];
+	struct py_offsets o;
+	size_t len, i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (load_table(cases[i].snap, buf, &len)) {
+			unit_skip(u, "snapshot missing");
+			continue;
+		}
+		CHECK_EQ(u, py_offsets_from_debug(buf, len, &o), 0);
+		CHECK_EQ(u, (o.version_hex >> 16) & 0xff, cases[i].minor);
+		CHECK_EQ(u, o.free_threaded, 0);
+		CHECK_EQ(u, o.ob_type, 8);
+		CHECK_EQ(u, o.ts_state, cases[i].ts_state);
+		CHECK_EQ(u, o.fr_owner, cases[i].fr_owner);
+		CHECK_EQ(u, o.ts_next, 8);
+		CHECK_EQ(u, o.ts_interp, 16);
+		CHECK_EQ(u, o.gil_locked, 16);
+		CHECK_EQ(u, o.gil_last_holder, 8);
+		CHECK_EQ(u, o.uni_ascii_size, 40);
+		CHECK(u, o.co_size > o.co_linetable);
+	}
+}
+
+/* Every single-field corruption is either rejected or still sane; the
+ * targeted ones must be rejected. */
+static void t_debug_offsets_corrupt(struct unit *u)
+{
+	uint8_t buf[PY_DEBUG_OFFSETS_MAX], bad[PY_DEBUG_OFFSETS_MAX];
+	struct py_offsets o;
+	size_t len, i, slot;
+	uint64_t v;
+
+	if (load_table("3.14.7.snap", buf, &len)) {
+		unit_skip(u, "snapshot missing");
+		return;
+	}
+	/* cookie */
+	memcpy(bad, buf, len);
+	bad[0] = 'y';
+	CHECK_EQ(u, py_offsets_from_debug(bad, len, &o), (uint64_t)GS_ECORRUPT);
+	/* a version we do not know: 3.16, and 3.15 before b4 */
+	memcpy(bad, buf, len);
+	v = 0x031000f0;
+	memcpy(bad + 8, &v, 8);
+	CHECK_EQ(u, py_offsets_from_debug(bad, len, &o), (uint64_t)GS_EUNSUPPORTED);
+	v = 0x030f00a7;
+	memcpy(bad + 8, &v, 8);
+	CHECK_EQ(u, py_offsets_from_debug(bad, len, &o), (uint64_t)GS_EUNSUPPORTED);
+	/* not even Python 3 */
+	v = 0x020700f0;
+	memcpy(bad + 8, &v, 8);
+	CHECK_EQ(u, py_offsets_from_debug(bad, len, &o), (uint64_t)GS_ECORRUPT);
+	/* free_threaded must be 0 or 1 */
+	memcpy(bad, buf, len);
+	v = 7;
+	memcpy(bad + 16, &v, 8);
+	CHECK_EQ(u, py_offsets_from_debug(bad, len, &o), (uint64_t)GS_ECORRUPT);
+	/* truncated table */
+	CHECK_EQ(u, py_offsets_from_debug(buf, 200, &o), (uint64_t)GS_ECORRUPT);
+	/* 3.14 slots: ts.next (24) misaligned, ob_type (51) not 8,
+	 * gil holder (19) moved, threads_head (9) past the struct */
+	{
+		static const struct { size_t slot; uint64_t val; } bads[] = {
+			{ 24, 9 }, { 51, 16 }, { 19, 0 }, { 9, 1u << 30 },
+			{ 5, (uint64_t)1 << 40 }, { 26, 3 }, { 40, 1 << 21 },
+		};
+		for (i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+			memcpy(bad, buf, len);
+			memcpy(bad + bads[i].slot * 8, &bads[i].val, 8);
+			if (!CHECK_EQ(u, py_offsets_from_debug(bad, len, &o), (uint64_t)GS_ECORRUPT))
+				printf("    slot %zu = %llu accepted\n", bads[i].slot,
+				       (unsigned long long)bads[i].val);
+		}
+	}
+	/* any one slot set to an absurd value: never accepted with an
+	 * offset that points outside its struct */
+	for (slot = 3; slot < len / 8 && slot < 95; slot++) {
+		memcpy(bad, buf, len);
+		v = 0xfffffff0ull;
+		memcpy(bad + slot * 8, &v, 8);
+		if (!py_offsets_from_debug(bad, len, &o)) {
+			CHECK(u, o.ts_next < 4096 && o.ts_frame < 4096 && o.fr_back < 4096 &&
+				 o.co_name < 4096 && o.uni_length < 4096 && o.is_threads_head < (1u << 20));
+		}
+	}
+}
+
+UNIT_SUITE(debug_offsets)
+{
+	UNIT_RUN(u, t_debug_offsets_real);
+	UNIT_RUN(u, t_debug_offsets_corrupt);
+}
