@@ -16,7 +16,7 @@ FUZZ_TIME ?= 60
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(CFLAGS)
-LDLIBS   := -lelf
+LDLIBS   := -lelf -lncursesw
 
 SRC := $(sort $(wildcard src/*.c src/*/*.c))
 LIB_SRC := $(filter-out src/main.c,$(SRC))
@@ -34,7 +34,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all
 VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: all asan test unit e2e demo install clean deps pydeps fuzz bench clang-check
+.PHONY: all asan test unit e2e demo install clean deps pydeps fuzz fuzz-build fuzz-regress bench clang-check
 .DELETE_ON_ERROR:
 
 all: deps gilscope
@@ -49,6 +49,12 @@ build/%.o: %.c
 build-asan/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(ASAN_FLAGS) -MMD -MP -c -o $@ $<
+
+# speedup's Python harness is compiled in as a byte list (od + sed, no xxd).
+build/gen/speedup_harness.inc: src/cmd/speedup_harness.py
+	@mkdir -p $(dir $@)
+	od -An -v -tx1 $< | sed 's/[0-9a-f][0-9a-f]/0x&,/g' > $@.tmp && mv $@.tmp $@
+build/src/cmd/speedup_harness.o build-asan/src/cmd/speedup_harness.o build-fuzz/src/cmd/speedup_harness.o clang-check: build/gen/speedup_harness.inc
 
 asan: deps gilscope-asan build-asan/unit-tests
 
@@ -94,7 +100,8 @@ test: deps
 # --- dependencies ------------------------------------------------------
 # Debian packages needed to build and test; installed with apt-get when
 # missing and we are root (CI and the developer machines run as root).
-DEB_PKGS := gcc clang make libelf-dev pkg-config python3-venv
+# chromium: tests/e2e/test_formats.py loads the flame graph SVG in it.
+DEB_PKGS := gcc clang make libelf-dev pkg-config python3-venv libncurses-dev tmux chromium
 deps:
 	@missing=""; \
 	for p in $(DEB_PKGS); do \
@@ -119,14 +126,43 @@ $(VENV)/.done: tests/requirements.txt
 demo: all pydeps
 	$(VENV)/bin/python examples/demo.py --gilscope ./gilscope
 
-fuzz:
-	@echo "fuzzing is not built yet"; exit 1
+# --- fuzzing (clang's libFuzzer, with ASan + UBSan) -----------------------
+# `make fuzz FUZZ_TIME=600` builds build-fuzz/fuzz_<name> from each
+# tests/fuzz/fuzz_<name>.c and runs each for FUZZ_TIME seconds (FUZZ_JOBS at
+# once) over its seeds in tests/corpus/fuzz/<name>/; `make fuzz-regress`
+# replays the seeds once (seconds). See tests/fuzz/run.sh.
+FUZZ_CC    ?= clang
+FUZZ_JOBS  ?= 1
+FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) -O1 -g \
+	-fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
+FUZZ_BIN   := $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
+FUZZ_OBJ   := $(LIB_SRC:%.c=build-fuzz/%.o) build-fuzz/tests/fuzz/walk.o
+
+build-fuzz/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c -o $@ $<
+
+build-fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_OBJ)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_OBJ) $(LDLIBS)
+
+fuzz-build: deps $(FUZZ_BIN)
+
+# Cuts seeds out of the recorded snapshots (tests/corpus/make-fuzz-corpus.sh).
+build/fuzz-seeds: tests/fuzz/seeds.c $(LIB_OBJ)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(LIB_OBJ) $(LDLIBS)
+
+fuzz: fuzz-build
+	FUZZ_JOBS=$(FUZZ_JOBS) tests/fuzz/run.sh $(FUZZ_TIME) $(FUZZ_NAMES)
+
+fuzz-regress: fuzz-build
+	tests/fuzz/run.sh -regress $(FUZZ_NAMES)
 
 install: gilscope
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 gilscope $(DESTDIR)$(PREFIX)/bin/gilscope
 
 clean:
-	rm -rf build build-asan gilscope gilscope-asan
+	rm -rf build build-asan build-fuzz gilscope gilscope-asan
 
--include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d)
+-include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

@@ -22,6 +22,9 @@ static const struct command commands[] = {
 	{ "diagnose", cmd_diagnose, "sample a process and say whether it is GIL-bound, and why" },
 	{ "record", cmd_record, "sample a process and write a flame graph, trace or profile" },
 	{ "dump", cmd_dump, "show every thread's state, GIL holder and stack now" },
+	{ "top", cmd_top, "a live view of every thread's state, the GIL and the verdict" },
+	{ "info", cmd_info, "version, build, and whether the GIL is on right now, and why" },
+	{ "speedup", cmd_speedup, "time a function on 1 and on N threads, and say why it scales or not" },
 	{ "snapshot", cmd_snapshot, "record the memory one walk reads (for tests and bug reports)" },
 };
 

@@ -14,6 +14,9 @@ int cmd_dump(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
 int cmd_diagnose(int argc, char **argv);
 int cmd_record(int argc, char **argv);
+int cmd_speedup(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_top(int argc, char **argv);
 
 /* Print "gilscope: <message>" for err about process pid and return the exit
  * status to use (README "Exit codes"). `version` names what we found when

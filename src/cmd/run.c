@@ -111,7 +111,7 @@ int run_session(const struct run_opts *o, struct run *r)
 	r->info.target_exited = r->st.target_exited;
 	r->info.interrupted = r->st.interrupted;
 	r->info.child_status = r->st.child_status;
-	if (r->info.launched && !r->st.target_exited) {
+	if (r->info.launched && !r->st.child_reaped) {
 		/* duration over or Ctrl-C: the program keeps its own fate; we
 		 * wait for it so that its exit status can pass through */
 		if (r->st.interrupted)

@@ -84,6 +84,14 @@ int cmd_snapshot(int argc, char **argv)
 		status = cmd_report_error(ret, pid, s.found.version);
 		goto out_proc;
 	}
+	/* One whole sample first, so that the recording also holds what the
+	 * sampler reads besides the stacks (the GIL, threading names, the C
+	 * callables of native frames): replay tests and fuzzers walk it all. */
+	{
+		const struct sample *smp;
+
+		(void)sampler_take(&s, &smp);
+	}
 	ntids = procfs_list_tasks(pid, tids, PY_MAX_THREADS);
 	ret = py_model_format_stacks(&s.model, &sb, (const int32_t *)tids,
 				     ntids > 0 ? (size_t)ntids : 0);

@@ -199,7 +199,9 @@ int py_locate(struct process *p, struct py_found *found)
 		for (i = 0; minor < 0 && i < p->maps.n; i++)
 			if (strstr(base_name(p->maps.v[i].path), "libpython"))
 				minor = minor_from_name(base_name(p->maps.v[i].path));
-		if (minor >= 0) {
+		/* Only versions that predate _PyRuntime (3.7) are known to
+		 * lack it; a newer one may just not have mapped libpython yet. */
+		if (minor >= 0 && minor < 7) {
 			snprintf(found->version, sizeof(found->version), "3.%d", minor);
 			return GS_EUNSUPPORTED;
 		}

@@ -724,3 +724,32 @@ int py_model_long_u64(struct py_model *m, uint64_t addr, uint64_t *out)
 	ret = ctx_init(&c, m);
 	return ret ? ret : long_u64(&c, addr, out);
 }
+
+struct foreach_arg {
+	int (*fn)(void *arg, uint64_t key, uint64_t value);
+	void *arg;
+};
+
+static int foreach_entry(struct nctx *c, uint64_t key, uint64_t value, void *arg)
+{
+	struct foreach_arg *f = arg;
+
+	(void)c;
+	return f->fn(f->arg, key, value) != 0;
+}
+
+int py_model_dict_foreach(struct py_model *m, uint64_t dict,
+			  int (*fn)(void *arg, uint64_t key, uint64_t value), void *arg)
+{
+	struct foreach_arg f = { fn, arg };
+	struct dict_tab t;
+	struct nctx c;
+	int ret;
+
+	ret = ctx_init(&c, m);
+	if (!ret)
+		ret = dict_tab_of(&c, dict, &t);
+	if (!ret)
+		ret = tab_scan(&c, &t, foreach_entry, &f);
+	return ret == 1 ? 0 : ret;
+}

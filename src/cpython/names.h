@@ -56,4 +56,11 @@ int py_model_attr(struct py_model *m, uint64_t obj, const char *name, uint64_t *
 /* The value of a non-negative int object that fits 64 bits. */
 int py_model_long_u64(struct py_model *m, uint64_t addr, uint64_t *out);
 
+/* Call fn(arg, key, value) for each entry of the dict at `dict`, in order,
+ * until it returns non-zero. Returns 0 when every entry was seen or fn
+ * stopped the walk, GS_ERANGE past PY_NAMES_DICT_MAX entries, or a gs_err.
+ * key and value are target addresses, not yet checked beyond non-zero. */
+int py_model_dict_foreach(struct py_model *m, uint64_t dict,
+			  int (*fn)(void *arg, uint64_t key, uint64_t value), void *arg);
+
 #endif

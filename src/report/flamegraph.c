@@ -77,7 +77,8 @@ static const char script[] =
 "    var f = { g: g, rect: rect, text: g.getElementsByTagName('text')[0],\n"
 "      x: +g.getAttributeNS(NS, 'x'), w: +g.getAttributeNS(NS, 'w'),\n"
 "      y: +rect.getAttribute('y'), fill: rect.getAttribute('fill'),\n"
-"      label: title[0], info: title[0] + ' \\u2014 ' + (title[1] || '') };\n"
+"      label: title[0], info: title[0] + ' \\u2014 ' + title[title.length - 2],\n"
+"      find: title.length > 3 ? title[0] + ' ' + title[1] : title[0] };\n"
 "    frames.push(f);\n"
 "    byEl.set(g, f);\n"
 "  }\n"
@@ -150,7 +151,7 @@ static const char script[] =
 "  try { re = new RegExp(term); } catch (e) { matchedTxt.textContent = 'Bad expression'; matchedTxt.classList.remove('hide'); return; }\n"
 "  var ranges = [];\n"
 "  frames.forEach(function (f) {\n"
-"    if (re.test(f.label)) { f.rect.setAttribute('fill', HL); ranges.push([f.x, f.x + f.w]); }\n"
+"    if (re.test(f.find)) { f.rect.setAttribute('fill', HL); ranges.push([f.x, f.x + f.w]); }\n"
 "    else f.rect.setAttribute('fill', f.fill);\n"
 "  });\n"
 "  ranges.sort(function (a, b) { return a[0] - b[0]; });\n"
@@ -199,7 +200,7 @@ struct fg {
 	const struct rtree *rt;
 	const struct flamegraph_options *opt;
 	struct strbuf *sb;
-	struct strbuf label, tmp;
+	struct strbuf label, path, tmp;
 	uint64_t total;
 	double usable, min_w;
 	size_t maxdepth;
@@ -270,6 +271,42 @@ static void clean_label(struct strbuf *out, const char *s)
 		strbuf_addch(out, (unsigned char)*s < 0x20 || *s == 0x7f ? ' ' : *s);
 }
 
+/*
+ * Long absolute paths would crowd out the function names, so a Python
+ * frame whose file has a directory shows "func (base.py:12)" (the parent
+ * directory kept for __init__.py and __main__.py), and its tooltip and the
+ * search add the full "file:line". Returns 1 when that applies, with the
+ * short label in `label` and the full location in `path`.
+ */
+static int short_label(struct strbuf *label, struct strbuf *path, const struct agg *a,
+		       uint32_t node)
+{
+	const struct agg_frame *f = frame_of(a, node);
+	const char *file, *func, *base, *p;
+
+	if (!node || !f || f->kind != AGG_FRAME_PYTHON)
+		return 0;
+	file = agg_str(a, f->file);
+	func = agg_str(a, f->func);
+	if (!file || !(base = strrchr(file, '/')) || !base[1])
+		return 0;
+	base++;
+	if (!strcmp(base, "__init__.py") || !strcmp(base, "__main__.py")) {
+		for (p = base - 1; p > file && p[-1] != '/'; p--)
+			;
+		base = p;
+	}
+	strbuf_addstr(label, func && func[0] ? func : "<unknown>");
+	strbuf_addf(label, " (%s", base);
+	strbuf_addstr(path, file);
+	if (f->line > 0) {
+		strbuf_addf(label, ":%d", (int)f->line);
+		strbuf_addf(path, ":%d", (int)f->line);
+	}
+	strbuf_addch(label, ')');
+	return 1;
+}
+
 /* Appends the label escaped, cut to `max` characters with ".." as the
  * script's fit() does; counts characters, never splits one. */
 static void add_fitted(struct strbuf *sb, struct strbuf *tmp, const char *label, double pw)
@@ -324,13 +361,17 @@ static int visit_depth(void *vctx, const uint32_t *path, size_t depth, uint64_t 
 	return 0;
 }
 
-static void add_tooltip(struct fg *g, uint32_t node, const char *label)
+static void add_tooltip(struct fg *g, uint32_t node, const char *label, const char *where)
 {
 	const struct agg_node *n = &g->a->nodes[node];
 	struct strbuf *sb = g->sb;
 	int s, first = 1;
 
 	strbuf_add_xml_str(sb, label);
+	if (where) {
+		strbuf_addch(sb, '\n');
+		strbuf_add_xml_str(sb, where);
+	}
 	strbuf_addf(sb, "\n%" PRIu64 " samples (%.2f%%)", n->total, pct(n->total, g->total));
 	if (node && n->self)
 		strbuf_addf(sb, ", self %" PRIu64, n->self);
@@ -352,7 +393,7 @@ static int visit_draw(void *vctx, const uint32_t *path, size_t depth, uint64_t x
 	uint32_t node = path[depth - 1];
 	const struct agg_node *n = &g->a->nodes[node];
 	double px, pw, y;
-	const char *label;
+	const char *label, *where = NULL;
 
 	if (skip(g, node))
 		return 1;
@@ -361,21 +402,31 @@ static int visit_draw(void *vctx, const uint32_t *path, size_t depth, uint64_t x
 	y = g->y_base - (double)(depth - 1) * FRAME_H;
 
 	strbuf_reset(&g->label);
+	strbuf_reset(&g->path);
 	strbuf_reset(&g->tmp);
-	rtree_label(&g->tmp, g->a, node);
-	clean_label(&g->label, strbuf_str(&g->tmp));
+	if (short_label(&g->tmp, &g->path, g->a, node)) {
+		clean_label(&g->label, strbuf_str(&g->tmp));
+		strbuf_reset(&g->tmp);
+		clean_label(&g->tmp, strbuf_str(&g->path));
+		strbuf_reset(&g->path);
+		strbuf_addstr(&g->path, strbuf_str(&g->tmp));
+		where = strbuf_str(&g->path);
+	} else {
+		rtree_label(&g->tmp, g->a, node);
+		clean_label(&g->label, strbuf_str(&g->tmp));
+	}
 	label = strbuf_str(&g->label);
 
 	strbuf_addf(sb, "<g class=\"f\" gs:x=\"%" PRIu64 "\" gs:w=\"%" PRIu64 "\"><title>",
 		    x, n->total);
-	add_tooltip(g, node, label);
+	add_tooltip(g, node, label, where);
 	strbuf_addf(sb, "</title><rect x=\"%.2f\" y=\"%.0f\" width=\"%.2f\" height=\"%d\" fill=\"",
 		    px, y, pw, FRAME_H - 1);
 	add_color(sb, dominant(g->a, node), label);
 	strbuf_addf(sb, "\" rx=\"2\" ry=\"2\"/><text x=\"%.2f\" y=\"%.1f\">", px + 3, y + 11.5);
 	add_fitted(sb, &g->tmp, label, pw);
 	strbuf_addstr(sb, "</text></g>\n");
-	return sb->failed || g->label.failed || g->tmp.failed ? GS_ENOMEM : 0;
+	return sb->failed || g->label.failed || g->tmp.failed || g->path.failed ? GS_ENOMEM : 0;
 }
 
 static void add_subtitle(struct strbuf *sb, const struct agg *a)
@@ -426,7 +477,8 @@ int report_flamegraph(struct strbuf *sb, const struct agg *a,
 		      const struct flamegraph_options *opt)
 {
 	static const struct flamegraph_options defaults;
-	struct fg g = { .a = a, .sb = sb, .label = STRBUF_INIT, .tmp = STRBUF_INIT };
+	struct fg g = { .a = a, .sb = sb, .label = STRBUF_INIT, .path = STRBUF_INIT,
+			.tmp = STRBUF_INIT };
 	struct rtree rt;
 	int width, per_row, legend_rows, ret;
 	double height, legend_y, top;
@@ -510,6 +562,7 @@ int report_flamegraph(struct strbuf *sb, const struct agg *a,
 	ret = sb->failed ? GS_ENOMEM : 0;
 out:
 	strbuf_release(&g.label);
+	strbuf_release(&g.path);
 	strbuf_release(&g.tmp);
 	rtree_release(&rt);
 	return ret;

@@ -72,7 +72,7 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 {
 	uint64_t period = (uint64_t)(1e9 / (o->rate_hz > 0 ? o->rate_hz : 100));
 	uint64_t start = now_ns(), deadline = start, end = 0, last_progress = start;
-	int ret = 0;
+	int ret = 0, reaped = 0;
 
 	memset(st, 0, sizeof(*st));
 	if (o->duration_s > 0)
@@ -88,6 +88,7 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 		}
 		if (o->child && launch_poll(o->child, &st->child_status)) {
 			st->target_exited = 1;
+			reaped = 1;
 			break;
 		}
 		t = now_ns();
@@ -131,9 +132,13 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 	st->elapsed_s = (double)(now_ns() - start) / 1e9;
 	if (o->progress)
 		progress(st, st->elapsed_s, 1);
-	if (o->child && !st->target_exited && !process_alive(o->child)) {
+	/* a child seen gone by the sampler (a zombie) is reaped here, so its
+	 * exit status is known */
+	if (o->child && !reaped && (st->target_exited || !process_alive(o->child))) {
 		st->child_status = launch_wait(o->child);
 		st->target_exited = 1;
+		reaped = 1;
 	}
+	st->child_reaped = reaped;
 	return ret;
 }

@@ -28,6 +28,7 @@ struct loop_stats {
 	double elapsed_s;
 	int target_exited;
 	int child_status;	/* launch mode: the child's shell-style status */
+	int child_reaped;	/* ... and it has been collected */
 	int interrupted;	/* stopped by a signal */
 };
 

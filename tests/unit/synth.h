@@ -9,7 +9,7 @@
  *   MainThread (100):  0-5 python, holds the GIL  <module> run <lambda>
  *                      6-9 gil_wait               <module> run(21)
  *                    10-14 native_gil, holds      <module> run compute
- *                    15-19 io                     <module> read
+ *                    15-19 io                     <module> read (a full path)
  *   worker-λ (101):    0-5 io                     deep_0 .. deep_39
  *                      6-9 python, holds          deep_0 deep_1
  *                    10-14 native                 deep_0 crunch

@@ -123,7 +123,7 @@ static void t_collapsed_exact(struct unit *u)
 	expect[n++] = MAIN ";<module> (main.py:10);run (main.py:21);[waiting for the GIL] 4";
 	expect[n++] = MAIN ";<module> (main.py:10);run (main.py:20);compute (calc.py:7);"
 		      "[native code, holding the GIL] 5";
-	expect[n++] = MAIN ";<module> (main.py:10);read (io.py:9);[blocked in I/O] 5";
+	expect[n++] = MAIN ";<module> (main.py:10);read (/usr/lib/python3.12/io.py:9);[blocked in I/O] 5";
 	expect[n++] = strbuf_str(&deep);
 	expect[n++] = WORKER ";deep_0 (deep.py:1);deep_1 (deep.py:2) 4";
 	expect[n++] = WORKER ";deep_0 (deep.py:1);crunch (c.py:3);[native code, GIL released] 5";
@@ -158,7 +158,7 @@ static void t_collapsed_options(struct unit *u)
 	expect[n++] = "<module> (main.py:10);run (main.py:20);<lambda> (main.py:5) 6";
 	expect[n++] = "<module> (main.py:10);run (main.py:21) 4";
 	expect[n++] = "<module> (main.py:10);run (main.py:20);compute (calc.py:7) 5";
-	expect[n++] = "<module> (main.py:10);read (io.py:9) 5";
+	expect[n++] = "<module> (main.py:10);read (/usr/lib/python3.12/io.py:9) 5";
 	expect[n++] = "deep_0 (deep.py:1);deep_1 (deep.py:2) 4";
 	expect[n++] = "deep_0 (deep.py:1);crunch (c.py:3) 5";
 	expect[n++] = ODD_STACK " 10";
@@ -715,6 +715,45 @@ static void t_flamegraph(struct unit *u)
 	agg_release(&a);
 }
 
+/* Frames with a directory in their file show the base name, the tooltip
+ * the whole path. */
+static void t_flamegraph_paths(struct unit *u)
+{
+	static const struct agg_frame_in fr[] = {	/* innermost first */
+		{ "_call", "<frozen importlib._bootstrap>", 5 },
+		{ "load", "/srv/app/pkg/__init__.py", 3 },
+		{ "main", "/srv/app/main.py", 0 },
+		{ "odd", "dir/", 4 },
+	};
+	struct agg_options aopt = { .rate_hz = 100 };
+	struct agg_thread_in t = { .tid = 9, .name = "t", .state = ST_PYTHON, .frames = fr,
+				   .nframes = sizeof(fr) / sizeof(fr[0]) };
+	struct agg a;
+	struct strbuf sb = STRBUF_INIT;
+	char err[200];
+	const char *svg;
+
+	if (!CHECK_EQ(u, agg_init(&a, &aopt), 0))
+		return;
+	agg_begin_sample(&a, 0, 1, 1, 0);
+	agg_add_thread(&a, &t);
+	agg_end_sample(&a);
+	agg_finish(&a);
+	CHECK_EQ(u, report_flamegraph(&sb, &a, NULL), 0);
+	svg = strbuf_str(&sb);
+	if (!CHECK_EQ(u, xml_check(sb.buf, sb.len, NULL, NULL, err, sizeof(err)), 0))
+		printf("  xml: %s\n", err);
+	CHECK(u, strstr(svg, "<title>odd (dir/:4)\n1 samples (100.00%)\n") != NULL);
+	CHECK(u, strstr(svg, "<title>main (main.py)\n/srv/app/main.py\n1 samples (100.00%)\n") != NULL);
+	CHECK(u, strstr(svg, "<title>load (pkg/__init__.py:3)\n/srv/app/pkg/__init__.py:3\n"
+			"1 samples (100.00%)\n") != NULL);
+	CHECK(u, strstr(svg, "<title>_call (&lt;frozen importlib._bootstrap&gt;:5)\n1 samples (100.00%), "
+			"self 1\npython 1 (100.0%)</title>") != NULL);
+	CHECK(u, strstr(svg, ">load (pkg/__init__.py:3)</text>") != NULL);
+	strbuf_release(&sb);
+	agg_release(&a);
+}
+
 static void t_flamegraph_prune(struct unit *u)
 {
 	struct flamegraph_options opt = { .width = 1200, .min_width = 150, .no_state_leaves = 1 };
@@ -860,6 +899,7 @@ UNIT_SUITE(render)
 	UNIT_RUN(u, t_chrometrace);
 	UNIT_RUN(u, t_chrometrace_gil_overlap);
 	UNIT_RUN(u, t_flamegraph);
+	UNIT_RUN(u, t_flamegraph_paths);
 	UNIT_RUN(u, t_flamegraph_prune);
 	UNIT_RUN(u, t_flamegraph_empty);
 	UNIT_RUN(u, t_hostile_names);

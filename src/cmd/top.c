@@ -1,0 +1,409 @@
+/*
+ * top.c - `gilscope top`: a live per-thread view of a Python process.
+ *
+ * One thread does everything: it samples at --rate on absolute deadlines
+ * and, between samples, waits in poll(2) on the terminal for keys. Every
+ * second it draws the screen from a rolling window of about two seconds:
+ * two aggregates started a second apart both take every sample; the older
+ * one is drawn, then started afresh. The target is only read, never
+ * stopped. The terminal is given back on q, on SIGINT/SIGTERM, and when
+ * the target exits.
+ */
+#include "cmd.h"
+
+#include <curses.h>
+#include <errno.h>
+#include <getopt.h>
+#include <locale.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../analyze/agg.h"
+#include "../analyze/feed.h"
+#include "../analyze/verdict.h"
+#include "../report/top.h"
+#include "../sample/loop.h"
+#include "../sample/sampler.h"
+#include "../util/error.h"
+
+#define REFRESH_NS 1000000000ull
+#define DEFAULT_RATE 100.0
+#define MAX_RATE 1000.0
+
+static const char usage[] =
+	"usage: gilscope top --pid PID [--rate HZ]\n"
+	"\n"
+	"A live view of a Python process, refreshed every second: each thread's\n"
+	"state now and over the last two seconds, GIL use and contention, the\n"
+	"hottest functions, and the verdict. q quits. Needs a terminal.\n"
+	"\n"
+	"  -p, --pid PID    the process to watch\n"
+	"  -r, --rate HZ    samples per second (default 100, at most 1000)\n"
+	"  -h, --help       this help\n";
+
+struct window {
+	struct agg agg;
+	int live;
+	uint64_t lost, missed;
+};
+
+struct ui {
+	SCREEN *scr;
+	struct top_screen screen;
+	attr_t attrs[TA_COUNT];
+};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void ui_colors(struct ui *ui)
+{
+	static const short fg[ST_COUNT] = {
+		[ST_PYTHON] = COLOR_GREEN, [ST_NATIVE_GIL] = COLOR_MAGENTA,
+		[ST_NATIVE] = COLOR_CYAN, [ST_GIL_WAIT] = COLOR_RED, [ST_IO] = COLOR_BLUE,
+		[ST_SLEEP] = -1, [ST_LOCK_WAIT] = COLOR_YELLOW, [ST_OTHER] = COLOR_WHITE,
+	};
+	int st, color = has_colors();
+
+	ui->attrs[TA_NORMAL] = A_NORMAL;
+	ui->attrs[TA_TITLE] = A_REVERSE | A_BOLD;
+	ui->attrs[TA_BOLD] = A_BOLD;
+	ui->attrs[TA_DIM] = A_DIM;
+	ui->attrs[TA_HEAD] = A_UNDERLINE;
+	if (color) {
+		start_color();
+		use_default_colors();
+	}
+	for (st = 0; st < ST_COUNT; st++) {
+		attr_t a = A_NORMAL;
+
+		if (color && fg[st] >= 0 && init_pair((short)(st + 1), fg[st], -1) == OK)
+			a = COLOR_PAIR(st + 1);
+		ui->attrs[TA_STATE + st] = st == ST_SLEEP ? A_DIM : a | A_BOLD;
+		/* bar cells: the colour as background, so they read as blocks;
+		 * without colour, the letters alone tell the states apart */
+		ui->attrs[TA_CELL + st] = color && st != ST_SLEEP ? a | A_REVERSE : A_NORMAL;
+	}
+}
+
+static int ui_start(struct ui *ui)
+{
+	memset(ui, 0, sizeof(*ui));
+	ui->scr = newterm(NULL, stdout, stdin);
+	if (!ui->scr)
+		return GS_EGENERIC;
+	set_term(ui->scr);
+	cbreak();
+	noecho();
+	nonl();
+	keypad(stdscr, TRUE);
+	nodelay(stdscr, TRUE);
+	curs_set(0);
+	ui_colors(ui);
+	if (top_screen_init(&ui->screen, COLS, LINES)) {
+		endwin();
+		delscreen(ui->scr);
+		ui->scr = NULL;
+		return GS_ENOMEM;
+	}
+	return 0;
+}
+
+static void ui_stop(struct ui *ui)
+{
+	if (!ui->scr)
+		return;
+	endwin();
+	delscreen(ui->scr);
+	ui->scr = NULL;
+	top_screen_release(&ui->screen);
+}
+
+static void ui_resize(struct ui *ui)
+{
+	struct top_screen ns;
+
+	if (top_screen_init(&ns, COLS, LINES))
+		return;
+	top_screen_release(&ui->screen);
+	ui->screen = ns;
+	clear();
+}
+
+static void ui_paint(struct ui *ui)
+{
+	const struct top_screen *s = &ui->screen;
+	int r;
+
+	for (r = 0; r < s->rows && r < LINES; r++) {
+		const struct top_line *l = &s->lines[r];
+		size_t i = 0, j;
+
+		move(r, 0);
+		while (i < l->len) {
+			for (j = i + 1; j < l->len && l->attr[j] == l->attr[i]; j++)
+				;
+			attrset(ui->attrs[l->attr[i] < TA_COUNT ? l->attr[i] : TA_NORMAL]);
+			addnstr(l->text + i, (int)(j - i));
+			i = j;
+		}
+		attrset(A_NORMAL);
+		if (l->cols < COLS)
+			clrtoeol();
+	}
+	refresh();
+}
+
+/* The states of the latest sample, kept past the next sampler_take(). */
+struct nowtab {
+	struct top_now *v;
+	size_t n, cap;
+};
+
+static void nowtab_set(struct nowtab *t, const struct sample *smp)
+{
+	size_t i;
+
+	if (smp->nthreads > t->cap) {
+		struct top_now *nv = realloc(t->v, smp->nthreads * sizeof(*nv));
+
+		if (!nv)
+			return;	/* keep the old table */
+		t->v = nv;
+		t->cap = smp->nthreads;
+	}
+	for (i = 0; i < smp->nthreads; i++) {
+		t->v[i].tid = smp->threads[i].tid;
+		t->v[i].state = (uint8_t)smp->threads[i].state;
+		t->v[i].holds_gil = (uint8_t)smp->threads[i].holds_gil;
+	}
+	t->n = smp->nthreads;
+}
+
+static int window_start(struct window *w, double rate)
+{
+	struct agg_options o;
+
+	memset(&o, 0, sizeof(o));
+	o.mode = AGG_MODE_WALL;
+	o.rate_hz = rate;
+	if (w->live)
+		agg_release(&w->agg);
+	w->live = 0;
+	w->lost = w->missed = 0;
+	if (agg_init(&w->agg, &o))
+		return GS_ENOMEM;
+	w->live = 1;
+	return 0;
+}
+
+static void draw(struct ui *ui, struct window *w, const struct nowtab *now, pid_t pid,
+		 const struct sampler *s, double rate, const char *message)
+{
+	struct top_info info;
+	struct verdict v;
+	struct agg *a = &w->agg;
+
+	a->free_threaded = s->model.free_threaded;
+	/* what agg_finish would say, without closing the window */
+	a->duration_s = a->samples ? (double)(a->t_last - a->t_first) / 1e9 + 1.0 / rate : 0;
+	verdict_decide(a, &v);
+	memset(&info, 0, sizeof(info));
+	info.pid = (int)pid;
+	info.version = s->model.version;
+	info.free_threaded = s->model.free_threaded;
+	info.gil_enabled = a->samples ? a->gil_enabled : !s->model.free_threaded;
+	info.rate_hz = rate;
+	info.now = now->v;
+	info.nnow = now->n;
+	info.lost = w->lost;
+	info.missed = w->missed;
+	info.message = message;
+	report_top(&ui->screen, &info, a, &v);
+	ui_paint(ui);
+}
+
+/* The older of the live windows: the longest view. */
+static struct window *older(struct window win[2])
+{
+	if (!win[1].live || (win[0].live && !win[1].agg.samples))
+		return &win[0];
+	if (!win[0].live || !win[0].agg.samples)
+		return &win[1];
+	return win[0].agg.t_first <= win[1].agg.t_first ? &win[0] : &win[1];
+}
+
+int cmd_top(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct window win[2];
+	struct nowtab now = { 0 };
+	struct process proc;
+	struct sampler s;
+	struct ui ui;
+	double rate = DEFAULT_RATE;
+	uint64_t period, next_sample, next_refresh;
+	pid_t pid = -1;
+	int c, status = 0, exited = 0, quit = 0, i;
+	char *end;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "p:r:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			pid = cmd_parse_pid(optarg);
+			if (pid < 0)
+				usage_error("top", "--pid wants a process id, not '%s'", optarg);
+			break;
+		case 'r':
+			rate = strtod(optarg, &end);
+			if (*end || !(rate >= 1 && rate <= MAX_RATE))
+				usage_error("top", "--rate wants samples per second, 1 to %.0f, not '%s'",
+					    MAX_RATE, optarg);
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return 0;
+		default:
+			usage_error("top", "unknown option");
+		}
+	}
+	if (optind < argc)
+		usage_error("top", "unexpected argument '%s'", argv[optind]);
+	if (pid < 0)
+		usage_error("top", "which process? give --pid PID");
+	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
+		fprintf(stderr, "gilscope top: %s is not a terminal; top is a live view for "
+			"one. For a report use `gilscope diagnose --pid %d` (add --json for "
+			"a program), or `gilscope dump --pid %d` for one instant\n",
+			isatty(STDOUT_FILENO) ? "standard input" : "standard output",
+			(int)pid, (int)pid);
+		return GS_EXIT_USAGE;
+	}
+
+	status = cmd_attach(pid, &proc, &s);
+	if (status)
+		return status;
+	memset(win, 0, sizeof(win));
+	if (window_start(&win[0], rate)) {
+		fprintf(stderr, "gilscope: out of memory\n");
+		status = GS_EXIT_ERROR;
+		goto out;
+	}
+	setlocale(LC_ALL, "");
+	loop_install_signals();
+	if (ui_start(&ui)) {
+		fprintf(stderr, "gilscope top: cannot drive this terminal (TERM=%s)\n",
+			getenv("TERM") ? getenv("TERM") : "(unset)");
+		status = GS_EXIT_ERROR;
+		goto out;
+	}
+	draw(&ui, &win[0], &now, pid, &s, rate, NULL);
+
+	period = (uint64_t)(1e9 / rate);
+	next_sample = now_ns();
+	next_refresh = next_sample + REFRESH_NS;
+	while (!quit && !loop_stop_requested()) {
+		uint64_t t = now_ns(), wake;
+		struct pollfd pfd;
+		int timeout, ch, redraw = 0;
+
+		if (t >= next_sample) {
+			const struct sample *smp = NULL;
+			int ret = sampler_take(&s, &smp);
+
+			if (ret == GS_EEXITED) {
+				exited = 1;
+				break;
+			}
+			for (i = 0; i < 2; i++) {
+				if (!win[i].live)
+					continue;
+				if (ret && !smp)
+					win[i].lost++;
+				else
+					agg_add_sample(&win[i].agg, smp);	/* full: the
+						window is cut short, and restarts within 1 s */
+			}
+			if (!ret || smp)
+				nowtab_set(&now, smp);
+			t = now_ns();
+			next_sample += period;
+			if (t >= next_sample) {
+				uint64_t behind = (t - next_sample) / period + 1;
+
+				next_sample += behind * period;
+				for (i = 0; i < 2; i++)
+					win[i].missed += behind;
+			}
+		}
+		if (t >= next_refresh) {
+			struct window *o = older(win);
+
+			draw(&ui, o, &now, pid, &s, rate, NULL);
+			/* the older window starts again and the younger becomes the
+			 * older; at the first refresh, the second window starts */
+			if (window_start(win[0].live && win[1].live ? o : &win[1], rate))
+				break;
+			next_refresh += REFRESH_NS;
+			if (next_refresh <= t)
+				next_refresh = t + REFRESH_NS;
+		}
+
+		wake = next_sample < next_refresh ? next_sample : next_refresh;
+		t = now_ns();
+		timeout = wake > t ? (int)((wake - t + 999999) / 1000000) : 0;
+		pfd.fd = STDIN_FILENO;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (timeout > 0 && poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+			break;
+		/* keys, and KEY_RESIZE after a SIGWINCH interrupted poll */
+		while ((ch = getch()) != ERR) {
+			if (ch == 'q' || ch == 'Q' || ch == 3 /* ^C in case of raw mode */)
+				quit = 1;
+			else if (ch == KEY_RESIZE)
+				ui_resize(&ui), redraw = 1;
+			else if (ch == 12)	/* ^L */
+				clear(), redraw = 1;
+		}
+		if (redraw && !quit)
+			draw(&ui, older(win), &now, pid, &s, rate, NULL);
+	}
+	if (exited) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "process %d exited; press any key", (int)pid);
+		draw(&ui, older(win), &now, pid, &s, rate, msg);
+		nodelay(stdscr, FALSE);
+		halfdelay(50);	/* at most 5 s, then give the terminal back */
+		getch();
+	}
+	ui_stop(&ui);
+	if (exited) {
+		fprintf(stderr, "gilscope: process %d exited\n", (int)pid);
+		status = GS_EXIT_EXITED;
+	}
+out:
+	for (i = 0; i < 2; i++)
+		if (win[i].live)
+			agg_release(&win[i].agg);
+	free(now.v);
+	sampler_release(&s);
+	process_release(&proc);
+	return status;
+}

@@ -1,0 +1,295 @@
+/*
+ * speedup.c - render the speedup report.
+ *
+ * Text: one table of the threaded runs (and one of the process pool runs),
+ * then one line per threaded run saying why it scaled the way it did.
+ */
+#include "speedup.h"
+
+#include <string.h>
+
+#define TIMES "\xc3\x97"	/* U+00D7 MULTIPLICATION SIGN */
+
+static int dominant(const struct speedup_point *p)
+{
+	int s, best = ST_OTHER;
+	double top = -1;
+
+	for (s = 0; s < ST_COUNT; s++)
+		if (p->states[s] > top) {
+			top = p->states[s];
+			best = s;
+		}
+	return best;
+}
+
+static void in_where(struct strbuf *sb, const struct speedup_point *p, int s, const char *pre)
+{
+	if (p->where[s][0])
+		strbuf_addf(sb, "%s%s", pre, p->where[s]);
+}
+
+static const char *remedy(const struct speedup_point *p, int dom)
+{
+	switch (p->kind) {
+	case V_GIL_BOUND_PYTHON:
+		return "CPU-bound Python, use ProcessPoolExecutor or a free-threaded build";
+	case V_GIL_BOUND_NATIVE:
+		return "the C call keeps the GIL, use a library that releases it or "
+		       "ProcessPoolExecutor";
+	case V_NATIVE_RELEASED:
+		return "the GIL is released, threads scale";
+	case V_IO_BOUND:
+		return "I/O-bound, threads overlap the waits and the GIL is not in the way";
+	case V_PARALLEL:
+		return "threads run Python in parallel on this free-threaded build";
+	case V_CPU_SINGLE:
+		return "one thread on the CPU and nobody waiting for the GIL";
+	case V_IDLE:
+		if (dom == ST_LOCK_WAIT)
+			return "the threads queue on a lock of their own, not on the GIL";
+		return "the threads wait rather than compute, so threads overlap the waits";
+	case V_MIXED:
+	default:
+		return "partly serialised, see the state shares";
+	}
+}
+
+/* The state a run's explanation leads with: the one its verdict rests on,
+ * else the most common. */
+static int focus(const struct speedup_point *p)
+{
+	int s = -1;
+
+	switch (p->kind) {
+	case V_GIL_BOUND_PYTHON:
+	case V_GIL_BOUND_NATIVE:
+		s = ST_GIL_WAIT;
+		break;
+	case V_NATIVE_RELEASED:
+		s = ST_NATIVE;
+		break;
+	case V_IO_BOUND:
+		s = ST_IO;
+		break;
+	case V_PARALLEL:
+		s = ST_PYTHON;
+		break;
+	default:
+		break;
+	}
+	return s >= 0 && p->states[s] > 0 ? s : dominant(p);
+}
+
+void speedup_explain(struct strbuf *sb, const struct speedup_report *r,
+		     const struct speedup_point *p)
+{
+	int dom = focus(p), holder;
+	int cpu_bound = 0;
+
+	strbuf_addf(sb, "%.2f" TIMES " at %d thread%s", p->speedup, p->n, p->n == 1 ? "" : "s");
+	if (!p->sampled) {
+		strbuf_addstr(sb, " (not sampled)");
+		return;
+	}
+	strbuf_addf(sb, ": %.0f%% of thread time ", 100 * p->states[dom]);
+	switch (dom) {
+	case ST_GIL_WAIT:
+		strbuf_addstr(sb, "waiting for the GIL");
+		holder = p->states[ST_NATIVE_GIL] > p->states[ST_PYTHON] ? ST_NATIVE_GIL : ST_PYTHON;
+		if (p->where[holder][0])
+			strbuf_addf(sb, ", held mostly by %s%s", holder == ST_NATIVE_GIL ? "C code: " : "",
+				    p->where[holder]);
+		break;
+	case ST_PYTHON:
+		cpu_bound = 1;
+		strbuf_addstr(sb, r->gil_enabled ? "running Python" : "running Python in parallel");
+		in_where(sb, p, ST_PYTHON, " in ");
+		break;
+	case ST_NATIVE_GIL:
+		strbuf_addstr(sb, "in C code that keeps the GIL");
+		in_where(sb, p, ST_NATIVE_GIL, ": ");
+		break;
+	case ST_NATIVE:
+		cpu_bound = 1;
+		strbuf_addstr(sb, "in C code with the GIL released");
+		in_where(sb, p, ST_NATIVE, ": ");
+		break;
+	case ST_IO:
+		strbuf_addstr(sb, "blocked in I/O");
+		in_where(sb, p, ST_IO, " in ");
+		break;
+	case ST_SLEEP:
+		strbuf_addstr(sb, "sleeping");
+		in_where(sb, p, ST_SLEEP, " in ");
+		break;
+	case ST_LOCK_WAIT:
+		strbuf_addstr(sb, "waiting on a lock");
+		in_where(sb, p, ST_LOCK_WAIT, " in ");
+		break;
+	default:
+		strbuf_addstr(sb, "in a state gilscope could not decide");
+		break;
+	}
+	strbuf_addf(sb, ": %s", remedy(p, dom));
+	if (cpu_bound && r->cpus > 0 && p->n > r->cpus &&
+	    (p->kind == V_NATIVE_RELEASED || p->kind == V_PARALLEL))
+		strbuf_addf(sb, " (at most %d" TIMES " on %d CPUs)", r->cpus, r->cpus);
+	if (p->speedup < 0.9 && p->n > 1)
+		strbuf_addstr(sb, "; slower than one thread");
+}
+
+static void top_states(struct strbuf *sb, const struct speedup_point *p, size_t width)
+{
+	size_t start = sb->len, k;
+	int used[ST_COUNT] = { 0 }, s, best, shown = 0;
+
+	for (k = 0; k < 3; k++) {
+		best = -1;
+		for (s = 0; s < ST_COUNT; s++)
+			if (!used[s] && (best < 0 || p->states[s] > p->states[best]))
+				best = s;
+		if (best < 0 || p->states[best] < 0.05)
+			break;
+		used[best] = 1;
+		strbuf_addf(sb, "%s%s %.0f%%", shown++ ? ", " : "", gs_state_name((enum gs_state)best),
+			    100 * p->states[best]);
+	}
+	if (!shown)
+		strbuf_addstr(sb, "-");
+	while (sb->len - start < width)
+		strbuf_addch(sb, ' ');
+}
+
+static void pyline(struct strbuf *sb, const struct speedup_report *r)
+{
+	strbuf_addf(sb, "Python %s", r->version);
+	if (r->free_threaded)
+		strbuf_addf(sb, " (free-threaded, GIL %s)", r->gil_enabled ? "enabled" : "disabled");
+	else
+		strbuf_addstr(sb, " (GIL enabled)");
+}
+
+void report_speedup_text(struct strbuf *sb, const struct speedup_report *r)
+{
+	size_t i;
+
+	strbuf_addf(sb, "gilscope speedup: %s on ", r->target);
+	pyline(sb, r);
+	strbuf_addf(sb, ", %d CPU%s\n", r->cpus, r->cpus == 1 ? "" : "s");
+	strbuf_addf(sb, "baseline: %ld call%s in one thread took %.3f s (%.3g ms per call); "
+		    "each run below makes %ld calls per thread\n", r->calls, r->calls == 1 ? "" : "s",
+		    r->baseline_s, r->calls ? 1000 * r->baseline_s / (double)r->calls : 0.0,
+		    r->calls);
+
+	strbuf_addstr(sb, "\nthreads  seconds  speedup  efficiency  worker threads                        verdict\n");
+	for (i = 0; i < r->nthreads; i++) {
+		const struct speedup_point *p = &r->threads[i];
+
+		strbuf_addf(sb, "%7d  %7.3f  %6.2f" TIMES "  %9.0f%%  ", p->n, p->seconds, p->speedup,
+			    100 * p->efficiency);
+		if (p->sampled) {
+			top_states(sb, p, 38);
+			strbuf_addf(sb, "%s\n", verdict_kind_name(p->kind));
+		} else {
+			strbuf_addstr(sb, "(not sampled)\n");
+		}
+	}
+	if (r->processes) {
+		strbuf_addstr(sb, "\nprocess pool (ProcessPoolExecutor, the same calls per worker):\n"
+			      "workers  seconds  speedup  efficiency\n");
+		for (i = 0; i < r->nprocs; i++) {
+			const struct speedup_point *p = &r->procs[i];
+
+			strbuf_addf(sb, "%7d  %7.3f  %6.2f" TIMES "  %9.0f%%\n", p->n, p->seconds,
+				    p->speedup, 100 * p->efficiency);
+		}
+	}
+	if (!r->sampled) {
+		strbuf_addstr(sb, "\nnote: the threaded runs could not be sampled (see the message "
+			      "above), so there are timings but no states or verdicts\n");
+		return;
+	}
+	strbuf_addstr(sb, "\nWhy:\n");
+	for (i = 0; i < r->nthreads; i++) {
+		strbuf_addstr(sb, "  ");
+		speedup_explain(sb, r, &r->threads[i]);
+		strbuf_addch(sb, '\n');
+	}
+}
+
+static void json_point(struct strbuf *sb, const struct speedup_report *r,
+		       const struct speedup_point *p, const char *nkey)
+{
+	struct strbuf ex = STRBUF_INIT;
+	int s;
+
+	strbuf_addf(sb, "{\"%s\": %d, \"seconds\": %.6f, \"speedup\": %.4f, \"efficiency\": %.4f",
+		    nkey, p->n, p->seconds, p->speedup, p->efficiency);
+	if (strcmp(nkey, "threads"))
+		goto out;
+	if (!p->sampled) {
+		strbuf_addstr(sb, ", \"samples\": 0, \"states\": null, \"gil\": null, "
+			      "\"verdict\": null, \"explanation\": null");
+		goto out;
+	}
+	strbuf_addf(sb, ", \"samples\": %llu, \"states\": {", (unsigned long long)p->samples);
+	for (s = 0; s < ST_COUNT; s++)
+		strbuf_addf(sb, "%s\"%s\": %.4f", s ? ", " : "", gs_state_name((enum gs_state)s),
+			    p->states[s]);
+	strbuf_addf(sb, "}, \"gil\": {\"held\": %.4f, \"contended\": %.4f}", p->gil_held,
+		    p->gil_contended);
+	strbuf_addf(sb, ", \"verdict\": {\"kind\": \"%s\", \"summary\": ", verdict_kind_name(p->kind));
+	strbuf_add_json_str(sb, p->summary);
+	strbuf_addstr(sb, ", \"advice\": ");
+	strbuf_add_json_str(sb, p->advice);
+	strbuf_addstr(sb, "}, \"where\": {");
+	for (s = 0; s < ST_COUNT; s++) {
+		strbuf_addf(sb, "%s\"%s\": ", s ? ", " : "", gs_state_name((enum gs_state)s));
+		if (p->where[s][0])
+			strbuf_add_json_str(sb, p->where[s]);
+		else
+			strbuf_addstr(sb, "null");
+	}
+	strbuf_addstr(sb, "}, \"explanation\": ");
+	speedup_explain(&ex, r, p);
+	strbuf_add_json_str(sb, strbuf_str(&ex));
+	if (ex.failed)
+		sb->failed = 1;
+	strbuf_release(&ex);
+out:
+	strbuf_addch(sb, '}');
+}
+
+void report_speedup_json(struct strbuf *sb, const struct speedup_report *r)
+{
+	size_t i;
+
+	strbuf_addstr(sb, "{\"target\": ");
+	strbuf_add_json_str(sb, r->target);
+	strbuf_addstr(sb, ",\n \"python\": {\"version\": ");
+	strbuf_add_json_str(sb, r->version);
+	strbuf_addstr(sb, ", \"implementation\": ");
+	strbuf_add_json_str(sb, r->implementation);
+	strbuf_addstr(sb, ", \"executable\": ");
+	strbuf_add_json_str(sb, r->executable);
+	strbuf_addf(sb, ", \"free_threaded\": %s, \"gil_enabled\": %s},\n",
+		    r->free_threaded ? "true" : "false", r->gil_enabled ? "true" : "false");
+	strbuf_addf(sb, " \"cpus\": %d, \"calls\": %ld, \"baseline_s\": %.6f, \"sampled\": %s, "
+		    "\"rate_hz\": %.6g,\n \"runs\": [", r->cpus, r->calls, r->baseline_s,
+		    r->sampled ? "true" : "false", r->rate_hz);
+	for (i = 0; i < r->nthreads; i++) {
+		strbuf_addstr(sb, i ? ",\n  " : "\n  ");
+		json_point(sb, r, &r->threads[i], "threads");
+	}
+	strbuf_addstr(sb, "]");
+	if (r->processes) {
+		strbuf_addstr(sb, ",\n \"processes\": [");
+		for (i = 0; i < r->nprocs; i++) {
+			strbuf_addstr(sb, i ? ",\n  " : "\n  ");
+			json_point(sb, r, &r->procs[i], "workers");
+		}
+		strbuf_addstr(sb, "]");
+	}
+	strbuf_addstr(sb, "}\n");
+}

@@ -1,0 +1,509 @@
+/*
+ * top.c - lay out the `gilscope top` screen.
+ *
+ *   title bar      pid, version, build, GIL on/off, window and rate
+ *   figures        GIL held / contended / switches, threads busy
+ *   verdict        kind and summary (two lines at most), then the remedy
+ *   threads        TID NAME NOW G [state bar over the window] GIL%
+ *   hot functions  thread-seconds innermost in the window, by state
+ *   bottom line    keys and the bar legend, or a message
+ *
+ * Everything is cut to the screen: lines by display width, sections by
+ * the rows left, threads first (the reason to run top), then at least a
+ * few hot functions.
+ */
+#include "top.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+#include "../util/error.h"
+
+#define HOT_MAX 12
+#define HOT_PER_STATE 6
+#define NAME_W 15
+#define NOW_W 10
+
+/* one letter per state, as in diagnose's bars */
+static const char bar_ch[ST_COUNT] = {
+	[ST_PYTHON] = 'P', [ST_NATIVE_GIL] = 'C', [ST_NATIVE] = 'N', [ST_GIL_WAIT] = 'W',
+	[ST_IO] = 'I', [ST_SLEEP] = 's', [ST_LOCK_WAIT] = 'l', [ST_OTHER] = '?',
+};
+
+static const char *const legend[ST_COUNT] = {
+	[ST_PYTHON] = "python", [ST_NATIVE_GIL] = "native+GIL", [ST_NATIVE] = "native",
+	[ST_GIL_WAIT] = "GIL wait", [ST_IO] = "io", [ST_SLEEP] = "sleep",
+	[ST_LOCK_WAIT] = "lock", [ST_OTHER] = "other",
+};
+
+int top_screen_init(struct top_screen *s, int cols, int rows)
+{
+	memset(s, 0, sizeof(*s));
+	s->cols = cols < 1 ? 1 : cols > TOP_MAX_COLS ? TOP_MAX_COLS : cols;
+	s->rows = rows < 1 ? 1 : rows > TOP_MAX_ROWS ? TOP_MAX_ROWS : rows;
+	s->lines = calloc((size_t)s->rows, sizeof(*s->lines));
+	return s->lines ? 0 : GS_ENOMEM;
+}
+
+void top_screen_release(struct top_screen *s)
+{
+	free(s->lines);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Display width of the code point of the valid UTF-8 sequence at p. */
+static int cp_width(const char *p, size_t n)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	uint32_t cp;
+	int w;
+
+	if (n == 1)
+		return 1;
+	if (n == 2)
+		cp = (uint32_t)(u[0] & 0x1f) << 6 | (u[1] & 0x3f);
+	else if (n == 3)
+		cp = (uint32_t)(u[0] & 0x0f) << 12 | (uint32_t)(u[1] & 0x3f) << 6 | (u[2] & 0x3f);
+	else
+		cp = (uint32_t)(u[0] & 0x07) << 18 | (uint32_t)(u[1] & 0x3f) << 12 |
+		     (uint32_t)(u[2] & 0x3f) << 6 | (u[3] & 0x3f);
+	if (cp < 0xa0)
+		return -1;	/* C1 controls: not to be printed */
+	w = wcwidth((wchar_t)cp);
+	return w < 0 ? 1 : w;	/* unknown in this locale: assume one column */
+}
+
+static void put_bytes(struct top_line *l, int attr, const char *p, size_t n, int w)
+{
+	memcpy(l->text + l->len, p, n);
+	memset(l->attr + l->len, attr, n);
+	l->len += n;
+	l->text[l->len] = '\0';
+	l->cols += w;
+}
+
+/* Append str, cut at `limit` columns of the line (or the screen width);
+ * control characters and broken UTF-8 become '?'. Returns the columns added. */
+static int put_upto(const struct top_screen *s, struct top_line *l, int attr, const char *str,
+		    int limit)
+{
+	int start = l->cols, w;
+	size_t n;
+
+	if (limit > s->cols)
+		limit = s->cols;
+	while (*str && l->cols < limit) {
+		n = utf8_seq_len(str);
+		w = n ? cp_width(str, n) : -1;
+		if (n == 1 && ((unsigned char)*str < 0x20 || *str == 0x7f))
+			w = -1;
+		if (w < 0) {
+			put_bytes(l, attr, "?", 1, 1);
+			str += n ? n : 1;
+			continue;
+		}
+		if (l->cols + w > limit || l->len + n >= TOP_LINE_BYTES)
+			break;
+		put_bytes(l, attr, str, n, w);
+		str += n;
+	}
+	return l->cols - start;
+}
+
+static void put(const struct top_screen *s, struct top_line *l, int attr, const char *str)
+{
+	put_upto(s, l, attr, str, s->cols);
+}
+
+static void putf(const struct top_screen *s, struct top_line *l, int attr, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void putf(const struct top_screen *s, struct top_line *l, int attr, const char *fmt, ...)
+{
+	char buf[TOP_LINE_BYTES];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	put(s, l, attr, buf);
+}
+
+static void pad_to(const struct top_screen *s, struct top_line *l, int attr, int col)
+{
+	if (col > s->cols)
+		col = s->cols;
+	while (l->cols < col)
+		put_bytes(l, attr, " ", 1, 1);
+}
+
+/* Exactly `width` columns: str cut or padded. */
+static void put_field(const struct top_screen *s, struct top_line *l, int attr, const char *str,
+		      int width)
+{
+	int end = l->cols + width;
+
+	put_upto(s, l, attr, str, end);
+	pad_to(s, l, attr, end);
+}
+
+/* Word-wrap text over at most max_rows rows from *row; the first row
+ * starts with `first`, the others are indented as far. */
+static void put_wrapped(struct top_screen *s, int *row, int max_rows, int attr, const char *first,
+			const char *text)
+{
+	int indent = (int)strlen(first), used = 0;
+	const char *p = text;
+
+	while (*p && used < max_rows && *row < s->rows - 1) {
+		struct top_line *l = &s->lines[*row];
+		int room = s->cols - indent;
+		const char *end = p, *cut = NULL;
+		int cols = 0;
+		char chunk[TOP_LINE_BYTES];
+		size_t n;
+
+		if (used)
+			pad_to(s, l, TA_NORMAL, indent);
+		else
+			put(s, l, TA_BOLD, first);
+		/* find the last space that keeps the chunk within the room */
+		while (*end && cols < room) {
+			size_t k = utf8_seq_len(end);
+
+			if (*end == ' ')
+				cut = end;
+			end += k ? k : 1;
+			cols++;
+		}
+		if (*end && cut && used + 1 < max_rows)
+			end = cut;
+		n = (size_t)(end - p) < sizeof(chunk) - 1 ? (size_t)(end - p) : sizeof(chunk) - 1;
+		memcpy(chunk, p, n);
+		chunk[n] = '\0';
+		if (*end && used + 1 == max_rows) {
+			/* the last row we may use, and text is left: say so */
+			put_upto(s, l, attr, chunk, s->cols - 3);
+			put(s, l, TA_DIM, "...");
+			(*row)++;
+			return;
+		}
+		put(s, l, attr, chunk);
+		p = end;
+		while (*p == ' ')
+			p++;
+		used++;
+		(*row)++;
+	}
+}
+
+static double frac(uint64_t x, uint64_t of)
+{
+	return of ? (double)x / (double)of : 0;
+}
+
+static int cmp_tid(const void *x, const void *y, const struct agg *a)
+{
+	int32_t p = a->threads[*(const size_t *)x].tid, q = a->threads[*(const size_t *)y].tid;
+
+	return p < q ? -1 : p > q;
+}
+
+static const struct agg *sort_agg;	/* qsort has no context argument in C11 */
+
+static int cmp_tid_q(const void *x, const void *y)
+{
+	return cmp_tid(x, y, sort_agg);
+}
+
+static const struct top_now *now_of(const struct top_info *info, int32_t tid)
+{
+	size_t i;
+
+	for (i = 0; i < info->nnow; i++)
+		if (info->now[i].tid == tid)
+			return &info->now[i];
+	return NULL;
+}
+
+static void state_bar(const struct top_screen *s, struct top_line *l, const struct agg_thread *t,
+		      int width)
+{
+	int st, k, w = 0, n;
+	double acc = 0;
+
+	/* cumulative rounding, so the cells add up to exactly `width` */
+	for (st = 0; st < ST_COUNT && t->samples; st++) {
+		acc += frac(t->states[st], t->samples) * width;
+		n = (int)(acc + 0.5) - w;
+		for (k = 0; k < n && w < width; k++, w++)
+			put_bytes(l, TA_CELL + st, &bar_ch[st], 1, 1);
+	}
+	for (; w < width; w++)
+		put_bytes(l, TA_DIM, " ", 1, 1);
+	(void)s;
+}
+
+static void thread_row(const struct top_screen *s, struct top_line *l, const struct top_info *info,
+		       const struct agg *a, const struct agg_thread *t, int bar_w)
+{
+	const struct top_now *nw = now_of(info, t->tid);
+	char tid[16];
+
+	snprintf(tid, sizeof(tid), "%7d ", (int)t->tid);
+	put(s, l, TA_NORMAL, tid);
+	put_field(s, l, TA_BOLD, agg_str(a, t->name)[0] ? agg_str(a, t->name) : "-", NAME_W);
+	put(s, l, TA_NORMAL, " ");
+	if (nw)
+		put_field(s, l, TA_STATE + nw->state, gs_state_name((enum gs_state)nw->state), NOW_W);
+	else
+		put_field(s, l, TA_DIM, "(gone)", NOW_W);
+	put(s, l, TA_BOLD, nw && nw->holds_gil ? " G " : "   ");
+	if (bar_w > 0) {
+		state_bar(s, l, t, bar_w);
+		putf(s, l, TA_NORMAL, " %3.0f%%", 100 * frac(t->gil_held, t->samples));
+	}
+}
+
+struct hot {
+	uint32_t id;
+	uint8_t state;
+	uint8_t native;
+	uint64_t count;
+};
+
+static int cmp_hot(const void *x, const void *y)
+{
+	const struct hot *p = x, *q = y;
+
+	return p->count < q->count ? 1 : p->count > q->count ? -1 :
+	       p->id < q->id ? -1 : p->id > q->id;
+}
+
+/* The frames most often innermost in a working state, most first. */
+static size_t hot_list(const struct agg *a, struct hot *out, size_t max)
+{
+	static const enum gs_state busy[] = { ST_PYTHON, ST_NATIVE_GIL, ST_NATIVE, ST_GIL_WAIT,
+					      ST_IO, ST_OTHER };
+	struct hot all[(sizeof(busy) / sizeof(busy[0])) * HOT_PER_STATE * 2];
+	uint32_t ids[HOT_PER_STATE];
+	size_t n = 0, i, k, m;
+
+	for (i = 0; i < sizeof(busy) / sizeof(busy[0]); i++) {
+		enum gs_state st = busy[i];
+
+		for (m = 0; m < 2; m++) {
+			k = m ? agg_hot_native(a, st, ids, HOT_PER_STATE) :
+				agg_hot_frames(a, st, ids, HOT_PER_STATE);
+			while (k--) {
+				all[n].id = ids[k];
+				all[n].state = (uint8_t)st;
+				all[n].native = (uint8_t)m;
+				all[n].count = a->frames[ids[k]].self[st];
+				n++;
+			}
+		}
+	}
+	qsort(all, n, sizeof(all[0]), cmp_hot);
+	if (n > max)
+		n = max;
+	memcpy(out, all, n * sizeof(all[0]));
+	return n;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *p = strrchr(path, '/');
+
+	return p && p[1] ? p + 1 : path;
+}
+
+static void hot_row(const struct top_screen *s, struct top_line *l, const struct agg *a,
+		    const struct hot *h)
+{
+	const struct agg_frame *f = &a->frames[h->id];
+	double secs = a->opt.rate_hz > 0 ? (double)h->count / a->opt.rate_hz : 0;
+
+	putf(s, l, TA_NORMAL, "%6.2fs ", secs);
+	put_field(s, l, TA_STATE + h->state, gs_state_name((enum gs_state)h->state), NOW_W);
+	put(s, l, TA_NORMAL, " ");
+	if (h->native) {
+		put(s, l, TA_DIM, "[C] ");
+		put(s, l, TA_BOLD, agg_str(a, f->func));
+		return;
+	}
+	put(s, l, TA_BOLD, agg_str(a, f->func));
+	putf(s, l, TA_DIM, " (%s:%d)", base_name(agg_str(a, f->file)), (int)f->line);
+}
+
+static void title(struct top_screen *s, const struct top_info *info, const struct agg *a)
+{
+	struct top_line *l = &s->lines[0];
+
+	putf(s, l, TA_TITLE, " gilscope top  pid %d  Python %s%s, GIL %s", info->pid,
+	     info->version ? info->version : "?", info->free_threaded ? " free-threaded" : "",
+	     info->gil_enabled ? "on" : "off");
+	if (a->samples)
+		putf(s, l, TA_TITLE, "  last %.1f s at %.0f Hz", a->duration_s, info->rate_hz);
+	pad_to(s, l, TA_TITLE, s->cols);
+}
+
+static void figures(struct top_screen *s, struct top_line *l, const struct top_info *info,
+		    const struct agg *a, const struct verdict *v)
+{
+	if (!a->samples) {
+		put(s, l, TA_DIM, "collecting samples...");
+		return;
+	}
+	if (a->gil_known && a->gil_enabled) {
+		put(s, l, TA_NORMAL, "GIL held ");
+		putf(s, l, TA_BOLD, "%.0f%%", 100 * v->gil_held);
+		put(s, l, TA_NORMAL, "  contended ");
+		putf(s, l, v->gil_contended >= 0.2 ? TA_STATE + ST_GIL_WAIT : TA_BOLD, "%.0f%%",
+		     100 * v->gil_contended);
+		if (v->switches_per_s >= 0)
+			putf(s, l, TA_NORMAL, "  %.0f switches/s", v->switches_per_s);
+	} else if (a->free_threaded) {
+		put(s, l, TA_NORMAL, "GIL off: threads run Python in parallel");
+	} else {
+		put(s, l, TA_DIM, "GIL state unreadable");
+	}
+	putf(s, l, TA_NORMAL, "   threads %zu, busy %d", a->nthreads, v->busy_threads);
+	if (info->lost || info->missed)
+		putf(s, l, TA_DIM, "   (%llu lost, %llu late)", (unsigned long long)info->lost,
+		     (unsigned long long)info->missed);
+}
+
+static void bottom(struct top_screen *s, const struct top_info *info)
+{
+	struct top_line *l = &s->lines[s->rows - 1];
+	int st;
+
+	if (info->message) {
+		put(s, l, TA_BOLD, info->message);
+		return;
+	}
+	put(s, l, TA_TITLE, "q");
+	put(s, l, TA_NORMAL, " quit ");
+	for (st = 0; st < ST_COUNT; st++) {
+		char cell[2] = { bar_ch[st], 0 };
+
+		put(s, l, TA_NORMAL, " ");
+		put(s, l, TA_CELL + st, cell);
+		putf(s, l, TA_DIM, " %s", legend[st]);
+	}
+}
+
+void report_top(struct top_screen *s, const struct top_info *info, const struct agg *a,
+		const struct verdict *v)
+{
+	struct hot hot[HOT_MAX];
+	size_t *order = NULL, nhot = 0, i, shown;
+	int row = 1, avail, trows, hrows, bar_w, ncols;
+
+	for (i = 0; i < (size_t)s->rows; i++) {
+		s->lines[i].len = 0;
+		s->lines[i].cols = 0;
+		s->lines[i].text[0] = '\0';
+	}
+	title(s, info, a);
+	if (s->rows >= 2)
+		bottom(s, info);
+	/* rows 1 .. rows-2 are ours */
+	if (row < s->rows - 1)
+		figures(s, &s->lines[row++], info, a, v);
+	if (a->samples && row < s->rows - 1) {
+		char head[64];
+
+		snprintf(head, sizeof(head), "Verdict: %s: ", verdict_kind_name(v->kind));
+		int big = s->rows >= 32;	/* room for the whole text */
+
+		put_wrapped(s, &row, big ? 3 : 2, TA_NORMAL, head, v->summary);
+		if (row < s->rows - 1)
+			put_wrapped(s, &row, big ? 3 : 1, TA_NORMAL, "  Remedy: ", v->advice);
+	}
+	if (row < s->rows - 1)
+		row++;	/* blank */
+
+	if (a->samples) {
+		nhot = hot_list(a, hot, HOT_MAX);
+		order = malloc(a->nthreads * sizeof(*order) + 1);
+	}
+	avail = s->rows - 1 - row;	/* rows for the threads and hot sections */
+	if (!order || avail < 2)
+		return;
+	for (i = 0; i < a->nthreads; i++)
+		order[i] = i;
+	sort_agg = a;
+	qsort(order, a->nthreads, sizeof(*order), cmp_tid_q);
+
+	/* threads get what they need, leaving 2 + min(3, nhot) for hot rows */
+	hrows = nhot ? 2 + (int)(nhot < 3 ? nhot : 3) : 0;
+	trows = avail - 1 - hrows;	/* 1: the heading */
+	if (trows < 1)
+		trows = avail - 1;
+	if ((size_t)trows > a->nthreads)
+		trows = (int)a->nthreads;
+
+	/* TID(7) + sp + NAME + sp + NOW + " G " + bar + " 100%" */
+	ncols = 8 + NAME_W + 1 + NOW_W + 3;
+	bar_w = s->cols - ncols - 5;
+	if (bar_w > 60)
+		bar_w = 60;
+	{
+		struct top_line *l = &s->lines[row++];
+
+		put(s, l, TA_HEAD, "    TID ");
+		put_field(s, l, TA_HEAD, "NAME", NAME_W);
+		put(s, l, TA_HEAD, " ");
+		put_field(s, l, TA_HEAD, "NOW", NOW_W);
+		put(s, l, TA_HEAD, " G ");
+		if (bar_w >= 8) {
+			char lab[64];
+
+			snprintf(lab, sizeof(lab), "states, last %.1f s", a->duration_s);
+			put_field(s, l, TA_HEAD, lab, bar_w);
+			put(s, l, TA_HEAD, " GIL%");
+		}
+		pad_to(s, l, TA_HEAD, s->cols);
+	}
+	if (bar_w < 8)
+		bar_w = 0;
+	shown = 0;
+	for (i = 0; i < a->nthreads && row < s->rows - 1; i++) {
+		if ((int)shown == trows - 1 && a->nthreads > (size_t)trows) {
+			putf(s, &s->lines[row++], TA_DIM, "    ... %zu more threads",
+			     a->nthreads - shown);
+			break;
+		}
+		thread_row(s, &s->lines[row++], info, a, &a->threads[order[i]], bar_w);
+		shown++;
+	}
+	free(order);
+
+	if (!nhot || row + 2 >= s->rows - 1)
+		return;
+	row++;
+	putf(s, &s->lines[row++], TA_HEAD, "Hottest functions (thread-seconds innermost, last %.1f s)",
+	     a->duration_s);
+	pad_to(s, &s->lines[row - 1], TA_HEAD, s->cols);
+	for (i = 0; i < nhot && row < s->rows - 1; i++)
+		hot_row(s, &s->lines[row++], a, &hot[i]);
+}
+
+void top_screen_text(const struct top_screen *s, struct strbuf *sb)
+{
+	int r;
+
+	for (r = 0; r < s->rows; r++) {
+		const struct top_line *l = &s->lines[r];
+		size_t n = l->len;
+
+		while (n && l->text[n - 1] == ' ')
+			n--;
+		strbuf_add(sb, l->text, n);
+		strbuf_addch(sb, '\n');
+	}
+}

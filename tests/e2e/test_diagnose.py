@@ -1,0 +1,239 @@
+"""End-to-end accuracy tests of `gilscope diagnose`, on every interpreter.
+
+Ground truth: each worker thread of tests/e2e/targets/workloads.py measures
+the fraction of its own wall time spent inside the call it loops on (a C call
+that keeps or releases the GIL, a sleep, a socket read). gilscope's state
+fraction for that thread must be within 5 percentage points of it. Pure
+Python threads must show the GIL held > 90% of the time. Each bundled
+example must get the verdict it was written for.
+"""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import e2e_support as es
+
+HERE = Path(__file__).resolve().parent
+WORKLOADS = HERE / "targets" / "workloads.py"
+EXAMPLES = es.REPO / "examples"
+DIAG_SCHEMA = es.REPO / "tests" / "schema" / "diagnose.schema.json"
+RATE = os.environ.get("GILSCOPE_TEST_RATE", "200")
+DURATION = "2"
+TOLERANCE = 0.05
+
+
+class Workload:
+    def __init__(self, it, scenario, ext_dir=None):
+        self.ready_r, ready_w = os.pipe()
+        self.report_r, report_w = os.pipe()
+        argv = [it.path, str(WORKLOADS), scenario, "--ready-fd", str(ready_w),
+                "--report-fd", str(report_w)]
+        if ext_dir:
+            argv += ["--ext-dir", str(ext_dir)]
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, env=it.env(),
+                                     pass_fds=(ready_w, report_w))
+        os.close(ready_w)
+        os.close(report_w)
+        self.tids = {}
+        with os.fdopen(self.ready_r, "r", encoding="utf-8", closefd=True) as f:
+            for line in f:
+                msg = json.loads(line)
+                if msg.get("ready"):
+                    break
+                self.tids[msg["role"]] = msg["tid"]
+            else:
+                self.proc.kill()
+                pytest.fail(f"workload {scenario} on {it.path} did not start")
+
+    def finish(self):
+        """Stop the workers and return what each measured, by role."""
+        self.proc.stdin.write(b"x")
+        self.proc.stdin.close()
+        with os.fdopen(self.report_r, "r", encoding="utf-8") as f:
+            data = f.read()
+        self.proc.wait(timeout=60)
+        return {r["role"]: r for r in json.loads(data)}
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+@pytest.fixture
+def workload(ext_builder):
+    started = []
+
+    def start(it, scenario, ext=False):
+        w = Workload(it, scenario, ext_builder(it) if ext else None)
+        started.append(w)
+        return w
+    yield start
+    for w in started:
+        w.kill()
+
+
+def diagnose(gilscope, pid, tmp_path, *extra):
+    run = es.run_gilscope(gilscope, ["diagnose", "--pid", str(pid), "-d", DURATION, "-r", RATE,
+                                     "--json", "--no-progress", *extra], save_dir=tmp_path)
+    assert run.returncode == 0, run.describe()
+    doc = json.loads(run.stdout)
+    errors = schema_errors(doc)
+    assert not errors, "\n".join(errors) + "\n" + run.describe()
+    return doc, run
+
+
+def schema_errors(doc):
+    import jsonschema
+    schema = json.loads(DIAG_SCHEMA.read_text())
+    v = jsonschema.Draft202012Validator(schema)
+    return [f"{'/'.join(map(str, e.path))}: {e.message}" for e in v.iter_errors(doc)]
+
+
+def thread(doc, tid):
+    for t in doc["threads"]:
+        if t["tid"] == tid:
+            return t
+    raise AssertionError(f"thread {tid} not in the report: {[t['tid'] for t in doc['threads']]}")
+
+
+def check_within(doc, run, w, truth, role, state, also=()):
+    t = thread(doc, w.tids[role])
+    got = t["states"][state] + sum(t["states"][s] for s in also)
+    want = truth[role]["inside"]
+    assert abs(got - want) <= TOLERANCE, (
+        f"{role}: gilscope says {state} {got:.3f}, the thread measured {want:.3f} inside its call\n"
+        f"{json.dumps(t, indent=1)}\n{run.describe()}")
+
+
+def test_states_sum_to_one(gilscope, interp, workload, tmp_path):
+    w = workload(interp, "blocking")
+    doc, run = diagnose(gilscope, w.proc.pid, tmp_path)
+    w.finish()
+    for t in doc["threads"]:
+        assert abs(sum(t["states"].values()) - 1) < 1e-4, t
+        assert all(0 <= v <= 1 for v in t["states"].values()), t
+    assert doc["samples"] > 0 and doc["rate_hz"] == float(RATE)
+
+
+@pytest.mark.asan
+def test_blocking_states(gilscope, interp, workload, tmp_path):
+    w = workload(interp, "blocking")
+    doc, run = diagnose(gilscope, w.proc.pid, tmp_path)
+    truth = w.finish()
+    check_within(doc, run, w, truth, "sleep", "sleep")
+    check_within(doc, run, w, truth, "io", "io")
+    check_within(doc, run, w, truth, "lock", "lock_wait")
+    assert doc["verdict"]["kind"] in ("idle", "io-bound", "mixed"), doc["verdict"]
+
+
+def test_pure_python_threads_hold_the_gil(gilscope, interp, workload, tmp_path):
+    w = workload(interp, "pure4")
+    doc, run = diagnose(gilscope, w.proc.pid, tmp_path)
+    w.finish()
+    if interp.gil_enabled:
+        assert doc["gil"]["held"] > 0.9, run.describe()
+        assert doc["gil"]["contended"] > 0.5, run.describe()
+        assert doc["verdict"]["kind"] == "gil-bound-python", doc["verdict"]
+        for role in ("py0", "py1", "py2", "py3"):
+            st = thread(doc, w.tids[role])["states"]
+            assert st["python"] + st["gil_wait"] >= 0.9, (role, st)
+            assert st["gil_wait"] > 0.3, (role, st)
+    else:
+        assert doc["verdict"]["kind"] == "parallel", doc["verdict"]
+        for role in ("py0", "py1", "py2", "py3"):
+            st = thread(doc, w.tids[role])["states"]
+            assert st["gil_wait"] == 0 and st["native_gil"] == 0, (role, st)
+            assert st["python"] + st["native"] >= 0.9, (role, st)
+
+
+@pytest.mark.asan
+@pytest.mark.parametrize("scenario,state", [("hashlib", "native"), ("zlib", "native"),
+                                            ("factorial", "native_gil"), ("sorted", "native_gil")])
+def test_c_calls(gilscope, interp, workload, tmp_path, scenario, state):
+    if state == "native_gil" and not interp.gil_enabled:
+        state = "native"   # no GIL to hold: the same call is plain native code
+    w = workload(interp, scenario)
+    doc, run = diagnose(gilscope, w.proc.pid, tmp_path)
+    truth = w.finish()
+    for role in w.tids:
+        check_within(doc, run, w, truth, role, state)
+    if state == "native_gil":
+        calls = [c["function"] for c in doc["verdict"]["native_calls"]["native_gil"]]
+        want = "math.factorial" if scenario == "factorial" else "sorted"
+        assert calls and calls[0] == want, (calls, run.describe())
+
+
+def test_gil_held_by_c_extension(gilscope, interp, workload, tmp_path):
+    if not interp.gil_enabled:
+        pytest.skip("no GIL to hold in this run")
+    w = workload(interp, "hold", ext=True)
+    doc, run = diagnose(gilscope, w.proc.pid, tmp_path)
+    truth = w.finish()
+    check_within(doc, run, w, truth, "holder", "native_gil")
+    # the waiter wants the GIL the whole time the holder is in C
+    waiter = thread(doc, w.tids["waiter"])["states"]
+    assert waiter["gil_wait"] >= truth["holder"]["inside"] - 0.1, (waiter, run.describe())
+    hold = thread(doc, w.tids["holder"])["gil_hold_ms"]
+    assert hold["max"] >= 150, hold   # 200 ms calls that never let go
+    assert doc["verdict"]["kind"] == "gil-bound-native", doc["verdict"]
+    calls = [c["function"] for c in doc["verdict"]["native_calls"]["native_gil"]]
+    assert calls and calls[0] == "gilscope_testext.hold_gil", calls
+
+
+def test_gil_released_by_c_extension(gilscope, interp, workload, tmp_path):
+    w = workload(interp, "release", ext=True)
+    doc, run = diagnose(gilscope, w.proc.pid, tmp_path)
+    truth = w.finish()
+    check_within(doc, run, w, truth, "r0", "native")
+    check_within(doc, run, w, truth, "r1", "native")
+    assert doc["verdict"]["kind"] == "native-released", doc["verdict"]
+
+
+EXPECTED = {
+    "gil_bound_python.py": "gil-bound-python",
+    "gil_bound_native.py": "gil-bound-native",
+    "native_released.py": "native-released",
+    "io_bound.py": "io-bound",
+    "cpu_single.py": "cpu-single",
+    "idle.py": "idle",
+}
+
+
+@pytest.mark.parametrize("example", sorted(EXPECTED))
+def test_examples_verdicts(gilscope, interp, tmp_path, example):
+    expected = EXPECTED[example]
+    if not interp.gil_enabled and expected.startswith("gil-bound"):
+        expected = "parallel"   # the same program on a build without a GIL
+    r, wfd = os.pipe()
+    proc = subprocess.Popen([interp.path, str(EXAMPLES / example), "--ready-fd", str(wfd),
+                             "--seconds", "60"], env=interp.env(), pass_fds=(wfd,))
+    os.close(wfd)
+    try:
+        with os.fdopen(r) as f:
+            assert f.readline().startswith("ready"), "example did not start"
+        run = es.run_gilscope(gilscope, ["diagnose", "--pid", str(proc.pid), "-d", "2",
+                                         "--json", "--no-progress"], save_dir=tmp_path)
+        assert run.returncode == 0, run.describe()
+        doc = json.loads(run.stdout)
+        assert doc["verdict"]["kind"] == expected, (doc["verdict"], doc["verdict"]["shares"])
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_launch_mode_passes_exit_status(gilscope, interp, tmp_path):
+    script = tmp_path / "short.py"
+    script.write_text("import sys\nx = 0\nfor i in range(3_000_000):\n    x += i\nsys.exit(7)\n")
+    run = es.run_gilscope(gilscope, ["diagnose", "--json", "--no-progress", "--", interp.path,
+                                     str(script)], save_dir=tmp_path)
+    assert run.returncode == 7, run.describe()
+    doc = json.loads(run.stdout)
+    assert doc["sampling"]["target_exited"] is True
+    assert doc["samples"] > 0
+    main = max(doc["threads"], key=lambda t: t["samples"])
+    assert main["states"]["python"] > 0.5, main

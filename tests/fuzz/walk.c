@@ -1,0 +1,116 @@
+/*
+ * walk.c - the whole interpreter walk the snapshot fuzzers run; see walk.h.
+ */
+#include "walk.h"
+
+#include <string.h>
+
+#include "../../src/cpython/code.h"
+#include "../../src/cpython/names.h"
+#include "../../src/util/strbuf.h"
+
+/* Static: the harness is single-threaded, and these are large. */
+static struct py_thread threads[PY_MAX_THREADS];
+static struct py_frame frames[PY_MAX_DEPTH];
+static char names[PY_MAX_THREADS][PY_THREAD_NAME_MAX];
+
+/* Where glibc keeps the kernel tid in struct pthread on x86_64: the model
+ * searches for it, so give it real candidates to find. */
+#define GLIBC_TID_OFF 0x2d0
+
+static void encode(struct strbuf *sb, const char *s)
+{
+	/* target strings end up in JSON and SVG output */
+	strbuf_add_json_str(sb, s);
+	strbuf_add_xml_str(sb, s);
+}
+
+static void walk_stacks(struct py_model *m, size_t n, struct strbuf *sb)
+{
+	size_t i, j, nf;
+	int trunc, pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (i = 0; i < n; i++) {
+			if (py_model_stack(m, threads[i].tstate, frames, PY_MAX_DEPTH, &nf, &trunc))
+				strbuf_addch(sb, '!');
+			for (j = 0; j < nf; j++) {
+				const struct py_code *c = frames[j].code;
+
+				strbuf_addf(sb, "%d %d %d", (int)frames[j].line,
+					    (int)frames[j].offset, (int)frames[j].opcode);
+				encode(sb, c->name);
+				encode(sb, c->qualname);
+				encode(sb, c->filename);
+			}
+			if (nf && pass == 0) {
+				char callee[96];
+
+				if (!py_model_callee(m, &frames[0], callee, sizeof(callee)))
+					encode(sb, callee);
+			}
+		}
+		strbuf_reset(sb);
+	}
+}
+
+void fuzz_walk(struct reader *r, const struct py_location *loc)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct py_location loc2;
+	struct py_model m;
+	struct py_gil gil;
+	int32_t tids[64];
+	uint64_t interp;
+	size_t n = 0, ntids = 0, i;
+
+	if (py_model_init(&m, r, loc))
+		goto out;
+	py_model_threads(&m, threads, PY_MAX_THREADS, &n, NULL, 0);
+	if (!py_model_interp(&m, &interp))
+		py_model_gil(&m, interp, &gil);
+	walk_stacks(&m, n, &sb);
+	memset(names, 0, n * sizeof(names[0]));
+	py_model_thread_names_all(&m, threads, n, names);
+	for (i = 0; i < n; i++)
+		encode(&sb, names[i]);
+	py_model_format_stacks(&m, &sb, NULL, 0);
+	code_cache_maybe_flush(m.codes);
+	strbuf_reset(&sb);
+
+	/* tids the way the sampler has them: from the task list. The model
+	 * must find glibc's tid field among them (3.9-3.10) or ignore them. */
+	for (i = 0; i < n && ntids < 64; i++) {
+		uint32_t v;
+
+		if (!reader_read_u32(r, threads[i].pthread_id + GLIBC_TID_OFF, &v))
+			tids[ntids++] = (int32_t)v;
+	}
+	py_model_release(&m);
+	loc2 = *loc;
+	loc2.pthread_tid_off = 0;
+	if (py_model_init(&m, r, &loc2))
+		goto out;
+	py_model_threads(&m, threads, PY_MAX_THREADS, &n, tids, ntids);
+	py_model_format_stacks(&m, &sb, tids, ntids);
+out:
+	py_model_release(&m);
+	strbuf_release(&sb);
+}
+
+static const char *meta_get(void *ctx, const char *key)
+{
+	return reader_snapshot_meta((struct reader *)ctx, key);
+}
+
+void fuzz_walk_snapshot(const uint8_t *data, size_t size)
+{
+	struct reader *r = NULL;
+	struct py_location loc;
+
+	if (reader_snapshot_from_bytes(data, size, &r))
+		return;
+	if (!py_location_parse(meta_get, r, &loc))
+		fuzz_walk(r, &loc);
+	reader_free(r);
+}
