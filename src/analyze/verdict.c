@@ -3,16 +3,19 @@
  *
  * Only busy threads vote: a thread that sleeps or waits on a lock most of
  * the time (a main thread joining workers, an idle pool) says nothing about
- * what limits the program. Among the busy threads' samples, the shares of
- * the states decide, in this order:
- *   no busy thread                        -> idle
- *   GIL off (free-threaded) and >1 busy    -> parallel
- *   io >= 50%                             -> io-bound
- *   native >= 50%                         -> native-released
- *   gil_wait >= 20% and GIL-related >= 60% -> gil-bound-native when the
- *       holders were mostly in C (native_gil >= python), else gil-bound-python
- *   one busy thread, mostly on CPU, little waiting -> cpu-single
- *   otherwise                             -> mixed
+ * what limits the program. Among the busy threads' samples the shares of
+ * the states decide, in this order (cpu = python + native_gil + native +
+ * gil_wait: the states of threads that want a CPU):
+ *   no busy thread                               -> idle
+ *   io >= 50% and io >= 2 * cpu (or cpu < 20%)   -> io-bound
+ *   cpu < 20%                                    -> mixed
+ *   native >= half of cpu                        -> native-released
+ *   GIL off (free-threaded), >1 thread on a CPU  -> parallel
+ *   gil_wait >= 20% of cpu, GIL states >= 60% of cpu
+ *       -> gil-bound-native when the holders were mostly in C
+ *          (native_gil >= python), else gil-bound-python
+ *   one thread on a CPU, little GIL waiting      -> cpu-single
+ *   otherwise                                    -> mixed
  */
 #include "verdict.h"
 
@@ -69,7 +72,8 @@ static const char *hot_name(const struct agg *a, const struct verdict *v, enum g
 void verdict_decide(const struct agg *a, struct verdict *v)
 {
 	uint64_t tot[ST_COUNT] = { 0 }, all = 0;
-	double oncpu_single = 0;
+	double oncpu_single = 0, cpu;
+	int cpu_threads = 0;
 	char where[512];
 	size_t i;
 	int s;
@@ -86,9 +90,13 @@ void verdict_decide(const struct agg *a, struct verdict *v)
 			tot[s] += t->states[s];
 			all += t->states[s];
 		}
-		if (t->samples)
+		if (t->samples &&
+		    (double)(t->states[ST_PYTHON] + t->states[ST_NATIVE_GIL] + t->states[ST_NATIVE] +
+			     t->states[ST_GIL_WAIT]) >= 0.3 * (double)t->samples) {
+			cpu_threads++;
 			oncpu_single = (double)(t->states[ST_PYTHON] + t->states[ST_NATIVE_GIL] +
 						t->states[ST_NATIVE]) / (double)t->samples;
+		}
 	}
 	for (s = 0; s < ST_COUNT; s++) {
 		v->share[s] = all ? (double)tot[s] / (double)all : 0;
@@ -112,20 +120,12 @@ void verdict_decide(const struct agg *a, struct verdict *v)
 			 "waits for (the lock_wait and sleep frames below).");
 		return;
 	}
-	if (a->free_threaded && !a->gil_enabled && v->busy_threads > 1 &&
-	    v->share[ST_PYTHON] + v->share[ST_NATIVE] >= 0.5) {
-		v->kind = V_PARALLEL;
-		snprintf(v->summary, sizeof(v->summary),
-			 "%d busy threads run at once on a free-threaded build with the GIL "
-			 "off (%.0f%% Python, %.0f%% native).", v->busy_threads,
-			 100 * v->share[ST_PYTHON], 100 * v->share[ST_NATIVE]);
-		snprintf(v->advice, sizeof(v->advice),
-			 "Threads already run in parallel; measure the speedup (gilscope "
-			 "speedup), and if it is low look for lock waits (%.0f%%) and "
-			 "stop-the-world pauses.", 100 * v->share[ST_LOCK_WAIT]);
-		return;
-	}
-	if (v->share[ST_IO] >= 0.5) {
+	cpu = v->share[ST_PYTHON] + v->share[ST_NATIVE_GIL] + v->share[ST_NATIVE] +
+	      v->share[ST_GIL_WAIT];
+	/* I/O decides only when it clearly outweighs the threads that want
+	 * the CPU: a thread parked in read() (an acceptor, a main thread on
+	 * stdin) next to busy workers does not make the program I/O-bound */
+	if (v->share[ST_IO] >= 0.5 && (v->share[ST_IO] >= 2 * cpu || cpu < 0.2)) {
 		v->kind = V_IO_BOUND;
 		snprintf(v->summary, sizeof(v->summary),
 			 "I/O-bound: the busy threads spend %.0f%% of their time blocked in "
@@ -137,7 +137,17 @@ void verdict_decide(const struct agg *a, struct verdict *v)
 			 "or asyncio to overlap the waits, and look at what the I/O waits for.");
 		return;
 	}
-	if (v->share[ST_NATIVE] >= 0.5) {
+	if (cpu < 0.2) {
+		v->kind = V_MIXED;
+		snprintf(v->summary, sizeof(v->summary),
+			 "No single pattern: the busy threads are mostly blocked (%.0f%% I/O) "
+			 "and rarely on the CPU (%.0f%%).", 100 * v->share[ST_IO], 100 * cpu);
+		snprintf(v->advice, sizeof(v->advice),
+			 "Look at each thread below: the remedy differs per thread.");
+		return;
+	}
+	/* from here on, the threads that want the CPU decide */
+	if (v->share[ST_NATIVE] >= 0.5 * cpu) {
 		v->kind = V_NATIVE_RELEASED;
 		snprintf(v->summary, sizeof(v->summary),
 			 "Native code with the GIL released: the busy threads spend %.0f%% of "
@@ -150,8 +160,20 @@ void verdict_decide(const struct agg *a, struct verdict *v)
 			 "the number of cores, or make the native work itself faster.");
 		return;
 	}
-	if (v->share[ST_GIL_WAIT] >= 0.2 &&
-	    v->share[ST_GIL_WAIT] + v->share[ST_PYTHON] + v->share[ST_NATIVE_GIL] >= 0.6) {
+	if (a->free_threaded && !a->gil_enabled && cpu_threads > 1) {
+		v->kind = V_PARALLEL;
+		snprintf(v->summary, sizeof(v->summary),
+			 "%d threads run at once on a free-threaded build with the GIL "
+			 "off (%.0f%% Python, %.0f%% native).", cpu_threads,
+			 100 * v->share[ST_PYTHON], 100 * v->share[ST_NATIVE]);
+		snprintf(v->advice, sizeof(v->advice),
+			 "Threads already run in parallel; measure the speedup (gilscope "
+			 "speedup), and if it is low look for lock waits (%.0f%%) and "
+			 "stop-the-world pauses.", 100 * v->share[ST_LOCK_WAIT]);
+		return;
+	}
+	if (v->share[ST_GIL_WAIT] >= 0.2 * cpu &&
+	    v->share[ST_GIL_WAIT] + v->share[ST_PYTHON] + v->share[ST_NATIVE_GIL] >= 0.6 * cpu) {
 		if (v->share[ST_NATIVE_GIL] >= v->share[ST_PYTHON]) {
 			v->kind = V_GIL_BOUND_NATIVE;
 			snprintf(v->summary, sizeof(v->summary),
@@ -182,7 +204,7 @@ void verdict_decide(const struct agg *a, struct verdict *v)
 		}
 		return;
 	}
-	if (v->busy_threads == 1 && oncpu_single >= 0.5 && v->share[ST_GIL_WAIT] < 0.1) {
+	if (cpu_threads == 1 && oncpu_single >= 0.5 && v->share[ST_GIL_WAIT] < 0.1 * cpu) {
 		v->kind = V_CPU_SINGLE;
 		snprintf(v->summary, sizeof(v->summary),
 			 "One thread is busy on the CPU (%.0f%% Python, %.0f%% native) and "

@@ -38,6 +38,7 @@
 #include "../sample/sampler.h"
 #include "../target/launch.h"
 #include "../target/process.h"
+#include "../target/sysload.h"
 #include "../util/error.h"
 #include "../util/json.h"
 
@@ -471,6 +472,7 @@ static int threaded_phase(struct session *ss, int n, const struct jv *start)
 	struct loop_opts lo;
 	struct loop_stats st;
 	struct window w;
+	struct sysload_mark m0, m1;
 	struct jv end;
 	double seconds;
 	int ret, windowed = 0;
@@ -478,6 +480,7 @@ static int threaded_phase(struct session *ss, int n, const struct jv *start)
 	memset(p, 0, sizeof(*p));
 	memset(&st, 0, sizeof(st));
 	p->n = n;
+	p->other_load = -1;
 	note(ss, "%d thread%s...", n, n == 1 ? "" : "s");
 	if (ss->attached) {
 		memset(&ao, 0, sizeof(ao));
@@ -490,6 +493,7 @@ static int threaded_phase(struct session *ss, int n, const struct jv *start)
 		agg.free_threaded = ss->s.model.free_threaded;
 		windowed = 1;
 	}
+	sysload_mark(ss->pid, &m0);
 	if (send_go(ss)) {
 		ret = 0;	/* the harness is gone: expect() says how */
 		goto read_end;
@@ -515,6 +519,8 @@ read_end:
 	ret = expect(ss, "threads", &end);
 	if (ret)
 		goto out;
+	sysload_mark(ss->pid, &m1);
+	p->other_load = sysload_others(&m0, &m1);
 	if (msg_count(&end, "n", INT_MAX) != n || jv_get_true(&end, "start") ||
 	    msg_seconds(&end, &seconds)) {
 		jv_release(&end);
@@ -573,6 +579,7 @@ timing_only:
 static int session_run(struct session *ss)
 {
 	struct speedup_report *rep = ss->rep;
+	struct sysload_mark m0, m1;
 	struct sigaction sa;
 	struct jv msg;
 	size_t i;
@@ -607,11 +614,14 @@ static int session_run(struct session *ss)
 	note(ss, "%s on Python %s: %ld call%s per thread", ss->o->target, rep->version,
 	     rep->calls, rep->calls == 1 ? "" : "s");
 	attach(ss);
+	sysload_mark(ss->pid, &m0);
 	send_go(ss);
 
 	ret = expect(ss, "baseline", &msg);
 	if (ret)
 		return ret;
+	sysload_mark(ss->pid, &m1);
+	rep->baseline_other_load = sysload_others(&m0, &m1);
 	ret = msg_seconds(&msg, &rep->baseline_s);
 	jv_release(&msg);
 	if (ret) {
@@ -655,6 +665,7 @@ static int session_run(struct session *ss)
 		jv_release(&msg);
 		memset(p, 0, sizeof(*p));
 		p->n = ss->o->counts[i];
+		p->other_load = -1;	/* the pool's workers are other processes */
 		set_times(rep, p, seconds);
 		rep->nprocs++;
 	}
@@ -685,6 +696,7 @@ int speedup_run(const struct speedup_opts *o, struct speedup_report *rep)
 	rep->rate_hz = o->rate_hz;
 	rep->processes = o->processes;
 	rep->cpus = cpu_count();
+	rep->baseline_other_load = -1;
 	loop_install_signals();
 
 	ret = session_run(ss);

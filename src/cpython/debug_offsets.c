@@ -247,6 +247,11 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 	    v[DO_bytes_ob_size] < v[DO_ob_type] || v[DO_uni_length] < v[DO_ob_type] ||
 	    v[DO_uni_ascii_size] > 256 || v[DO_uni_state] < v[DO_uni_length])
 		return GS_ECORRUPT;
+	/* length and state are fields of PyASCIIObject: str_read takes them
+	 * out of the header it read, which is no longer than that */
+	if (v[DO_uni_length] + 8 > v[DO_uni_ascii_size] ||
+	    v[DO_uni_state] + 4 > v[DO_uni_ascii_size])
+		return GS_ECORRUPT;
 	/* The GIL: locked and holder are given relative to the interpreter; we
 	 * want them relative to the GIL struct, and we check that they sit
 	 * where this version's layout (interval, last_holder, locked,

@@ -383,13 +383,26 @@ static void frame_position(struct py_model *m, const struct py_code *c, const ui
 	}
 }
 
+/* The number of frames before the first one that repeats an earlier one.
+ * Only called once a loop was found, so quadratic is fine. */
+static size_t loop_start(const struct py_frame *frames, size_t n)
+{
+	size_t i, j;
+
+	for (i = 1; i < n; i++)
+		for (j = 0; j < i; j++)
+			if (frames[i].addr == frames[j].addr)
+				return i;
+	return n;
+}
+
 int py_model_stack(struct py_model *m, uint64_t tstate, struct py_frame *frames,
 		   size_t max, size_t *n, int *truncated)
 {
 	const struct py_offsets *o = &m->off;
 	uint8_t fr[512];
-	uint64_t frame, prev = 0;
-	size_t count = 0, steps = 0;
+	uint64_t frame, prev = 0, mark = 0;
+	size_t count = 0, steps = 0, lap = 0, power = 1;
 	int ret = 0;
 
 	*n = 0;
@@ -413,8 +426,11 @@ int py_model_stack(struct py_model *m, uint64_t tstate, struct py_frame *frames,
 	if (ret)
 		return ret;
 
-	/* Bounded: at most PY_MAX_DEPTH steps whatever the chain looks like,
-	 * so a cycle ends the walk (and marks it truncated). */
+	/* Bounded: at most PY_MAX_DEPTH steps whatever the chain looks like.
+	 * A loop in the chain (torn or hostile memory) is found within a few
+	 * laps of it by Brent's method (`mark` is a frame seen before; it
+	 * moves to the current one each time `lap` reaches the doubling
+	 * `power`), and makes the walk fail with the frames before the loop. */
 	while (frame) {
 		const struct py_code *c = NULL;
 		struct py_frame *f;
@@ -427,6 +443,16 @@ int py_model_stack(struct py_model *m, uint64_t tstate, struct py_frame *frames,
 		if (!valid_ptr(frame) || frame == prev) {
 			ret = GS_ECORRUPT;
 			break;
+		}
+		if (frame == mark) {
+			count = loop_start(frames, count);
+			ret = GS_ECORRUPT;
+			break;
+		}
+		if (++lap == power) {
+			mark = frame;
+			power *= 2;
+			lap = 0;
 		}
 		ret = reader_read(m->r, frame, fr, o->fr_size);
 		if (ret)

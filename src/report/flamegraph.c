@@ -7,7 +7,10 @@
  * graphs users know; the code and the script are our own. Each frame is
  *   <g class="f" gs:x=".." gs:w=".."><title>..</title><rect/><text/></g>
  * where gs:x and gs:w are its offset and width in samples; the script
- * zooms and searches with those, so pixel rounding never adds up.
+ * zooms and searches with those, so pixel rounding never adds up. The
+ * <title> lines are, in this order: the label, the full "file:line" (only
+ * when the label shortens the path), "N samples (P%)[, self S]", and the
+ * per-state counts; the script reads them by position.
  */
 #include "flamegraph.h"
 
@@ -26,7 +29,7 @@
 #define LEGEND_ROW 18
 #define LEGEND_ITEM_W 135
 #define BOTTOM_PAD 26		/* the details line */
-#define HIGHLIGHT "rgb(230,0,230)"
+#define HIGHLIGHT "rgb(255,230,0)"	/* search matches: unlike any state colour */
 #define STR_(x) #x
 #define STR(x) STR_(x)
 

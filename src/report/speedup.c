@@ -161,6 +161,26 @@ static void top_states(struct strbuf *sb, const struct speedup_point *p, size_t 
 		strbuf_addch(sb, ' ');
 }
 
+/* Runs whose timing other processes may have spoiled. */
+static void noisy_note(struct strbuf *sb, const struct speedup_report *r)
+{
+	double worst = r->baseline_other_load;
+	size_t i, n = 0;
+
+	for (i = 0; i < r->nthreads; i++)
+		if (r->threads[i].other_load > worst)
+			worst = r->threads[i].other_load;
+	if (worst < SPEEDUP_NOISY_LOAD)
+		return;
+	strbuf_addf(sb, "\nnote: other processes kept the CPUs up to %.0f%% busy during ", 100 * worst);
+	if (r->baseline_other_load >= SPEEDUP_NOISY_LOAD)
+		strbuf_addf(sb, "%sthe baseline", n++ ? ", " : "");
+	for (i = 0; i < r->nthreads; i++)
+		if (r->threads[i].other_load >= SPEEDUP_NOISY_LOAD)
+			strbuf_addf(sb, "%sthe %d-thread run", n++ ? ", " : "", r->threads[i].n);
+	strbuf_addstr(sb, ": those timings are not reliable, run again on a quieter machine\n");
+}
+
 static void pyline(struct strbuf *sb, const struct speedup_report *r)
 {
 	strbuf_addf(sb, "Python %s", r->version);
@@ -205,6 +225,13 @@ void report_speedup_text(struct strbuf *sb, const struct speedup_report *r)
 				    p->speedup, 100 * p->efficiency);
 		}
 	}
+	noisy_note(sb, r);
+	for (i = 0; i < r->nthreads; i++)
+		if (r->threads[i].sampled && r->threads[i].samples < SPEEDUP_FEW_SAMPLES)
+			strbuf_addf(sb, "note: the %d-thread run lasted %.3f s, %llu samples: raise "
+				    "--calls or --rate for a firmer breakdown\n", r->threads[i].n,
+				    r->threads[i].seconds,
+				    (unsigned long long)r->threads[i].samples);
 	if (!r->sampled) {
 		strbuf_addstr(sb, "\nnote: the threaded runs could not be sampled (see the message "
 			      "above), so there are timings but no states or verdicts\n");
@@ -218,6 +245,14 @@ void report_speedup_text(struct strbuf *sb, const struct speedup_report *r)
 	}
 }
 
+static void json_load(struct strbuf *sb, const char *key, double v)
+{
+	if (v >= 0)
+		strbuf_addf(sb, ", \"%s\": %.4f", key, v);
+	else
+		strbuf_addf(sb, ", \"%s\": null", key);
+}
+
 static void json_point(struct strbuf *sb, const struct speedup_report *r,
 		       const struct speedup_point *p, const char *nkey)
 {
@@ -228,6 +263,7 @@ static void json_point(struct strbuf *sb, const struct speedup_report *r,
 		    nkey, p->n, p->seconds, p->speedup, p->efficiency);
 	if (strcmp(nkey, "threads"))
 		goto out;
+	json_load(sb, "other_load", p->other_load);
 	if (!p->sampled) {
 		strbuf_addstr(sb, ", \"samples\": 0, \"states\": null, \"gil\": null, "
 			      "\"verdict\": null, \"explanation\": null");
@@ -275,8 +311,10 @@ void report_speedup_json(struct strbuf *sb, const struct speedup_report *r)
 	strbuf_add_json_str(sb, r->executable);
 	strbuf_addf(sb, ", \"free_threaded\": %s, \"gil_enabled\": %s},\n",
 		    r->free_threaded ? "true" : "false", r->gil_enabled ? "true" : "false");
-	strbuf_addf(sb, " \"cpus\": %d, \"calls\": %ld, \"baseline_s\": %.6f, \"sampled\": %s, "
-		    "\"rate_hz\": %.6g,\n \"runs\": [", r->cpus, r->calls, r->baseline_s,
+	strbuf_addf(sb, " \"cpus\": %d, \"calls\": %ld, \"baseline_s\": %.6f", r->cpus, r->calls,
+		    r->baseline_s);
+	json_load(sb, "baseline_other_load", r->baseline_other_load);
+	strbuf_addf(sb, ", \"sampled\": %s, \"rate_hz\": %.6g,\n \"runs\": [",
 		    r->sampled ? "true" : "false", r->rate_hz);
 	for (i = 0; i < r->nthreads; i++) {
 		strbuf_addstr(sb, i ? ",\n  " : "\n  ");

@@ -16,6 +16,11 @@
 #include "../util/strbuf.h"
 
 #define SPEEDUP_MAX_COUNTS 32
+/* a run during which other processes used this share of the CPUs or more
+ * gets a note: its timing says more about them than about the function */
+#define SPEEDUP_NOISY_LOAD 0.15
+/* fewer samples than this in a threaded run: its state shares are rough */
+#define SPEEDUP_FEW_SAMPLES 20
 #define SPEEDUP_WHERE_MAX 320
 
 /* One timed run: n threads (or n pool workers) each making `calls` calls. */
@@ -24,6 +29,7 @@ struct speedup_point {
 	double seconds;
 	double speedup;		/* baseline * n / seconds */
 	double efficiency;	/* speedup / n */
+	double other_load;	/* CPU share other processes used meanwhile, -1 unknown */
 	/* from sampling the window; threaded runs only, when `sampled` */
 	int sampled;
 	uint64_t samples;		/* sample instants in the window */
@@ -48,6 +54,7 @@ struct speedup_report {
 	long calls;			/* per thread (and in the baseline) */
 	double call_s;			/* one call, as measured before the baseline */
 	double baseline_s;
+	double baseline_other_load;	/* as other_load, -1 unknown */
 	double rate_hz;
 	int sampled;			/* threaded runs carry states and verdicts */
 	struct speedup_point threads[SPEEDUP_MAX_COUNTS];

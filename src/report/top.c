@@ -433,16 +433,17 @@ void report_top(struct top_screen *s, const struct top_info *info, const struct 
 	}
 	avail = s->rows - 1 - row;	/* rows for the threads and hot sections */
 	if (!order || avail < 2)
-		return;
+		goto out;
 	for (i = 0; i < a->nthreads; i++)
 		order[i] = i;
 	sort_agg = a;
 	qsort(order, a->nthreads, sizeof(*order), cmp_tid_q);
 
-	/* threads get what they need, leaving 2 + min(3, nhot) for hot rows */
+	/* threads first (the reason to run top): hot functions get rows
+	 * (a blank, a heading and at least 3) only when every thread fits */
 	hrows = nhot ? 2 + (int)(nhot < 3 ? nhot : 3) : 0;
 	trows = avail - 1 - hrows;	/* 1: the heading */
-	if (trows < 1)
+	if (trows < 1 || (size_t)trows < a->nthreads)
 		trows = avail - 1;
 	if ((size_t)trows > a->nthreads)
 		trows = (int)a->nthreads;
@@ -481,16 +482,17 @@ void report_top(struct top_screen *s, const struct top_info *info, const struct 
 		thread_row(s, &s->lines[row++], info, a, &a->threads[order[i]], bar_w);
 		shown++;
 	}
-	free(order);
 
 	if (!nhot || row + 2 >= s->rows - 1)
-		return;
+		goto out;
 	row++;
 	putf(s, &s->lines[row++], TA_HEAD, "Hottest functions (thread-seconds innermost, last %.1f s)",
 	     a->duration_s);
 	pad_to(s, &s->lines[row - 1], TA_HEAD, s->cols);
 	for (i = 0; i < nhot && row < s->rows - 1; i++)
 		hot_row(s, &s->lines[row++], a, &hot[i]);
+out:
+	free(order);
 }
 
 void top_screen_text(const struct top_screen *s, struct strbuf *sb)

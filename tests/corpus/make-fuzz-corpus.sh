@@ -9,12 +9,14 @@
 #                  a non-Python process
 #   procfs         /proc/PID/task/TID/{stat,syscall,schedstat,status} of
 #                  threads in every state snapshot_target.py parks them in,
-#                  of a kernel thread, and of a process whose name holds ") ("
+#                  of a kernel thread, and of a process whose name holds ") (";
+#                  /proc/PID/environ
 #   elfsym         each interpreter's ELF file defining _PyRuntime, shrunk
 #                  by elf-shrink.py to its headers and dynamic symbols, plus
 #                  small compiled objects (relocatable, shared, executable)
 #   linetable      every line table in the snapshots' stacks (all formats)
 #   debug_offsets  _Py_DebugOffsets of each 3.13+ snapshot
+#   json           messages like those of the speedup harness, and edge cases
 #   snapshot       tests/corpus/snapshots/ itself (run.sh adds it)
 #   snapshot_mem   one input per snapshot, and a few damaging ones
 set -eu
@@ -28,7 +30,7 @@ for d in /opt/gilscope-pythons/3.*; do
 	pythons="$pythons $d/bin/python${d##*/}"
 done
 
-for h in maps procfs elfsym linetable debug_offsets snapshot snapshot_mem; do
+for h in maps procfs elfsym linetable debug_offsets json snapshot snapshot_mem; do
 	rm -rf "${top:?}/$h"
 	mkdir -p "$top/$h"
 done
@@ -54,6 +56,7 @@ for py in $pythons; do
 				cp "$t/$f" "$top/procfs/$ver-${t##*/}-$f" 2>/dev/null || true
 			done
 		done
+		cp "/proc/$pid/environ" "$top/procfs/$ver-environ"
 	esac
 done
 kill $pids 2>/dev/null || true
@@ -114,6 +117,7 @@ cc -O0 -pie -fPIE -Wl,--build-id -s -o "$top/elfsym/tiny-pie-stripped" "$tmp/rt.
 # --- from the snapshots -------------------------------------------------------
 ./build/fuzz-seeds linetable "$top/linetable" "$snaps"/*.snap
 ./build/fuzz-seeds debug_offsets "$top/debug_offsets" "$snaps"/*.snap
+python3 tests/corpus/json-seeds.py "$top/json"
 cat > "$top/snapshot/README" <<'EOF'
 fuzz_snapshot's seeds are the recorded snapshots in ../../snapshots/
 (tests/fuzz/run.sh passes both directories); this one holds extra ones.

@@ -392,7 +392,7 @@ def test_driver_svg_in_chromium(rendered, chromium, tmp_path):
     dom = dump_dom(chromium, tmp_path, svg, "?s=" + urllib.parse.quote("^deep_"))
     matched = dom.find(f".//{{{SVG_NS}}}text[@id='matched']")
     assert matched.text == "Matched: 25.0%"
-    hl = [f["label"] for f in dom_frames(dom) if f["fill"] == "rgb(230,0,230)"]
+    hl = [f["label"] for f in dom_frames(dom) if f["fill"] == "rgb(255,230,0)"]
     assert len(hl) == 40 and all(h.startswith("deep_") for h in hl)
 
     # the search also sees the full path of a frame shown by its base name

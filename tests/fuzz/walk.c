@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "../../src/cpython/code.h"
+#include "../../src/cpython/gilinfo.h"
 #include "../../src/cpython/names.h"
 #include "../../src/util/strbuf.h"
 
@@ -60,6 +61,7 @@ void fuzz_walk(struct reader *r, const struct py_location *loc)
 	struct py_location loc2;
 	struct py_model m;
 	struct py_gil gil;
+	struct py_gil_info gi;
 	int32_t tids[64];
 	uint64_t interp;
 	size_t n = 0, ntids = 0, i;
@@ -67,8 +69,11 @@ void fuzz_walk(struct reader *r, const struct py_location *loc)
 	if (py_model_init(&m, r, loc))
 		goto out;
 	py_model_threads(&m, threads, PY_MAX_THREADS, &n, NULL, 0);
-	if (!py_model_interp(&m, &interp))
-		py_model_gil(&m, interp, &gil);
+	if (!py_model_interp(&m, &interp) && !py_model_gil(&m, interp, &gil)) {
+		py_model_gil_info(&m, interp, &gil, &gi);
+		for (i = 0; i < gi.nmodules && i < PY_GIL_MODULES_MAX; i++)
+			encode(&sb, gi.modules[i]);
+	}
 	walk_stacks(&m, n, &sb);
 	memset(names, 0, n * sizeof(names[0]));
 	py_model_thread_names_all(&m, threads, n, names);

@@ -1,0 +1,763 @@
+/*
+ * test_hostile.c - real interpreters' memory (tests/corpus/snapshots),
+ * corrupted on purpose at chosen addresses: cycles in the thread list and
+ * the frame chain, absurd lengths and counts, pointers into unmapped memory,
+ * forged _Py_DebugOffsets. The addresses are found by walking the intact
+ * snapshot with the model first.
+ *
+ * What must hold (DESIGN.md section 4): every walk ends, within a bounded
+ * number of reads and bounded memory; the damaged thread is reported as
+ * unreadable (an error or a truncated stack) and the others are read as if
+ * nothing had happened.
+ */
+#include "unit.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "../../src/cpython/code.h"
+#include "../../src/cpython/model.h"
+#include "../../src/cpython/names.h"
+#include "../../src/cpython/offsets.h"
+#include "../../src/target/reader.h"
+#include "../../src/util/error.h"
+
+/* A walk of a 40-frame stack takes a few hundred reads; a runaway one would
+ * take millions. */
+#define MAX_READS 200000
+#define MAX_SECONDS 5.0
+#define MAX_RSS_GROWTH_KB (256 * 1024)
+#define UNMAPPED 0x7e0000000000ull	/* no snapshot has memory there */
+
+static struct py_thread th[PY_MAX_THREADS];
+static struct py_frame fr[PY_MAX_DEPTH];
+static char names[PY_MAX_THREADS][PY_THREAD_NAME_MAX];
+
+/* ---- a snapshot file in memory, patchable by address ------------------- */
+
+struct hsnap {
+	char name[256];
+	uint8_t *orig, *buf;	/* the file, and the copy being damaged */
+	size_t len;
+	struct {
+		uint64_t addr, len;
+		size_t data;
+	} reg[4096];
+	size_t nreg;
+};
+
+static const char *corpus_dir(void)
+{
+	const char *d = getenv("GILSCOPE_CORPUS");
+
+	return d ? d : "tests/corpus/snapshots";
+}
+
+static uint64_t le(const uint8_t *p, int n)
+{
+	uint64_t v = 0;
+
+	while (n--)
+		v = v << 8 | p[n];
+	return v;
+}
+
+static int hs_load(struct hsnap *h, const char *name)
+{
+	char path[1024];
+	size_t pos, i, n;
+	FILE *f;
+	long sz;
+
+	memset(h, 0, sizeof(*h));
+	snprintf(h->name, sizeof(h->name), "%s", name);
+	snprintf(path, sizeof(path), "%s/%s", corpus_dir(), name);
+	f = fopen(path, "rb");
+	if (!f)
+		return -1;
+	if (fseek(f, 0, SEEK_END) || (sz = ftell(f)) <= 16 || fseek(f, 0, SEEK_SET) ||
+	    !(h->orig = malloc((size_t)sz)) || !(h->buf = malloc((size_t)sz)) ||
+	    fread(h->orig, 1, (size_t)sz, f) != (size_t)sz) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	h->len = (size_t)sz;
+	memcpy(h->buf, h->orig, h->len);
+	pos = 12 + (size_t)le(h->orig + 8, 4);
+	n = (size_t)le(h->orig + pos, 4);
+	pos += 4;
+	for (i = 0; i < n && h->nreg < 4096; i++) {
+		h->reg[h->nreg].addr = le(h->orig + pos, 8);
+		h->reg[h->nreg].len = le(h->orig + pos + 8, 8);
+		h->reg[h->nreg].data = pos + 16;
+		pos += 16 + (size_t)h->reg[h->nreg].len;
+		h->nreg++;
+	}
+	return pos == h->len ? 0 : -1;
+}
+
+static void hs_free(struct hsnap *h)
+{
+	free(h->orig);
+	free(h->buf);
+	h->orig = h->buf = NULL;
+}
+
+static void hs_reset(struct hsnap *h)
+{
+	memcpy(h->buf, h->orig, h->len);
+}
+
+/* Where in the file the n bytes at addr are, or NULL. */
+static uint8_t *hs_at(struct hsnap *h, uint64_t addr, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < h->nreg; i++)
+		if (addr >= h->reg[i].addr && addr - h->reg[i].addr + n <= h->reg[i].len)
+			return h->buf + h->reg[i].data + (addr - h->reg[i].addr);
+	return NULL;
+}
+
+static int hs_put(struct hsnap *h, uint64_t addr, uint64_t v, int n)
+{
+	uint8_t *p = hs_at(h, addr, (size_t)n);
+	int i;
+
+	if (!p)
+		return -1;
+	for (i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+	return 0;
+}
+
+static uint64_t hs_get(struct hsnap *h, uint64_t addr, int n)
+{
+	uint8_t *p = hs_at(h, addr, (size_t)n);
+
+	return p ? le(p, n) : 0;
+}
+
+/* ---- replaying it --------------------------------------------------------- */
+
+struct replay {
+	struct reader *r;
+	struct py_model m;
+	int init;		/* py_model_init's result */
+	struct timespec t0;
+	long rss0;
+};
+
+static const char *meta_get(void *ctx, const char *key)
+{
+	return reader_snapshot_meta((struct reader *)ctx, key);
+}
+
+static long rss_kb(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_maxrss;
+}
+
+static int rp_open(struct replay *rp, struct hsnap *h)
+{
+	struct py_location loc;
+
+	memset(rp, 0, sizeof(*rp));
+	clock_gettime(CLOCK_MONOTONIC, &rp->t0);
+	rp->rss0 = rss_kb();
+	if (reader_snapshot_from_bytes(h->buf, h->len, &rp->r))
+		return -1;
+	if (py_location_parse(meta_get, rp->r, &loc))
+		return -1;
+	rp->init = py_model_init(&rp->m, rp->r, &loc);
+	return 0;
+}
+
+/* The bounds every hostile walk must keep; then release. */
+static void rp_close(struct unit *u, struct replay *rp, const char *what)
+{
+	struct timespec t1;
+	double dt;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	dt = (double)(t1.tv_sec - rp->t0.tv_sec) + (double)(t1.tv_nsec - rp->t0.tv_nsec) / 1e9;
+	if (rp->r) {
+		if (!CHECK(u, rp->r->nreads < MAX_READS))
+			printf("    %s: %llu reads\n", what, (unsigned long long)rp->r->nreads);
+	}
+	if (!CHECK(u, dt < MAX_SECONDS))
+		printf("    %s: %.2f s\n", what, dt);
+	if (!CHECK(u, rss_kb() - rp->rss0 < MAX_RSS_GROWTH_KB))
+		printf("    %s: max RSS grew by %ld KiB\n", what, rss_kb() - rp->rss0);
+	py_model_release(&rp->m);
+	reader_free(rp->r);
+	rp->r = NULL;
+}
+
+/* Everything a sample does, for its bounds (results ignored). */
+static void walk_all(struct replay *rp)
+{
+	size_t n = 0, nf, i;
+	uint64_t interp;
+	struct py_gil g;
+	int trunc;
+
+	if (rp->init)
+		return;
+	py_model_threads(&rp->m, th, PY_MAX_THREADS, &n, NULL, 0);
+	for (i = 0; i < n; i++) {
+		char callee[96];
+
+		if (!py_model_stack(&rp->m, th[i].tstate, fr, PY_MAX_DEPTH, &nf, &trunc) && nf)
+			py_model_callee(&rp->m, &fr[0], callee, sizeof(callee));
+	}
+	if (!py_model_interp(&rp->m, &interp))
+		py_model_gil(&rp->m, interp, &g);
+	py_model_thread_names_all(&rp->m, th, n, names);
+}
+
+/* The intact snapshot: its threads, and the stack of each. */
+struct baseline {
+	size_t n;
+	struct py_thread th[64];
+	size_t nframes[64];
+	uint64_t frame_addr[64][64];
+	int32_t line[64][64];
+	size_t deep;		/* the thread with the most frames */
+};
+
+static int baseline_of(struct hsnap *h, struct baseline *b)
+{
+	struct replay rp;
+	size_t i, j;
+	int trunc;
+
+	memset(b, 0, sizeof(*b));
+	hs_reset(h);
+	if (rp_open(&rp, h) || rp.init ||
+	    py_model_threads(&rp.m, th, PY_MAX_THREADS, &b->n, NULL, 0) || b->n < 2 || b->n > 64) {
+		py_model_release(&rp.m);
+		reader_free(rp.r);
+		return -1;
+	}
+	memcpy(b->th, th, b->n * sizeof(th[0]));
+	for (i = 0; i < b->n; i++) {
+		if (py_model_stack(&rp.m, th[i].tstate, fr, PY_MAX_DEPTH, &b->nframes[i], &trunc))
+			b->nframes[i] = 0;
+		if (b->nframes[i] > 64)
+			b->nframes[i] = 64;
+		for (j = 0; j < b->nframes[i]; j++) {
+			b->frame_addr[i][j] = fr[j].addr;
+			b->line[i][j] = fr[j].line;
+		}
+		if (b->nframes[i] > b->nframes[b->deep])
+			b->deep = i;
+	}
+	py_model_release(&rp.m);
+	reader_free(rp.r);
+	return 0;
+}
+
+/* Thread i's stack now equals the baseline's. */
+static int same_stack(struct replay *rp, const struct baseline *b, size_t i)
+{
+	size_t nf, j;
+	int trunc;
+
+	if (py_model_stack(&rp->m, b->th[i].tstate, fr, PY_MAX_DEPTH, &nf, &trunc) || trunc ||
+	    nf != b->nframes[i])
+		return 0;
+	for (j = 0; j < nf && j < 64; j++)
+		if (fr[j].addr != b->frame_addr[i][j] || fr[j].line != b->line[i][j])
+			return 0;
+	return 1;
+}
+
+/* Every other thread than `skip` reads as in the baseline. */
+static int others_intact(struct replay *rp, const struct baseline *b, size_t skip)
+{
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (i != skip && !same_stack(rp, b, i))
+			return 0;
+	return 1;
+}
+
+/* Run fn on every snapshot of the corpus. */
+static void each_snapshot(struct unit *u, void (*fn)(struct unit *u, struct hsnap *h))
+{
+	static struct hsnap h;
+	struct dirent **ents;
+	int n, i, done = 0;
+
+	n = scandir(corpus_dir(), &ents, NULL, alphasort);
+	if (n < 0) {
+		unit_skip(u, "no snapshot corpus");
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		size_t nl = strlen(ents[i]->d_name);
+
+		if (nl > 5 && !strcmp(ents[i]->d_name + nl - 5, ".snap")) {
+			if (CHECK(u, !hs_load(&h, ents[i]->d_name))) {
+				fn(u, &h);
+				done++;
+			}
+			hs_free(&h);
+		}
+		free(ents[i]);
+	}
+	free(ents);
+	CHECK(u, done > 0);
+}
+
+#define NOTE(u, h, cond) \
+	(CHECK((u), cond) ? 1 : (printf("    in %s\n", (h)->name), 0))
+
+/* ---- thread list ------------------------------------------------------------ */
+
+static void thread_cycles(struct unit *u, struct hsnap *h)
+{
+	const struct py_offsets *o;
+	struct baseline b;
+	struct replay rp;
+	size_t n, k;
+	int ret;
+
+	if (!NOTE(u, h, !baseline_of(h, &b)))
+		return;
+	/* the offsets, from a model of the intact memory */
+	rp_open(&rp, h);
+	o = &rp.m.off;
+
+	/* the last thread state leads back to the first: every thread once */
+	hs_put(h, b.th[b.n - 1].tstate + o->ts_next, b.th[0].tstate, 8);
+	{
+		struct replay r2;
+
+		rp_open(&r2, h);
+		ret = py_model_threads(&r2.m, th, PY_MAX_THREADS, &n, NULL, 0);
+		NOTE(u, h, ret == GS_ECORRUPT);
+		NOTE(u, h, n == b.n);
+		NOTE(u, h, others_intact(&r2, &b, b.n));
+		walk_all(&r2);
+		rp_close(u, &r2, h->name);
+	}
+	/* thread k points to itself: the threads up to it are kept */
+	for (k = 0; k < b.n; k++) {
+		struct replay r2;
+
+		hs_reset(h);
+		hs_put(h, b.th[k].tstate + o->ts_next, b.th[k].tstate, 8);
+		rp_open(&r2, h);
+		ret = py_model_threads(&r2.m, th, PY_MAX_THREADS, &n, NULL, 0);
+		NOTE(u, h, ret == GS_ECORRUPT);
+		NOTE(u, h, n == k + 1);
+		NOTE(u, h, k + 1 < b.n || others_intact(&r2, &b, b.n));
+		rp_close(u, &r2, h->name);
+	}
+	/* thread 1 leads into unmapped memory: thread 0 and 1 are kept */
+	hs_reset(h);
+	hs_put(h, b.th[1].tstate + o->ts_next, UNMAPPED, 8);
+	{
+		struct replay r2;
+
+		rp_open(&r2, h);
+		ret = py_model_threads(&r2.m, th, PY_MAX_THREADS, &n, NULL, 0);
+		NOTE(u, h, ret == GS_EFAULT);
+		NOTE(u, h, n == 2);
+		walk_all(&r2);
+		rp_close(u, &r2, h->name);
+	}
+	/* ... or to a misaligned or kernel address */
+	hs_reset(h);
+	hs_put(h, b.th[1].tstate + o->ts_next, b.th[0].tstate + 1, 8);
+	{
+		struct replay r2;
+
+		rp_open(&r2, h);
+		ret = py_model_threads(&r2.m, th, PY_MAX_THREADS, &n, NULL, 0);
+		NOTE(u, h, ret == GS_ECORRUPT && n == 2);
+		rp_close(u, &r2, h->name);
+	}
+	hs_reset(h);
+	rp_close(u, &rp, h->name);
+}
+
+static void t_hostile_thread_list(struct unit *u)
+{
+	each_snapshot(u, thread_cycles);
+}
+
+/* ---- frame chain -------------------------------------------------------------- */
+
+static void frame_cycles(struct unit *u, struct hsnap *h)
+{
+	const struct py_offsets *o;
+	struct baseline b;
+	struct replay rp;
+	size_t d, nf, j;
+	int trunc, ret;
+
+	if (!NOTE(u, h, !baseline_of(h, &b)))
+		return;
+	d = b.deep;
+	if (!NOTE(u, h, b.nframes[d] >= 20))
+		return;
+	rp_open(&rp, h);
+	o = &rp.m.off;
+
+	/* frame 9 leads back to frame 3: a cycle of seven */
+	hs_put(h, b.frame_addr[d][9] + o->fr_back, b.frame_addr[d][3], 8);
+	{
+		struct replay r2;
+
+		rp_open(&r2, h);
+		ret = py_model_stack(&r2.m, b.th[d].tstate, fr, PY_MAX_DEPTH, &nf, &trunc);
+		/* unreadable, with the frames before the loop closes */
+		NOTE(u, h, ret == GS_ECORRUPT);
+		NOTE(u, h, !trunc);
+		NOTE(u, h, nf == 10);
+		for (j = 0; j < nf && j < 10; j++)
+			NOTE(u, h, fr[j].addr == b.frame_addr[d][j]);
+		NOTE(u, h, others_intact(&r2, &b, d));
+		walk_all(&r2);
+		rp_close(u, &r2, h->name);
+	}
+	/* a frame that is its own caller */
+	hs_reset(h);
+	hs_put(h, b.frame_addr[d][4] + o->fr_back, b.frame_addr[d][4], 8);
+	{
+		struct replay r2;
+
+		rp_open(&r2, h);
+		ret = py_model_stack(&r2.m, b.th[d].tstate, fr, PY_MAX_DEPTH, &nf, &trunc);
+		NOTE(u, h, ret == GS_ECORRUPT && !trunc && nf == 5);
+		NOTE(u, h, others_intact(&r2, &b, d));
+		rp_close(u, &r2, h->name);
+	}
+	/* the outermost frame leads back to the innermost: the whole stack */
+	hs_reset(h);
+	hs_put(h, b.frame_addr[d][b.nframes[d] - 1] + o->fr_back, b.frame_addr[d][0], 8);
+	{
+		struct replay r2;
+
+		rp_open(&r2, h);
+		ret = py_model_stack(&r2.m, b.th[d].tstate, fr, PY_MAX_DEPTH, &nf, &trunc);
+		NOTE(u, h, ret == GS_ECORRUPT && !trunc && nf == b.nframes[d]);
+		rp_close(u, &r2, h->name);
+	}
+	/* a caller in unmapped memory: the frames up to there, and an error */
+	hs_reset(h);
+	hs_put(h, b.frame_addr[d][6] + o->fr_back, UNMAPPED, 8);
+	{
+		struct replay r2;
+
+		rp_open(&r2, h);
+		ret = py_model_stack(&r2.m, b.th[d].tstate, fr, PY_MAX_DEPTH, &nf, &trunc);
+		NOTE(u, h, ret == GS_EFAULT && nf == 7);
+		NOTE(u, h, others_intact(&r2, &b, d));
+		rp_close(u, &r2, h->name);
+	}
+	/* the thread's first frame pointer itself into unmapped memory */
+	hs_reset(h);
+	{
+		struct replay r2;
+		uint64_t at = o->ts_cframe != OFF_NONE ?
+			hs_get(h, b.th[d].tstate + o->ts_cframe, 8) + o->cframe_current_frame :
+			b.th[d].tstate + o->ts_frame;
+
+		NOTE(u, h, !hs_put(h, at, UNMAPPED, 8));
+		rp_open(&r2, h);
+		ret = py_model_stack(&r2.m, b.th[d].tstate, fr, PY_MAX_DEPTH, &nf, &trunc);
+		NOTE(u, h, ret == GS_EFAULT && nf == 0);
+		NOTE(u, h, others_intact(&r2, &b, d));
+		walk_all(&r2);
+		rp_close(u, &r2, h->name);
+	}
+	hs_reset(h);
+	rp_close(u, &rp, h->name);
+}
+
+static void t_hostile_frame_chain(struct unit *u)
+{
+	each_snapshot(u, frame_cycles);
+}
+
+/* ---- absurd lengths and counts ----------------------------------------------- */
+
+static void absurd_sizes(struct unit *u, struct hsnap *h)
+{
+	static const int64_t lengths[] = {
+		(int64_t)1 << 40, ((int64_t)1 << 40) + 1, (int64_t)1 << 62, INT64_MAX, -1,
+		INT64_MIN, PY_STR_MAX + 1, 1 << 20,
+	};
+	const struct py_offsets *o;
+	const struct py_code *c;
+	struct baseline b;
+	struct replay rp;
+	uint64_t code, name, table;
+	size_t d, nf, k, j;
+	int trunc, ret;
+
+	if (!NOTE(u, h, !baseline_of(h, &b)))
+		return;
+	d = b.deep;
+	rp_open(&rp, h);
+	o = &rp.m.off;
+	if (!NOTE(u, h, !py_model_stack(&rp.m, b.th[d].tstate, fr, PY_MAX_DEPTH, &nf, &trunc) &&
+		  nf > 2))
+		goto out;
+	/* a code object only this thread runs */
+	for (k = 0; k < nf && strcmp(fr[k].code->name, "recurse"); k++)
+		;
+	if (!NOTE(u, h, k < nf))
+		goto out;
+	c = fr[k].code;
+	code = c->addr;
+	name = c->p_name;
+	table = c->p_linetable;
+
+	/* the function name's length */
+	for (k = 0; k < sizeof(lengths) / sizeof(lengths[0]); k++) {
+		struct replay r2;
+
+		hs_reset(h);
+		NOTE(u, h, !hs_put(h, name + o->uni_length, (uint64_t)lengths[k], 8));
+		rp_open(&r2, h);
+		ret = py_model_stack(&r2.m, b.th[d].tstate, fr, PY_MAX_DEPTH, &nf, &trunc);
+		/* the frame is dropped, the walk stopped, or the name cut */
+		for (j = 0; j < nf; j++)
+			NOTE(u, h, strlen(fr[j].code->name) <= 4 * PY_STR_MAX);
+		NOTE(u, h, nf <= b.nframes[d]);
+		NOTE(u, h, others_intact(&r2, &b, d));
+		walk_all(&r2);
+		rp_close(u, &r2, h->name);
+	}
+	/* the line table's ob_size: the lines fall back to co_firstlineno */
+	for (k = 0; k < sizeof(lengths) / sizeof(lengths[0]); k++) {
+		struct replay r2;
+
+		hs_reset(h);
+		NOTE(u, h, !hs_put(h, table + o->var_ob_size, (uint64_t)lengths[k], 8));
+		rp_open(&r2, h);
+		ret = py_model_stack(&r2.m, b.th[d].tstate, fr, PY_MAX_DEPTH, &nf, &trunc);
+		NOTE(u, h, !ret && nf == b.nframes[d]);
+		for (j = 0; j < nf; j++)
+			if (fr[j].code->addr == code && lengths[k] != PY_STR_MAX + 1)
+				NOTE(u, h, fr[j].line == fr[j].code->firstlineno &&
+					   fr[j].code->linetable_len == 0);
+		walk_all(&r2);
+		rp_close(u, &r2, h->name);
+	}
+	/* the code object's name pointer into unmapped memory, or to itself */
+	for (k = 0; k < 2; k++) {
+		struct replay r2;
+
+		hs_reset(h);
+		NOTE(u, h, !hs_put(h, code + o->co_name, k ? code : UNMAPPED, 8));
+		rp_open(&r2, h);
+		ret = py_model_stack(&r2.m, b.th[d].tstate, fr, PY_MAX_DEPTH, &nf, &trunc);
+		/* unreadable name: no such frame; the object itself read as a
+		 * str: whatever it says, within bounds */
+		for (j = 0; j < nf; j++)
+			NOTE(u, h, k ? strlen(fr[j].code->name) <= 4 * PY_STR_MAX :
+				       fr[j].code->addr != code);
+		NOTE(u, h, others_intact(&r2, &b, d));
+		walk_all(&r2);
+		rp_close(u, &r2, h->name);
+	}
+out:
+	hs_reset(h);
+	rp_close(u, &rp, h->name);
+}
+
+static void t_hostile_sizes(struct unit *u)
+{
+	each_snapshot(u, absurd_sizes);
+}
+
+/* sys.modules claims 2^31 entries (and other impossible tables): the names
+ * walk gives up within its bounds, the stacks do not notice. */
+static void huge_dict(struct unit *u, struct hsnap *h)
+{
+	const struct py_offsets *o;
+	struct baseline b;
+	struct replay rp;
+	uint64_t interp, modules, keys;
+	unsigned minor;
+	int k, ret;
+
+	if (!NOTE(u, h, !baseline_of(h, &b)))
+		return;
+	rp_open(&rp, h);
+	o = &rp.m.off;
+	minor = (o->version_hex >> 16) & 0xff;
+	if (!NOTE(u, h, !py_model_interp(&rp.m, &interp)))
+		goto out;
+	modules = hs_get(h, interp + o->is_modules, 8);
+	keys = hs_get(h, modules + o->dict_ma_keys, 8);
+	if (!NOTE(u, h, modules && keys))
+		goto out;
+	for (k = 0; k < 4; k++) {
+		struct replay r2;
+		size_t i;
+
+		hs_reset(h);
+		if (minor <= 10) {
+			/* dk_size at 8, dk_nentries at 32 */
+			static const uint64_t sizes[] = { 1ull << 31, 1ull << 31, 1ull << 62, 3 };
+
+			hs_put(h, keys + 8, sizes[k], 8);
+			hs_put(h, keys + 32, k == 1 ? UINT64_MAX : 1ull << 31, 8);
+		} else {
+			/* dk_log2_size 8, dk_log2_index_bytes 9, dk_kind 10, dk_nentries 24 */
+			static const uint8_t lg[] = { 31, 31, 255, 2 };
+
+			hs_put(h, keys + 8, lg[k], 1);
+			hs_put(h, keys + 9, lg[k] + 2u, 1);
+			hs_put(h, keys + 24, k == 1 ? UINT64_MAX : 1ull << 31, 8);
+		}
+		rp_open(&r2, h);
+		memset(names, 'x', sizeof(names[0]) * b.n);
+		ret = py_model_thread_names_all(&r2.m, b.th, b.n, names);
+		NOTE(u, h, ret != 0);
+		for (i = 0; i < b.n; i++)
+			NOTE(u, h, names[i][0] == '\0');
+		NOTE(u, h, others_intact(&r2, &b, b.n));
+		rp_close(u, &r2, h->name);
+	}
+out:
+	hs_reset(h);
+	rp_close(u, &rp, h->name);
+}
+
+static void t_hostile_dict(struct unit *u)
+{
+	each_snapshot(u, huge_dict);
+}
+
+/* ---- forged _Py_DebugOffsets --------------------------------------------------- */
+
+/*
+ * Every 8-byte slot of the table (3.13+ snapshots), set to each of a list of
+ * values no real interpreter has: the model either refuses the table or
+ * walks within its bounds. Under ASan (build-asan/unit-tests) this also
+ * proves no accepted table makes it read outside its own buffers.
+ */
+static void forged_offsets(struct unit *u, struct hsnap *h)
+{
+	static const uint64_t bad[] = {
+		UINT64_MAX, 1ull << 32, (1ull << 20) + 8, 4096, 1000, 129, 7, 0,
+	};
+	struct baseline b;
+	struct replay rp;
+	uint64_t rt;
+	size_t slot, k, nslots = PY_DEBUG_OFFSETS_MAX / 8;
+
+	if (!NOTE(u, h, !baseline_of(h, &b)))
+		return;
+	rp_open(&rp, h);
+	rt = rp.m.loc.runtime_addr;
+	if (rp.m.off.version_hex < 0x030d0000) {
+		rp_close(u, &rp, h->name);
+		return;
+	}
+	while (nslots && !hs_at(h, rt, nslots * 8))
+		nslots /= 2;
+	for (slot = 1; slot < nslots && slot < 128; slot++) {
+		uint64_t orig = hs_get(h, rt + slot * 8, 8);
+
+		for (k = 0; k < sizeof(bad) / sizeof(bad[0]) + 2; k++) {
+			struct replay r2;
+			uint64_t v = k < sizeof(bad) / sizeof(bad[0]) ? bad[k] :
+				     k == sizeof(bad) / sizeof(bad[0]) ? orig + 1 : orig + 8;
+
+			hs_put(h, rt + slot * 8, v, 8);
+			rp_open(&r2, h);
+			walk_all(&r2);
+			rp_close(u, &r2, h->name);
+		}
+		hs_put(h, rt + slot * 8, orig, 8);
+	}
+	rp_close(u, &rp, h->name);
+}
+
+static void t_hostile_debug_offsets(struct unit *u)
+{
+	each_snapshot(u, forged_offsets);
+}
+
+/*
+ * Regression (found by fuzz_debug_offsets): a table whose str fields lie
+ * past PyASCIIObject (but inside the str size it gives) was accepted, and
+ * str_read picked the length and state out of its 128-byte header buffer at
+ * those offsets: a stack read out of bounds. Such a table is refused now.
+ */
+static void forged_str_offsets(struct unit *u, struct hsnap *h)
+{
+	static const struct {
+		unsigned minor;
+		uint16_t uni_size, uni_state, uni_length;
+	} slots[] = {
+		{ 13, 67, 68, 69 }, { 14, 77, 78, 79 }, { 15, 89, 90, 91 },
+	};
+	struct replay rp;
+	uint64_t rt, size;
+	unsigned minor;
+	size_t i;
+
+	hs_reset(h);
+	rp_open(&rp, h);
+	rt = rp.m.loc.runtime_addr;
+	minor = (rp.m.off.version_hex >> 16) & 0xff;
+	NOTE(u, h, rp.init == 0);
+	rp_close(u, &rp, h->name);
+	for (i = 0; i < sizeof(slots) / sizeof(slots[0]); i++) {
+		struct replay r2;
+
+		if (slots[i].minor != minor)
+			continue;
+		size = hs_get(h, rt + slots[i].uni_size * 8u, 8);
+		/* state at the end of a big str struct, length just before it */
+		hs_put(h, rt + slots[i].uni_size * 8u, 1000, 8);
+		hs_put(h, rt + slots[i].uni_state * 8u, 996, 8);
+		hs_put(h, rt + slots[i].uni_length * 8u, 984, 8);
+		rp_open(&r2, h);
+		NOTE(u, h, r2.init == GS_ECORRUPT);
+		walk_all(&r2);
+		rp_close(u, &r2, h->name);
+		/* the state field alone past the ASCII header */
+		hs_reset(h);
+		hs_put(h, rt + slots[i].uni_state * 8u, size - 4, 8);
+		rp_open(&r2, h);
+		NOTE(u, h, r2.init == GS_ECORRUPT || size - 4 <= 32);
+		walk_all(&r2);
+		rp_close(u, &r2, h->name);
+	}
+	hs_reset(h);
+}
+
+static void t_hostile_debug_offsets_str(struct unit *u)
+{
+	each_snapshot(u, forged_str_offsets);
+}
+
+UNIT_SUITE(hostile)
+{
+	UNIT_RUN(u, t_hostile_thread_list);
+	UNIT_RUN(u, t_hostile_frame_chain);
+	UNIT_RUN(u, t_hostile_sizes);
+	UNIT_RUN(u, t_hostile_dict);
+	UNIT_RUN(u, t_hostile_debug_offsets);
+	UNIT_RUN(u, t_hostile_debug_offsets_str);
+}

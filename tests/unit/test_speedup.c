@@ -1,0 +1,248 @@
+/* test_speedup.c - the JSON reader behind the speedup harness protocol, and
+ * the speedup report's explanations and JSON, on made-up runs. */
+#include "unit.h"
+#include "minidoc.h"
+#include "../../src/report/speedup.h"
+#include "../../src/target/sysload.h"
+#include "../../src/util/error.h"
+#include "../../src/util/json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int parses(const char *s)
+{
+	struct jv v;
+	int ret = jv_parse(s, strlen(s), &v);
+
+	if (!ret)
+		jv_release(&v);
+	return !ret;
+}
+
+static void t_jv_message(struct unit *u)
+{
+	static const char msg[] =
+		"{\"phase\": \"ready\", \"pid\": 1234, \"calls\": 10, \"call_s\": 2.5e-2,"
+		" \"python\": {\"version\": \"3.13.1\", \"free_threaded\": true,"
+		" \"gil_enabled\": false, \"executable\": \"/opt/py\\u00e9/\\ud83d\\ude00\\\"\"},"
+		" \"tids\": [1, 2, 3], \"none\": null}";
+	const struct jv *py, *tids;
+	struct jv v;
+	double d = 0;
+
+	CHECK_EQ(u, jv_parse(msg, strlen(msg), &v), 0);
+	CHECK_STREQ(u, jv_get_str(&v, "phase"), "ready");
+	CHECK(u, jv_get_num(&v, "pid", &d) && d == 1234);
+	CHECK(u, jv_get_num(&v, "call_s", &d) && d == 0.025);
+	CHECK(u, !jv_get_num(&v, "phase", &d));
+	CHECK(u, !jv_get_num(&v, "absent", &d));
+	py = jv_get(&v, "python");
+	CHECK(u, py && py->type == JV_OBJECT);
+	CHECK_STREQ(u, jv_get_str(py, "version"), "3.13.1");
+	CHECK(u, jv_get_true(py, "free_threaded"));
+	CHECK(u, !jv_get_true(py, "gil_enabled"));
+	CHECK(u, !jv_get_true(py, "version"));
+	CHECK_STREQ(u, jv_get_str(py, "executable"), "/opt/py\xc3\xa9/\xf0\x9f\x98\x80\"");
+	tids = jv_get(&v, "tids");
+	CHECK(u, tids && tids->type == JV_ARRAY && tids->n == 3 && tids->items[2].number == 3);
+	CHECK(u, jv_get(&v, "none") && jv_get(&v, "none")->type == JV_NULL);
+	CHECK(u, !jv_get(tids, "x"));
+	jv_release(&v);
+	CHECK(u, v.type == JV_NULL && !v.n);
+}
+
+static void t_jv_rejects(struct unit *u)
+{
+	static const char *const bad[] = {
+		"", " ", "{", "{\"a\": 1", "{\"a\" 1}", "{\"a\": 1,}", "[1,]", "[1 2]",
+		"{\"a\": 1} x", "{\"a\": 1}{}", "{a: 1}", "{\"a\": 1, \"a\": 2}",
+		"01", "1.", ".5", "-", "1e", "+1", "0x10", "tru", "nul", "\"abc",
+		"\"a\\x\"", "\"\\u12\"", "\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"",
+		"\"\\u0000\"", "\"tab\there\"", "\"\xff\"", "\"\xc0\xaf\"", "\"\xed\xa0\x80\"",
+		"\"\xe2\x82\"", "\"\\", "[\"\\\"]",
+	};
+	char deep[2 * (JV_MAX_DEPTH + 2) + 1];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!CHECK(u, !parses(bad[i])))
+			printf("    accepted: '%s'\n", bad[i]);
+	/* nesting: JV_MAX_DEPTH levels are fine, one more is not */
+	memset(deep, '[', JV_MAX_DEPTH);
+	memset(deep + JV_MAX_DEPTH, ']', JV_MAX_DEPTH);
+	deep[2 * JV_MAX_DEPTH] = '\0';
+	CHECK(u, parses(deep));
+	memset(deep, '[', JV_MAX_DEPTH + 1);
+	memset(deep + JV_MAX_DEPTH + 1, ']', JV_MAX_DEPTH + 1);
+	deep[2 * JV_MAX_DEPTH + 2] = '\0';
+	CHECK(u, !parses(deep));
+	/* the length bounds the input, not a NUL */
+	CHECK_EQ(u, jv_parse("[1] garbage", 3, &(struct jv){ 0 }), 0);
+	CHECK(u, parses(" [ -0.5e+3 , true , false , null , \"\" , {} , [] ] "));
+}
+
+static void t_proc_stat(struct unit *u)
+{
+	static const char ok[] = "cpu  100 5 20 9000 7 3 2 1 50 0\ncpu0 50 2 10 4500 3 1 1 0 25 0\n";
+	uint64_t busy = 0;
+
+	CHECK_EQ(u, sysload_parse_proc_stat(ok, strlen(ok), &busy), 0);
+	CHECK_EQ(u, busy, 100 + 5 + 20 + 3 + 2 + 1);
+	/* old kernels stop after steal; a cut-off read is refused */
+	CHECK_EQ(u, sysload_parse_proc_stat("cpu 1 2 3 4 5 6 7 8", 19, &busy), 0);
+	CHECK_EQ(u, busy, 1 + 2 + 3 + 6 + 7 + 8);
+	CHECK(u, sysload_parse_proc_stat("cpu 1 2 3 4 5 6 7", 17, &busy) < 0);
+	CHECK(u, sysload_parse_proc_stat("cpu0 1 2 3 4 5 6 7 8", 20, &busy) < 0);
+	CHECK(u, sysload_parse_proc_stat("cpu 1 2 x 4 5 6 7 8", 19, &busy) < 0);
+	CHECK(u, sysload_parse_proc_stat("cpu 99999999999999999999 2 3 4 5 6 7 8", 38, &busy) < 0);
+	CHECK(u, sysload_parse_proc_stat("", 0, &busy) < 0);
+}
+
+static void point(struct speedup_point *p, int n, double speedup, enum verdict_kind k)
+{
+	memset(p, 0, sizeof(*p));
+	p->n = n;
+	p->speedup = speedup;
+	p->efficiency = speedup / n;
+	p->seconds = 1;
+	p->sampled = 1;
+	p->samples = 100;
+	p->kind = k;
+}
+
+static void explain(struct speedup_report *r, const struct speedup_point *p, char *out, size_t len)
+{
+	struct strbuf sb = STRBUF_INIT;
+
+	speedup_explain(&sb, r, p);
+	snprintf(out, len, "%s", strbuf_str(&sb));
+	strbuf_release(&sb);
+}
+
+static void t_explain(struct unit *u)
+{
+	struct speedup_report *r = calloc(1, sizeof(*r));
+	struct speedup_point p;
+	char line[1024];
+
+	if (!r)
+		return;
+	r->cpus = 2;
+	r->gil_enabled = 1;
+
+	point(&p, 4, 1.02, V_GIL_BOUND_PYTHON);
+	p.states[ST_GIL_WAIT] = 0.74;
+	p.states[ST_PYTHON] = 0.26;
+	snprintf(p.where[ST_PYTHON], sizeof(p.where[0]), "compute() at work.py:12");
+	explain(r, &p, line, sizeof(line));
+	CHECK_STREQ(u, line, "1.02\xc3\x97 at 4 threads: 74% of thread time waiting for the GIL, "
+		    "held mostly by compute() at work.py:12: CPU-bound Python, use "
+		    "ProcessPoolExecutor or a free-threaded build");
+
+	/* a tie between python and gil_wait: the verdict decides what leads */
+	point(&p, 2, 0.85, V_GIL_BOUND_NATIVE);
+	p.states[ST_GIL_WAIT] = 0.5;
+	p.states[ST_NATIVE_GIL] = 0.5;
+	snprintf(p.where[ST_NATIVE_GIL], sizeof(p.where[0]), "math.factorial, called from f() at a.py:3");
+	explain(r, &p, line, sizeof(line));
+	CHECK_STREQ(u, line, "0.85\xc3\x97 at 2 threads: 50% of thread time waiting for the GIL, "
+		    "held mostly by C code: math.factorial, called from f() at a.py:3: the C call "
+		    "keeps the GIL, use a library that releases it or ProcessPoolExecutor; slower "
+		    "than one thread");
+
+	point(&p, 4, 1.9, V_NATIVE_RELEASED);
+	p.states[ST_NATIVE] = 0.95;
+	p.states[ST_PYTHON] = 0.05;
+	explain(r, &p, line, sizeof(line));
+	CHECK_STREQ(u, line, "1.90\xc3\x97 at 4 threads: 95% of thread time in C code with the GIL "
+		    "released: the GIL is released, threads scale (at most 2\xc3\x97 on 2 CPUs)");
+
+	point(&p, 4, 3.9, V_IDLE);
+	p.states[ST_SLEEP] = 0.99;
+	p.states[ST_LOCK_WAIT] = 0.01;
+	snprintf(p.where[ST_SLEEP], sizeof(p.where[0]), "nap() at w.py:30");
+	explain(r, &p, line, sizeof(line));
+	CHECK_STREQ(u, line, "3.90\xc3\x97 at 4 threads: 99% of thread time sleeping in nap() at "
+		    "w.py:30: the threads wait rather than compute, so threads overlap the waits");
+
+	r->gil_enabled = 0;
+	point(&p, 2, 1.8, V_PARALLEL);
+	p.states[ST_PYTHON] = 0.9;
+	p.states[ST_NATIVE] = 0.1;
+	explain(r, &p, line, sizeof(line));
+	CHECK_STREQ(u, line, "1.80\xc3\x97 at 2 threads: 90% of thread time running Python in "
+		    "parallel: threads run Python in parallel on this free-threaded build");
+
+	point(&p, 1, 1.0, V_CPU_SINGLE);
+	p.sampled = 0;
+	explain(r, &p, line, sizeof(line));
+	CHECK_STREQ(u, line, "1.00\xc3\x97 at 1 thread (not sampled)");
+	free(r);
+}
+
+static void t_report_json(struct unit *u)
+{
+	struct speedup_report *r = calloc(1, sizeof(*r));
+	struct strbuf sb = STRBUF_INIT;
+	const struct json *runs, *run, *procs;
+	struct json doc;
+	char err[256];
+
+	if (!r)
+		return;
+	r->target = "w\"ork:f";
+	snprintf(r->version, sizeof(r->version), "3.12.1");
+	snprintf(r->implementation, sizeof(r->implementation), "cpython");
+	r->gil_enabled = 1;
+	r->cpus = 2;
+	r->calls = 10;
+	r->baseline_s = 0.5;
+	r->rate_hz = 100;
+	r->sampled = 1;
+	point(&r->threads[0], 2, 1.0, V_GIL_BOUND_PYTHON);
+	r->threads[0].states[ST_GIL_WAIT] = 0.5;
+	r->threads[0].states[ST_PYTHON] = 0.5;
+	point(&r->threads[1], 4, 1.0, V_GIL_BOUND_PYTHON);
+	r->threads[1].sampled = 0;
+	r->nthreads = 2;
+	r->processes = 1;
+	r->procs[0].n = 2;
+	r->procs[0].speedup = 1.9;
+	r->nprocs = 1;
+	report_speedup_json(&sb, r);
+	CHECK(u, !sb.failed);
+	if (!CHECK_EQ(u, json_parse(strbuf_str(&sb), sb.len, &doc, err, sizeof(err)), 0)) {
+		printf("    %s\n%s\n", err, strbuf_str(&sb));
+		goto out;
+	}
+	CHECK_STREQ(u, json_get_str(&doc, "target"), "w\"ork:f");
+	runs = json_get(&doc, "runs");
+	CHECK(u, runs && runs->type == JSON_ARRAY && runs->n == 2);
+	if (runs && runs->n == 2) {
+		run = &runs->items[0];
+		CHECK_EQ(u, json_get(run, "threads")->number, 2);
+		CHECK_STREQ(u, json_get_str(json_get(run, "verdict"), "kind"), "gil-bound-python");
+		CHECK(u, json_get(json_get(run, "states"), "gil_wait")->number == 0.5);
+		CHECK(u, strstr(json_get_str(run, "explanation"), "waiting for the GIL") != NULL);
+		run = &runs->items[1];
+		CHECK(u, json_get(run, "states")->type == JSON_NULL);
+		CHECK(u, json_get(run, "verdict")->type == JSON_NULL);
+	}
+	procs = json_get(&doc, "processes");
+	CHECK(u, procs && procs->n == 1 && json_get(&procs->items[0], "workers")->number == 2);
+	json_free(&doc);
+out:
+	strbuf_release(&sb);
+	free(r);
+}
+
+UNIT_SUITE(speedup)
+{
+	UNIT_RUN(u, t_jv_message);
+	UNIT_RUN(u, t_jv_rejects);
+	UNIT_RUN(u, t_proc_stat);
+	UNIT_RUN(u, t_explain);
+	UNIT_RUN(u, t_report_json);
+}
