@@ -38,6 +38,13 @@ if sys.path and sys.path[0] and \
         os.path.realpath(sys.path[0]) == os.path.dirname(os.path.realpath(__file__)):
     del sys.path[0]
 
+# Everything the harness needs is imported before the target, so that a
+# target file named like a module (json.py) cannot stand in for it.
+import importlib
+import importlib.util
+import json
+import platform
+import sysconfig
 import threading
 import time
 
@@ -71,7 +78,6 @@ def describe_exc(e):
 
 
 def send(msg):
-    import json
     data = (json.dumps(msg, sort_keys=True) + "\n").encode("utf-8")
     while data:
         n = os.write(_EVENTS, data)
@@ -88,7 +94,6 @@ def wait_go():
 
 def resolve(spec):
     """The callable TARGET names, or HarnessError."""
-    import importlib
     left, sep, right = spec.rpartition(":")
     if not sep or not left or not right:
         raise HarnessError("bad-target", "TARGET is module:function or path/to/file.py:function, "
@@ -97,7 +102,6 @@ def resolve(spec):
         path = os.path.abspath(left)
         if not os.path.isfile(path):
             raise HarnessError("no-file", "no such file: %s" % left)
-        import importlib.util
         stem = os.path.splitext(os.path.basename(path))[0]
         name = stem if stem.isidentifier() and stem not in sys.modules else "_gilscope_speedup_target"
         # like `python file.py`: the file's directory comes first
@@ -170,8 +174,6 @@ def _pool_run(calls):
 # --- phases -------------------------------------------------------------------
 
 def python_info():
-    import platform
-    import sysconfig
     is_enabled = getattr(sys, "_is_gil_enabled", None)
     return {
         "version": platform.python_version(),
@@ -278,6 +280,8 @@ def main(argv):
     counts = [int(x) for x in argv[4].split(",") if x]
     calls = int(argv[5])
     processes = argv[6] == "1"
+    if processes:
+        import concurrent.futures  # before the target, as above
     # stdout belongs to gilscope's report: what the target prints goes to stderr
     sys.stdout.flush()
     os.dup2(2, 1)

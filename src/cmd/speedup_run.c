@@ -20,7 +20,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <math.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -333,7 +332,7 @@ static long msg_count(const struct jv *msg, const char *key, long max)
 {
 	double d;
 
-	if (!jv_get_num(msg, key, &d) || !(d >= 1 && d <= (double)max) || d != floor(d))
+	if (!jv_get_num(msg, key, &d) || !(d >= 1 && d <= (double)max) || d != (double)(long)d)
 		return 0;
 	return (long)d;
 }

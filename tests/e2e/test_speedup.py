@@ -13,10 +13,12 @@ path/to/file.py:function). What must hold, per interpreter run:
   errors  no such module / function, not callable, the function raises:
           exit status 1, one line on stderr, nothing on stdout
 
-Speedups are timings on a shared 2-CPU machine. A run is repeated (at most
-BUSY_ATTEMPTS times) only when a timing check failed AND /proc/stat shows
-that other processes took more than BUSY_SHARE of the machine while it ran;
-any other failure fails at once.
+Speedups are timings on a 2-CPU machine that may be shared. A run is
+repeated (at most BUSY_ATTEMPTS times) only when a timing check failed AND
+/proc/stat shows that other processes took more than BUSY_SHARE of the
+machine while it ran; if they did in every attempt, the timing checks are
+inconclusive and the test is skipped with that reason (every other check
+still ran). Any other failure fails at once.
 """
 import json
 import os
@@ -35,12 +37,12 @@ WORK_FILE = es.TARGETS_DIR / "speedup_work.py"
 
 # calls per thread, sized for phases of ~0.2-1 s (spin ~20 ms a call,
 # digest ~8 ms, nap 50 ms)
-SPIN_CALLS = "10"
-DIGEST_CALLS = "50"
+SPIN_CALLS = "16"
+DIGEST_CALLS = "60"
 NAP_CALLS = "6"
 
 BUSY_SHARE = 0.15
-BUSY_ATTEMPTS = 3
+BUSY_ATTEMPTS = 2
 TIMEOUT = 120.0
 
 
@@ -113,9 +115,10 @@ def parse_doc(run: es.Run) -> dict:
 
 
 def run_checked(speedup, args: List[str], check: Callable[[es.Run], Tuple[List[str], List[str]]]):
-    """Run, then check(run) -> (problems, timing_problems). Timing problems
-    are forgiven, and the run repeated, only when the machine was busy with
-    other work; plain problems fail at once."""
+    """Run, then check(run) -> (problems, timing_problems). Plain problems
+    fail at once. Timing problems fail when the machine was quiet; when
+    other processes were using it, the run is repeated, and if they never
+    let go the timing checks are inconclusive: skipped, saying so."""
     history = []
     for attempt in range(1, BUSY_ATTEMPTS + 1):
         with Load() as load:
@@ -126,7 +129,7 @@ def run_checked(speedup, args: List[str], check: Callable[[es.Run], Tuple[List[s
                 print("passed at attempt %d; earlier: %s" % (attempt, "; ".join(history)))
             return run
         busy = load.others > BUSY_SHARE
-        if problems or not busy or attempt == BUSY_ATTEMPTS:
+        if problems or not busy:
             why = "\n  ".join(problems + timing)
             pytest.fail(f"attempt {attempt}/{BUSY_ATTEMPTS} (other processes used "
                         f"{100 * load.others:.0f}% of the machine):\n  {why}\n"
@@ -134,9 +137,8 @@ def run_checked(speedup, args: List[str], check: Callable[[es.Run], Tuple[List[s
                         + run.describe(), pytrace=False)
         history.append(f"attempt {attempt}: {'; '.join(timing)} (others used "
                        f"{100 * load.others:.0f}% of the machine)")
-    raise AssertionError("unreachable")
-
-
+    pytest.skip("timings inconclusive: other processes kept the machine busy in every "
+                "attempt (everything else was checked): " + "; ".join(history))
 def by_threads(doc: dict) -> dict:
     return {r["threads"]: r for r in doc["runs"]}
 

@@ -648,6 +648,38 @@ static void t_hostile_dict(struct unit *u)
 
 /* ---- forged _Py_DebugOffsets --------------------------------------------------- */
 
+/* A reader that serves another one's memory with a few bytes replaced:
+ * forging one table entry costs no copy of the whole snapshot. */
+struct overlay {
+	struct reader r;
+	struct reader *inner;
+	uint64_t addr;
+	uint8_t bytes[PY_DEBUG_OFFSETS_MAX];
+	size_t len;
+};
+
+static int overlay_read(struct reader *r, uint64_t addr, void *buf, size_t len)
+{
+	struct overlay *ov = (struct overlay *)r;
+	uint64_t lo, hi;
+	int ret = reader_read(ov->inner, addr, buf, len);
+
+	if (ret)
+		return ret;
+	lo = addr > ov->addr ? addr : ov->addr;
+	hi = addr + len < ov->addr + ov->len ? addr + len : ov->addr + ov->len;
+	if (lo < hi)
+		memcpy((uint8_t *)buf + (lo - addr), ov->bytes + (lo - ov->addr), (size_t)(hi - lo));
+	return 0;
+}
+
+static void overlay_free(struct reader *r)
+{
+	(void)r;
+}
+
+static const struct reader_ops overlay_ops = { overlay_read, overlay_free };
+
 /*
  * Every 8-byte slot of the table (3.13+ snapshots), set to each of a list of
  * values no real interpreter has: the model either refuses the table or
@@ -659,35 +691,40 @@ static void forged_offsets(struct unit *u, struct hsnap *h)
 	static const uint64_t bad[] = {
 		UINT64_MAX, 1ull << 32, (1ull << 20) + 8, 4096, 1000, 129, 7, 0,
 	};
-	struct baseline b;
+	static struct overlay ov;
 	struct replay rp;
-	uint64_t rt;
-	size_t slot, k, nslots = PY_DEBUG_OFFSETS_MAX / 8;
+	size_t slot, k, nbad = sizeof(bad) / sizeof(bad[0]);
 
-	if (!NOTE(u, h, !baseline_of(h, &b)))
-		return;
-	rp_open(&rp, h);
-	rt = rp.m.loc.runtime_addr;
-	if (rp.m.off.version_hex < 0x030d0000) {
+	hs_reset(h);
+	if (rp_open(&rp, h) || rp.init || rp.m.off.version_hex < 0x030d0000) {
 		rp_close(u, &rp, h->name);
 		return;
 	}
-	while (nslots && !hs_at(h, rt, nslots * 8))
-		nslots /= 2;
-	for (slot = 1; slot < nslots && slot < 128; slot++) {
-		uint64_t orig = hs_get(h, rt + slot * 8, 8);
+	memset(&ov, 0, sizeof(ov));
+	ov.r.ops = &overlay_ops;
+	ov.inner = rp.r;
+	ov.addr = rp.m.loc.runtime_addr;
+	ov.len = sizeof(ov.bytes);
+	while (ov.len >= 256 && reader_read(rp.r, ov.addr, ov.bytes, ov.len))
+		ov.len /= 2;
+	for (slot = 1; slot < ov.len / 8 && slot < 128; slot++) {
+		uint64_t orig;
 
-		for (k = 0; k < sizeof(bad) / sizeof(bad[0]) + 2; k++) {
+		memcpy(&orig, ov.bytes + slot * 8, 8);
+		for (k = 0; k < nbad + 2; k++) {
+			uint64_t v = k < nbad ? bad[k] : k == nbad ? orig + 1 : orig + 8;
 			struct replay r2;
-			uint64_t v = k < sizeof(bad) / sizeof(bad[0]) ? bad[k] :
-				     k == sizeof(bad) / sizeof(bad[0]) ? orig + 1 : orig + 8;
 
-			hs_put(h, rt + slot * 8, v, 8);
-			rp_open(&r2, h);
+			memset(&r2, 0, sizeof(r2));
+			memcpy(ov.bytes + slot * 8, &v, 8);
+			clock_gettime(CLOCK_MONOTONIC, &r2.t0);
+			r2.rss0 = rss_kb();
+			r2.init = py_model_init(&r2.m, &ov.r, &rp.m.loc);
 			walk_all(&r2);
+			r2.r = NULL;	/* not ours to free */
 			rp_close(u, &r2, h->name);
 		}
-		hs_put(h, rt + slot * 8, orig, 8);
+		memcpy(ov.bytes + slot * 8, &orig, 8);
 	}
 	rp_close(u, &rp, h->name);
 }

@@ -34,9 +34,9 @@ if args.ext_dir:
 stop = threading.Event()
 lock = threading.Lock()
 results = []
-BIG = b"x" * (4 << 20)
-ZDATA = os.urandom(1 << 20) * 4
-LIST = list(range(300_000))
+BIG = b"x" * (4 << 20) if args.scenario == "hashlib" else b""
+ZDATA = os.urandom(1 << 20) * 4 if args.scenario == "zlib" else b""
+LIST = list(range(300_000)) if args.scenario == "sorted" else []
 random.Random(7).shuffle(LIST)   # a real sort (a reversed list is one O(n) pass)
 
 
