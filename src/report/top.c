@@ -418,13 +418,15 @@ void report_top(struct top_screen *s, const struct top_info *info, const struct 
 		char head[64];
 
 		snprintf(head, sizeof(head), "Verdict: %s: ", verdict_kind_name(v->kind));
-		int big = s->rows >= 32;	/* room for the whole text */
+		/* room for the whole text, or just enough to leave the threads
+		 * room on a small terminal */
+		int big = s->rows >= 32, small = s->rows < 16;
 
-		put_wrapped(s, &row, big ? 3 : 2, TA_NORMAL, head, v->summary);
-		if (row < s->rows - 1)
+		put_wrapped(s, &row, big ? 3 : small ? 1 : 2, TA_NORMAL, head, v->summary);
+		if (!small && row < s->rows - 1)
 			put_wrapped(s, &row, big ? 3 : 1, TA_NORMAL, "  Remedy: ", v->advice);
 	}
-	if (row < s->rows - 1)
+	if (s->rows >= 16 && row < s->rows - 1)
 		row++;	/* blank */
 
 	if (a->samples) {
