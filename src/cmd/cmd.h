@@ -28,8 +28,16 @@ pid_t cmd_parse_pid(const char *s);
  * status. */
 int cmd_attach(pid_t pid, struct process *proc, struct sampler *s);
 /* Write buf to path (or stdout for "-" / NULL) via a temporary file renamed
- * into place; returns 0 or an exit status (after printing the error). */
+ * into place (an existing file is replaced only by a complete one, keeping
+ * its mode; a symlink is followed); a device, FIFO or socket (/dev/null, a
+ * pipe) is written directly. Returns 0 or an exit status (after printing
+ * the error). */
 int cmd_write_output(const char *path, const char *buf, size_t len);
+/* Where cmd_write_output would put `path`: *direct for a device, FIFO or
+ * socket; else `real` is the file to rename onto and *mode its mode.
+ * Returns 0 or an exit status (after printing the error). */
+int cmd_output_target(const char *path, char *real, size_t reallen, int *direct,
+		      mode_t *mode);
 
 /* getopt said '?': name the offending argument in one line and exit 2. */
 void usage_bad_option(const char *cmd, int argc, char **argv)

@@ -116,11 +116,70 @@ int cmd_attach(pid_t pid, struct process *proc, struct sampler *s)
 	return 0;
 }
 
+/* write(2) all of buf, through EINTR. */
+static int write_all_fd(int fd, const char *buf, size_t len)
+{
+	while (len) {
+		ssize_t n = write(fd, buf, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		buf += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int cmd_output_target(const char *path, char *real, size_t reallen, int *direct,
+		      mode_t *mode)
+{
+	struct stat st, lst;
+	mode_t um = umask(0);
+
+	umask(um);
+	*direct = 0;
+	*mode = 0666 & ~um;
+	if (snprintf(real, reallen, "%s", path) >= (int)reallen) {
+		fprintf(stderr, "gilscope: output path too long: %s\n", path);
+		return GS_EXIT_OUTPUT;
+	}
+	if (stat(path, &st) < 0)
+		return 0;	/* a new file (or a dangling link, replaced) */
+	if (S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "gilscope: cannot write %s: it is a directory (give a file "
+			"name with -o)\n", path);
+		return GS_EXIT_OUTPUT;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		/* a device, FIFO or socket: rename would replace the node itself */
+		*direct = 1;
+		return 0;
+	}
+	*mode = st.st_mode & 07777;
+	if (!lstat(path, &lst) && S_ISLNK(lst.st_mode)) {
+		/* replace the file the link names, not the link (-o /dev/stdout
+		 * with stdout redirected to a file lands here) */
+		char *r = realpath(path, NULL);
+
+		if (!r || strlen(r) >= reallen) {
+			free(r);
+			*direct = 1;	/* a deleted file behind /proc/self/fd/N */
+			return 0;
+		}
+		memcpy(real, r, strlen(r) + 1);
+		free(r);
+	}
+	return 0;
+}
+
 int cmd_write_output(const char *path, const char *buf, size_t len)
 {
-	char tmp[4096];
+	char tmp[4096], real[4096];
 	FILE *f;
-	int fd, n;
+	mode_t mode;
+	int fd, n, direct, status;
 
 	if (!path || !strcmp(path, "-")) {
 		if (fwrite(buf, 1, len, stdout) != len || fflush(stdout)) {
@@ -130,7 +189,22 @@ int cmd_write_output(const char *path, const char *buf, size_t len)
 		}
 		return 0;
 	}
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path);
+	status = cmd_output_target(path, real, sizeof(real), &direct, &mode);
+	if (status)
+		return status;
+	if (direct) {
+		fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
+		if (fd < 0 || write_all_fd(fd, buf, len) || close(fd)) {
+			int e = errno;
+
+			if (fd >= 0)
+				close(fd);
+			fprintf(stderr, "gilscope: writing %s failed: %s\n", path, strerror(e));
+			return GS_EXIT_OUTPUT;
+		}
+		return 0;
+	}
+	n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", real);
 	if (n < 0 || (size_t)n >= sizeof(tmp)) {
 		fprintf(stderr, "gilscope: output path too long: %s\n", path);
 		return GS_EXIT_OUTPUT;
@@ -163,15 +237,11 @@ int cmd_write_output(const char *path, const char *buf, size_t len)
 			path, strerror(errno));
 		return GS_EXIT_OUTPUT;
 	}
-	/* mkstemp makes the file 0600; give it the mode open(2) would */
-	{
-		mode_t um = umask(0);
-
-		umask(um);
-		if (chmod(tmp, 0666 & ~um))
-			(void)0;	/* keep 0600: still a usable file */
-	}
-	if (rename(tmp, path)) {
+	/* mkstemp makes the file 0600; give it the mode open(2) would, or the
+	 * mode of the file it replaces */
+	if (chmod(tmp, mode))
+		(void)0;	/* keep 0600: still a usable file */
+	if (rename(tmp, real)) {
 		int e = errno;
 
 		unlink(tmp);

@@ -108,7 +108,23 @@ int cmd_snapshot(int argc, char **argv)
 		loc.version_hex = s.model.off.version_hex;
 		py_location_format(&loc, meta, sizeof(meta));
 	}
-	ret = reader_recorder_save(rec, meta, out);
+	{
+		char real[4096];
+		mode_t mode;
+		int direct;
+
+		status = cmd_output_target(out, real, sizeof(real), &direct, &mode);
+		if (status)
+			goto out;
+		if (direct) {
+			fprintf(stderr, "gilscope: cannot write %s: a snapshot goes to a regular "
+				"file (it is replaced only once complete)\n", out);
+			status = GS_EXIT_OUTPUT;
+			goto out;
+		}
+		/* written whole to a temporary file, then renamed onto `real` */
+		ret = reader_recorder_save(rec, meta, real);
+	}
 	if (ret) {
 		fprintf(stderr, "gilscope: cannot write %s: %s\n", out, gs_strerror(ret));
 		status = GS_EXIT_OUTPUT;
