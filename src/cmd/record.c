@@ -133,7 +133,8 @@ int cmd_record(int argc, char **argv)
 		if (!status)
 			fprintf(stderr, "gilscope: wrote %s (%llu samples%s)\n", o.output,
 				(unsigned long long)r.agg.samples,
-				r.info.target_exited ? ", the process exited" : "");
+				r.info.target_exited ? ", the process exited" :
+				r.info.target_execd ? ", the process exec'd another program" : "");
 	}
 	if (!status && r.info.launched)
 		status = r.info.child_status;

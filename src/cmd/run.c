@@ -109,6 +109,7 @@ int run_session(const struct run_opts *o, struct run *r)
 	r->info.gil_enabled = r->agg.samples ? r->agg.gil_enabled : !r->s.model.free_threaded;
 	r->info.switch_interval_s = r->s.cur.gil.known ? (double)r->s.cur.gil.interval_us / 1e6 : -1;
 	r->info.target_exited = r->st.target_exited;
+	r->info.target_execd = r->st.target_execd;
 	r->info.interrupted = r->st.interrupted;
 	r->info.child_status = r->st.child_status;
 	if (r->info.launched && !r->st.child_reaped) {

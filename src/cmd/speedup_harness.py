@@ -16,15 +16,17 @@
 #
 # Protocol (every message is one JSON object on one line):
 #   {"phase": "ready", "pid", "python": {...}, "calls", "call_s"}   wait for go
-#   {"phase": "baseline", "seconds", "calls"}
+#   {"phase": "baseline", "seconds", "calls", "cpu_wait_s"}
 #   {"phase": "threads", "n", "start": true, "tids": [...]}         wait for go
-#   {"phase": "threads", "n", "seconds"}                            wait for go
+#   {"phase": "threads", "n", "seconds", "cpu_wait_s"}              wait for go
 #   {"phase": "processes", "n", "seconds"}
 #   {"phase": "done"}
 #   {"phase": "error", "error": KIND, "message": "one line"}        then exit 1
 # gilscope starts sampling before it answers a threads start and stops when
 # the end arrives, so the sampled window is exactly the threaded phase. The
-# harness never sleeps: it blocks on the control pipe.
+# harness never sleeps: it blocks on the control pipe. cpu_wait_s is the
+# time the timed threads were runnable but had no CPU (the kernel's run
+# delay, summed over them; null where unknown): what other processes cost.
 #
 # Written for Python 3.6+ (gilscope reads 3.9+, but a timing-only run on an
 # older interpreter should still work): no walrus, no match.
@@ -153,6 +155,20 @@ def call_n(fn, n):
         fn()
 
 
+def sched_wait():
+    """Seconds this thread has spent runnable but waiting for a CPU (the
+    kernel's run delay), or None where Linux does not say."""
+    try:
+        with open("/proc/thread-self/schedstat") as f:
+            return int(f.read().split()[1]) / 1e9
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def waited(w0, w1):
+    return w1 - w0 if w0 is not None and w1 is not None else None
+
+
 # --- process pool workers (module level, so that they pickle by name) --------
 
 def _pool_init(spec, path):
@@ -217,6 +233,7 @@ def run_threads(spec, fn, n, calls):
     ready = threading.Barrier(n + 1)
     go = threading.Barrier(n + 1)
     tids = [None] * n
+    waits = [None] * n
     errors = []
     get_tid = getattr(threading, "get_native_id", None)
 
@@ -224,10 +241,12 @@ def run_threads(spec, fn, n, calls):
         tids[i] = get_tid() if get_tid is not None else None
         ready.wait()
         go.wait()
+        w0 = sched_wait()
         try:
             call_n(fn, calls)
         except BaseException as e:  # reported after the join
             errors.append(e)
+        waits[i] = waited(w0, sched_wait())
 
     threads = [threading.Thread(target=work, args=(i,), name="speedup-%d" % (i + 1))
                for i in range(n)]
@@ -244,7 +263,8 @@ def run_threads(spec, fn, n, calls):
     if errors:
         raise HarnessError("raised", "%s raised %s in a thread (at %d threads)"
                            % (spec, describe_exc(errors[0]), n))
-    send({"phase": "threads", "n": n, "seconds": seconds})
+    cpu_wait = None if None in waits else sum(waits)
+    send({"phase": "threads", "n": n, "seconds": seconds, "cpu_wait_s": cpu_wait})
     wait_go()
 
 
@@ -293,6 +313,7 @@ def main(argv):
             send({"phase": "ready", "pid": os.getpid(), "python": python_info(),
                   "calls": calls, "call_s": per_call})
             wait_go()
+            w0 = sched_wait()
             t0 = time.perf_counter()
             try:
                 call_n(fn, calls)
@@ -300,7 +321,9 @@ def main(argv):
                 raise
             except BaseException as e:
                 raise HarnessError("raised", "%s raised %s" % (spec, describe_exc(e)))
-            send({"phase": "baseline", "seconds": time.perf_counter() - t0, "calls": calls})
+            seconds = time.perf_counter() - t0
+            send({"phase": "baseline", "seconds": seconds, "calls": calls,
+                  "cpu_wait_s": waited(w0, sched_wait())})
             for n in counts:
                 run_threads(spec, fn, n, calls)
             if processes:

@@ -66,7 +66,8 @@ int py_version_from_bytes(const uint8_t *buf, size_t len, unsigned minor, uint32
 		if (!j || i + plen + j >= len)
 			continue;
 		/* optional a1 / b2 / rc1, then optional "+", then NUL */
-		if (s[j] == 'a' || s[j] == 'b' || (s[j] == 'r' && s[j + 1] == 'c')) {
+		if (s[j] == 'a' || s[j] == 'b' ||
+		    (s[j] == 'r' && i + plen + j + 1 < len && s[j + 1] == 'c')) {
 			level = s[j] == 'a' ? 0xa : s[j] == 'b' ? 0xb : 0xc;
 			j += s[j] == 'r' ? 2 : 1;
 			while (i + plen + j < len && s[j] >= '0' && s[j] <= '9')

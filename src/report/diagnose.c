@@ -59,6 +59,9 @@ void report_diagnose_text(struct strbuf *sb, const struct diag_info *info,
 		    (unsigned long long)a->samples, a->opt.rate_hz);
 	if (info->target_exited)
 		strbuf_addstr(sb, "note: the process exited during sampling; this is what was seen until then\n");
+	if (info->target_execd)
+		strbuf_addstr(sb, "note: the process replaced itself with another program (exec) during "
+			      "sampling; this is what was seen until then\n");
 	if (info->interrupted)
 		strbuf_addstr(sb, "note: sampling was interrupted; this is what was seen until then\n");
 	if (a->missed)
@@ -162,11 +165,12 @@ void report_diagnose_json(struct strbuf *sb, const struct diag_info *info,
 	strbuf_addf(sb, ",\n \"samples\": %llu, \"duration_s\": %.3f, \"rate_hz\": %.6g",
 		    (unsigned long long)a->samples, a->duration_s, a->opt.rate_hz);
 	strbuf_addf(sb, ",\n \"sampling\": {\"requested\": %llu, \"taken\": %llu, \"missed\": %llu, "
-		    "\"errors\": %llu, \"worst_lag_ms\": %.3f, \"target_exited\": %s, \"interrupted\": %s}",
+		    "\"errors\": %llu, \"worst_lag_ms\": %.3f, \"target_exited\": %s, "
+		    "\"target_execd\": %s, \"interrupted\": %s}",
 		    (unsigned long long)a->requested, (unsigned long long)a->taken,
 		    (unsigned long long)a->missed, (unsigned long long)a->errors,
 		    (double)a->worst_lag_ns / 1e6, info->target_exited ? "true" : "false",
-		    info->interrupted ? "true" : "false");
+		    info->target_execd ? "true" : "false", info->interrupted ? "true" : "false");
 	strbuf_addf(sb, ",\n \"gil\": {\"held\": %.4f, \"contended\": %.4f, \"known_samples\": %llu",
 		    v->gil_held, v->gil_contended, (unsigned long long)a->gil_known);
 	if (v->switches_per_s >= 0)

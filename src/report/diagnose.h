@@ -16,6 +16,7 @@ struct diag_info {
 	int gil_enabled;
 	double switch_interval_s;	/* < 0 unknown */
 	int target_exited;
+	int target_execd;	/* it exec'd another program: sampling stopped */
 	int interrupted;
 	int launched;
 	int child_status;

@@ -204,18 +204,16 @@ static double frac(uint64_t x, uint64_t of)
 	return of ? (double)x / (double)of : 0;
 }
 
-static int cmp_tid(const void *x, const void *y, const struct agg *a)
+struct by_tid {
+	int32_t tid;
+	size_t index;	/* into a->threads */
+};
+
+static int cmp_tid(const void *x, const void *y)
 {
-	int32_t p = a->threads[*(const size_t *)x].tid, q = a->threads[*(const size_t *)y].tid;
+	const struct by_tid *p = x, *q = y;
 
-	return p < q ? -1 : p > q;
-}
-
-static const struct agg *sort_agg;	/* qsort has no context argument in C11 */
-
-static int cmp_tid_q(const void *x, const void *y)
-{
-	return cmp_tid(x, y, sort_agg);
+	return p->tid < q->tid ? -1 : p->tid > q->tid;
 }
 
 static const struct top_now *now_of(const struct top_info *info, int32_t tid)
@@ -400,7 +398,8 @@ void report_top(struct top_screen *s, const struct top_info *info, const struct 
 		const struct verdict *v)
 {
 	struct hot hot[HOT_MAX];
-	size_t *order = NULL, nhot = 0, i, shown;
+	struct by_tid *order = NULL;
+	size_t nhot = 0, i, shown;
 	int row = 1, avail, trows, hrows, bar_w, ncols;
 
 	for (i = 0; i < (size_t)s->rows; i++) {
@@ -415,13 +414,12 @@ void report_top(struct top_screen *s, const struct top_info *info, const struct 
 	if (row < s->rows - 1)
 		figures(s, &s->lines[row++], info, a, v);
 	if (a->samples && row < s->rows - 1) {
-		char head[64];
-
-		snprintf(head, sizeof(head), "Verdict: %s: ", verdict_kind_name(v->kind));
 		/* room for the whole text, or just enough to leave the threads
 		 * room on a small terminal */
 		int big = s->rows >= 32, small = s->rows < 16;
+		char head[64];
 
+		snprintf(head, sizeof(head), "Verdict: %s: ", verdict_kind_name(v->kind));
 		put_wrapped(s, &row, big ? 3 : small ? 1 : 2, TA_NORMAL, head, v->summary);
 		if (!small && row < s->rows - 1)
 			put_wrapped(s, &row, big ? 3 : 1, TA_NORMAL, "  Remedy: ", v->advice);
@@ -436,10 +434,11 @@ void report_top(struct top_screen *s, const struct top_info *info, const struct 
 	avail = s->rows - 1 - row;	/* rows for the threads and hot sections */
 	if (!order || avail < 2)
 		goto out;
-	for (i = 0; i < a->nthreads; i++)
-		order[i] = i;
-	sort_agg = a;
-	qsort(order, a->nthreads, sizeof(*order), cmp_tid_q);
+	for (i = 0; i < a->nthreads; i++) {
+		order[i].tid = a->threads[i].tid;
+		order[i].index = i;
+	}
+	qsort(order, a->nthreads, sizeof(*order), cmp_tid);
 
 	/* threads first (the reason to run top): hot functions get rows
 	 * (a blank, a heading and at least 3) only when every thread fits */
@@ -481,7 +480,7 @@ void report_top(struct top_screen *s, const struct top_info *info, const struct 
 			     a->nthreads - shown);
 			break;
 		}
-		thread_row(s, &s->lines[row++], info, a, &a->threads[order[i]], bar_w);
+		thread_row(s, &s->lines[row++], info, a, &a->threads[order[i].index], bar_w);
 		shown++;
 	}
 

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
@@ -63,9 +64,18 @@ static void sleep_until(uint64_t t)
 
 static void progress(const struct loop_stats *st, double elapsed, int final)
 {
-	fprintf(stderr, "\rgilscope: %.1f s, %llu samples (%.0f/s)%s%s", elapsed,
-		(unsigned long long)st->taken, elapsed > 0 ? (double)st->taken / elapsed : 0.0,
-		st->missed ? ", behind" : "", final ? "\n" : "   ");
+	if (st->missed)
+		/* behind: say by how much, as the final report will */
+		fprintf(stderr, "\rgilscope: %.1f s, %llu of %llu samples (%.0f/s), behind: "
+			"%.0f%% missed, worst lag %.1f ms%s", elapsed,
+			(unsigned long long)st->taken, (unsigned long long)st->requested,
+			elapsed > 0 ? (double)st->taken / elapsed : 0.0,
+			st->requested ? 100.0 * (double)st->missed / (double)st->requested : 0.0,
+			(double)st->worst_lag_ns / 1e6, final ? "\n" : "   ");
+	else
+		fprintf(stderr, "\rgilscope: %.1f s, %llu samples (%.0f/s)%s", elapsed,
+			(unsigned long long)st->taken,
+			elapsed > 0 ? (double)st->taken / elapsed : 0.0, final ? "\n" : "   ");
 }
 
 int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx,
@@ -83,6 +93,9 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 	 * honest. It changes only our own priority, never the target's. */
 	if (getpriority(PRIO_PROCESS, 0) > -5)
 		(void)setpriority(PRIO_PROCESS, 0, -5);
+	/* Wake up on time: the default 50 us timer slack is half a period
+	 * at 10 kHz. */
+	(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	if (o->duration_s > 0)
 		end = start + (uint64_t)(o->duration_s * 1e9);
 	for (;;) {
@@ -107,7 +120,10 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 			st->worst_lag_ns = t - deadline;
 		r = sampler_take(s, &smp);
 		if (r == GS_EEXITED) {
-			st->target_exited = 1;
+			if (s->execd)
+				st->target_execd = 1;	/* alive, another program */
+			else
+				st->target_exited = 1;
 			break;
 		}
 		if (r && !smp) {
@@ -125,17 +141,21 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 		}
 		deadline += period;
 		if (t > deadline) {
+			/* Late already for the next deadline: skip (and count)
+			 * the ones we cannot make, and take the next sample now,
+			 * for the latest deadline that has passed. Sleeping until
+			 * a later one would cost a wake-up on a busy machine,
+			 * often far longer than the period. */
 			uint64_t behind = (t - deadline) / period;
 
 			st->missed += behind;
 			st->requested += behind;
 			deadline += behind * period;
-			if (t > deadline)
-				deadline += period, st->missed++, st->requested++;
 		}
 		if (end && deadline > end)
 			deadline = end;
-		sleep_until(deadline);
+		if (deadline > t)
+			sleep_until(deadline);
 	}
 	st->elapsed_s = (double)(now_ns() - start) / 1e9;
 	if (o->progress)

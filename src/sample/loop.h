@@ -27,6 +27,7 @@ struct loop_stats {
 	uint64_t worst_lag_ns;	/* latest start after a deadline */
 	double elapsed_s;
 	int target_exited;
+	int target_execd;	/* the process exec'd another program */
 	int child_status;	/* launch mode: the child's shell-style status */
 	int child_reaped;	/* ... and it has been collected */
 	int interrupted;	/* stopped by a signal */

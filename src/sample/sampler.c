@@ -128,6 +128,17 @@ static void read_kernel(struct sampler *s, struct thread_sample *t, struct class
 	in->kstate = t->kstate;
 }
 
+/* The process we attached to is no more: it exited, or it exec'd another
+ * program (s->execd), whose memory is no longer what the model knows. */
+static int gone(struct sampler *s)
+{
+	if (process_image_gone(s->proc)) {
+		s->execd = process_alive(s->proc->pid);
+		return 1;
+	}
+	return !process_alive(s->proc->pid);
+}
+
 int sampler_take(struct sampler *s, const struct sample **out)
 {
 	struct sample *smp = &s->cur;
@@ -148,7 +159,7 @@ int sampler_take(struct sampler *s, const struct sample **out)
 	ret = py_model_threads(&s->model, s->pythreads, s->max_threads, &npy,
 			       s->tids, (size_t)ntids);
 	if (ret && !npy)
-		return process_alive(s->proc->pid) ? ret : GS_EEXITED;
+		return gone(s) ? GS_EEXITED : ret;
 	smp->walk_err = ret;
 
 	/* threading names: a dict walk of a few hundred reads, so only when
@@ -211,7 +222,7 @@ int sampler_take(struct sampler *s, const struct sample **out)
 	}
 	smp->nthreads = npy;
 	*out = smp;
-	if (!process_alive(s->proc->pid))
+	if (gone(s))
 		return GS_EEXITED;
 	return 0;
 }

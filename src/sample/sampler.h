@@ -65,6 +65,8 @@ struct sampler {
 	size_t nnames;
 	uint64_t names_ns;	/* when they were last read */
 	uint64_t names_key;	/* hash of the thread-state set they belong to */
+	int execd;		/* sampler_take said GS_EEXITED because the
+				 * process exec'd another program */
 };
 
 /* Locate the runtime in proc and set up the model. Returns 0 or a gs_err
@@ -72,7 +74,8 @@ struct sampler {
 int sampler_init(struct sampler *s, struct process *proc);
 void sampler_release(struct sampler *s);
 
-/* Take one sample. GS_EEXITED when the process is gone. */
+/* Take one sample. GS_EEXITED when the process is gone, or is no longer
+ * the program we attached to (it exec'd: s->execd is set). */
 int sampler_take(struct sampler *s, const struct sample **out);
 
 #endif

@@ -36,6 +36,23 @@ int process_alive(pid_t pid)
 	return 1;
 }
 
+int process_image_gone(struct process *p)
+{
+	uint8_t b;
+	ssize_t n;
+
+	if (!p->have_memfd)
+		return 0;
+	/* The kernel reads through the mm the descriptor was opened on; once
+	 * no task uses it any more (exit, or exec which gives the pid a new
+	 * one) every read ends at once with 0 bytes. An unmapped address is
+	 * EIO instead, so a probe address unmapped since is no false alarm. */
+	do
+		n = pread(p->memfd, &b, 1, (off_t)p->probe_addr);
+	while (n < 0 && errno == EINTR);
+	return n == 0;
+}
+
 /* Read /proc/PID/maps whole; it can be large (thousands of threads' stacks). */
 static int read_maps(pid_t pid, char **out, size_t *outlen)
 {
@@ -165,6 +182,10 @@ int process_attach(pid_t pid, struct process *p)
 		ret = 0;	/* e.g. a guard page with r perms; not a permission problem */
 	if (ret)
 		goto fail;
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	p->memfd = open(path, O_RDONLY | O_CLOEXEC);
+	p->have_memfd = p->memfd >= 0;
+	p->probe_addr = p->maps.v[i].start;
 	return 0;
 fail:
 	process_release(p);
@@ -176,6 +197,9 @@ void process_release(struct process *p)
 	if (p->reader)
 		reader_free(p->reader);
 	p->reader = NULL;
+	if (p->have_memfd)
+		close(p->memfd);
+	p->have_memfd = 0;
 	maps_release(&p->maps);
 }
 

@@ -18,6 +18,10 @@ struct process {
 	char exe[PATH_MAX];	/* readlink of /proc/PID/exe, " (deleted)" stripped */
 	int exe_deleted;
 	struct reader *reader;	/* owned */
+	/* /proc/PID/mem opened at attach: it keeps reading the address space
+	 * of that moment, so it tells when the process exec'd (or exited) */
+	int memfd, have_memfd;
+	uint64_t probe_addr;	/* an address mapped at attach */
 };
 
 /*
@@ -31,6 +35,10 @@ int process_refresh_maps(struct process *p);
 void process_release(struct process *p);
 /* Still there? (kill(pid, 0) and not a zombie) */
 int process_alive(pid_t pid);
+/* 1 when the address space we attached to is gone: the process exited, or
+ * exec'd another program (the same pid, then alive); 0 otherwise. One
+ * pread(2), cheap enough for every sample. */
+int process_image_gone(struct process *p);
 
 /*
  * A path by which the ELF file behind map entry `e` can be opened from here,

@@ -18,6 +18,27 @@ int reader_read(struct reader *r, uint64_t addr, void *buf, size_t len)
 	return r->ops->read(r, addr, buf, len);
 }
 
+int reader_readv(struct reader *r, struct reader_iov *iov, size_t n)
+{
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < n; i++) {
+		r->nreads++;
+		r->nbytes += iov[i].len;
+		iov[i].err = iov[i].len - 1 > UINT64_MAX - iov[i].addr && iov[i].len ? GS_EFAULT : 0;
+	}
+	if (r->ops->readv)
+		return r->ops->readv(r, iov, n);
+	for (i = 0; i < n; i++) {
+		if (!iov[i].err && iov[i].len)
+			iov[i].err = r->ops->read(r, iov[i].addr, iov[i].buf, iov[i].len);
+		if (iov[i].err && !ret)
+			ret = iov[i].err;
+	}
+	return ret;
+}
+
 /*
  * Assemble values byte by byte so the result does not depend on the host's
  * byte order or on the alignment of the caller's buffer.

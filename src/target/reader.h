@@ -25,9 +25,20 @@
 
 struct reader;
 
+/* One piece of a batched read: reader_readv() sets err to 0 when the
+ * whole range was read, or to the gs_err of that piece. */
+struct reader_iov {
+	uint64_t addr;
+	void *buf;
+	size_t len;
+	int err;
+};
+
 struct reader_ops {
 	int (*read)(struct reader *r, uint64_t addr, void *buf, size_t len);
 	void (*free)(struct reader *r);
+	/* optional: many ranges in one go (the live backend: one system call) */
+	int (*readv)(struct reader *r, struct reader_iov *iov, size_t n);
 };
 
 struct reader {
@@ -37,6 +48,10 @@ struct reader {
 };
 
 int reader_read(struct reader *r, uint64_t addr, void *buf, size_t len);
+/* Read n ranges, each all-or-nothing as reader_read() (iov[i].err says
+ * which came through). Returns 0 when all did, else the first error. A
+ * backend without a batched path reads them one by one. */
+int reader_readv(struct reader *r, struct reader_iov *iov, size_t n);
 /* Convenience: read one little-endian pointer-sized / fixed-size value. */
 int reader_read_u64(struct reader *r, uint64_t addr, uint64_t *out);
 int reader_read_u32(struct reader *r, uint64_t addr, uint32_t *out);

@@ -106,6 +106,54 @@ static int live_read(struct reader *r, uint64_t addr, void *buf, size_t len)
 	return live_pread(lr, addr + (uint64_t)n, (uint8_t *)buf + n, len - (size_t)n);
 }
 
+/* Up to LIVE_IOV ranges per system call; the ones a partial transfer did
+ * not reach are read one by one (so each gets its own verdict). */
+#define LIVE_IOV 256
+
+static int live_readv(struct reader *r, struct reader_iov *iov, size_t n)
+{
+	struct live_reader *lr = (struct live_reader *)r;
+	struct iovec local[LIVE_IOV], remote[LIVE_IOV];
+	size_t i, j, k, done;
+	int ret = 0;
+	ssize_t got;
+
+	for (i = 0; i < n; i += k) {
+		k = n - i < LIVE_IOV ? n - i : LIVE_IOV;
+		got = -1;
+		if (!lr->pread_only) {
+			for (j = 0; j < k; j++) {
+				local[j].iov_base = iov[i + j].buf;
+				local[j].iov_len = iov[i + j].err ? 0 : iov[i + j].len;
+				remote[j].iov_base = (void *)(uintptr_t)iov[i + j].addr;
+				remote[j].iov_len = local[j].iov_len;
+			}
+			got = process_vm_readv(lr->pid, local, k, remote, k, 0);
+			if (got < 0 && (errno == ENOSYS || errno == EPERM))
+				lr->pread_only = 1;
+		}
+		/* ranges the transfer covered whole are done; the rest (a fault
+		 * ends the transfer there) get a read of their own */
+		done = got > 0 ? (size_t)got : 0;
+		for (j = 0; j < k; j++) {
+			struct reader_iov *v = &iov[i + j];
+
+			if (v->err || !v->len) {
+				/* already failed (a range that wraps), or empty */
+			} else if (done >= v->len && got >= 0) {
+				done -= v->len;
+			} else {
+				done = 0;
+				got = -1;
+				v->err = live_read(r, v->addr, v->buf, v->len);
+			}
+			if (v->err && !ret)
+				ret = v->err;
+		}
+	}
+	return ret;
+}
+
 static void live_free(struct reader *r)
 {
 	struct live_reader *lr = (struct live_reader *)r;
@@ -118,6 +166,7 @@ static void live_free(struct reader *r)
 static const struct reader_ops live_ops = {
 	.read = live_read,
 	.free = live_free,
+	.readv = live_readv,
 };
 
 int reader_live_open(pid_t pid, struct reader **out)
