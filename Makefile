@@ -2,7 +2,8 @@
 #
 #   make            build ./gilscope
 #   make demo       install what is missing, build, diagnose the bundled examples
-#   make test       install what is missing, unit + end-to-end tests (normal and ASan builds)
+#   make test       install what is missing, unit + end-to-end tests (normal and ASan builds),
+#                   the fuzzers' seed corpora replayed once
 #   make asan       ./gilscope-asan, built with AddressSanitizer + UBSan
 #   make fuzz       libFuzzer harnesses (clang), each run FUZZ_TIME seconds
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -95,6 +96,7 @@ clang-check: build/tests/unit/suites.inc
 test: deps
 	$(MAKE) clang-check
 	$(MAKE) unit
+	$(MAKE) fuzz-regress
 	$(MAKE) e2e
 
 # --- dependencies ------------------------------------------------------

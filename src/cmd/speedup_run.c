@@ -37,7 +37,6 @@
 #include "../sample/sampler.h"
 #include "../target/launch.h"
 #include "../target/process.h"
-#include "../target/sysload.h"
 #include "../util/error.h"
 #include "../util/json.h"
 
@@ -347,6 +346,17 @@ static int msg_seconds(const struct jv *msg, double *out)
 	return 0;
 }
 
+/* cpu_wait_s over n threads' time, as a share; -1 when absent. */
+static double msg_cpu_wait(const struct jv *msg, int n, double seconds)
+{
+	double d;
+
+	if (!jv_get_num(msg, "cpu_wait_s", &d) || !(d >= 0) || seconds <= 0 || n <= 0)
+		return -1;
+	d /= n * seconds;
+	return d > 1 ? 1 : d;
+}
+
 static void copy_str(char *dst, size_t len, const char *src)
 {
 	snprintf(dst, len, "%s", src ? src : "");
@@ -451,8 +461,6 @@ static void fold_window(struct session *ss, struct agg *agg, const struct loop_s
 	copy_str(p->advice, sizeof(p->advice), v.advice);
 	for (s = 0; s < ST_COUNT; s++)
 		where_of(agg, &v, s, p->where[s], sizeof(p->where[s]));
-	if (agg->gil_known)
-		ss->rep->gil_enabled = agg->gil_enabled;
 }
 
 static void set_times(const struct speedup_report *rep, struct speedup_point *p, double seconds)
@@ -471,7 +479,6 @@ static int threaded_phase(struct session *ss, int n, const struct jv *start)
 	struct loop_opts lo;
 	struct loop_stats st;
 	struct window w;
-	struct sysload_mark m0, m1;
 	struct jv end;
 	double seconds;
 	int ret, windowed = 0;
@@ -479,7 +486,7 @@ static int threaded_phase(struct session *ss, int n, const struct jv *start)
 	memset(p, 0, sizeof(*p));
 	memset(&st, 0, sizeof(st));
 	p->n = n;
-	p->other_load = -1;
+	p->cpu_wait = -1;
 	note(ss, "%d thread%s...", n, n == 1 ? "" : "s");
 	if (ss->attached) {
 		memset(&ao, 0, sizeof(ao));
@@ -492,7 +499,6 @@ static int threaded_phase(struct session *ss, int n, const struct jv *start)
 		agg.free_threaded = ss->s.model.free_threaded;
 		windowed = 1;
 	}
-	sysload_mark(ss->pid, &m0);
 	if (send_go(ss)) {
 		ret = 0;	/* the harness is gone: expect() says how */
 		goto read_end;
@@ -504,7 +510,7 @@ static int threaded_phase(struct session *ss, int n, const struct jv *start)
 		w.agg = &agg;
 		w.ss = ss;
 		ret = loop_run(&ss->s, &lo, on_window_sample, &w, &st);
-		if (st.target_exited && !ss->reaped && lo.child && !process_alive(ss->child)) {
+		if (st.child_reaped) {	/* the loop collected the harness */
 			ss->reaped = 1;
 			ss->status = st.child_status;
 		}
@@ -518,8 +524,6 @@ read_end:
 	ret = expect(ss, "threads", &end);
 	if (ret)
 		goto out;
-	sysload_mark(ss->pid, &m1);
-	p->other_load = sysload_others(&m0, &m1);
 	if (msg_count(&end, "n", INT_MAX) != n || jv_get_true(&end, "start") ||
 	    msg_seconds(&end, &seconds)) {
 		jv_release(&end);
@@ -528,6 +532,7 @@ read_end:
 		ret = GS_EXIT_ERROR;
 		goto out;
 	}
+	p->cpu_wait = msg_cpu_wait(&end, n, seconds);
 	jv_release(&end);
 	set_times(ss->rep, p, seconds);
 	if (windowed)
@@ -578,7 +583,6 @@ timing_only:
 static int session_run(struct session *ss)
 {
 	struct speedup_report *rep = ss->rep;
-	struct sysload_mark m0, m1;
 	struct sigaction sa;
 	struct jv msg;
 	size_t i;
@@ -613,15 +617,14 @@ static int session_run(struct session *ss)
 	note(ss, "%s on Python %s: %ld call%s per thread", ss->o->target, rep->version,
 	     rep->calls, rep->calls == 1 ? "" : "s");
 	attach(ss);
-	sysload_mark(ss->pid, &m0);
 	send_go(ss);
 
 	ret = expect(ss, "baseline", &msg);
 	if (ret)
 		return ret;
-	sysload_mark(ss->pid, &m1);
-	rep->baseline_other_load = sysload_others(&m0, &m1);
 	ret = msg_seconds(&msg, &rep->baseline_s);
+	if (!ret)
+		rep->baseline_cpu_wait = msg_cpu_wait(&msg, 1, rep->baseline_s);
 	jv_release(&msg);
 	if (ret) {
 		fprintf(stderr, "gilscope: the speedup harness sent a baseline without a time\n");
@@ -664,7 +667,7 @@ static int session_run(struct session *ss)
 		jv_release(&msg);
 		memset(p, 0, sizeof(*p));
 		p->n = ss->o->counts[i];
-		p->other_load = -1;	/* the pool's workers are other processes */
+		p->cpu_wait = -1;	/* not measured in the pool's workers */
 		set_times(rep, p, seconds);
 		rep->nprocs++;
 	}
@@ -695,7 +698,7 @@ int speedup_run(const struct speedup_opts *o, struct speedup_report *rep)
 	rep->rate_hz = o->rate_hz;
 	rep->processes = o->processes;
 	rep->cpus = cpu_count();
-	rep->baseline_other_load = -1;
+	rep->baseline_cpu_wait = -1;
 	loop_install_signals();
 
 	ret = session_run(ss);

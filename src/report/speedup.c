@@ -161,23 +161,35 @@ static void top_states(struct strbuf *sb, const struct speedup_point *p, size_t 
 		strbuf_addch(sb, ' ');
 }
 
+double speedup_excess_wait(const struct speedup_report *r, int n, double cpu_wait)
+{
+	double own = r->cpus > 0 && n > r->cpus ? 1.0 - (double)r->cpus / n : 0;
+
+	return cpu_wait < 0 ? 0 : cpu_wait - own;
+}
+
 /* Runs whose timing other processes may have spoiled. */
 static void noisy_note(struct strbuf *sb, const struct speedup_report *r)
 {
-	double worst = r->baseline_other_load;
+	double worst = speedup_excess_wait(r, 1, r->baseline_cpu_wait), x;
 	size_t i, n = 0;
 
-	for (i = 0; i < r->nthreads; i++)
-		if (r->threads[i].other_load > worst)
-			worst = r->threads[i].other_load;
-	if (worst < SPEEDUP_NOISY_LOAD)
+	for (i = 0; i < r->nthreads; i++) {
+		x = speedup_excess_wait(r, r->threads[i].n, r->threads[i].cpu_wait);
+		if (x > worst)
+			worst = x;
+	}
+	if (worst < SPEEDUP_NOISY_WAIT)
 		return;
-	strbuf_addf(sb, "\nnote: other processes kept the CPUs up to %.0f%% busy during ", 100 * worst);
-	if (r->baseline_other_load >= SPEEDUP_NOISY_LOAD)
-		strbuf_addf(sb, "%sthe baseline", n++ ? ", " : "");
+	strbuf_addstr(sb, "\nnote: other processes kept the threads off the CPUs during ");
+	if (speedup_excess_wait(r, 1, r->baseline_cpu_wait) >= SPEEDUP_NOISY_WAIT)
+		strbuf_addf(sb, "%sthe baseline (%.0f%% of its time)", n++ ? ", " : "",
+			    100 * r->baseline_cpu_wait);
 	for (i = 0; i < r->nthreads; i++)
-		if (r->threads[i].other_load >= SPEEDUP_NOISY_LOAD)
-			strbuf_addf(sb, "%sthe %d-thread run", n++ ? ", " : "", r->threads[i].n);
+		if (speedup_excess_wait(r, r->threads[i].n, r->threads[i].cpu_wait) >=
+		    SPEEDUP_NOISY_WAIT)
+			strbuf_addf(sb, "%sthe %d-thread run (%.0f%%)", n++ ? ", " : "",
+				    r->threads[i].n, 100 * r->threads[i].cpu_wait);
 	strbuf_addstr(sb, ": those timings are not reliable, run again on a quieter machine\n");
 }
 
@@ -245,7 +257,7 @@ void report_speedup_text(struct strbuf *sb, const struct speedup_report *r)
 	}
 }
 
-static void json_load(struct strbuf *sb, const char *key, double v)
+static void json_share(struct strbuf *sb, const char *key, double v)
 {
 	if (v >= 0)
 		strbuf_addf(sb, ", \"%s\": %.4f", key, v);
@@ -263,7 +275,7 @@ static void json_point(struct strbuf *sb, const struct speedup_report *r,
 		    nkey, p->n, p->seconds, p->speedup, p->efficiency);
 	if (strcmp(nkey, "threads"))
 		goto out;
-	json_load(sb, "other_load", p->other_load);
+	json_share(sb, "cpu_wait", p->cpu_wait);
 	if (!p->sampled) {
 		strbuf_addstr(sb, ", \"samples\": 0, \"states\": null, \"gil\": null, "
 			      "\"verdict\": null, \"explanation\": null");
@@ -313,7 +325,7 @@ void report_speedup_json(struct strbuf *sb, const struct speedup_report *r)
 		    r->free_threaded ? "true" : "false", r->gil_enabled ? "true" : "false");
 	strbuf_addf(sb, " \"cpus\": %d, \"calls\": %ld, \"baseline_s\": %.6f", r->cpus, r->calls,
 		    r->baseline_s);
-	json_load(sb, "baseline_other_load", r->baseline_other_load);
+	json_share(sb, "baseline_cpu_wait", r->baseline_cpu_wait);
 	strbuf_addf(sb, ", \"sampled\": %s, \"rate_hz\": %.6g,\n \"runs\": [",
 		    r->sampled ? "true" : "false", r->rate_hz);
 	for (i = 0; i < r->nthreads; i++) {

@@ -16,9 +16,10 @@
 #include "../util/strbuf.h"
 
 #define SPEEDUP_MAX_COUNTS 32
-/* a run during which other processes used this share of the CPUs or more
- * gets a note: its timing says more about them than about the function */
-#define SPEEDUP_NOISY_LOAD 0.15
+/* a run whose threads spent this share of their time runnable but without
+ * a CPU, beyond what their own number makes unavoidable, gets a note: its
+ * timing says more about other processes than about the function */
+#define SPEEDUP_NOISY_WAIT 0.10
 /* fewer samples than this in a threaded run: its state shares are rough */
 #define SPEEDUP_FEW_SAMPLES 20
 #define SPEEDUP_WHERE_MAX 320
@@ -29,7 +30,8 @@ struct speedup_point {
 	double seconds;
 	double speedup;		/* baseline * n / seconds */
 	double efficiency;	/* speedup / n */
-	double other_load;	/* CPU share other processes used meanwhile, -1 unknown */
+	double cpu_wait;	/* share of thread time runnable but without a CPU
+				 * (the kernel's run delay), -1 unknown */
 	/* from sampling the window; threaded runs only, when `sampled` */
 	int sampled;
 	uint64_t samples;		/* sample instants in the window */
@@ -54,7 +56,7 @@ struct speedup_report {
 	long calls;			/* per thread (and in the baseline) */
 	double call_s;			/* one call, as measured before the baseline */
 	double baseline_s;
-	double baseline_other_load;	/* as other_load, -1 unknown */
+	double baseline_cpu_wait;	/* as cpu_wait, -1 unknown */
 	double rate_hz;
 	int sampled;			/* threaded runs carry states and verdicts */
 	struct speedup_point threads[SPEEDUP_MAX_COUNTS];
@@ -67,6 +69,10 @@ struct speedup_report {
 /* The one-line "why" of a threaded run, e.g. "1.02x at 4 threads: 74% of
  * thread time waiting for the GIL, held mostly by compute() at work.py:12:
  * CPU-bound Python, use ProcessPoolExecutor or a free-threaded build". */
+/* How much of p's CPU wait other processes caused: the wait beyond
+ * 1 - cpus / n, which n busy threads on `cpus` CPUs would cause alone. */
+double speedup_excess_wait(const struct speedup_report *r, int n, double cpu_wait);
+
 void speedup_explain(struct strbuf *sb, const struct speedup_report *r,
 		     const struct speedup_point *p);
 
