@@ -50,7 +50,7 @@ int launch_start(char *const argv[], pid_t *pid)
 	return 0;
 }
 
-static int shell_status(int st)
+int launch_exit_status(int st)
 {
 	if (WIFEXITED(st))
 		return WEXITSTATUS(st);
@@ -65,7 +65,7 @@ int launch_poll(pid_t pid, int *status)
 	pid_t r = waitpid(pid, &st, WNOHANG);
 
 	if (r == pid) {
-		*status = shell_status(st);
+		*status = launch_exit_status(st);
 		return 1;
 	}
 	return 0;
@@ -79,5 +79,5 @@ int launch_wait(pid_t pid)
 		if (errno != EINTR)
 			return 1;
 	}
-	return shell_status(st);
+	return launch_exit_status(st);
 }

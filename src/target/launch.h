@@ -14,6 +14,9 @@ int launch_start(char *const argv[], pid_t *pid);
 /* Has the child exited? Non-blocking; 1 and *status (shell-style: code, or
  * 128+signal) when it has, 0 when it still runs. */
 int launch_poll(pid_t pid, int *status);
+/* A waitpid() status as a shell would report it: the exit code, or
+ * 128 + the signal that killed it. */
+int launch_exit_status(int st);
 /* Wait for the child and return its shell-style status. */
 int launch_wait(pid_t pid);
 

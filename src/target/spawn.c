@@ -14,16 +14,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "launch.h"
 #include "../util/error.h"
-
-static int shell_status(int st)
-{
-	if (WIFEXITED(st))
-		return WEXITSTATUS(st);
-	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	return 1;
-}
 
 static void close_fd(int *fd)
 {
@@ -109,7 +101,7 @@ static int try_reap(struct spawned *sp)
 	} while (r < 0 && errno == EINTR);
 	if (r == sp->pid || (r < 0 && errno == ECHILD)) {
 		sp->reaped = 1;
-		sp->status = r == sp->pid ? shell_status(st) : 1;
+		sp->status = r == sp->pid ? launch_exit_status(st) : 1;
 		return 1;
 	}
 	return 0;
@@ -182,7 +174,7 @@ int spawn_finish(struct spawned *sp, int grace_ms)
 				r = waitpid(sp->pid, &st, 0);
 			} while (r < 0 && errno == EINTR);
 			sp->reaped = 1;
-			sp->status = r == sp->pid ? shell_status(st) : 1;
+			sp->status = r == sp->pid ? launch_exit_status(st) : 1;
 		}
 	}
 	return sp->status;
