@@ -160,6 +160,21 @@ fuzz: fuzz-build
 fuzz-regress: fuzz-build
 	tests/fuzz/run.sh -regress $(FUZZ_NAMES)
 
+# --- benchmark (bench/run.py; results in bench/RESULTS.md) ------------------
+# gilscope beside py-spy, Austin 3.7 and CPython 3.15's profiling.sampling on
+# the same targets, in one run (~20 min; BENCH_QUICK=1: a few minutes). The
+# peers go into a private venv; austin-dist 4.x needs a newer glibc.
+BENCH_VENV := bench/.venv
+BENCH_PEERS := py-spy austin-dist==3.7.0
+bench: gilscope $(BENCH_VENV)/.done
+	$(PYTHON) bench/run.py \
+		$(if $(BENCH_QUICK),--quick) --gilscope ./gilscope --venv $(BENCH_VENV)
+$(BENCH_VENV)/.done:
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q $(BENCH_PEERS) || \
+		echo "bench: could not install $(BENCH_PEERS); the peers will be skipped"
+	touch $@
+
 install: gilscope
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 gilscope $(DESTDIR)$(PREFIX)/bin/gilscope

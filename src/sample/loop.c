@@ -53,10 +53,19 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* Below this, waiting is cheaper on the CPU than a sleep and the wake-up
+ * that ends it (tens of microseconds on a busy machine, often more). */
+#define SPIN_NS 20000ull
+
 static void sleep_until(uint64_t t)
 {
 	struct timespec ts = { (time_t)(t / 1000000000ull), (long)(t % 1000000000ull) };
 
+	if (t - now_ns() < SPIN_NS || now_ns() >= t) {
+		while (now_ns() < t && !stop_flag)
+			;
+		return;
+	}
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
 		if (stop_flag)
 			return;

@@ -30,9 +30,12 @@ for d in /opt/gilscope-pythons/3.*; do
 	pythons="$pythons $d/bin/python${d##*/}"
 done
 
+# Inputs that once crashed a harness (regress-*) and what fuzzing found
+# that reaches new code (found-*, see tests/fuzz/README) stay; the rest is
+# recorded again.
 for h in maps procfs elfsym linetable debug_offsets json snapshot snapshot_mem; do
-	rm -rf "${top:?}/$h"
 	mkdir -p "$top/$h"
+	find "$top/$h" -type f ! -name 'regress-*' ! -name 'found-*' -delete
 done
 
 # --- running targets: maps and procfs ------------------------------------

@@ -79,12 +79,15 @@ void fuzz_walk(struct reader *r, const struct py_location *loc)
 	py_model_thread_names_all(&m, threads, n, names);
 	for (i = 0; i < n; i++)
 		encode(&sb, names[i]);
-	py_model_format_stacks(&m, &sb, NULL, 0);
 	code_cache_maybe_flush(m.codes);
 	strbuf_reset(&sb);
+	if (m.off.ts_native_thread_id != OFF_NONE) {
+		py_model_format_stacks(&m, &sb, NULL, 0);
+		goto out;
+	}
 
-	/* tids the way the sampler has them: from the task list. The model
-	 * must find glibc's tid field among them (3.9-3.10) or ignore them. */
+	/* 3.9-3.10: tids the way the sampler has them, from the task list;
+	 * the model must find glibc's tid field among them. */
 	for (i = 0; i < n && ntids < 64; i++) {
 		uint32_t v;
 

@@ -678,7 +678,7 @@ static void overlay_free(struct reader *r)
 	(void)r;
 }
 
-static const struct reader_ops overlay_ops = { overlay_read, overlay_free };
+static const struct reader_ops overlay_ops = { overlay_read, overlay_free, NULL };
 
 /*
  * Every 8-byte slot of the table (3.13+ snapshots), set to each of a list of
@@ -797,6 +797,120 @@ static void t_hostile_debug_offsets_str(struct unit *u)
 	each_snapshot(u, forged_str_offsets);
 }
 
+/* ---- the code cache's memory ----------------------------------------------------- */
+
+/*
+ * Synthetic memory for 3.12: any address in [CODES, CODES + 4 GiB) holds a
+ * code object whose name, qualname and file name are 1000-character strs
+ * and whose line table claims LINETABLE_MAX bytes, all readable: the most a
+ * code object can make the cache keep. The cache must stay within
+ * CODE_CACHE_BYTES however many of them the stacks name.
+ */
+#define CODES 0x100000000000ull
+#define STR 0x200000000000ull
+#define TABLE 0x300000000000ull
+
+struct synth {
+	struct reader r;
+	const struct py_offsets *o;
+};
+
+static uint8_t synth_byte(const struct synth *s, uint64_t a)
+{
+	const struct py_offsets *o = s->o;
+	uint64_t off, v;
+
+	if (a >= CODES && a < CODES + (1ull << 32)) {
+		off = (a - CODES) % 512;
+		if (off >= o->co_name && off < o->co_name + 8u)
+			v = STR, off -= o->co_name;
+		else if (off >= o->co_filename && off < o->co_filename + 8u)
+			v = STR, off -= o->co_filename;
+		else if (off >= o->co_qualname && off < o->co_qualname + 8u)
+			v = STR, off -= o->co_qualname;
+		else if (off >= o->co_linetable && off < o->co_linetable + 8u)
+			v = TABLE, off -= o->co_linetable;
+		else if (off == o->co_firstlineno)
+			return 1;
+		else
+			return 0;
+		return (uint8_t)(v >> (8 * off));
+	}
+	if (a >= STR && a < STR + 4096) {
+		off = a - STR;
+		if (off >= o->uni_length && off < o->uni_length + 8u)
+			return (uint8_t)((uint64_t)1000 >> (8 * (off - o->uni_length)));
+		if (off >= o->uni_state && off < o->uni_state + 4u) {
+			v = 1ull << o->uni_compact_bit | 1ull << o->uni_ascii_bit |
+			    1ull << o->uni_kind_shift;
+			return (uint8_t)(v >> (8 * (off - o->uni_state)));
+		}
+		return off >= o->uni_ascii_size ? 'a' : 0;
+	}
+	if (a >= TABLE && a < TABLE + (1u << 20)) {
+		off = a - TABLE;
+		if (off >= o->var_ob_size && off < o->var_ob_size + 8u)
+			return (uint8_t)((uint64_t)LINETABLE_MAX >> (8 * (off - o->var_ob_size)));
+		return 0x80;
+	}
+	return 0;
+}
+
+static int synth_read(struct reader *r, uint64_t addr, void *buf, size_t len)
+{
+	const struct synth *s = (const struct synth *)r;
+	uint8_t *p = buf;
+	size_t i;
+
+	if (!((addr >= CODES && addr < CODES + (1ull << 32)) ||
+	      (addr >= STR && addr < STR + 4096) || (addr >= TABLE && addr < TABLE + (1u << 20))))
+		return GS_EFAULT;
+	for (i = 0; i < len; i++)
+		p[i] = synth_byte(s, addr + i);
+	return 0;
+}
+
+static void synth_free(struct reader *r)
+{
+	(void)r;
+}
+
+static const struct reader_ops synth_ops = { .read = synth_read, .free = synth_free };
+
+static void t_hostile_code_cache_bytes(struct unit *u)
+{
+	struct synth s = { .r = { .ops = &synth_ops } };
+	struct py_location loc = { .runtime_addr = CODES, .version_hex = 0x030c01f0,
+				   .free_threaded = 0 };
+	const struct py_code *c;
+	struct py_model m;
+	size_t k, ok = 0, tables = 0;
+	int ret = 0;
+
+	s.o = py_offsets_table(loc.version_hex);
+	if (!CHECK(u, s.o != NULL) || !CHECK_EQ(u, py_model_init(&m, &s.r, &loc), 0))
+		return;
+	for (k = 0; k < 2000; k++) {
+		ret = code_get(&m, CODES + 512 * k, &c);
+		if (ret)
+			break;
+		CHECK_EQ(u, strlen(c->name), 1000);
+		ok++;
+		tables += c->linetable_len == LINETABLE_MAX;
+	}
+	/* 256 KiB tables: the budget holds about 250 of them; later code
+	 * objects are kept without their lines, until even their names do
+	 * not fit: then they are refused */
+	CHECK_EQ(u, ret, GS_ERANGE);
+	CHECK(u, tables >= 200 && ok > tables);
+	CHECK(u, tables * (size_t)LINETABLE_MAX + ok * 3003 <= CODE_CACHE_BYTES);
+	/* a flush between samples makes room again */
+	code_cache_maybe_flush(m.codes);
+	CHECK_EQ(u, code_cache_size(m.codes), 0);
+	CHECK_EQ(u, code_get(&m, CODES + 512 * 4000, &c), 0);
+	py_model_release(&m);
+}
+
 UNIT_SUITE(hostile)
 {
 	UNIT_RUN(u, t_hostile_thread_list);
@@ -805,4 +919,5 @@ UNIT_SUITE(hostile)
 	UNIT_RUN(u, t_hostile_dict);
 	UNIT_RUN(u, t_hostile_debug_offsets);
 	UNIT_RUN(u, t_hostile_debug_offsets_str);
+	UNIT_RUN(u, t_hostile_code_cache_bytes);
 }

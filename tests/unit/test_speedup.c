@@ -3,7 +3,6 @@
 #include "unit.h"
 #include "minidoc.h"
 #include "../../src/report/speedup.h"
-#include "../../src/target/sysload.h"
 #include "../../src/util/error.h"
 #include "../../src/util/json.h"
 
@@ -85,21 +84,38 @@ static void t_jv_rejects(struct unit *u)
 	CHECK(u, parses(" [ -0.5e+3 , true , false , null , \"\" , {} , [] ] "));
 }
 
-static void t_proc_stat(struct unit *u)
+static void t_excess_wait(struct unit *u)
 {
-	static const char ok[] = "cpu  100 5 20 9000 7 3 2 1 50 0\ncpu0 50 2 10 4500 3 1 1 0 25 0\n";
-	uint64_t busy = 0;
+	struct speedup_report *r = calloc(1, sizeof(*r));
+	struct strbuf sb = STRBUF_INIT;
 
-	CHECK_EQ(u, sysload_parse_proc_stat(ok, strlen(ok), &busy), 0);
-	CHECK_EQ(u, busy, 100 + 5 + 20 + 3 + 2 + 1);
-	/* old kernels stop after steal; a cut-off read is refused */
-	CHECK_EQ(u, sysload_parse_proc_stat("cpu 1 2 3 4 5 6 7 8", 19, &busy), 0);
-	CHECK_EQ(u, busy, 1 + 2 + 3 + 6 + 7 + 8);
-	CHECK(u, sysload_parse_proc_stat("cpu 1 2 3 4 5 6 7", 17, &busy) < 0);
-	CHECK(u, sysload_parse_proc_stat("cpu0 1 2 3 4 5 6 7 8", 20, &busy) < 0);
-	CHECK(u, sysload_parse_proc_stat("cpu 1 2 x 4 5 6 7 8", 19, &busy) < 0);
-	CHECK(u, sysload_parse_proc_stat("cpu 99999999999999999999 2 3 4 5 6 7 8", 38, &busy) < 0);
-	CHECK(u, sysload_parse_proc_stat("", 0, &busy) < 0);
+	if (!r)
+		return;
+	r->cpus = 2;
+	/* 4 busy threads on 2 CPUs wait half the time by themselves */
+	CHECK(u, speedup_excess_wait(r, 4, 0.55) > 0.049 && speedup_excess_wait(r, 4, 0.55) < 0.051);
+	CHECK(u, speedup_excess_wait(r, 2, 0.2) == 0.2);
+	CHECK(u, speedup_excess_wait(r, 1, -1) == 0);
+	/* the note names the runs other processes spoiled, and only those */
+	r->target = "m:f";
+	r->calls = 1;
+	r->baseline_s = 1;
+	r->baseline_cpu_wait = 0.3;
+	r->threads[0].n = 2;
+	r->threads[0].cpu_wait = 0.01;
+	r->threads[1].n = 4;
+	r->threads[1].cpu_wait = 0.7;
+	r->nthreads = 2;
+	report_speedup_text(&sb, r);
+	CHECK(u, strstr(strbuf_str(&sb), "during the baseline (30% of its time), the 4-thread run "
+			"(70%): those timings are not reliable") != NULL);
+	strbuf_reset(&sb);
+	r->baseline_cpu_wait = 0.05;
+	r->threads[1].cpu_wait = 0.52;
+	report_speedup_text(&sb, r);
+	CHECK(u, !strstr(strbuf_str(&sb), "not reliable"));
+	strbuf_release(&sb);
+	free(r);
 }
 
 static void point(struct speedup_point *p, int n, double speedup, enum verdict_kind k)
@@ -244,7 +260,7 @@ UNIT_SUITE(speedup)
 {
 	UNIT_RUN(u, t_jv_message);
 	UNIT_RUN(u, t_jv_rejects);
-	UNIT_RUN(u, t_proc_stat);
+	UNIT_RUN(u, t_excess_wait);
 	UNIT_RUN(u, t_explain);
 	UNIT_RUN(u, t_report_json);
 }

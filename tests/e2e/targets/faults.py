@@ -7,8 +7,9 @@ Scenarios:
              for a command on --control-fd
     fork     as work, and a thread that forks children all the time (each
              runs a little Python and exits; they are reaped)
-    churn    as work, and a thread that starts and joins hundreds of short
-             threads a second
+    churn    a sleeping thread, and one that starts and joins hundreds of
+             short threads a second (no spinning threads: they would slow
+             the churn down to tens a second on a busy machine)
 
 Commands (one byte on --control-fd, read by the main thread):
     q   exit at once (os._exit(0)): the process ends under gilscope
@@ -18,8 +19,8 @@ Commands (one byte on --control-fd, read by the main thread):
 
 Readiness: one JSON line {"event": "ready", "pid": ..., "threads": N} on
 --ready-fd once every thread runs; the fork and churn scenarios add
-{"event": "forks"/"threads_started", "n": ...} lines as they go (at most one a
-second). SIGALRM ends the process after --timeout seconds whatever happens.
+{"event": "forks"/"threads_started", "n": ..., "t": ...} lines as they go (at
+most one a second; n counts from the start, t is time.monotonic()). SIGALRM ends the process after --timeout seconds whatever happens.
 """
 import argparse
 import json
@@ -67,7 +68,7 @@ def forker():
         os.waitpid(pid, 0)
         n += 1
         if time.monotonic() - last >= 1:
-            send({"event": "forks", "n": n})
+            send({"event": "forks", "n": n, "t": time.monotonic()})
             last = time.monotonic()
         time.sleep(0.01)
 
@@ -87,7 +88,7 @@ def churner():
             t.join()
         n += len(batch)
         if time.monotonic() - last >= 1:
-            send({"event": "threads_started", "n": n})
+            send({"event": "threads_started", "n": n, "t": time.monotonic()})
             last = time.monotonic()
 
 
@@ -102,11 +103,10 @@ def main():
     signal.alarm(int(args.timeout) + 1)
     READY["fd"] = args.ready_fd
 
-    threads = [
-        threading.Thread(target=spin, name="spin-1", daemon=True),
-        threading.Thread(target=spin, name="spin-2", daemon=True),
-        threading.Thread(target=nap, name="sleeper", args=(args.timeout,), daemon=True),
-    ]
+    threads = [threading.Thread(target=nap, name="sleeper", args=(args.timeout,), daemon=True)]
+    if args.scenario != "churn":
+        threads += [threading.Thread(target=spin, name="spin-1", daemon=True),
+                    threading.Thread(target=spin, name="spin-2", daemon=True)]
     if args.scenario == "fork":
         threads.append(threading.Thread(target=forker, name="forker", daemon=True))
     elif args.scenario == "churn":
