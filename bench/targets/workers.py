@@ -8,9 +8,10 @@ The main thread is one of the BUSY threads: it does the same work and, every
 few hundred work units, polls stdin (select with a zero timeout) for a
 command. So the process has exactly BUSY + BLOCKED threads.
 
-  stdout, once all threads run:   "ready PID\n"
+  stdout, once all threads run (the blocked ones blocked):   "ready PID\n"
   stdin "m\n"  ->  stdout "mark T N\n": CLOCK_MONOTONIC seconds and the
                    work units done so far by all busy threads together
+  stdin "t\n" -> stdout "tids TID...\n": the native ids of the blocked threads
   stdin "q\n" or EOF  ->  exit
 
 A work unit is a short loop a few Python calls deep (so stacks are not
@@ -29,6 +30,9 @@ DEPTH = 8
 
 counts = [0] * BUSY
 started = threading.Barrier(BUSY + BLOCKED)
+arrived = [0]                   # blocked threads about to block
+blocked_tids = []
+arrived_lock = threading.Lock()
 stop = threading.Event()
 never = threading.Event()
 sockets = []
@@ -59,11 +63,13 @@ def busy(slot):
 
 def wait_event():
     started.wait()
+    about_to_block()
     never.wait()
 
 
 def wait_sleep():
     started.wait()
+    about_to_block()
     while not stop.is_set():
         time.sleep(3600)
 
@@ -72,10 +78,17 @@ def wait_socket():
     a, b = socket.socketpair()
     sockets.append((a, b))
     started.wait()
+    about_to_block()
     try:
         a.recv(1)
     except OSError:
         pass
+
+
+def about_to_block():
+    with arrived_lock:
+        arrived[0] += 1
+        blocked_tids.append(threading.get_native_id())
 
 
 def blocked_frame(kind, d):
@@ -97,6 +110,8 @@ def main():
     for t in threads:
         t.start()
     started.wait()
+    while arrived[0] < BLOCKED:     # every blocked thread is (about to be) blocked
+        time.sleep(0.001)
     sys.stdout.write(f"ready {os.getpid()}\n")
     sys.stdout.flush()
     stdin = sys.stdin.fileno()
@@ -121,6 +136,9 @@ def main():
             line, buf = buf.split(b"\n", 1)
             if line == b"m":
                 sys.stdout.write(f"mark {time.monotonic():.6f} {sum(counts)}\n")
+                sys.stdout.flush()
+            elif line == b"t":
+                sys.stdout.write("tids " + " ".join(map(str, blocked_tids)) + "\n")
                 sys.stdout.flush()
             elif line == b"q":
                 quit_ = True

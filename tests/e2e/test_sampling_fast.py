@@ -29,6 +29,17 @@ WORKERS = es.REPO / "bench" / "targets" / "workers.py"
 RATE = os.environ.get("GILSCOPE_TEST_RATE_FAST", "20000")
 
 
+def _line_of(text):
+    for i, line in enumerate(WORKERS.read_text().splitlines(), 1):
+        if line.strip() == text:
+            return i
+    raise AssertionError(f"{text!r} not in {WORKERS}")
+
+
+CALLS_NEST = _line_of("return nest(d - 1)")
+CALLS_LEAF = _line_of("return leaf()")
+
+
 class Workers:
     def __init__(self, it, busy, blocked):
         self.proc = subprocess.Popen([it.path, str(WORKERS), str(busy), str(blocked)],
@@ -37,6 +48,23 @@ class Workers:
         line = self.proc.stdout.readline().split()
         assert line and line[0] == "ready", f"workers.py did not start: {line}"
         self.pid = int(line[1])
+        self.proc.stdin.write("t\n")
+        self.proc.stdin.flush()
+        line = self.proc.stdout.readline().split()
+        assert line and line[0] == "tids", line
+        self.blocked = [int(t) for t in line[1:]]
+
+    def settle(self, timeout=30.0):
+        """Wait until every blocked thread sleeps in the kernel, checked five
+        times in a row (a lock may spin, yielding the CPU, before it parks)."""
+        deadline = time.monotonic() + timeout
+        streak = 0
+        while streak < 5:
+            states = [_state(self.pid, t) for t in self.blocked]
+            streak = streak + 1 if all(s in ("S", "D") for s in states) else 0
+            if time.monotonic() > deadline:
+                pytest.fail(f"blocked threads of workers.py did not settle: {states}")
+            time.sleep(0.01)
 
     def stop(self):
         if self.proc.poll() is None:
@@ -60,6 +88,14 @@ def workers():
     yield start
     for w in started:
         w.stop()
+
+
+def _state(pid, tid):
+    try:
+        with open(f"/proc/{pid}/task/{tid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "?"
 
 
 def collapsed(gilscope, pid, tmp_path, seconds="2"):
@@ -93,7 +129,8 @@ def frames_of(stack):
 
 def consistent(frames):
     """Does a busy thread's stack follow the program: busy (or main), then
-    nest calling nest on line 46 and leaf on line 47, at most 9 deep?"""
+    nest calling nest (CALLS_NEST) and last leaf (CALLS_LEAF), at most 9
+    deep?"""
     if not frames or frames[0][0] not in ("busy", "<module>"):
         return True     # not in the work loop (starting, or answering the harness)
     chain = frames[1:] if frames[0][0] == "busy" else frames[2:]
@@ -102,10 +139,11 @@ def consistent(frames):
         last = i == len(chain) - 1
         if fn == "nest":
             nests += 1
-            if not last and (line, chain[i + 1][0]) not in ((46, "nest"), (47, "leaf")):
+            if not last and (line, chain[i + 1][0]) not in ((CALLS_NEST, "nest"),
+                                                            (CALLS_LEAF, "leaf")):
                 return False
         elif fn == "leaf":
-            if not last or i == 0 or chain[i - 1] != ("nest", 47):
+            if not last or i == 0 or chain[i - 1] != ("nest", CALLS_LEAF):
                 return False
         elif not last:
             return False
@@ -114,6 +152,7 @@ def consistent(frames):
 
 def test_blocked_threads_one_stack_each(gilscope, interp, workers, tmp_path):
     w = workers(interp, 2, 9)
+    w.settle()
     stacks, run = collapsed(gilscope, w.pid, tmp_path)
     threads = by_thread(stacks)
     want = {0: "[waiting for a lock]", 1: "[sleeping]", 2: "[blocked in I/O]"}
@@ -147,7 +186,8 @@ def test_busy_threads_stacks_consistent(gilscope, interp, workers, tmp_path):
             worst.append((n, stack))
     assert good > 1000, run.describe()
     worst.sort(reverse=True)
-    assert bad <= 0.02 * (good + bad), (
+    allowed = 0.02 if interp.version_info >= (3, 11) else 0.05
+    assert bad <= allowed * (good + bad), (
         f"{bad} of {good + bad} busy-thread samples do not follow the program:\n" +
         "\n".join(f"{n} {s}" for n, s in worst[:10]))
 
