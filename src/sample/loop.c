@@ -62,8 +62,11 @@ static uint64_t now_ns(void)
 static void sleep_until(uint64_t t)
 {
 	struct timespec ts = { (time_t)(t / 1000000000ull), (long)(t % 1000000000ull) };
+	uint64_t now = now_ns();
 
-	if (t - now_ns() < SPIN_NS || now_ns() >= t) {
+	if (now >= t)
+		return;
+	if (t - now < SPIN_NS) {
 		while (now_ns() < t && !stop_flag)
 			;
 		return;
@@ -84,6 +87,9 @@ struct gs_sched_attr {
 
 #define SLICE_NS 100000ull	/* asked for; the kernel clamps it to its range */
 
+/* Ask for short time slices (Linux 6.12+; ignored before): a sampler
+ * that wakes up then runs at once, instead of after the rest of another
+ * task's slice. It changes when we run, not how much. */
 static void short_slices(void)
 {
 #ifdef SYS_sched_setattr
@@ -130,10 +136,7 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 	if (getpriority(PRIO_PROCESS, 0) > -5)
 		(void)setpriority(PRIO_PROCESS, 0, -5);
 	/* Wake up on time: the default 50 us timer slack is half a period
-	 * at 10 kHz; and ask the scheduler for short slices (Linux 6.12+,
-	 * ignored before), which lets a sampler that wakes up run at once
-	 * instead of after the rest of another task's slice. Either changes
-	 * when we run, not how much. */
+	 * at 10 kHz. */
 	(void)prctl(PR_SET_TIMERSLACK, 1000UL, 0, 0, 0);
 	short_slices();
 	if (o->duration_s > 0)

@@ -164,8 +164,9 @@ def test_c_calls(gilscope, interp, workload, tmp_path, scenario, state):
         check_within(doc, run, w, truth, role, state)
     if state == "native_gil":
         calls = [c["function"] for c in doc["verdict"]["native_calls"]["native_gil"]]
-        want = "math.factorial" if scenario == "factorial" else "sorted"
-        assert calls and calls[0] == want, (calls, run.describe())
+        # 3.15 moved factorial to math.integer (math.factorial is an alias)
+        want = ("math.factorial", "math.integer.factorial") if scenario == "factorial" else ("sorted",)
+        assert calls and calls[0] in want, (calls, run.describe())
 
 
 def test_gil_held_by_c_extension(gilscope, interp, workload, tmp_path):
@@ -174,7 +175,9 @@ def test_gil_held_by_c_extension(gilscope, interp, workload, tmp_path):
     w = workload(interp, "hold", ext=True)
     doc, run = diagnose(gilscope, w.proc.pid, tmp_path)
     truth = w.finish()
-    check_within(doc, run, w, truth, "holder", "native_gil")
+    # the holder's own clock also runs while it takes the GIL back after
+    # each call (the waiter got it in between): native_gil + gil_wait
+    check_within(doc, run, w, truth, "holder", "native_gil", also=("gil_wait",))
     # the waiter wants the GIL the whole time the holder is in C
     waiter = thread(doc, w.tids["waiter"])["states"]
     assert waiter["gil_wait"] >= truth["holder"]["inside"] - 0.1, (waiter, run.describe())
@@ -189,8 +192,9 @@ def test_gil_released_by_c_extension(gilscope, interp, workload, tmp_path):
     w = workload(interp, "release", ext=True)
     doc, run = diagnose(gilscope, w.proc.pid, tmp_path)
     truth = w.finish()
-    check_within(doc, run, w, truth, "r0", "native")
-    check_within(doc, run, w, truth, "r1", "native")
+    # returning from each call takes the GIL back: native + gil_wait
+    check_within(doc, run, w, truth, "r0", "native", also=("gil_wait",))
+    check_within(doc, run, w, truth, "r1", "native", also=("gil_wait",))
     assert doc["verdict"]["kind"] == "native-released", doc["verdict"]
 
 
@@ -207,8 +211,11 @@ EXPECTED = {
 @pytest.mark.parametrize("example", sorted(EXPECTED))
 def test_examples_verdicts(gilscope, interp, tmp_path, example):
     expected = EXPECTED[example]
+    accept = {expected}
     if not interp.gil_enabled and expected.startswith("gil-bound"):
-        expected = "parallel"   # the same program on a build without a GIL
+        # the same program on a build without a GIL: Python runs in
+        # parallel; C calls run in parallel too (nothing holds them back)
+        accept = {"parallel", "native-released"} if expected == "gil-bound-native" else {"parallel"}
     r, wfd = os.pipe()
     proc = subprocess.Popen([interp.path, str(EXAMPLES / example), "--ready-fd", str(wfd),
                              "--seconds", "60"], env=interp.env(), pass_fds=(wfd,))
@@ -220,7 +227,7 @@ def test_examples_verdicts(gilscope, interp, tmp_path, example):
                                          "--json", "--no-progress"], save_dir=tmp_path)
         assert run.returncode == 0, run.describe()
         doc = json.loads(run.stdout)
-        assert doc["verdict"]["kind"] == expected, (doc["verdict"], doc["verdict"]["shares"])
+        assert doc["verdict"]["kind"] in accept, (doc["verdict"], doc["verdict"]["shares"])
     finally:
         proc.kill()
         proc.wait()
