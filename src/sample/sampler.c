@@ -141,7 +141,7 @@ static void read_kernel(struct sampler *s, struct thread_sample *t, struct class
 static int gone(struct sampler *s)
 {
 	if (process_image_gone(s->proc)) {
-		s->execd = process_alive(s->proc->pid);
+		s->execd = process_execd(s->proc->pid);
 		return 1;
 	}
 	return !process_alive(s->proc->pid);

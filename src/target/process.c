@@ -36,6 +36,21 @@ int process_alive(pid_t pid)
 	return 1;
 }
 
+int process_execd(pid_t pid)
+{
+	char path[64], buf[64];
+	long n;
+
+	if (!process_alive(pid))
+		return 0;
+	/* Between the last thread dropping its memory and becoming a zombie,
+	 * an exiting process is still alive but has no mappings at all; a
+	 * process that exec'd has its new program's. */
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	n = procfs_read_file(path, buf, sizeof(buf));
+	return n > 0 || n == GS_ERANGE;	/* GS_ERANGE: more than fits here */
+}
+
 int process_image_gone(struct process *p)
 {
 	uint8_t b;

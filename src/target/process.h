@@ -40,6 +40,10 @@ int process_alive(pid_t pid);
  * pread(2), cheap enough for every sample. */
 int process_image_gone(struct process *p);
 
+/* After process_image_gone: whether the pid now runs another program (it
+ * exec'd) rather than exiting. */
+int process_execd(pid_t pid);
+
 /*
  * A path by which the ELF file behind map entry `e` can be opened from here,
  * even if it was deleted or lives in another mount namespace:

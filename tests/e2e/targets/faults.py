@@ -44,12 +44,17 @@ def send(msg):
         pass  # the test stopped listening
 
 
+GO = threading.Event()
+
+
 def spin():
+    # Spin only once every thread has started: on 3.9 and 3.10 two
+    # spinners can keep the main thread from the GIL for seconds, and it
+    # needs the GIL to start the next thread and say it is ready.
+    GO.wait()
     n = 0
     while True:
         n += 1
-        if n % 100000 == 0:
-            time.sleep(0)  # give way now and then: the others must run too
 
 
 def nap(seconds):
@@ -113,6 +118,7 @@ def main():
         threads.append(threading.Thread(target=churner, name="churner", daemon=True))
     for t in threads:
         t.start()
+    GO.set()
     send({"event": "ready", "pid": os.getpid(), "threads": len(threads) + 1,
           "version": sys.version.split()[0]})
     if args.control_fd is None:
