@@ -102,8 +102,9 @@ test: deps
 # --- dependencies ------------------------------------------------------
 # Debian packages needed to build and test; installed with apt-get when
 # missing and we are root (CI and the developer machines run as root).
-# chromium: tests/e2e/test_formats.py loads the flame graph SVG in it.
-DEB_PKGS := gcc clang make libelf-dev pkg-config python3-venv libncurses-dev tmux chromium
+# chromium: tests/e2e/test_formats.py loads the flame graph SVG in it;
+# valgrind: tests/e2e/test_faults.py runs diagnose and record under memcheck.
+DEB_PKGS := gcc clang make libelf-dev pkg-config python3-venv libncurses-dev tmux chromium valgrind
 deps:
 	@missing=""; \
 	for p in $(DEB_PKGS); do \

@@ -474,10 +474,18 @@ static void add_span(struct agg *a, struct agg_thread *t, const struct agg_threa
 	s->leaf = leaf;
 }
 
+/* One more sample through `node`: its totals, by state. */
+static void node_count(struct agg *a, uint32_t node, enum gs_state st)
+{
+	a->nodes[node].total++;
+	a->nodes[node].state_total[st]++;
+}
+
 int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
 {
 	struct agg_thread *t = thread_of(a, in->tid, in->name);
-	uint32_t node, leaf = AGG_NONE, empty, native = AGG_NONE;
+	uint32_t node, leaf = AGG_NONE, empty = 0, native = AGG_NONE;
+	int same;
 	size_t i;
 
 	if (!t)
@@ -513,16 +521,22 @@ int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
 		stretch_add(&t->wait, a->cur_t - t->wait_since);
 	}
 
-	/* hot frames: the innermost Python frame, in whatever state */
-	empty = intern(a, "");
-	if (in->nframes) {
-		const struct agg_frame_in *f = &in->frames[0];
-		uint32_t id = frame_id(a, intern(a, f->func), intern(a, f->file), f->line,
-				       AGG_FRAME_PYTHON, 0);
+	/* the same stack as last time: its frames are interned already */
+	same = in->stack_key && in->stack_key == t->key;
+	if (!same) {
+		t->key = in->stack_key;
+		t->key_leaf_ok = 0;
+		t->key_hot = AGG_NONE;
+		if (in->nframes) {
+			const struct agg_frame_in *f = &in->frames[0];
 
-		if (id != AGG_NONE)
-			a->frames[id].self[in->state]++;
+			t->key_hot = frame_id(a, intern(a, f->func), intern(a, f->file), f->line,
+					      AGG_FRAME_PYTHON, 0);
+		}
 	}
+	/* hot frames: the innermost Python frame, in whatever state */
+	if (t->key_hot != AGG_NONE)
+		a->frames[t->key_hot].self[in->state]++;
 
 	if (in->callee && in->callee[0]) {
 		native = frame_id(a, intern(a, in->callee), empty, 0, AGG_FRAME_NATIVE, 0);
@@ -532,42 +546,57 @@ int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
 
 	/* the stack tree, outermost first, if this sample counts in the mode */
 	if (mode_keeps(a, in) && t->root != AGG_NONE) {
-		node = t->root;
-		a->nodes[0].total++;
-		a->nodes[0].state_total[in->state]++;
-		a->nodes[node].total++;
-		a->nodes[node].state_total[in->state]++;
-		for (i = in->nframes; i-- > 0 && node != AGG_NONE;) {
-			const struct agg_frame_in *f = &in->frames[i];
-			uint32_t next = child_of(a, node, frame_id(a, intern(a, f->func),
-								   intern(a, f->file), f->line,
-								   AGG_FRAME_PYTHON, 0));
+		node_count(a, 0, in->state);
+		if (t->key_leaf_ok) {
+			for (node = t->key_leaf; node != 0 && node != AGG_NONE;
+			     node = a->nodes[node].parent)
+				node_count(a, node, in->state);
+			node = t->key_leaf;
+		} else {
+			node = t->root;
+			node_count(a, node, in->state);
+			for (i = in->nframes; i-- > 0 && node != AGG_NONE;) {
+				const struct agg_frame_in *f = &in->frames[i];
+				uint32_t next = child_of(a, node, frame_id(a, intern(a, f->func),
+									   intern(a, f->file), f->line,
+									   AGG_FRAME_PYTHON, 0));
 
-			if (next == AGG_NONE) {
-				a->nodes_dropped++;
-				break;
+				if (next == AGG_NONE) {
+					a->nodes_dropped++;
+					break;
+				}
+				node = next;
+				node_count(a, node, in->state);
 			}
-			node = next;
-			a->nodes[node].total++;
-			a->nodes[node].state_total[in->state]++;
+			if (node != AGG_NONE && in->stack_key && (i == (size_t)-1)) {
+				t->key_leaf = node;
+				t->key_leaf_ok = 1;
+			}
 		}
 		if (node != AGG_NONE && native != AGG_NONE) {
 			uint32_t next = child_of(a, node, native);
 
 			if (next != AGG_NONE) {
 				node = next;
-				a->nodes[node].total++;
-				a->nodes[node].state_total[in->state]++;
+				node_count(a, node, in->state);
 			}
 		}
 		if (node != AGG_NONE && a->opt.state_leaves && in->state != ST_PYTHON) {
-			uint32_t next = child_of(a, node, frame_id(a, intern(a, agg_state_label(in->state)),
-								   empty, 0, AGG_FRAME_STATE,
-								   (uint8_t)in->state));
+			uint32_t sf = a->state_frame[in->state];
+			uint32_t next;
+
+			if (!sf) {
+				sf = frame_id(a, intern(a, agg_state_label(in->state)), empty, 0,
+					      AGG_FRAME_STATE, (uint8_t)in->state);
+				if (sf != AGG_NONE)
+					a->state_frame[in->state] = sf + 1;
+			} else {
+				sf--;
+			}
+			next = child_of(a, node, sf);
 			if (next != AGG_NONE) {
 				node = next;
-				a->nodes[node].total++;
-				a->nodes[node].state_total[in->state]++;
+				node_count(a, node, in->state);
 			}
 		}
 		if (node != AGG_NONE)

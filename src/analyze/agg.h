@@ -85,6 +85,11 @@ struct agg_thread {
 	int holding, waiting;
 	struct agg_span *spans;
 	size_t nspans, capspans;
+	/* the last stack seen (agg_thread_in.stack_key), and what it came to */
+	uint64_t key;
+	uint32_t key_hot;	/* frame id of its innermost frame */
+	uint32_t key_leaf;	/* tree node of its innermost frame */
+	int key_leaf_ok;
 };
 
 struct agg_options {
@@ -136,6 +141,7 @@ struct agg {
 	size_t last_thread;
 	uint64_t cur_t;
 	int cur_gil_known, cur_any_hold, cur_any_wait;
+	uint32_t state_frame[ST_COUNT];	/* frame id of each state leaf, +1 */
 	uint64_t total_spans;
 };
 
@@ -153,6 +159,9 @@ struct agg_thread_in {
 	const struct agg_frame_in *frames;	/* innermost first */
 	size_t nframes;
 	const char *callee;	/* C callable ("" or NULL: none) */
+	/* Optional: equal non-zero keys of one thread in consecutive calls
+	 * promise equal frames, so the interning is not done again. 0: none. */
+	uint64_t stack_key;
 };
 
 int agg_init(struct agg *a, const struct agg_options *opt);

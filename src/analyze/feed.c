@@ -33,6 +33,7 @@ int agg_add_sample(struct agg *a, const struct sample *smp)
 		in.frames = frames;
 		in.nframes = n;
 		in.callee = t->callee;
+		in.stack_key = t->stack_key;
 		ret = agg_add_thread(a, &in);
 		if (ret)
 			break;

@@ -11,7 +11,7 @@
 #include "cmd.h"
 #include "../util/error.h"
 
-#define MAX_RATE 100000.0
+#define MAX_RATE 1000000.0
 
 static double parse_num(const char *cmd, const char *opt, const char *s, double lo, double hi)
 {

@@ -14,13 +14,18 @@ struct code_entry {
 	struct py_code c;
 	char *strings;		/* name, qualname, filename, packed */
 	uint8_t *table;		/* line table copy */
+	uint64_t checked;	/* validation epoch it was last checked in */
 	uint8_t used;
 };
 
 struct code_cache {
 	struct code_entry *slots;	/* open addressing, CODE_CACHE_SLOTS */
 	size_t n;
-	size_t bytes;			/* names and tables held, <= CODE_CACHE_BYTES */
+	size_t bytes;		/* names and line tables held (at most
+				 * CODE_CACHE_BYTES; replaced entries stay
+				 * counted until the next flush) */
+	int over;		/* something was refused for want of bytes */
+	uint64_t gen;		/* bumped whenever a decoded entry changes or goes */
 };
 
 #define CODE_CACHE_SLOTS (CODE_CACHE_MAX * 2)
@@ -55,6 +60,8 @@ static void cache_clear(struct code_cache *c)
 			entry_clear(&c->slots[i]);
 	c->n = 0;
 	c->bytes = 0;
+	c->over = 0;
+	c->gen++;
 }
 
 void code_cache_free(struct code_cache *c)
@@ -68,13 +75,18 @@ void code_cache_free(struct code_cache *c)
 
 void code_cache_maybe_flush(struct code_cache *c)
 {
-	if (c->n >= CODE_CACHE_MAX || c->bytes >= CODE_CACHE_BYTES / 2)
+	if (c->n >= CODE_CACHE_MAX || c->over)
 		cache_clear(c);
 }
 
 size_t code_cache_size(const struct code_cache *c)
 {
 	return c->n;
+}
+
+uint64_t code_cache_gen(const struct code_cache *c)
+{
+	return c->gen;
 }
 
 static size_t slot_of(uint64_t addr)
@@ -198,8 +210,10 @@ int str_read(struct py_model *m, uint64_t addr, char *out, size_t outlen)
 	return 0;
 }
 
-/* Read the bytes object at addr (a line table), at most LINETABLE_MAX. */
-static int bytes_read(struct py_model *m, uint64_t addr, uint8_t **out, uint32_t *outlen)
+/* Read the bytes object at addr (a line table), at most `max` bytes (and
+ * never more than LINETABLE_MAX). */
+static int bytes_read(struct py_model *m, uint64_t addr, size_t max, uint8_t **out,
+		      uint32_t *outlen)
 {
 	const struct py_offsets *o = &m->off;
 	int64_t size;
@@ -213,6 +227,8 @@ static int bytes_read(struct py_model *m, uint64_t addr, uint8_t **out, uint32_t
 		return ret;
 	if (size < 0 || size > (int64_t)LINETABLE_MAX)
 		return GS_ECORRUPT;
+	if ((uint64_t)size > max)
+		return GS_ERANGE;
 	buf = malloc(size ? (size_t)size : 1);
 	if (!buf)
 		return GS_ENOMEM;
@@ -243,6 +259,14 @@ static int entry_fill(struct py_model *m, struct code_entry *e, uint64_t addr,
 	e->c.p_linetable = get_u64(hdr, o->co_linetable);
 	e->c.firstlineno = (int)get_u32(hdr, o->co_firstlineno);
 	e->c.code_start = o->co_code_adaptive != OFF_NONE ? addr + o->co_code_adaptive : 0;
+	e->c.code_bytes = 0;
+	if (e->c.code_start && o->var_ob_size + 8 <= o->co_size) {
+		/* a code object's ob_size counts its code units (2 bytes) */
+		uint64_t units = get_u64(hdr, o->var_ob_size);
+
+		if (units && units <= (1u << 20))
+			e->c.code_bytes = (uint32_t)units * 2;
+	}
 	e->c.stacksize = (int32_t)get_u32(hdr, o->co_stacksize);
 	e->c.nlocalsplus = o->co_nlocalsplus != OFF_NONE ? (int32_t)get_u32(hdr, o->co_nlocalsplus) : 0;
 
@@ -260,8 +284,13 @@ static int entry_fill(struct py_model *m, struct code_entry *e, uint64_t addr,
 	ln = strlen(name) + 1;
 	lq = strlen(qual) + 1;
 	lf = strlen(file) + 1;
-	if (m->codes->bytes + ln + lq + lf > CODE_CACHE_BYTES)
+	/* A target can make every code object name 4 KiB strings and a
+	 * 256 KiB line table: the cache's total stays bounded. */
+	if (m->codes->bytes + ln + lq + lf > CODE_CACHE_BYTES) {
+		m->codes->over = 1;
 		return GS_ERANGE;
+	}
+	m->codes->bytes += ln + lq + lf;
 	e->strings = malloc(ln + lq + lf);
 	if (!e->strings)
 		return GS_ENOMEM;
@@ -271,55 +300,68 @@ static int entry_fill(struct py_model *m, struct code_entry *e, uint64_t addr,
 	e->c.name = e->strings;
 	e->c.qualname = e->strings + ln;
 	e->c.filename = e->strings + ln + lq;
-	m->codes->bytes += ln + lq + lf;
 	/* No line table is survivable: lines become unknown. */
-	if (bytes_read(m, e->c.p_linetable, &e->table, &e->c.linetable_len))
+	ret = bytes_read(m, e->c.p_linetable, CODE_CACHE_BYTES - m->codes->bytes, &e->table,
+			 &e->c.linetable_len);
+	if (ret == GS_ERANGE)
+		m->codes->over = 1;	/* kept without its lines until the flush */
+	if (ret)
 		e->c.linetable_len = 0;
-	if (e->table && m->codes->bytes + e->c.linetable_len > CODE_CACHE_BYTES) {
-		free(e->table);
-		e->table = NULL;
-		e->c.linetable_len = 0;
-	}
 	m->codes->bytes += e->c.linetable_len;
 	e->c.linetable = e->table;
 	return 0;
 }
 
-int code_get(struct py_model *m, uint64_t addr, const struct py_code **out)
+/* The slot of addr, or of the empty slot where it would go; NULL when the
+ * table is full of other addresses. */
+static struct code_entry *slot_find(struct code_cache *c, uint64_t addr)
+{
+	size_t i, s = slot_of(addr);
+
+	for (i = 0; i < CODE_CACHE_SLOTS; i++) {
+		struct code_entry *e = &c->slots[(s + i) % CODE_CACHE_SLOTS];
+
+		if (!e->used || e->c.addr == addr)
+			return e;
+	}
+	return NULL;
+}
+
+const struct py_code *code_checked(struct py_model *m, uint64_t addr)
+{
+	struct code_entry *e;
+
+	if (!m->code_epoch || !addr || (addr & 7))
+		return NULL;
+	e = slot_find(m->codes, addr);
+	return e && e->used && e->c.addr == addr && e->checked == m->code_epoch ? &e->c : NULL;
+}
+
+int code_get_hdr(struct py_model *m, uint64_t addr, const uint8_t *hdr,
+		 const struct py_code **out)
 {
 	const struct py_offsets *o = &m->off;
 	struct code_cache *c = m->codes;
-	uint8_t hdr[512];
 	struct code_entry *e;
-	size_t i, s;
 	int ret;
 
-	if (!addr || (addr & 7) || o->co_size > sizeof(hdr))
-		return GS_ECORRUPT;
-	ret = reader_read(m->r, addr, hdr, o->co_size);
-	if (ret)
-		return ret;
 	if (m->loc.code_type && get_u64(hdr, o->ob_type) != m->loc.code_type)
 		return GS_ECORRUPT;
-
-	s = slot_of(addr);
-	for (i = 0; i < CODE_CACHE_SLOTS; i++) {
-		e = &c->slots[(s + i) % CODE_CACHE_SLOTS];
-		if (!e->used)
-			break;
-		if (e->c.addr != addr)
-			continue;
+	e = slot_find(c, addr);
+	if (e && e->used) {
 		if (e->c.p_name == get_u64(hdr, o->co_name) &&
 		    e->c.p_filename == get_u64(hdr, o->co_filename) &&
 		    e->c.p_linetable == get_u64(hdr, o->co_linetable) &&
 		    (o->co_qualname == OFF_NONE ||
 		     e->c.p_qualname == get_u64(hdr, o->co_qualname)) &&
 		    e->c.firstlineno == (int)get_u32(hdr, o->co_firstlineno)) {
+			e->checked = m->code_epoch;
 			*out = &e->c;
 			return 0;
 		}
 		/* Same address, another code object: decode it again in place. */
 		entry_clear(e);
+		c->gen++;
 		e->used = 1;
 		ret = entry_fill(m, e, addr, hdr);
 		if (ret) {
@@ -332,10 +374,11 @@ int code_get(struct py_model *m, uint64_t addr, const struct py_code **out)
 			e->c.addr = 1;
 			return ret;
 		}
+		e->checked = m->code_epoch;
 		*out = &e->c;
 		return 0;
 	}
-	if (i == CODE_CACHE_SLOTS || c->n >= CODE_CACHE_MAX) {
+	if (!e || c->n >= CODE_CACHE_MAX) {
 		/* full: decode into a scratch entry would leak; refuse instead */
 		return GS_ERANGE;
 	}
@@ -345,7 +388,28 @@ int code_get(struct py_model *m, uint64_t addr, const struct py_code **out)
 		entry_clear(e);
 		return ret;
 	}
+	e->checked = m->code_epoch;
 	c->n++;
 	*out = &e->c;
 	return 0;
+}
+
+int code_get(struct py_model *m, uint64_t addr, const struct py_code **out)
+{
+	const struct py_offsets *o = &m->off;
+	const struct py_code *hit;
+	uint8_t hdr[512];
+	int ret;
+
+	if (!addr || (addr & 7) || o->co_size > sizeof(hdr))
+		return GS_ECORRUPT;
+	hit = code_checked(m, addr);
+	if (hit) {
+		*out = hit;
+		return 0;
+	}
+	ret = reader_read(m->r, addr, hdr, o->co_size);
+	if (ret)
+		return ret;
+	return code_get_hdr(m, addr, hdr, out);
 }

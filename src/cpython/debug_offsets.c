@@ -23,8 +23,8 @@ enum do_field {
 	DO_version, DO_free_threaded,
 	DO_rt_size, DO_rt_interpreters_head,
 	DO_is_size, DO_is_next, DO_is_threads_head, DO_is_modules, DO_is_ceval_gil,
-	DO_is_gil_state, DO_is_gil_enabled, DO_is_gil_locked, DO_is_gil_holder,
-	DO_ts_size, DO_ts_next, DO_ts_interp, DO_ts_current_frame, DO_ts_thread_id,
+	DO_is_gil_state, DO_is_gil_enabled, DO_is_gil_locked, DO_is_gil_holder, DO_is_code_gen,
+	DO_ts_size, DO_ts_prev, DO_ts_next, DO_ts_interp, DO_ts_current_frame, DO_ts_thread_id,
 	DO_ts_native_thread_id, DO_ts_status,
 	DO_fr_size, DO_fr_previous, DO_fr_executable, DO_fr_instr_ptr, DO_fr_owner,
 	DO_fr_localsplus, DO_fr_stackpointer,
@@ -66,7 +66,7 @@ static const struct do_layout layouts[] = {
 			[DO_is_modules] = 11, [DO_is_ceval_gil] = 14, [DO_is_gil_state] = 15,
 			[DO_is_gil_enabled] = 16, [DO_is_gil_locked] = 17,
 			[DO_is_gil_holder] = 18,
-			[DO_ts_size] = 19, [DO_ts_next] = 21, [DO_ts_interp] = 22,
+			[DO_ts_size] = 19, [DO_ts_prev] = 20, [DO_ts_next] = 21, [DO_ts_interp] = 22,
 			[DO_ts_current_frame] = 23, [DO_ts_thread_id] = 24,
 			[DO_ts_native_thread_id] = 25, [DO_ts_status] = 27,
 			[DO_fr_size] = 28, [DO_fr_previous] = 29, [DO_fr_executable] = 30,
@@ -95,8 +95,8 @@ static const struct do_layout layouts[] = {
 			[DO_is_size] = 6, [DO_is_next] = 8, [DO_is_threads_head] = 9,
 			[DO_is_modules] = 12, [DO_is_ceval_gil] = 15, [DO_is_gil_state] = 16,
 			[DO_is_gil_enabled] = 17, [DO_is_gil_locked] = 18,
-			[DO_is_gil_holder] = 19,
-			[DO_ts_size] = 22, [DO_ts_next] = 24, [DO_ts_interp] = 25,
+			[DO_is_gil_holder] = 19, [DO_is_code_gen] = 20,
+			[DO_ts_size] = 22, [DO_ts_prev] = 23, [DO_ts_next] = 24, [DO_ts_interp] = 25,
 			[DO_ts_current_frame] = 26, [DO_ts_thread_id] = 27,
 			[DO_ts_native_thread_id] = 28, [DO_ts_status] = 30,
 			[DO_fr_size] = 31, [DO_fr_previous] = 32, [DO_fr_executable] = 33,
@@ -128,8 +128,8 @@ static const struct do_layout layouts[] = {
 			[DO_is_size] = 6, [DO_is_next] = 8, [DO_is_threads_head] = 9,
 			[DO_is_modules] = 12, [DO_is_ceval_gil] = 15, [DO_is_gil_state] = 16,
 			[DO_is_gil_enabled] = 17, [DO_is_gil_locked] = 18,
-			[DO_is_gil_holder] = 19,
-			[DO_ts_size] = 22, [DO_ts_next] = 24, [DO_ts_interp] = 25,
+			[DO_is_gil_holder] = 19, [DO_is_code_gen] = 20,
+			[DO_ts_size] = 22, [DO_ts_prev] = 23, [DO_ts_next] = 24, [DO_ts_interp] = 25,
 			[DO_ts_current_frame] = 26, [DO_ts_thread_id] = 30,
 			[DO_ts_native_thread_id] = 31, [DO_ts_status] = 33,
 			[DO_fr_size] = 39, [DO_fr_previous] = 40, [DO_fr_executable] = 41,
@@ -212,6 +212,7 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 	    !in_struct(v[DO_is_threads_head], is_size, 8) ||
 	    !in_struct(v[DO_is_modules], is_size, 8) ||
 	    !in_struct(v[DO_is_ceval_gil], is_size, 8) ||
+	    !in_struct(v[DO_ts_prev], ts_size, 8) ||
 	    !in_struct(v[DO_ts_next], ts_size, 8) ||
 	    !in_struct(v[DO_ts_interp], ts_size, 8) ||
 	    !in_struct(v[DO_ts_current_frame], ts_size, 8) ||
@@ -235,7 +236,7 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 		return GS_ECORRUPT;
 	/* pointer fields are pointer-aligned */
 	if ((v[DO_rt_interpreters_head] | v[DO_is_next] | v[DO_is_threads_head] |
-	     v[DO_is_ceval_gil] | v[DO_ts_next] | v[DO_ts_interp] |
+	     v[DO_is_ceval_gil] | v[DO_ts_prev] | v[DO_ts_next] | v[DO_ts_interp] |
 	     v[DO_ts_current_frame] | v[DO_fr_previous] | v[DO_fr_executable] |
 	     v[DO_fr_instr_ptr] | v[DO_co_filename] | v[DO_co_name] |
 	     v[DO_co_qualname] | v[DO_co_linetable] | v[DO_ob_type] |
@@ -277,7 +278,14 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 	out->is_threads_head = (uint32_t)v[DO_is_threads_head];
 	out->is_gil_ptr = (uint32_t)v[DO_is_ceval_gil];
 	out->is_modules = (uint32_t)v[DO_is_modules];
+	out->is_code_gen = OFF_NONE;
+	if (L->slot[DO_is_code_gen]) {
+		if (!in_struct(v[DO_is_code_gen], is_size, 8) || (v[DO_is_code_gen] & 7))
+			return GS_ECORRUPT;
+		out->is_code_gen = (uint32_t)v[DO_is_code_gen];
+	}
 	out->is_size = (uint32_t)is_size;
+	out->ts_prev = (uint32_t)v[DO_ts_prev];
 	out->ts_next = (uint32_t)v[DO_ts_next];
 	out->ts_interp = (uint32_t)v[DO_ts_interp];
 	out->ts_frame = (uint32_t)v[DO_ts_current_frame];

@@ -103,7 +103,8 @@ int py_model_init(struct py_model *m, struct reader *r, const struct py_location
 			m->call_ops = maps[minor - 9];
 	}
 	m->codes = code_cache_new();
-	if (!m->codes)
+	m->raw = calloc(PY_MAX_DEPTH, sizeof(*m->raw));
+	if (!m->codes || !m->raw)
 		return GS_ENOMEM;
 	m->tid_off = loc->pthread_tid_off;
 	return 0;
@@ -113,6 +114,10 @@ void py_model_release(struct py_model *m)
 {
 	code_cache_free(m->codes);
 	m->codes = NULL;
+	free(m->raw);
+	m->raw = NULL;
+	free(m->lines);
+	m->lines = NULL;
 }
 
 int py_model_interp(struct py_model *m, uint64_t *interp)
@@ -170,6 +175,212 @@ static void find_tid_offset(struct py_model *m, const struct py_thread *th, size
 		m->tid_off = best * 4;
 }
 
+/* Bytes of a thread state we need: up to the furthest field we use. */
+static uint32_t ts_span(const struct py_offsets *o)
+{
+	uint32_t r = o->ts_next;
+
+	if (o->ts_prev > r) r = o->ts_prev;
+	if (o->ts_interp > r) r = o->ts_interp;
+	if (o->ts_frame != OFF_NONE && o->ts_frame > r) r = o->ts_frame;
+	if (o->ts_cframe != OFF_NONE && o->ts_cframe > r) r = o->ts_cframe;
+	if (o->ts_thread_id > r) r = o->ts_thread_id;
+	if (o->ts_native_thread_id != OFF_NONE && o->ts_native_thread_id > r)
+		r = o->ts_native_thread_id;
+	if (o->ts_state != OFF_NONE && o->ts_state > r) r = o->ts_state;
+	return r + 8;
+}
+
+/* A thread state's fields from its bytes. */
+static void thread_fill(const struct py_model *m, const uint8_t *ts, uint64_t tstate,
+			uint64_t interp, struct py_thread *t)
+{
+	const struct py_offsets *o = &m->off;
+
+	memset(t, 0, sizeof(*t));
+	t->tstate = tstate;
+	t->interp = interp;
+	t->prev = rd64(ts, o->ts_prev);
+	t->next = rd64(ts, o->ts_next);
+	t->top = rd64(ts, o->ts_cframe != OFF_NONE ? o->ts_cframe : o->ts_frame);
+	t->pthread_id = rd64(ts, o->ts_thread_id);
+	t->status = o->ts_state != OFF_NONE ? rd32(ts, o->ts_state) : -1;
+	if (o->ts_native_thread_id != OFF_NONE)
+		t->tid = (int32_t)rd64(ts, o->ts_native_thread_id);
+	t->is_main = interp == m->interp_main;
+}
+
+int py_model_thread_read(struct py_model *m, uint64_t tstate, uint64_t interp,
+			 struct py_thread *out)
+{
+	const struct py_offsets *o = &m->off;
+	uint8_t ts[4096];
+	uint32_t n = ts_span(o);
+	int ret;
+
+	if (!valid_ptr(tstate) || n > sizeof(ts))
+		return GS_ECORRUPT;
+	ret = reader_read(m->r, tstate, ts, n);
+	if (ret)
+		return ret;
+	if (rd64(ts, o->ts_interp) != interp)
+		return GS_ECORRUPT;
+	thread_fill(m, ts, tstate, interp, out);
+	return 0;
+}
+
+int py_model_thread_linked(struct py_model *m, const struct py_thread *t, uint64_t head)
+{
+	uint64_t next;
+	int ret;
+
+	if (!t->prev)
+		return head == t->tstate;
+	if (!valid_ptr(t->prev))
+		return 0;
+	ret = reader_read_u64(m->r, t->prev + m->off.ts_next, &next);
+	if (ret)
+		return ret;
+	return next == t->tstate;
+}
+
+#define GUESS_PAGE 4096u
+#define GUESS_SLACK 1024u
+
+/* Where the thread's stack walk will likely go, from where the last one
+ * went: the same memory, the first range (the innermost frame's) widened
+ * to whole pages, as the stack may have grown within them; and the code of
+ * the innermost two frames. */
+void py_guess_make(const struct py_ranges *last, const struct py_frame *frames, size_t nframes,
+		   struct py_guess *g)
+{
+	uint64_t lo, hi;
+	size_t i, j, n;
+
+	memset(g, 0, sizeof(*g));
+	g->r = *last;
+	if (g->r.n) {
+		/* the outer end stays; the inner one may move, by a few frames
+		 * usually (further only within the page: the next one may not
+		 * be there) */
+		lo = g->r.lo[0];
+		hi = g->r.hi[0] + GUESS_SLACK;
+		if (hi > (((g->r.hi[0] - 1) & ~(uint64_t)(GUESS_PAGE - 1)) + GUESS_PAGE))
+			hi = ((g->r.hi[0] - 1) & ~(uint64_t)(GUESS_PAGE - 1)) + GUESS_PAGE;
+		if (hi - lo <= PY_WINDOW_MAX)
+			g->r.hi[0] = hi;
+	}
+	if (nframes)
+		g->code[0] = frames[0].code;
+	if (nframes > 1)
+		g->code[1] = frames[1].code;
+	for (i = 0, n = 0; i < nframes && n < PY_GUESS_CODES; i++) {
+		for (j = 0; j < n && g->check[j] != frames[i].code; j++)
+			;
+		if (j == n)
+			g->check[n++] = frames[i].code;
+	}
+}
+
+int py_model_thread_reread(struct py_model *m, const struct py_thread *old, uint64_t head,
+			   const struct py_guess *g, struct py_thread *out, int *linked,
+			   struct py_window *w)
+{
+	const struct py_offsets *o = &m->off;
+	static uint8_t hdr[PY_GUESS_CODES][512];
+	uint8_t ts[4096];
+	uint64_t next = 0;
+	struct reader_iov iov[5 + PY_RANGES + PY_GUESS_CODES];
+	uint32_t n = ts_span(o);
+	size_t k = 0, i, i_prev = 0, i_tid = 0, i_win, n_win, i_code[2] = { 0, 0 }, at = 0, i_hdr,
+	       nhdr = 0;
+	int32_t tid = 0;
+
+	*linked = 0;
+	if (w) {
+		w->r.n = 0;
+		w->clo[0] = w->chi[0] = w->clo[1] = w->chi[1] = 0;
+	}
+	if (!valid_ptr(old->tstate) || n > sizeof(ts))
+		return GS_ECORRUPT;
+	/* First the thread state and right after it the frames, so that the
+	 * frames are those of the current frame read (a running thread moves
+	 * on while we read); the rest does not change that fast. */
+	iov[k++] = (struct reader_iov){ old->tstate, ts, n, 0 };
+	i_win = k;
+	for (i = 0; w && g && i < g->r.n && i < PY_RANGES; i++) {
+		uint64_t len = g->r.hi[i] - g->r.lo[i];
+
+		if (!valid_ptr(g->r.lo[i]) || g->r.hi[i] <= g->r.lo[i] ||
+		    len > (i ? PY_RANGE_MAX : PY_WINDOW_MAX))
+			continue;
+		iov[k++] = (struct reader_iov){ g->r.lo[i], w->buf + at, len, 0 };
+		at += i ? PY_RANGE_MAX : PY_WINDOW_MAX;
+	}
+	n_win = k - i_win;
+	for (i = 0; w && g && i < 2; i++) {
+		const struct py_code *c = g->code[i];
+
+		if (!c || !c->code_start || !c->code_bytes || (i && c == g->code[0]))
+			continue;
+		i_code[i] = k;
+		iov[k++] = (struct reader_iov){ c->code_start, w->cbuf[i],
+						c->code_bytes < PY_CODE_WINDOW_MAX ?
+						c->code_bytes : PY_CODE_WINDOW_MAX, 0 };
+	}
+	if (old->prev && valid_ptr(old->prev)) {
+		i_prev = k;
+		iov[k++] = (struct reader_iov){ old->prev + o->ts_next, &next, 8, 0 };
+	}
+	if (o->ts_native_thread_id == OFF_NONE && m->tid_off && valid_ptr(old->pthread_id)) {
+		/* 3.9-3.10: the native id is in glibc's struct pthread */
+		i_tid = k;
+		iov[k++] = (struct reader_iov){ old->pthread_id + m->tid_off, &tid, 4, 0 };
+	}
+	/* code objects to check this epoch */
+	i_hdr = k;
+	for (i = 0; w && g && i < PY_GUESS_CODES && o->co_size <= sizeof(hdr[0]); i++) {
+		const struct py_code *c = g->check[i];
+
+		if (!c || code_checked(m, c->addr))
+			continue;
+		iov[k++] = (struct reader_iov){ c->addr, hdr[nhdr++], o->co_size, 0 };
+	}
+	(void)reader_readv(m->r, iov, k);
+	if (iov[0].err)
+		return iov[0].err;
+	if (rd64(ts, o->ts_interp) != old->interp)
+		return GS_ECORRUPT;
+	thread_fill(m, ts, old->tstate, old->interp, out);
+	if (i_tid && !iov[i_tid].err && out->pthread_id == old->pthread_id && tid > 0)
+		out->tid = tid;
+	if (!old->prev)
+		*linked = head == old->tstate;
+	else if (i_prev)
+		*linked = iov[i_prev].err ? iov[i_prev].err : next == old->tstate;
+	for (i = 0; i < 2; i++) {
+		if (i_code[i] && !iov[i_code[i]].err) {
+			w->clo[i] = iov[i_code[i]].addr;
+			w->chi[i] = w->clo[i] + iov[i_code[i]].len;
+		}
+	}
+	for (i = i_hdr; i < i_hdr + nhdr; i++) {
+		const struct py_code *c;
+
+		if (!iov[i].err)
+			(void)code_get_hdr(m, iov[i].addr, iov[i].buf, &c);
+	}
+	for (i = i_win; i < i_win + n_win; i++) {
+		if (iov[i].err)
+			continue;
+		w->r.lo[w->r.n] = iov[i].addr;
+		w->r.hi[w->r.n] = iov[i].addr + iov[i].len;
+		w->at[w->r.n] = (uint32_t)((uint8_t *)iov[i].buf - w->buf);
+		w->r.n++;
+	}
+	return 0;
+}
+
 int py_model_threads(struct py_model *m, struct py_thread *out, size_t max, size_t *n,
 		     const int32_t *tids, size_t ntids)
 {
@@ -184,16 +395,7 @@ int py_model_threads(struct py_model *m, struct py_thread *out, size_t max, size
 	ret = py_model_interp(m, &interp);
 	if (ret)
 		return ret;
-	/* bytes of a thread state we need: up to the furthest field we use */
-	ts_read = o->ts_next;
-	if (o->ts_interp > ts_read) ts_read = o->ts_interp;
-	if (o->ts_frame != OFF_NONE && o->ts_frame > ts_read) ts_read = o->ts_frame;
-	if (o->ts_cframe != OFF_NONE && o->ts_cframe > ts_read) ts_read = o->ts_cframe;
-	if (o->ts_thread_id > ts_read) ts_read = o->ts_thread_id;
-	if (o->ts_native_thread_id != OFF_NONE && o->ts_native_thread_id > ts_read)
-		ts_read = o->ts_native_thread_id;
-	if (o->ts_state != OFF_NONE && o->ts_state > ts_read) ts_read = o->ts_state;
-	ts_read += 8;
+	ts_read = ts_span(o);
 	if (ts_read > sizeof(ts))
 		return GS_ECORRUPT;
 
@@ -231,14 +433,7 @@ int py_model_threads(struct py_model *m, struct py_thread *out, size_t max, size
 				break;
 			}
 			t = &out[count];
-			memset(t, 0, sizeof(*t));
-			t->tstate = tstate;
-			t->interp = interp;
-			t->pthread_id = rd64(ts, o->ts_thread_id);
-			t->status = o->ts_state != OFF_NONE ? rd32(ts, o->ts_state) : -1;
-			if (o->ts_native_thread_id != OFF_NONE)
-				t->tid = (int32_t)rd64(ts, o->ts_native_thread_id);
-			t->is_main = interp == m->interp_main;
+			thread_fill(m, ts, tstate, interp, t);
 			count++;
 			nthis++;
 			tstate = rd64(ts, o->ts_next);
@@ -266,6 +461,21 @@ int py_model_threads(struct py_model *m, struct py_thread *out, size_t max, size
 	return ret;
 }
 
+/* The GIL's fields from its bytes. */
+static void gil_fill(const struct py_offsets *o, const uint8_t *buf, uint64_t addr,
+		     struct py_gil *g)
+{
+	memset(g, 0, sizeof(*g));
+	g->known = 1;
+	g->addr = addr;
+	g->size = o->gil_size;
+	g->locked = rd32(buf, o->gil_locked) != 0;
+	g->holder = rd64(buf, o->gil_last_holder);
+	g->switch_number = rd64(buf, o->gil_switch_number);
+	g->interval_us = rd64(buf, o->gil_interval);
+	g->enabled = o->gil_enabled == OFF_NONE ? 1 : rd32(buf, o->gil_enabled) > 0;
+}
+
 int py_model_gil(struct py_model *m, uint64_t interp, struct py_gil *g)
 {
 	const struct py_offsets *o = &m->off;
@@ -288,15 +498,106 @@ int py_model_gil(struct py_model *m, uint64_t interp, struct py_gil *g)
 	ret = reader_read(m->r, addr, buf, o->gil_switch_number + 8);
 	if (ret)
 		return ret;
-	g->known = 1;
-	g->addr = addr;
-	g->size = o->gil_size;
-	g->locked = rd32(buf, o->gil_locked) != 0;
-	g->holder = rd64(buf, o->gil_last_holder);
-	g->switch_number = rd64(buf, o->gil_switch_number);
-	g->interval_us = rd64(buf, o->gil_interval);
-	g->enabled = o->gil_enabled == OFF_NONE ? 1 : rd32(buf, o->gil_enabled) > 0;
+	gil_fill(o, buf, addr, g);
 	return 0;
+}
+
+/*
+ * One batch: the interpreter list head, the cached main interpreter's next,
+ * threads head and code generation (one piece of it: they are close
+ * together), its GIL pointer, and the GIL where it was last time. When the
+ * batch shows that something it assumed moved (another interpreter,
+ * another GIL struct), the parts that depend on it are read again the
+ * plain way.
+ */
+int py_model_head(struct py_model *m, struct py_head *h)
+{
+	const struct py_offsets *o = &m->off;
+	uint64_t head = 0, next = 1, thead = 0, cgen = 0, gptr = 0;
+	uint8_t gbuf[256], span[1024];
+	uint32_t lo, hi;
+	struct reader_iov iov[4];
+	size_t n = 0, i_span = 0, i_gptr = 0, i_gil = 0;
+	uint64_t interp = m->interp_main, gil_addr = 0;
+	int ret, cgen_ok = 0;
+
+	memset(h, 0, sizeof(*h));
+	if (o->gil_switch_number + 8 > sizeof(gbuf))
+		return GS_ECORRUPT;
+	lo = o->is_next < o->is_threads_head ? o->is_next : o->is_threads_head;
+	hi = (o->is_next > o->is_threads_head ? o->is_next : o->is_threads_head) + 8;
+	if (o->is_code_gen != OFF_NONE) {
+		lo = o->is_code_gen < lo ? o->is_code_gen : lo;
+		hi = o->is_code_gen + 8 > hi ? o->is_code_gen + 8 : hi;
+	}
+	if (o->rt_gil != OFF_NONE)
+		gil_addr = m->loc.runtime_addr + o->rt_gil;
+	else
+		gil_addr = m->gil_ptr;
+	iov[n++] = (struct reader_iov){ m->loc.runtime_addr + o->rt_interpreters_head, &head, 8, 0 };
+	if (valid_ptr(interp) && hi - lo <= sizeof(span)) {
+		i_span = n;
+		iov[n++] = (struct reader_iov){ interp + lo, span, hi - lo, 0 };
+		if (o->rt_gil == OFF_NONE) {
+			i_gptr = n;
+			iov[n++] = (struct reader_iov){ interp + o->is_gil_ptr, &gptr, 8, 0 };
+		}
+	}
+	if (gil_addr && i_span) {
+		i_gil = n;
+		iov[n++] = (struct reader_iov){ gil_addr, gbuf, o->gil_switch_number + 8, 0 };
+	}
+	(void)reader_readv(m->r, iov, n);
+	if (iov[0].err)
+		return iov[0].err;
+	if (!valid_ptr(head))
+		return GS_ECORRUPT;
+	if (head == interp && i_span && !iov[i_span].err) {
+		memcpy(&next, span + (o->is_next - lo), 8);
+		memcpy(&thead, span + (o->is_threads_head - lo), 8);
+		if (o->is_code_gen != OFF_NONE) {
+			memcpy(&cgen, span + (o->is_code_gen - lo), 8);
+			cgen_ok = 1;
+		}
+	} else {
+		/* first sample, or the interpreter moved: the plain way */
+		interp = head;
+		ret = reader_read_u64(m->r, interp + o->is_next, &next);
+		if (!ret)
+			ret = reader_read_u64(m->r, interp + o->is_threads_head, &thead);
+		if (ret)
+			return ret;
+		cgen_ok = o->is_code_gen != OFF_NONE &&
+			  !reader_read_u64(m->r, interp + o->is_code_gen, &cgen);
+		i_gil = 0;
+	}
+	m->interp_main = interp;
+	h->interp = interp;
+	h->single = next == 0;
+	h->threads_head = thead;
+	h->code_gen_known = cgen_ok;
+	h->code_gen = cgen;
+	/* the GIL: where the batch read it, if that is still where it is */
+	if (i_gil && !iov[i_gil].err &&
+	    (o->rt_gil != OFF_NONE || (i_gptr && !iov[i_gptr].err && gptr == gil_addr))) {
+		gil_fill(o, gbuf, gil_addr, &h->gil);
+		return 0;
+	}
+	if (!py_model_gil(m, interp, &h->gil) && o->rt_gil == OFF_NONE)
+		m->gil_ptr = h->gil.addr;
+	return 0;
+}
+
+void py_model_begin_sample(struct py_model *m, const struct py_head *h)
+{
+	if (h && h->single && h->code_gen_known && m->code_gen_seen &&
+	    h->code_gen == m->code_gen && m->code_epoch)
+		return;
+	m->code_epoch++;
+	if (!m->code_epoch)
+		m->code_epoch = 1;
+	m->code_gen_seen = h && h->single && h->code_gen_known;
+	m->code_gen = h ? h->code_gen : 0;
 }
 
 int py_model_is_call_opcode(const struct py_model *m, int opcode)
@@ -311,16 +612,13 @@ int py_model_read_str(struct py_model *m, uint64_t addr, char *out, size_t outle
 
 /* Where the frame's code units start: co_code_adaptive, or on free-threaded
  * 3.14+ the thread-local copy the frame executes (co_tlbc->entries[i]). */
-static uint64_t frame_code_start(struct py_model *m, const struct py_code *c,
-				 const uint8_t *fr)
+static uint64_t frame_code_start(struct py_model *m, const struct py_code *c, int32_t idx)
 {
 	const struct py_offsets *o = &m->off;
-	int32_t idx;
 	uint64_t arr, size, entry;
 
 	if (o->fr_tlbc_index == OFF_NONE || o->co_tlbc == OFF_NONE)
 		return c->code_start;
-	idx = rd32(fr, o->fr_tlbc_index);
 	if (idx <= 0)
 		return c->code_start;
 	if (reader_read_u64(m->r, c->addr + o->co_tlbc, &arr) || !valid_ptr(arr) ||
@@ -330,25 +628,68 @@ static uint64_t frame_code_start(struct py_model *m, const struct py_code *c,
 	return entry;
 }
 
-static void frame_position(struct py_model *m, const struct py_code *c, const uint8_t *fr,
-			   struct py_frame *f, int want_opcode)
+#define LINE_MEMO 1024	/* entries, a power of two */
+
+struct py_line_memo {
+	const struct py_code *c;
+	uint32_t off;
+	int32_t line;
+};
+
+/* The line of offset `off` in c, -1 if unknown. Decoding a line table
+ * walks it from the start, and the same (code, offset) pairs come back
+ * sample after sample (every frame but the innermost sits on a call), so
+ * the answers are kept, for as long as the code cache does not change. */
+static int32_t line_of(struct py_model *m, const struct py_code *c, uint32_t off)
 {
 	const struct py_offsets *o = &m->off;
 	struct linetable_pos pos;
+	struct py_line_memo *e;
+	uint64_t gen = code_cache_gen(m->codes);
+	int32_t line = -1;
+
+	if (!m->lines)
+		m->lines = calloc(LINE_MEMO, sizeof(*m->lines));
+	if (m->lines && m->lines_gen != gen) {
+		memset(m->lines, 0, LINE_MEMO * sizeof(*m->lines));
+		m->lines_gen = gen;
+	}
+	e = m->lines ? &m->lines[(((uintptr_t)c >> 4) ^ (off * 2654435761u)) & (LINE_MEMO - 1)] : NULL;
+	if (e && e->c == c && e->off == off)
+		return e->line;
+	if (c->linetable_len &&
+	    !linetable_lookup((enum linetable_kind)o->linetable_kind, c->linetable,
+			      c->linetable_len, c->firstlineno, off, &pos))
+		line = pos.line;
+	if (e) {
+		e->c = c;
+		e->off = off;
+		e->line = line;
+	}
+	return line;
+}
+
+/* Line, offset and (want_opcode) opcode of a frame from its raw facts.
+ * op >= 0: the two bytes at the instruction, already read. */
+static void frame_position(struct py_model *m, const struct py_code *c,
+			   const struct py_raw_frame *rf, struct py_frame *f, int want_opcode,
+			   const uint8_t *op)
+{
+	const struct py_offsets *o = &m->off;
 	int64_t off = -1;
 	uint64_t start = 0;
 
 	switch (o->instr_kind) {
 	case INSTR_LASTI_BYTES:
-		off = rd32(fr, o->fr_instr);
+		off = (int32_t)rf->instr;
 		break;
 	case INSTR_LASTI_UNITS:
-		off = (int64_t)rd32(fr, o->fr_instr) * 2;
+		off = (int64_t)(int32_t)rf->instr * 2;
 		break;
 	case INSTR_PREV_PTR:
 	case INSTR_NEXT_PTR:
-		start = frame_code_start(m, c, fr);
-		off = (int64_t)(rd64(fr, o->fr_instr) - start);
+		start = frame_code_start(m, c, rf->tlbc);
+		off = (int64_t)(rf->instr - start);
 		break;
 	}
 	f->line = -1;
@@ -357,95 +698,108 @@ static void frame_position(struct py_model *m, const struct py_code *c, const ui
 	if (off < 0 || off > (1 << 26))
 		return;
 	f->offset = (int32_t)off;
-	if (c->linetable_len &&
-	    !linetable_lookup((enum linetable_kind)o->linetable_kind, c->linetable,
-			      c->linetable_len, c->firstlineno, (uint32_t)off, &pos))
-		f->line = pos.line;
+	f->line = line_of(m, c, (uint32_t)off);
 	if (!want_opcode)
 		return;
 	if (start) {
-		uint8_t op[2];
+		uint8_t b[2];
 
 		f->instr = start + (uint64_t)off;
-		if (!reader_read(m->r, f->instr, op, 2)) {
+		if (op && f->instr == rf->instr) {
 			f->opcode = op[0];
 			f->oparg = op[1];
+		} else if (!reader_read(m->r, f->instr, b, 2)) {
+			f->opcode = b[0];
+			f->oparg = b[1];
 		}
 	} else if (o->co_code != OFF_NONE) {
 		uint64_t bytes;
-		uint8_t op[2];
+		uint8_t b[2];
 
 		if (!reader_read_u64(m->r, c->addr + o->co_code, &bytes) && valid_ptr(bytes) &&
-		    !reader_read(m->r, bytes + o->bytes_sval + (uint64_t)off, op, 2)) {
-			f->opcode = op[0];
-			f->oparg = op[1];
+		    !reader_read(m->r, bytes + o->bytes_sval + (uint64_t)off, b, 2)) {
+			f->opcode = b[0];
+			f->oparg = b[1];
 		}
 	}
 }
 
-/* The number of frames before the first one that repeats an earlier one.
- * Only called once a loop was found, so quadratic is fine. */
-static size_t loop_start(const struct py_frame *frames, size_t n)
+/* The number of raw frames before the first one that repeats an earlier
+ * one. Only called once a loop was found, so quadratic is fine. */
+static size_t loop_start(const struct py_raw_frame *raw, size_t n)
 {
 	size_t i, j;
 
 	for (i = 1; i < n; i++)
 		for (j = 0; j < i; j++)
-			if (frames[i].addr == frames[j].addr)
+			if (raw[i].addr == raw[j].addr)
 				return i;
 	return n;
 }
 
-int py_model_stack(struct py_model *m, uint64_t tstate, struct py_frame *frames,
-		   size_t max, size_t *n, int *truncated)
+#define PAGE 4096u
+
+/* Note that a frame [lo, hi) was read from the memory behind *slot: the
+ * range r->lo/hi[*slot] grows to cover it (a new range the first time;
+ * none when r is full). */
+static void ranges_use(struct py_ranges *r, int *slot, uint64_t lo, uint64_t hi)
+{
+	if (*slot < 0) {
+		if (r->n >= PY_RANGES)
+			return;
+		*slot = (int)r->n++;
+		r->lo[*slot] = lo;
+		r->hi[*slot] = hi;
+		return;
+	}
+	if (lo < r->lo[*slot])
+		r->lo[*slot] = lo;
+	if (hi > r->hi[*slot])
+		r->hi[*slot] = hi;
+}
+/* Frames of 3.11+ live next to each other in the thread's data stack (the
+ * outer ones below), so the page under a frame usually holds its callers
+ * too: one read of [page start, frame end) instead of one per frame. */
+#define WIN_MAX (2 * PAGE + 512)
+
+/*
+ * Pass 1: follow the chain from `frame`, keeping what each frame says
+ * (code, instruction) and skipping the interpreter's shim frames. Bounded:
+ * at most PY_MAX_DEPTH steps whatever the chain looks like. A loop in the
+ * chain (torn or hostile memory) is found within a few laps of it by
+ * Brent's method (`mark` is a frame seen before; it moves to the current
+ * one each time `lap` reaches the doubling `power`), and ends the walk
+ * with GS_ECORRUPT and the frames before the loop.
+ */
+static int chain_read(struct py_model *m, uint64_t frame, const struct py_window *given,
+		      size_t *nraw, int *more)
 {
 	const struct py_offsets *o = &m->off;
-	uint8_t fr[512];
-	uint64_t frame, prev = 0, mark = 0;
+	uint8_t win[WIN_MAX];
+	uint64_t wlo = 0, whi = 0, prev = 0, mark = 0;
 	size_t count = 0, steps = 0, lap = 0, power = 1;
-	int ret = 0;
+	int ret = 0, windows = o->frame_kind == FRAMES_INTERP;
+	int gslot[PY_RANGES], wslot = -1;
+	size_t j;
 
-	*n = 0;
-	*truncated = 0;
-	if (o->fr_size > sizeof(fr))
-		return GS_ECORRUPT;
-	if (o->ts_cframe != OFF_NONE) {
-		uint64_t cframe;
-
-		ret = reader_read_u64(m->r, tstate + o->ts_cframe, &cframe);
-		if (ret)
-			return ret;
-		if (!cframe)
-			return 0;
-		if (!valid_ptr(cframe))
-			return GS_ECORRUPT;
-		ret = reader_read_u64(m->r, cframe + o->cframe_current_frame, &frame);
-	} else {
-		ret = reader_read_u64(m->r, tstate + o->ts_frame, &frame);
-	}
-	if (ret)
-		return ret;
-
-	/* Bounded: at most PY_MAX_DEPTH steps whatever the chain looks like.
-	 * A loop in the chain (torn or hostile memory) is found within a few
-	 * laps of it by Brent's method (`mark` is a frame seen before; it
-	 * moves to the current one each time `lap` reaches the doubling
-	 * `power`), and makes the walk fail with the frames before the loop. */
+	for (j = 0; j < PY_RANGES; j++)
+		gslot[j] = -1;
+	*more = 0;
+	m->walked.n = 0;
 	while (frame) {
-		const struct py_code *c = NULL;
-		struct py_frame *f;
-		uint64_t code;
+		struct py_raw_frame *rf;
+		const uint8_t *fr;
 
-		if (steps++ >= PY_MAX_DEPTH || count >= max) {
-			*truncated = 1;
+		if (steps++ >= PY_MAX_DEPTH) {
+			*more = 1;
 			break;
 		}
-		if (!valid_ptr(frame) || frame == prev) {
+		if (!valid_ptr(frame) || frame == prev || frame + o->fr_size < frame) {
 			ret = GS_ECORRUPT;
 			break;
 		}
 		if (frame == mark) {
-			count = loop_start(frames, count);
+			count = loop_start(m->raw, count);
 			ret = GS_ECORRUPT;
 			break;
 		}
@@ -454,9 +808,35 @@ int py_model_stack(struct py_model *m, uint64_t tstate, struct py_frame *frames,
 			power *= 2;
 			lap = 0;
 		}
-		ret = reader_read(m->r, frame, fr, o->fr_size);
-		if (ret)
-			break;
+		fr = NULL;
+		for (j = 0; given && j < given->r.n; j++) {
+			if (frame >= given->r.lo[j] && frame + o->fr_size <= given->r.hi[j]) {
+				/* in the memory the caller read ahead */
+				fr = given->buf + given->at[j] + (frame - given->r.lo[j]);
+				ranges_use(&m->walked, &gslot[j], frame, frame + o->fr_size);
+				break;
+			}
+		}
+		if (!fr) {
+			if (frame < wlo || frame + o->fr_size > whi) {
+				uint64_t lo = windows ? frame & ~(uint64_t)(PAGE - 1) : frame;
+				uint64_t hi = frame + o->fr_size;
+
+				ret = reader_read(m->r, lo, win, hi - lo);
+				if (ret == GS_EFAULT && lo != frame) {
+					/* a recorded snapshot holds the frame only */
+					lo = frame;
+					ret = reader_read(m->r, lo, win, hi - lo);
+				}
+				if (ret)
+					break;
+				wlo = lo;
+				whi = hi;
+				wslot = -1;
+			}
+			fr = win + (frame - wlo);
+			ranges_use(&m->walked, &wslot, frame, frame + o->fr_size);
+		}
 		prev = frame;
 		if (o->fr_owner != OFF_NONE) {
 			int owner = fr[o->fr_owner];
@@ -466,13 +846,139 @@ int py_model_stack(struct py_model *m, uint64_t tstate, struct py_frame *frames,
 				continue;
 			}
 		}
-		code = rd64(fr, o->fr_code) & ~o->fr_code_tag_mask;
-		ret = code_get(m, code, &c);
+		rf = &m->raw[count++];
+		rf->addr = frame;
+		rf->code = rd64(fr, o->fr_code) & ~o->fr_code_tag_mask;
+		if (o->instr_kind == INSTR_LASTI_BYTES || o->instr_kind == INSTR_LASTI_UNITS)
+			rf->instr = (uint64_t)(uint32_t)rd32(fr, o->fr_instr);
+		else
+			rf->instr = rd64(fr, o->fr_instr);
+		rf->tlbc = o->fr_tlbc_index != OFF_NONE ? rd32(fr, o->fr_tlbc_index) : 0;
+		frame = rd64(fr, o->fr_back);
+	}
+	*nraw = count;
+	return ret;
+}
+
+#define CODE_BATCH 64
+
+/*
+ * Pass 2: check, in one batched read, the code objects of the chain that
+ * were not checked in this validation epoch, and read the innermost
+ * frame's instruction with them. Only a prefetch: pass 3 looks every code
+ * object up again and decides.
+ */
+static void codes_prefetch(struct py_model *m, size_t nraw, int want_op, uint8_t *op,
+			   int *have_op, const struct py_window *w)
+{
+	const struct py_offsets *o = &m->off;
+	static uint8_t hdr[CODE_BATCH][512];
+	struct reader_iov iov[CODE_BATCH + 1];
+	uint64_t addr[CODE_BATCH];
+	size_t i = 0, j, k, n;
+
+	*have_op = 0;
+	if (o->co_size > sizeof(hdr[0]))
+		return;
+	if (want_op && nraw && w) {
+		/* the instruction may be in code units read ahead */
+		uint64_t at = m->raw[0].instr;
+
+		for (j = 0; j < 2; j++) {
+			if (at >= w->clo[j] && at + 2 <= w->chi[j] && at + 2 > at) {
+				memcpy(op, w->cbuf[j] + (at - w->clo[j]), 2);
+				*have_op = 1;
+				want_op = 0;
+				break;
+			}
+		}
+	}
+	while (i < nraw || want_op) {
+		n = 0;
+		k = 0;
+		if (want_op && nraw && o->instr_kind != INSTR_LASTI_BYTES &&
+		    o->instr_kind != INSTR_LASTI_UNITS) {
+			iov[k++] = (struct reader_iov){ m->raw[0].instr, op, 2, 0 };
+		}
+		for (; i < nraw && n < CODE_BATCH; i++) {
+			uint64_t c = m->raw[i].code;
+
+			if (!c || (c & 7) || code_checked(m, c))
+				continue;
+			for (j = 0; j < n && addr[j] != c; j++)
+				;
+			if (j < n)
+				continue;
+			addr[n] = c;
+			iov[k++] = (struct reader_iov){ c, hdr[n], o->co_size, 0 };
+			n++;
+		}
+		if (!k)
+			break;
+		(void)reader_readv(m->r, iov, k);
+		j = 0;
+		if (want_op && iov[0].buf == op) {
+			*have_op = !iov[0].err;
+			j = 1;
+		}
+		want_op = 0;
+		for (; j < k; j++) {
+			const struct py_code *c;
+
+			if (!iov[j].err)
+				(void)code_get_hdr(m, iov[j].addr, iov[j].buf, &c);
+		}
+	}
+}
+
+int py_model_stack_top(struct py_model *m, uint64_t top, struct py_frame *frames,
+		       size_t max, size_t *n, int *truncated)
+{
+	return py_model_stack_top_w(m, top, NULL, frames, max, n, truncated);
+}
+
+int py_model_stack_top_w(struct py_model *m, uint64_t top, const struct py_window *w,
+			 struct py_frame *frames, size_t max, size_t *n, int *truncated)
+{
+	const struct py_offsets *o = &m->off;
+	uint64_t frame = top;
+	size_t nraw = 0, count = 0, i;
+	uint8_t op[2];
+	int ret = 0, wret, more, have_op;
+
+	*n = 0;
+	*truncated = 0;
+	if (o->fr_size > 512)
+		return GS_ECORRUPT;
+	if (o->ts_cframe != OFF_NONE) {
+		if (!top)
+			return 0;
+		if (!valid_ptr(top))
+			return GS_ECORRUPT;
+		ret = reader_read_u64(m->r, top + o->cframe_current_frame, &frame);
+		if (ret)
+			return ret;
+	}
+	if (!frame)
+		return 0;
+	wret = chain_read(m, frame, w, &nraw, &more);
+	codes_prefetch(m, nraw, max > 0, op, &have_op, w);
+
+	/* Pass 3: the frames, with their code objects. */
+	for (i = 0; i < nraw; i++) {
+		const struct py_raw_frame *rf = &m->raw[i];
+		const struct py_code *c = NULL;
+		struct py_frame *f;
+
+		if (count >= max) {
+			*truncated = 1;
+			break;
+		}
+		ret = code_get(m, rf->code, &c);
 		if (ret == GS_ECORRUPT && o->frame_kind == FRAMES_INTERP) {
 			/* 3.13+: f_executable may be something else than code
 			 * (shim frames); not a Python frame, go on. */
 			ret = 0;
-			frame = rd64(fr, o->fr_back);
 			continue;
 		}
 		if (ret)
@@ -480,21 +986,38 @@ int py_model_stack(struct py_model *m, uint64_t tstate, struct py_frame *frames,
 		f = &frames[count];
 		memset(f, 0, sizeof(*f));
 		f->code = c;
-		f->addr = frame;
-		frame_position(m, c, fr, f, count == 0);
+		f->addr = rf->addr;
+		frame_position(m, c, rf, f, count == 0, count == 0 && i == 0 && have_op ? op : NULL);
 		/* 3.11-3.12: a frame whose first instruction has not run yet is
 		 * still being set up; CPython hides it too. */
-		if (o->instr_kind == INSTR_PREV_PTR && f->offset < 0) {
-			frame = rd64(fr, o->fr_back);
+		if (o->instr_kind == INSTR_PREV_PTR && f->offset < 0)
 			continue;
-		}
 		if (f->line < 0)
 			f->line = c->firstlineno;
 		count++;
-		frame = rd64(fr, o->fr_back);
 	}
+	if (i == nraw && more && count >= max)
+		*truncated = 1;
+	else if (i == nraw && more)
+		*truncated = 1;
 	*n = count;
-	return ret;
+	return ret ? ret : wret;
+}
+
+int py_model_stack(struct py_model *m, uint64_t tstate, struct py_frame *frames,
+		   size_t max, size_t *n, int *truncated)
+{
+	const struct py_offsets *o = &m->off;
+	uint64_t top;
+	int ret;
+
+	*n = 0;
+	*truncated = 0;
+	ret = reader_read_u64(m->r, tstate + (o->ts_cframe != OFF_NONE ? o->ts_cframe : o->ts_frame),
+			      &top);
+	if (ret)
+		return ret;
+	return py_model_stack_top(m, top, frames, max, n, truncated);
 }
 
 void py_location_format(const struct py_location *loc, char *out, size_t outlen)

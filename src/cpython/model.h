@@ -52,6 +52,7 @@ struct py_code {
 	const uint8_t *linetable;
 	uint32_t linetable_len;
 	uint64_t code_start;	/* address of the first code unit (3.11+) */
+	uint32_t code_bytes;	/* bytes of code units from there, 0 unknown */
 	int32_t stacksize;	/* co_stacksize */
 	int32_t nlocalsplus;	/* co_nlocalsplus (3.11+), else 0 */
 };
@@ -70,6 +71,8 @@ struct py_frame {
 struct py_thread {
 	uint64_t tstate;
 	uint64_t interp;
+	uint64_t prev, next;	/* list links as read */
+	uint64_t top;		/* current frame (3.11-3.12: the _PyCFrame) as read */
 	uint64_t pthread_id;	/* PyThreadState.thread_id (pthread_t) */
 	int32_t tid;		/* native thread id, 0 if not known */
 	int32_t status;		/* 3.13+ tstate->state (0 detached, 1 attached,
@@ -89,6 +92,61 @@ struct py_gil {
 
 struct code_cache;
 
+/* What every sample reads first, in one batch: the main interpreter, its
+ * thread list head, the GIL, and (3.14+) the code-object generation. */
+struct py_head {
+	uint64_t interp;	/* main interpreter */
+	int single;		/* it is the only interpreter */
+	uint64_t threads_head;
+	int code_gen_known;
+	uint64_t code_gen;
+	struct py_gil gil;	/* gil.known = 0 when it could not be read */
+};
+
+/* Ranges of target memory a stack walk read: the first one holds the
+ * innermost frame (and, in 3.11+, its callers next to it in the data
+ * stack); the others, single frames elsewhere (a C-stack entry frame, a
+ * generator's frame, the thread state's base frame). */
+#define PY_RANGES 16	/* 3.9-3.10: a frame object each */
+struct py_ranges {
+	size_t n;
+	uint64_t lo[PY_RANGES], hi[PY_RANGES];
+};
+
+/* Where a thread's stack walk will likely go, from where the last one
+ * went: memory ranges, and the code objects of the two innermost frames. */
+#define PY_GUESS_CODES 8
+struct py_guess {
+	struct py_ranges r;
+	const struct py_code *code[2];
+	/* code objects of its frames, to check in the same batch when the
+	 * validation epoch asks for it */
+	const struct py_code *check[PY_GUESS_CODES];
+};
+
+/* A guess from the ranges the thread's last stack walk read (m->walked
+ * after it) and the frames it found. */
+void py_guess_make(const struct py_ranges *last, const struct py_frame *frames, size_t nframes,
+		   struct py_guess *g);
+
+/* Target memory read ahead for one stack walk. */
+#define PY_WINDOW_MAX 8192	/* the first range */
+#define PY_RANGE_MAX 2048	/* each of the others */
+#define PY_CODE_WINDOW_MAX 2048
+struct py_window {
+	struct py_ranges r;	/* what was read (ranges that failed: none) */
+	uint32_t at[PY_RANGES];	/* where in buf each of r is */
+	uint64_t clo[2], chi[2];
+	uint8_t buf[PY_WINDOW_MAX + (PY_RANGES - 1) * PY_RANGE_MAX];
+	uint8_t cbuf[2][PY_CODE_WINDOW_MAX];
+};
+
+/* Raw facts of one frame, gathered before its code object is looked up. */
+struct py_raw_frame {
+	uint64_t addr, code, instr;
+	int32_t tlbc;
+};
+
 struct py_model {
 	struct reader *r;	/* borrowed */
 	struct py_offsets off;
@@ -100,6 +158,16 @@ struct py_model {
 	uint64_t tid_off;	/* pthread tid offset (3.9-3.10) once found */
 	uint64_t interp_main;	/* cached main interpreter address */
 	uint64_t nread_fail;	/* stats: walks cut short by a bad read */
+	/* code validation: entries checked in this epoch are trusted without
+	 * reading them again (0: check every lookup; see code.h) */
+	uint64_t code_epoch;
+	int code_gen_seen;
+	uint64_t code_gen;
+	uint64_t gil_ptr;	/* 3.12+: interp->ceval.gil as last read */
+	struct py_ranges walked;	/* what the last stack walk read or used */
+	struct py_line_memo *lines;	/* (code, offset) -> line, a small cache */
+	uint64_t lines_gen;	/* code cache generation it is valid for */
+	struct py_raw_frame *raw;	/* PY_MAX_DEPTH, scratch of the stack walk */
 };
 
 int py_model_init(struct py_model *m, struct reader *r, const struct py_location *loc);
@@ -118,12 +186,52 @@ int py_model_threads(struct py_model *m, struct py_thread *out, size_t max, size
 /* The GIL of interpreter `interp`. */
 int py_model_gil(struct py_model *m, uint64_t interp, struct py_gil *g);
 
+/* The main interpreter, its thread list head, its GIL and code generation,
+ * in as few reads as the layout allows (one, usually). Returns 0 or a
+ * gs_err when not even the interpreter could be read. */
+int py_model_head(struct py_model *m, struct py_head *h);
+
+/*
+ * Start a sample: a new code validation epoch, unless the interpreter says
+ * that no code object died since the last one (3.14+, one interpreter):
+ * then no code object can have been replaced by another at the same
+ * address, and what was checked stays checked.
+ */
+void py_model_begin_sample(struct py_model *m, const struct py_head *h);
+
+/* Read one thread state (known to belong to `interp`) into *out, links and
+ * top frame included. GS_ECORRUPT when it is not a thread state of interp. */
+int py_model_thread_read(struct py_model *m, uint64_t tstate, uint64_t interp,
+			 struct py_thread *out);
+
+/* Is t still linked where it was read: its predecessor's next (or the
+ * list head, given) points at it? 1 yes, 0 no, negative gs_err. */
+int py_model_thread_linked(struct py_model *m, const struct py_thread *t, uint64_t head);
+
+/*
+ * Read thread state `old` again (into *out) in one batch with what tells
+ * whether it is still linked where it was (*linked as for
+ * py_model_thread_linked(), against old's predecessor) and, given a guess
+ * (g not NULL), the memory its stack walk is likely to need (into *w): the
+ * pages its frames were on last time and the code units of its innermost
+ * code objects. Returns 0 or a gs_err for the thread state itself.
+ */
+int py_model_thread_reread(struct py_model *m, const struct py_thread *old, uint64_t head,
+			   const struct py_guess *g, struct py_thread *out, int *linked,
+			   struct py_window *w);
+
 /* The Python stack of a thread state, innermost first, at most `max` frames
  * (*truncated set when there were more). The innermost frame's opcode is
  * read. Returns 0, or a gs_err if the walk could not start (frames already
  * filled stay valid). */
 int py_model_stack(struct py_model *m, uint64_t tstate, struct py_frame *frames,
 		   size_t max, size_t *n, int *truncated);
+/* The same from a thread's `top` as read by py_model_thread_read(); w, if
+ * not NULL, is memory already read that the walk uses where it can. */
+int py_model_stack_top(struct py_model *m, uint64_t top, struct py_frame *frames,
+		       size_t max, size_t *n, int *truncated);
+int py_model_stack_top_w(struct py_model *m, uint64_t top, const struct py_window *w,
+			 struct py_frame *frames, size_t max, size_t *n, int *truncated);
 
 /* Is `opcode` (of the model's version) a call into a callable? */
 int py_model_is_call_opcode(const struct py_model *m, int opcode);

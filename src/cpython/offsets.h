@@ -47,9 +47,11 @@ struct py_offsets {
 	uint32_t is_threads_head;
 	uint32_t is_gil_ptr;	/* struct _gil_runtime_state * (3.12+) */
 	uint32_t is_modules;	/* sys.modules dict */
+	uint32_t is_code_gen;	/* uint64 bumped when a code object dies (3.14+) */
 	uint32_t is_size;
 
 	/* PyThreadState */
+	uint32_t ts_prev;
 	uint32_t ts_next;
 	uint32_t ts_interp;
 	uint32_t ts_frame;	/* frame (3.9-3.10) / current_frame (3.13+) */

@@ -2,17 +2,72 @@
  * sampler.c - one sample of every Python thread: the interpreter's view
  * (thread states, GIL, stacks) joined with the kernel's (run state, system
  * call) per native thread id, then classified.
+ *
+ * Most threads of most programs did not run since the previous sample: they
+ * wait for the GIL, a lock, a socket. A thread that did not run cannot have
+ * changed its Python stack or its kernel state, so the sampler keeps, per
+ * thread, what its last full read found, and reads one small file to decide
+ * whether that still holds: /proc/PID/task/TID/schedstat, the thread's run
+ * time and the number of time slices it was given. A switch onto a CPU adds
+ * a slice; a switch off adds run time. So when both are unchanged since the
+ * start of the last full read, and the thread was off CPU at the end of
+ * that read, it was off CPU the whole time in between: its stack and kernel
+ * facts are still true, and only its state is decided again, against the
+ * GIL as it is now. A full read goes schedstat first, then the thread state
+ * and the stack, then the kernel's state and system call, so that this
+ * reasoning covers everything read in between. (A thread that was woken
+ * but not yet given a CPU is therefore still reported in the state it
+ * blocked in: it has not left it.) The check needs the kernel to count
+ * slices (CONFIG_SCHED_INFO); without, every thread is read in full.
+ *
+ * The thread list costs one read per thread to walk. After a walk it is
+ * taken on trust while the head of the list is unchanged (a new thread
+ * state goes in at the head), for at most SAMPLE_REWALK_NS: every thread
+ * that ran is read again anyway and checked to be where the walk found it
+ * (same neighbours, its predecessor still pointing at it), and a thread
+ * gone from /proc, a thread state that moved, or another interpreter ends
+ * the trust at once. Free-threaded builds walk every sample (other threads
+ * change a thread's state field there).
  */
 #include "sampler.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../cpython/code.h"
 #include "../target/procfs.h"
 #include "../util/error.h"
+
+enum { F_SCHED, F_SYSCALL, F_STAT, F_N };
+static const char *const file_names[F_N] = { "schedstat", "syscall", "stat" };
+
+/* What the sampler keeps of one thread between samples. */
+struct thread_cache {
+	struct py_thread p;	/* as last read */
+	int fd[F_N];		/* kept open, -1 when not */
+	int keep;		/* this thread's files stay open */
+	int have;		/* the facts below come from a full read */
+	int reusable;		/* ... that may stand while the thread does not run */
+	uint64_t run_ns, slices;	/* schedstat at the start of that read */
+	char kstate;
+	int syscall_known, syscall_running;
+	long syscall_nr;
+	uint64_t syscall_args[6];
+	char comm[64];
+	int comm_stale;		/* read it again at the next full read */
+	struct py_frame *frames;
+	size_t nframes, cap;
+	int truncated, stack_err;
+	int on_cpu;		/* the last full read found it on a CPU */
+	struct py_ranges ranges;	/* the memory its last stack walk read */
+	uint64_t stack_key;
+	int callee_done;
+	char callee[96];
+};
 
 static uint64_t now_ns(void)
 {
@@ -22,12 +77,61 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static void tc_clear(struct thread_cache *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->fd[0] = c->fd[1] = c->fd[2] = -1;
+}
+
+static void tc_release(struct sampler *s, struct thread_cache *c)
+{
+	int f;
+
+	for (f = 0; f < F_N; f++)
+		if (c->fd[f] >= 0)
+			close(c->fd[f]);
+	if (c->keep)
+		s->nopen--;
+	s->frames_kept -= c->cap;
+	free(c->frames);
+	tc_clear(c);
+}
+
+/* How many threads may keep their three files open: what the descriptor
+ * limit allows (raised to its hard limit; it is our own), at most
+ * SAMPLE_MAX_OPEN_THREADS. */
+static size_t open_budget(void)
+{
+	struct rlimit rl;
+	size_t n;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl))
+		return 64;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t want = rl.rlim_max;
+
+		if (want == RLIM_INFINITY || want > 65536)
+			want = 65536;
+		if (want > rl.rlim_cur) {
+			rl.rlim_cur = want;
+			if (setrlimit(RLIMIT_NOFILE, &rl))
+				(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	n = rl.rlim_cur > 128 ? (size_t)(rl.rlim_cur - 128) / F_N : 0;
+	return n < SAMPLE_MAX_OPEN_THREADS ? n : SAMPLE_MAX_OPEN_THREADS;
+}
+
+static size_t max_open;
+
 int sampler_init(struct sampler *s, struct process *proc)
 {
+	size_t i;
 	int ret;
 
 	memset(s, 0, sizeof(*s));
 	s->proc = proc;
+	s->task_dir = -1;
 	ret = py_locate(proc, &s->found);
 	if (ret)
 		return ret;
@@ -43,14 +147,27 @@ int sampler_init(struct sampler *s, struct process *proc)
 	s->max_threads = PY_MAX_THREADS;
 	s->pythreads = calloc(s->max_threads, sizeof(*s->pythreads));
 	s->ts = calloc(s->max_threads, sizeof(*s->ts));
-	s->pool = calloc(SAMPLE_FRAME_POOL, sizeof(*s->pool));
+	s->pool = calloc(PY_MAX_DEPTH, sizeof(*s->pool));
 	s->tids = calloc(s->max_threads * 4, sizeof(*s->tids));
 	s->pynames = calloc(s->max_threads, sizeof(*s->pynames));
 	s->name_ids = calloc(s->max_threads, sizeof(*s->name_ids));
-	if (!s->pythreads || !s->ts || !s->pool || !s->tids || !s->pynames || !s->name_ids) {
+	s->tc = calloc(s->max_threads, sizeof(*s->tc));
+	s->tc_new = calloc(s->max_threads, sizeof(*s->tc_new));
+	s->tc_hash = calloc(2 * s->max_threads, sizeof(*s->tc_hash));
+	if (!s->pythreads || !s->ts || !s->pool || !s->tids || !s->pynames || !s->name_ids ||
+	    !s->tc || !s->tc_new || !s->tc_hash) {
 		ret = GS_ENOMEM;
 		goto fail;
 	}
+	for (i = 0; i < s->max_threads; i++)
+		tc_clear(&s->tc[i]);
+	if (!max_open)
+		max_open = open_budget();
+	s->task_dir = procfs_task_dir(proc->pid);
+	if (s->task_dir < 0)
+		s->task_dir = -1;
+	s->sched_ok = 1;
+	s->next_key = 1;
 	s->cur.threads = s->ts;
 	s->names = 1;
 	return 0;
@@ -61,6 +178,15 @@ fail:
 
 void sampler_release(struct sampler *s)
 {
+	size_t i;
+
+
+	if (s->tc)
+		for (i = 0; i < s->ntc; i++)
+			tc_release(s, &s->tc[i]);
+	if (s->task_dir >= 0)
+		close(s->task_dir);
+	s->task_dir = -1;
 	py_model_release(&s->model);
 	free(s->pythreads);
 	free(s->ts);
@@ -68,12 +194,18 @@ void sampler_release(struct sampler *s)
 	free(s->tids);
 	free(s->pynames);
 	free(s->name_ids);
+	free(s->tc);
+	free(s->tc_new);
+	free(s->tc_hash);
 	s->pynames = NULL;
 	s->name_ids = NULL;
 	s->pythreads = NULL;
 	s->ts = NULL;
 	s->pool = NULL;
 	s->tids = NULL;
+	s->tc = s->tc_new = NULL;
+	s->tc_hash = NULL;
+	s->ntc = 0;
 }
 
 /* Names are matched to threads by kernel tid: glibc reuses a finished
@@ -102,38 +234,389 @@ static void lookup_name(struct sampler *s, size_t hint, uint64_t id, char *out)
 	}
 }
 
-/* Kernel facts about one thread. */
-static void read_kernel(struct sampler *s, struct thread_sample *t, struct classify_in *in)
+/* Read one of the thread's /proc files (kept open when allowed). */
+static long tc_read(struct sampler *s, struct thread_cache *c, int f, char *buf, size_t cap)
 {
-	char path[96], buf[1024];
-	struct proc_stat st;
-	struct proc_syscall sc;
+	int fd = c->fd[f];
 	long n;
 
-	t->kstate = '?';
-	t->syscall_nr = -1;
-	if (t->tid <= 0)
-		return;
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", (int)s->proc->pid, (int)t->tid);
-	n = procfs_read_file(path, buf, sizeof(buf));
-	if (n > 0 && !procfs_parse_stat(buf, (size_t)n, &st)) {
-		t->kstate = st.state;
-		t->cpu_ns = (st.utime + st.stime) * 10000000ull;	/* USER_HZ=100 */
-		if (!t->name[0])
-			snprintf(t->name, sizeof(t->name), "%s", st.comm);
+	if (fd < 0) {
+		if (s->task_dir < 0) {
+			char path[96];
+
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/%s", (int)s->proc->pid,
+				 (int)c->p.tid, file_names[f]);
+			return procfs_read_file(path, buf, cap);
+		}
+		fd = procfs_task_open(s->task_dir, c->p.tid, file_names[f]);
+		if (fd < 0)
+			return fd;
+		if (c->keep)
+			c->fd[f] = fd;
 	}
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", (int)s->proc->pid, (int)t->tid);
-	n = procfs_read_file(path, buf, sizeof(buf));
+	n = procfs_pread_small(fd, buf, cap);
+	if (!c->keep)
+		close(fd);
+	return n;
+}
+
+/* Run time and time slices; GS_ENOPROC when the thread is gone. */
+static int read_sched(struct sampler *s, struct thread_cache *c, uint64_t *run, uint64_t *slices)
+{
+	struct proc_schedstat ss;
+	char buf[128];
+	long n;
+
+	n = tc_read(s, c, F_SCHED, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	if (procfs_parse_schedstat(buf, (size_t)n, &ss))
+		return GS_ECORRUPT;
+	*run = ss.run_ns;
+	*slices = ss.slices;
+	/* a thread that has run but shows no slice: the kernel does not
+	 * count them, and an unchanged count would prove nothing */
+	if (ss.run_ns && !ss.slices)
+		s->sched_ok = 0;
+	return 0;
+}
+
+/* Kernel facts: the system call (and, unless it says the thread runs, the
+ * state letter from stat: R, S, D, T, Z ...). */
+static int read_kernel(struct sampler *s, struct thread_cache *c, int need_comm)
+{
+	struct proc_syscall sc;
+	struct proc_stat st;
+	char buf[1024];
+	long n;
+
+	c->kstate = '?';
+	c->syscall_known = 0;
+	c->syscall_running = 0;
+	c->syscall_nr = -1;
+	memset(c->syscall_args, 0, sizeof(c->syscall_args));
+	if (c->p.tid <= 0)
+		return 0;
+	n = tc_read(s, c, F_SYSCALL, buf, sizeof(buf));
+	if (n == GS_ENOPROC)
+		return GS_ENOPROC;	/* the thread is gone */
 	if (n > 0 && !procfs_parse_syscall(buf, (size_t)n, &sc)) {
-		in->syscall_known = 1;
-		in->syscall_running = sc.running;
-		in->syscall_nr = sc.running ? -1 : sc.nr;
-		memcpy(in->syscall_args, sc.args, sizeof(in->syscall_args));
-		t->syscall_nr = in->syscall_nr;
-		if (!sc.running && syscall_kind_of(sc.nr) == SC_FUTEX)
-			t->futex_addr = sc.args[0];
+		c->syscall_known = 1;
+		c->syscall_running = sc.running;
+		c->syscall_nr = sc.running ? -1 : sc.nr;
+		memcpy(c->syscall_args, sc.args, sizeof(c->syscall_args));
 	}
-	in->kstate = t->kstate;
+	/* "running" means the task's state is R: what stat would say too */
+	if (c->syscall_known && c->syscall_running && !need_comm) {
+		c->kstate = 'R';
+		return 0;
+	}
+	n = tc_read(s, c, F_STAT, buf, sizeof(buf));
+	if (n > 0 && !procfs_parse_stat(buf, (size_t)n, &st)) {
+		c->kstate = st.state;
+		memcpy(c->comm, st.comm, sizeof(c->comm));
+		c->comm_stale = 0;
+	} else if (c->syscall_known && c->syscall_running) {
+		c->kstate = 'R';
+	}
+	return 0;
+}
+
+/* Keep the stack just read (s->pool) in the thread's cache. */
+static void keep_stack(struct sampler *s, struct thread_cache *c, size_t n, int truncated,
+		       int err)
+{
+	size_t i;
+	int same;
+
+	if (n > c->cap) {
+		size_t want = c->cap ? c->cap : 16;
+		struct py_frame *p;
+
+		while (want < n)
+			want *= 2;
+		if (s->frames_kept - c->cap + want > SAMPLE_FRAME_POOL) {
+			/* over the budget of all threads: keep what fits */
+			want = c->cap + (SAMPLE_FRAME_POOL - s->frames_kept);
+			if (n > want) {
+				n = want;
+				truncated = 1;
+			}
+		}
+		if (want > c->cap) {
+			p = realloc(c->frames, want * sizeof(*p));
+			if (p) {
+				s->frames_kept += want - c->cap;
+				c->frames = p;
+				c->cap = want;
+			}
+		}
+		if (n > c->cap) {
+			n = c->cap;
+			truncated = 1;
+		}
+	}
+	same = c->stack_key && c->nframes == n && c->truncated == truncated && !err &&
+	       !c->stack_err;
+	for (i = 0; same && i < n; i++)
+		same = c->frames[i].code == s->pool[i].code && c->frames[i].line == s->pool[i].line;
+	if (n)
+		memcpy(c->frames, s->pool, n * sizeof(*c->frames));
+	c->nframes = n;
+	c->truncated = truncated;
+	c->stack_err = err;
+	if (!same)
+		c->stack_key = s->next_key++;
+	c->callee_done = 0;
+	c->callee[0] = '\0';
+}
+
+/*
+ * A full read of a thread whose schedstat (run, slices; when sched_read)
+ * was just taken, and whose state was read again after it (its current
+ * frame `top`, and the memory `w` read with it, if any): the stack, the
+ * kernel facts. GS_ENOPROC when the thread is gone.
+ */
+static int read_full(struct sampler *s, struct thread_cache *c, uint64_t top,
+		     const struct py_window *w, int sched_read, uint64_t run, uint64_t slices)
+{
+	size_t n = 0;
+	int truncated = 0, err, ret;
+
+	err = py_model_stack_top_w(&s->model, top, w, s->pool, PY_MAX_DEPTH, &n, &truncated);
+	keep_stack(s, c, n, truncated, err);
+	c->ranges = s->model.walked;
+	ret = read_kernel(s, c, !c->comm[0] || c->comm_stale);
+	c->have = 1;
+	c->run_ns = run;
+	c->slices = slices;
+	c->on_cpu = c->kstate == 'R' || (c->syscall_known && c->syscall_running);
+	c->reusable = sched_read && s->sched_ok && !err && c->kstate != '?' && !c->on_cpu;
+	s->n_read++;
+	return ret;
+}
+
+/* Fill the sample's view of thread i from its cache and classify it. */
+static void thread_out(struct sampler *s, struct sample *smp, size_t i, int reused)
+{
+	struct thread_cache *c = &s->tc[i];
+	const struct py_thread *p = &c->p;
+	struct thread_sample *t = &s->ts[i];
+	struct classify_in in = { 0 };
+
+	t->tid = p->tid;
+	t->tstate = p->tstate;
+	t->ts_status = p->status;
+	t->name[0] = '\0';
+	if (s->names)
+		lookup_name(s, i, name_key(p), t->name);
+	if (!t->name[0] && c->comm[0])
+		snprintf(t->name, sizeof(t->name), "%s", c->comm);
+	t->holds_gil = smp->gil_enabled && smp->gil.locked && smp->gil.holder == p->tstate;
+	t->frames = c->frames;
+	t->nframes = c->nframes;
+	t->truncated = c->truncated;
+	t->stack_err = c->stack_err;
+	t->stack_key = c->stack_key;
+	t->reused = reused;
+	t->kstate = c->kstate;
+	t->cpu_ns = c->run_ns;
+	t->syscall_nr = c->syscall_nr;
+	t->futex_addr = 0;
+	if (c->syscall_known && !c->syscall_running && syscall_kind_of(c->syscall_nr) == SC_FUTEX)
+		t->futex_addr = c->syscall_args[0];
+
+	in.kstate = c->kstate;
+	in.syscall_known = c->syscall_known;
+	in.syscall_running = c->syscall_running;
+	in.syscall_nr = c->syscall_nr;
+	memcpy(in.syscall_args, c->syscall_args, sizeof(in.syscall_args));
+	in.gil_enabled = smp->gil_enabled;
+	in.holds_gil = t->holds_gil;
+	in.gil_addr = smp->gil.addr;
+	in.gil_size = smp->gil.size;
+	in.in_call = c->nframes && py_model_is_call_opcode(&s->model, c->frames[0].opcode);
+	in.in_bytecode = c->nframes && c->frames[0].opcode >= 0 && !in.in_call;
+	in.ts_status = p->status;
+	t->state = classify_thread(&in, &t->detail);
+	t->callee[0] = '\0';
+	if ((t->state == ST_NATIVE_GIL || t->state == ST_NATIVE) && in.in_call) {
+		if (!c->callee_done) {
+			c->callee[0] = '\0';
+			py_model_callee(&s->model, &c->frames[0], c->callee, sizeof(c->callee));
+			c->callee_done = 1;
+		}
+		memcpy(t->callee, c->callee, sizeof(t->callee));
+	}
+}
+
+/* Same thread: same thread state, native id and pthread. */
+static int same_thread(const struct py_thread *a, const struct py_thread *b)
+{
+	return a->tstate == b->tstate && a->tid == b->tid && a->pthread_id == b->pthread_id &&
+	       a->interp == b->interp;
+}
+
+/* Where the thread's stack walk will likely go: where its last one went. */
+static void make_guess(const struct thread_cache *c, struct py_guess *g)
+{
+	py_guess_make(&c->ranges, c->frames, c->nframes, g);
+}
+
+/*
+ * Thread i, the list taken on trust. Returns 0, or 1 when the trust is
+ * broken (the caller walks the list).
+ *
+ * A thread found on a CPU last time is read in full without asking
+ * schedstat first: it most likely still runs, and if it does not, its
+ * read is simply not reused (the next one, with schedstat, is).
+ */
+static int take_trusted(struct sampler *s, struct sample *smp, size_t i, uint64_t head)
+{
+	struct thread_cache *c = &s->tc[i];
+	uint64_t run = 0, slices = 0;
+	struct py_guess guess;
+	struct py_thread fresh;
+	int sched = 0, ret, linked;
+
+	if (c->p.tid > 0 && !(c->have && c->on_cpu)) {
+		ret = read_sched(s, c, &run, &slices);
+		if (ret == GS_ENOPROC)
+			return 1;	/* the thread is gone */
+		sched = !ret;
+	}
+	if (sched && c->have && c->reusable && run == c->run_ns && slices == c->slices) {
+		s->n_reused++;
+		thread_out(s, smp, i, 1);
+		return 0;
+	}
+	/* the thread state again, checked to be where the walk found it, and
+	 * with it what its stack walk will likely read */
+	make_guess(c, &guess);
+	ret = py_model_thread_reread(&s->model, &c->p, head, &guess, &fresh, &linked, &s->win);
+	if (ret || !same_thread(&fresh, &c->p) || fresh.prev != c->p.prev ||
+	    fresh.next != c->p.next || linked != 1)
+		return 1;
+	c->p = fresh;
+	s->pythreads[i] = fresh;
+	if (read_full(s, c, fresh.top, &s->win, sched, run, slices) == GS_ENOPROC)
+		return 1;
+	thread_out(s, smp, i, 0);
+	return 0;
+}
+
+/* Thread i, just found by a walk (s->tc[i].p as the walk read it). */
+static void take_walked(struct sampler *s, struct sample *smp, size_t i)
+{
+	struct thread_cache *c = &s->tc[i];
+	uint64_t run = 0, slices = 0, top = c->p.top;
+	const struct py_window *w = NULL;
+	struct py_guess guess;
+	struct py_thread fresh;
+	int sched = 0, linked;
+
+	if (c->p.tid > 0)
+		sched = !read_sched(s, c, &run, &slices);
+	if (sched && c->have && c->reusable && run == c->run_ns && slices == c->slices) {
+		s->n_reused++;
+		thread_out(s, smp, i, 1);
+		return;
+	}
+	/* its current frame as of now, not as of the walk, and with it what
+	 * its stack walk will likely read (if it is the same thread as the
+	 * cache's: the guess is from its last read) */
+	make_guess(c, &guess);
+	if (!py_model_thread_reread(&s->model, &c->p, 0, c->have ? &guess : NULL, &fresh,
+				    &linked, &s->win) &&
+	    same_thread(&fresh, &c->p)) {
+		top = fresh.top;
+		c->p.status = fresh.status;
+		w = &s->win;
+	}
+	read_full(s, c, top, w, sched, run, slices);
+	thread_out(s, smp, i, 0);
+}
+
+static size_t hash_slot(uint64_t tstate, size_t cap)
+{
+	return (size_t)((tstate * 0x9e3779b97f4a7c15ull) >> 20) % cap;
+}
+
+/* After a walk: carry each thread's cache over (matched by thread state,
+ * native id and pthread), start new ones, release the vanished. */
+static void rebuild_caches(struct sampler *s, size_t npy)
+{
+	size_t cap = 2 * s->max_threads, i, j;
+
+	memset(s->tc_hash, 0, cap * sizeof(*s->tc_hash));
+	for (i = 0; i < s->ntc; i++) {
+		j = hash_slot(s->tc[i].p.tstate, cap);
+		while (s->tc_hash[j])
+			j = (j + 1) % cap;
+		s->tc_hash[j] = (uint32_t)i + 1;
+	}
+	for (i = 0; i < npy; i++) {
+		const struct py_thread *p = &s->pythreads[i];
+		struct thread_cache *nc = &s->tc_new[i];
+
+		tc_clear(nc);
+		for (j = hash_slot(p->tstate, cap); s->tc_hash[j]; j = (j + 1) % cap) {
+			struct thread_cache *oc = &s->tc[s->tc_hash[j] - 1];
+
+			if (oc->p.tstate == p->tstate && oc->p.tid == p->tid &&
+			    oc->p.pthread_id == p->pthread_id && oc->p.interp == p->interp) {
+				*nc = *oc;
+				tc_clear(oc);
+				oc->p.tstate = 0;	/* taken */
+				break;
+			}
+		}
+		if (!nc->p.tstate && !nc->have) {
+			nc->keep = p->tid > 0 && s->nopen < max_open;
+			if (nc->keep)
+				s->nopen++;
+		}
+		nc->p = *p;
+	}
+	for (i = 0; i < s->ntc; i++)
+		if (s->tc[i].p.tstate || s->tc[i].keep || s->tc[i].frames)
+			tc_release(s, &s->tc[i]);
+	{
+		struct thread_cache *t = s->tc;
+
+		s->tc = s->tc_new;
+		s->tc_new = t;
+	}
+	s->ntc = npy;
+}
+
+/* Threading names: a dict walk of a few hundred reads, so only when the set
+ * of threads changed (at most every 100 ms, for programs that churn
+ * threads), and once a second otherwise. Thread names the OS knows are
+ * read again at the same times. */
+static void refresh_names(struct sampler *s, size_t npy, uint64_t t_ns)
+{
+	uint64_t key = 0x9e3779b97f4a7c15ull;
+	size_t i;
+
+	for (i = 0; i < npy; i++)
+		key = (key ^ s->pythreads[i].tstate ^ s->pythreads[i].pthread_id ^
+		       (uint64_t)(uint32_t)s->pythreads[i].tid) *
+		      0x100000001b3ull;
+	if ((key != s->names_key && t_ns - s->names_ns > 100000000ull) ||
+	    t_ns - s->names_ns > 1000000000ull || !s->names_ns) {
+		if (s->names) {
+			memset(s->pynames, 0, npy * sizeof(*s->pynames));
+			py_model_thread_names_all(&s->model, s->pythreads, npy, s->pynames);
+			for (i = 0; i < npy; i++)
+				s->name_ids[i] = name_key(&s->pythreads[i]);
+			s->nnames = npy;
+		}
+		for (i = 0; i < s->ntc; i++)
+			s->tc[i].comm_stale = 1;	/* read again with the next stat */
+		s->names_key = key;
+		s->names_ns = t_ns;
+	}
 }
 
 /* The process we attached to is no more: it exited, or it exec'd another
@@ -147,90 +630,95 @@ static int gone(struct sampler *s)
 	return !process_alive(s->proc->pid);
 }
 
-int sampler_take(struct sampler *s, const struct sample **out)
+/* Walk the thread list and take every thread. */
+static int take_walk(struct sampler *s, struct sample *smp, const struct py_head *h)
 {
-	struct sample *smp = &s->cur;
-	size_t npy = 0, i, pool_used = 0;
-	long ntids;
-	uint64_t interp;
+	size_t npy = 0, i;
+	long ntids = 0;
 	int ret;
 
-	code_cache_maybe_flush(s->model.codes);
-	memset(smp, 0, sizeof(*smp));
-	smp->threads = s->ts;
-	smp->t_ns = now_ns();
-
-	ntids = procfs_list_tasks(s->proc->pid, (pid_t *)s->tids, s->max_threads * 4);
-	if (ntids < 0)
-		return ntids == GS_ENOPROC ? GS_EEXITED : (int)ntids;
-
+	s->list_valid = 0;
+	if (s->model.off.ts_native_thread_id == OFF_NONE) {
+		/* 3.9-3.10: native ids come through glibc, checked against the
+		 * task list */
+		ntids = procfs_list_tasks(s->proc->pid, (pid_t *)s->tids, s->max_threads * 4);
+		if (ntids < 0)
+			return ntids == GS_ENOPROC ? GS_EEXITED : (int)ntids;
+	}
 	ret = py_model_threads(&s->model, s->pythreads, s->max_threads, &npy,
 			       s->tids, (size_t)ntids);
 	if (ret && !npy)
 		return gone(s) ? GS_EEXITED : ret;
 	smp->walk_err = ret;
-
-	/* threading names: a dict walk of a few hundred reads, so only when
-	 * the set of threads changed (at most every 100 ms, for programs that
-	 * churn threads), and once a second otherwise */
-	if (s->names) {
-		uint64_t key = 0x9e3779b97f4a7c15ull;
-
-		for (i = 0; i < npy; i++)
-			key = (key ^ s->pythreads[i].tstate ^ s->pythreads[i].pthread_id) *
-			      0x100000001b3ull;
-		if ((key != s->names_key && smp->t_ns - s->names_ns > 100000000ull) ||
-		    smp->t_ns - s->names_ns > 1000000000ull || !s->names_ns) {
-			memset(s->pynames, 0, npy * sizeof(*s->pynames));
-			py_model_thread_names_all(&s->model, s->pythreads, npy, s->pynames);
-			for (i = 0; i < npy; i++)
-				s->name_ids[i] = name_key(&s->pythreads[i]);
-			s->nnames = npy;
-			s->names_key = key;
-			s->names_ns = smp->t_ns;
-		}
-	}
-
-	if (!py_model_interp(&s->model, &interp))
-		py_model_gil(&s->model, interp, &smp->gil);
-	smp->gil_enabled = smp->gil.known ? smp->gil.enabled : !s->model.free_threaded;
-
-	for (i = 0; i < npy; i++) {
-		const struct py_thread *p = &s->pythreads[i];
-		struct thread_sample *t = &s->ts[i];
-		struct py_frame *frames = s->pool + pool_used;
-		size_t room = SAMPLE_FRAME_POOL - pool_used;
-		struct classify_in in = { 0 };
-
-		memset(t, 0, sizeof(*t));
-		if (s->names)
-			lookup_name(s, i, name_key(p), t->name);
-		t->tid = p->tid;
-		t->tstate = p->tstate;
-		t->ts_status = p->status;
-		t->holds_gil = smp->gil_enabled && smp->gil.locked && smp->gil.holder == p->tstate;
-
-		t->stack_err = py_model_stack(&s->model, p->tstate, frames,
-					      room < PY_MAX_DEPTH ? room : PY_MAX_DEPTH,
-					      &t->nframes, &t->truncated);
-		t->frames = frames;
-		pool_used += t->nframes;
-
-		read_kernel(s, t, &in);
-		in.gil_enabled = smp->gil_enabled;
-		in.holds_gil = t->holds_gil;
-		in.gil_addr = smp->gil.addr;
-		in.gil_size = smp->gil.size;
-		in.in_call = t->nframes && py_model_is_call_opcode(&s->model, frames[0].opcode);
-		in.in_bytecode = t->nframes && frames[0].opcode >= 0 && !in.in_call;
-		in.ts_status = p->status;
-		t->state = classify_thread(&in, &t->detail);
-		if ((t->state == ST_NATIVE_GIL || t->state == ST_NATIVE) && in.in_call)
-			py_model_callee(&s->model, &frames[0], t->callee, sizeof(t->callee));
-	}
+	s->n_walks++;
+	rebuild_caches(s, npy);
+	refresh_names(s, npy, smp->t_ns);
+	for (i = 0; i < npy; i++)
+		take_walked(s, smp, i);
 	smp->nthreads = npy;
+	s->list_valid = !ret && h->single && !s->model.free_threaded;
+	s->list_head = npy ? s->pythreads[0].tstate : 0;
+	s->list_interp = h->interp;
+	s->walk_ns = smp->t_ns;
+	return 0;
+}
+
+int sampler_take(struct sampler *s, const struct sample **out)
+{
+	struct sample *smp = &s->cur;
+	struct py_head h;
+	uint64_t gen;
+	size_t i;
+	int ret;
+
+	*out = NULL;
+	code_cache_maybe_flush(s->model.codes);
+	memset(smp, 0, sizeof(*smp));
+	smp->threads = s->ts;
+	smp->t_ns = now_ns();
+
+	ret = py_model_head(&s->model, &h);
+	if (ret)
+		return gone(s) ? GS_EEXITED : ret;
+	py_model_begin_sample(&s->model, &h);
+	smp->gil = h.gil;
+	smp->gil_enabled = smp->gil.known ? smp->gil.enabled : !s->model.free_threaded;
+	gen = code_cache_gen(s->model.codes);
+	if (gen != s->code_gen) {
+		/* cached stacks point into the code cache: read them again */
+		for (i = 0; i < s->ntc; i++) {
+			s->tc[i].have = 0;
+			s->tc[i].nframes = 0;
+			s->tc[i].stack_key = 0;
+		}
+		s->code_gen = gen;
+	}
+
+	if (s->list_valid && h.single && h.interp == s->list_interp &&
+	    h.threads_head == s->list_head && smp->t_ns - s->walk_ns < SAMPLE_REWALK_NS) {
+		refresh_names(s, s->ntc, smp->t_ns);
+		for (i = 0; i < s->ntc; i++)
+			if (take_trusted(s, smp, i, h.threads_head))
+				break;
+		if (i == s->ntc) {
+			smp->nthreads = s->ntc;
+			goto done;
+		}
+		s->list_valid = 0;
+	}
+	ret = take_walk(s, smp, &h);
+	if (ret)
+		return ret;
+done:
 	*out = smp;
-	if (gone(s))
-		return GS_EEXITED;
+	/* Memory that reads at all belongs to a live process (a zombie has
+	 * none); so the kill(2)+stat check is needed only now and then. An
+	 * exec() leaves a live process whose memory may still read (the same
+	 * executable, not relocated): gone() tells that too. */
+	if (smp->t_ns - s->alive_ns > 100000000ull || smp->walk_err) {
+		s->alive_ns = smp->t_ns;
+		if (gone(s))
+			return GS_EEXITED;
+	}
 	return 0;
 }

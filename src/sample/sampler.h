@@ -18,8 +18,14 @@
 #include "../cpython/names.h"
 #include "../target/process.h"
 
-#define SAMPLE_FRAME_POOL (1u << 18)	/* frames per sample, all threads */
+#define SAMPLE_FRAME_POOL (1u << 18)	/* frames kept, all threads together */
 #define THREAD_NAME_MAX 128
+/* /proc files kept open per thread (schedstat, syscall, stat); past this
+ * many threads, the rest are opened and closed each time */
+#define SAMPLE_MAX_OPEN_THREADS 1024
+/* a thread list taken on trust (see sampler.c) is walked again at least
+ * this often */
+#define SAMPLE_REWALK_NS 50000000ull
 
 struct thread_sample {
 	int32_t tid;
@@ -34,10 +40,15 @@ struct thread_sample {
 	int ts_status;
 	char name[THREAD_NAME_MAX];
 	char callee[96];	/* the C callable it is in (native states), or "" */
-	const struct py_frame *frames;	/* innermost first; into the pool */
+	const struct py_frame *frames;	/* innermost first; owned by the sampler */
 	size_t nframes;
 	int truncated;
 	int stack_err;		/* gs_err of the stack walk, 0 if whole */
+	/* Same value as in the previous sample: the frames are the same (same
+	 * code objects, same lines), so whatever was derived from them can be
+	 * reused. Never 0. */
+	uint64_t stack_key;
+	int reused;		/* the thread had not run: nothing was read again */
 };
 
 struct sample {
@@ -59,6 +70,26 @@ struct sampler {
 	int32_t *tids;
 	size_t max_threads;
 	struct sample cur;
+	uint64_t code_gen;	/* code cache generation the frames refer to */
+	/* Per-thread state kept between samples, parallel to pythreads: open
+	 * /proc files and what the last full read of the thread found (see
+	 * sampler.c). */
+	struct thread_cache *tc, *tc_new;
+	uint32_t *tc_hash;	/* tstate -> index into tc, during a rebuild */
+	struct py_window win;	/* memory read ahead for one stack walk */
+	size_t ntc;
+	size_t nopen;		/* threads with files kept open */
+	size_t frames_kept;	/* frames held by all thread caches */
+	uint64_t next_key;
+	int task_dir;		/* /proc/PID/task, -1 if not open */
+	/* the thread list as of the last full walk */
+	uint64_t list_head, list_interp;
+	uint64_t walk_ns;
+	int list_valid;
+	int sched_ok;		/* /proc/.../schedstat counts time slices */
+	uint64_t alive_ns;	/* when the process was last checked to be alive */
+	/* counters, for the curious (diagnose --json shows them) */
+	uint64_t n_reused, n_read, n_walks;
 	int names;		/* read threading names (costs a dict walk) */
 	char (*pynames)[PY_THREAD_NAME_MAX];	/* as of the last refresh */
 	uint64_t *name_ids;	/* pthread ids the names belong to */

@@ -296,6 +296,47 @@ long procfs_pread(int fd, char *buf, size_t cap)
 	return (long)got;
 }
 
+long procfs_pread_small(int fd, char *buf, size_t cap)
+{
+	ssize_t n;
+
+	if (cap < 2)
+		return GS_ERANGE;
+	do
+		n = pread(fd, buf, cap - 1, 0);
+	while (n < 0 && errno == EINTR);
+	if (n < 0) {
+		buf[0] = '\0';
+		return errno_to_gs(errno);
+	}
+	/* These files are made whole at the first read, so a short read is
+	 * the whole file; a full buffer may not be. */
+	if ((size_t)n == cap - 1)
+		return procfs_pread(fd, buf, cap);
+	buf[n] = '\0';
+	return (long)n;
+}
+
+int procfs_task_dir(pid_t pid)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	return fd < 0 ? errno_to_gs(errno) : fd;
+}
+
+int procfs_task_open(int task_dir, pid_t tid, const char *name)
+{
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "%d/%s", (int)tid, name);
+	fd = openat(task_dir, path, O_RDONLY | O_CLOEXEC);
+	return fd < 0 ? errno_to_gs(errno) : fd;
+}
+
 long procfs_read_file(const char *path, char *buf, size_t cap)
 {
 	long ret;

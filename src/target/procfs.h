@@ -48,6 +48,14 @@ int procfs_status_field(const char *buf, size_t len, const char *key,
 long procfs_read_file(const char *path, char *buf, size_t cap);
 /* pread(fd, 0) variant for descriptors kept open across samples. */
 long procfs_pread(int fd, char *buf, size_t cap);
+/* The same in one system call for the small single-record files (stat,
+ * syscall, schedstat) whose every read returns them whole. */
+long procfs_pread_small(int fd, char *buf, size_t cap);
+
+/* /proc/PID/task as a directory descriptor, or a negative gs_err; and one
+ * file of thread `tid` under it ("stat", "syscall", "schedstat"). */
+int procfs_task_dir(pid_t pid);
+int procfs_task_open(int task_dir, pid_t tid, const char *name);
 
 /* List thread ids of a process (sorted ascending). Returns count or negative. */
 long procfs_list_tasks(pid_t pid, pid_t *tids, size_t max);

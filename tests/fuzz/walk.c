@@ -14,6 +14,7 @@
 static struct py_thread threads[PY_MAX_THREADS];
 static struct py_frame frames[PY_MAX_DEPTH];
 static char names[PY_MAX_THREADS][PY_THREAD_NAME_MAX];
+static struct py_window win;
 
 /* Where glibc keeps the kernel tid in struct pthread on x86_64: the model
  * searches for it, so give it real candidates to find. */
@@ -55,6 +56,39 @@ static void walk_stacks(struct py_model *m, size_t n, struct strbuf *sb)
 	}
 }
 
+/* The sampler's way (src/sample/sampler.c): the head in one batch, each
+ * thread state read and read again in a batch with its links, the memory
+ * its last walk read and its innermost code, then the stack from that. */
+static void walk_fast(struct py_model *m, size_t n, struct strbuf *sb)
+{
+	struct py_head h;
+	size_t i, j, nf;
+	int trunc, linked;
+
+	if (py_model_head(m, &h))
+		return;
+	py_model_begin_sample(m, &h);
+	for (i = 0; i < n; i++) {
+		struct py_thread t, fresh;
+		struct py_guess g;
+
+		if (py_model_thread_read(m, threads[i].tstate, h.interp, &t))
+			continue;
+		(void)py_model_thread_linked(m, &t, h.threads_head);
+		(void)py_model_stack_top_w(m, t.top, NULL, frames, PY_MAX_DEPTH, &nf, &trunc);
+		py_guess_make(&m->walked, frames, nf, &g);
+		if (py_model_thread_reread(m, &t, h.threads_head, &g, &fresh, &linked, &win))
+			continue;
+		if (py_model_stack_top_w(m, fresh.top, &win, frames, PY_MAX_DEPTH, &nf, &trunc))
+			strbuf_addch(sb, '!');
+		for (j = 0; j < nf; j++) {
+			strbuf_addf(sb, "%d %d", (int)frames[j].line, (int)frames[j].opcode);
+			encode(sb, frames[j].code->qualname);
+		}
+	}
+	strbuf_reset(sb);
+}
+
 void fuzz_walk(struct reader *r, const struct py_location *loc)
 {
 	struct strbuf sb = STRBUF_INIT;
@@ -75,6 +109,7 @@ void fuzz_walk(struct reader *r, const struct py_location *loc)
 			encode(&sb, gi.modules[i]);
 	}
 	walk_stacks(&m, n, &sb);
+	walk_fast(&m, n, &sb);
 	memset(names, 0, n * sizeof(names[0]));
 	py_model_thread_names_all(&m, threads, n, names);
 	for (i = 0; i < n; i++)

@@ -4,7 +4,8 @@
  *
  * It does what a sample and a dump do with target memory: the runtime, the
  * thread list (also the 3.9-3.10 search for glibc's tid field), every
- * thread's stack twice (the second time through the code cache), the GIL
+ * thread's stack twice (the second time through the code cache) and once
+ * more the sampler's way (batched reads, a read-ahead window), the GIL
  * and why it is on (gilinfo.c), the threading names, the C callable of each innermost frame, and the text
  * encoders that target strings end up in. Results are thrown away; only
  * crashes, leaks, hangs and huge allocations matter.

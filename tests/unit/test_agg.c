@@ -12,7 +12,7 @@ static void add(struct agg *a, int32_t tid, const char *name, enum gs_state st, 
 		{ "Worker.run", "/app/work.py", 5 },
 		{ "<module>", "/app/main.py", 1 },
 	};
-	struct agg_thread_in t = { tid, name, st, gil, f, 3, NULL };
+	struct agg_thread_in t = { tid, name, st, gil, f, 3, NULL, 0 };
 
 	agg_add_thread(a, &t);
 }
@@ -124,8 +124,92 @@ static void t_agg_leaves_and_interning(struct unit *u)
 	agg_release(&a);
 }
 
+/* A pseudo-random run of samples: 4 threads, stacks from a small set,
+ * states and callees varying. With keys, a thread's key changes exactly
+ * when its stack does (and, now and then, also when it does not). */
+static void keyed_run(struct agg *a, int keyed, enum agg_mode mode)
+{
+	static const char *const funcs[] = { "a", "b", "c", "d" };
+	struct agg_options o = { mode, 1, 1, 1000 };
+	uint32_t rnd = 12345;
+	uint64_t key[4] = { 0, 0, 0, 0 }, next_key = 1;
+	int stack[4] = { -1, -1, -1, -1 };
+	int i, th;
+
+	agg_init(a, &o);
+	for (i = 0; i < 3000; i++) {
+		agg_begin_sample(a, 1000000000ull + (uint64_t)i * 1000000ull, 1, 1, (uint64_t)i);
+		for (th = 0; th < 4; th++) {
+			struct agg_frame_in f[4];
+			struct agg_thread_in t;
+			int k, depth, st;
+
+			rnd = rnd * 1103515245u + 12345u;
+			if ((rnd >> 16) % 5 == 0 || stack[th] < 0) {
+				stack[th] = (int)((rnd >> 8) % 12);
+				key[th] = next_key++;
+			} else if ((rnd >> 20) % 7 == 0) {
+				key[th] = next_key++;	/* same stack, a new key: allowed */
+			}
+			depth = 1 + stack[th] % 4;
+			for (k = 0; k < depth; k++) {
+				f[k].func = funcs[(stack[th] + k) % 4];
+				f[k].file = "/app/x.py";
+				f[k].line = 10 + stack[th] + k;
+			}
+			st = (int)((rnd >> 12) % ST_COUNT);
+			memset(&t, 0, sizeof(t));
+			t.tid = 100 + th;
+			t.name = "t";
+			t.state = (enum gs_state)st;
+			t.holds_gil = st == ST_PYTHON || st == ST_NATIVE_GIL;
+			t.frames = f;
+			t.nframes = (size_t)depth;
+			t.callee = st == ST_NATIVE_GIL ? "math.factorial" : "";
+			t.stack_key = keyed ? key[th] : 0;
+			agg_add_thread(a, &t);
+		}
+		agg_end_sample(a);
+	}
+	agg_finish(a);
+}
+
+/* Stack keys only save work: the aggregates come out the same. */
+static void t_agg_stack_keys(struct unit *u)
+{
+	static const enum agg_mode modes[] = { AGG_MODE_WALL, AGG_MODE_CPU, AGG_MODE_GIL };
+	size_t m, i;
+	int s;
+
+	for (m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+		struct agg x, y;
+
+		keyed_run(&x, 0, modes[m]);
+		keyed_run(&y, 1, modes[m]);
+		CHECK_EQ(u, x.nnodes, y.nnodes);
+		CHECK_EQ(u, x.nframes, y.nframes);
+		CHECK_EQ(u, x.thread_samples, y.thread_samples);
+		for (i = 0; i < x.nnodes && i < y.nnodes; i++) {
+			CHECK_EQ(u, x.nodes[i].frame, y.nodes[i].frame);
+			CHECK_EQ(u, x.nodes[i].parent, y.nodes[i].parent);
+			CHECK_EQ(u, x.nodes[i].total, y.nodes[i].total);
+			CHECK_EQ(u, x.nodes[i].self, y.nodes[i].self);
+			for (s = 0; s < ST_COUNT; s++)
+				CHECK_EQ(u, x.nodes[i].state_total[s], y.nodes[i].state_total[s]);
+		}
+		for (i = 0; i < x.nframes && i < y.nframes; i++)
+			for (s = 0; s < ST_COUNT; s++)
+				CHECK_EQ(u, x.frames[i].self[s], y.frames[i].self[s]);
+		for (i = 0; i < x.nthreads && i < y.nthreads; i++)
+			CHECK_EQ(u, x.threads[i].nspans, y.threads[i].nspans);
+		agg_release(&x);
+		agg_release(&y);
+	}
+}
+
 UNIT_SUITE(agg)
 {
+	UNIT_RUN(u, t_agg_stack_keys);
 	UNIT_RUN(u, t_agg_counts);
 	UNIT_RUN(u, t_agg_modes);
 	UNIT_RUN(u, t_agg_leaves_and_interning);

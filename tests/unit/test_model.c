@@ -216,8 +216,127 @@ static void t_model_replay_corrupt(struct unit *u)
 	CHECK(u, runs > 0);
 }
 
+/* What the sampler does with each thread (src/sample/sampler.c): the
+ * interpreter head in one batch, the thread state read alone and read
+ * again in one batch with its links, the memory its last walk read and its
+ * innermost code; then the stack from that window. Over every snapshot
+ * the frames must be exactly those of the plain walk. */
+static struct py_thread sp_threads[PY_MAX_THREADS];
+static struct py_frame sp_plain[PY_MAX_DEPTH], sp_fast[PY_MAX_DEPTH];
+static struct py_window sp_win;
+
+static int same_frames(const struct py_frame *a, size_t na, const struct py_frame *b, size_t nb)
+{
+	size_t i;
+
+	if (na != nb)
+		return 0;
+	for (i = 0; i < na; i++)
+		if (a[i].code != b[i].code || a[i].line != b[i].line ||
+		    a[i].opcode != b[i].opcode)
+			return 0;
+	return 1;
+}
+
+static int sampler_path(struct unit *u, const uint8_t *snap, size_t len, const char *name)
+{
+	struct reader *r = NULL;
+	struct py_location loc;
+	struct py_model m;
+	struct py_head h;
+	size_t n = 0, i, np, nf, pass;
+	int ret, trunc, linked, checked = 0;
+
+	if (!CHECK_EQ(u, reader_snapshot_from_bytes(snap, len, &r), 0))
+		return 0;
+	if (!CHECK_EQ(u, py_location_parse(meta_get, r, &loc), 0) ||
+	    !CHECK_EQ(u, py_model_init(&m, r, &loc), 0)) {
+		reader_free(r);
+		return 0;
+	}
+	ret = py_model_threads(&m, sp_threads, PY_MAX_THREADS, &n, NULL, 0);
+	CHECK_EQ(u, ret, 0);
+	CHECK(u, n >= 2);
+	ret = py_model_head(&m, &h);
+	CHECK_EQ(u, ret, 0);
+	CHECK_EQ(u, h.single, 1);
+	CHECK(u, n && h.threads_head == sp_threads[0].tstate);
+	for (pass = 0; pass < 2; pass++) {
+		/* the second pass with the code objects cached and checked */
+		py_model_begin_sample(&m, &h);
+		for (i = 0; i < n; i++) {
+			struct py_thread t, fresh;
+			struct py_guess g;
+
+			if (py_model_stack(&m, sp_threads[i].tstate, sp_plain, PY_MAX_DEPTH, &np,
+					   &trunc))
+				continue;	/* the recording need not hold every thread's */
+			ret = py_model_thread_read(&m, sp_threads[i].tstate, sp_threads[i].interp, &t);
+			if (!CHECK_EQ(u, ret, 0))
+				continue;
+			CHECK_EQ(u, py_model_thread_linked(&m, &t, h.threads_head), 1);
+			ret = py_model_stack_top_w(&m, t.top, NULL, sp_fast, PY_MAX_DEPTH, &nf, &trunc);
+			CHECK_EQ(u, ret, 0);
+			if (!CHECK(u, same_frames(sp_plain, np, sp_fast, nf)))
+				printf("    %s thread %zu: %zu frames, %zu from the top\n", name, i, np, nf);
+			py_guess_make(&m.walked, sp_fast, nf, &g);
+			ret = py_model_thread_reread(&m, &t, h.threads_head, &g, &fresh, &linked, &sp_win);
+			CHECK_EQ(u, ret, 0);
+			CHECK_EQ(u, linked, 1);
+			CHECK_EQ(u, fresh.top, t.top);
+			CHECK_EQ(u, fresh.tstate, t.tstate);
+			ret = py_model_stack_top_w(&m, fresh.top, &sp_win, sp_fast, PY_MAX_DEPTH, &nf,
+						   &trunc);
+			CHECK_EQ(u, ret, 0);
+			if (!CHECK(u, same_frames(sp_plain, np, sp_fast, nf)))
+				printf("    %s thread %zu: %zu frames, %zu through the window\n", name, i,
+				       np, nf);
+			checked++;
+		}
+	}
+	py_model_release(&m);
+	reader_free(r);
+	return checked;
+}
+
+static void t_model_sampler_path(struct unit *u)
+{
+	DIR *d = opendir(corpus_dir());
+	struct dirent *de;
+	int n = 0, threads = 0;
+
+	if (!d) {
+		unit_skip(u, "no snapshot corpus");
+		return;
+	}
+	while ((de = readdir(d))) {
+		char path[1024];
+		size_t slen = 0, nl = strlen(de->d_name);
+		char *snap;
+		int k;
+
+		if (nl < 6 || strcmp(de->d_name + nl - 5, ".snap"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", corpus_dir(), de->d_name);
+		snap = slurp(path, &slen);
+		if (!CHECK(u, snap != NULL))
+			continue;
+		k = sampler_path(u, (const uint8_t *)snap, slen, de->d_name);
+		/* every snapshot has threads with stacks to compare */
+		if (!CHECK(u, k >= 4))
+			printf("    %s: %d threads compared\n", de->d_name, k);
+		threads += k;
+		free(snap);
+		n++;
+	}
+	closedir(d);
+	CHECK(u, n >= 1);
+	printf("    %d snapshots, %d thread stacks read the sampler's way\n", n, threads);
+}
+
 UNIT_SUITE(model)
 {
 	UNIT_RUN(u, t_model_replay_all);
 	UNIT_RUN(u, t_model_replay_corrupt);
+	UNIT_RUN(u, t_model_sampler_path);
 }
