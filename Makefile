@@ -169,7 +169,8 @@ BENCH_VENV := bench/.venv
 BENCH_PEERS := py-spy austin-dist==3.7.0
 bench: gilscope $(BENCH_VENV)/.done
 	$(PYTHON) bench/run.py \
-		$(if $(BENCH_QUICK),--quick) --gilscope ./gilscope --venv $(BENCH_VENV)
+		$(if $(BENCH_QUICK),--quick) --gilscope ./gilscope --venv $(BENCH_VENV) \
+		$(if $(BENCH_BASELINE),--baseline $(BENCH_BASELINE) --baseline-version "$(BENCH_BASELINE_VERSION)")
 $(BENCH_VENV)/.done:
 	$(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_VENV)/bin/python -m pip install -q $(BENCH_PEERS) || \

@@ -60,6 +60,10 @@ def log(*a):
     print("bench:", *a, file=sys.stderr, flush=True)
 
 
+# An older gilscope measured beside the current one (--baseline), in the
+# maximum-rate runs only; never counted as a peer.
+BASE = "gilscope (before)"
+
 # Targets and samplers all run at this nice value when we may (root): the
 # same for every sampler (gilscope raises itself to -5 when allowed; the
 # peers get the same here), and ahead of unrelated work on the machine.
@@ -231,8 +235,9 @@ def proc_status(pid, key):
 class Tools:
     """How to run each sampler, and how its samples are counted."""
 
-    def __init__(self, gilscope, venv, py315):
+    def __init__(self, gilscope, venv, py315, baseline=None):
         self.gilscope = gilscope
+        self.baseline = baseline
         self.pyspy = shutil.which("py-spy", path=str(venv / "bin")) if venv else None
         self.austin = shutil.which("austin", path=str(venv / "bin")) if venv else None
         self.py315 = py315
@@ -258,6 +263,8 @@ class Tools:
 
     def names(self, py_is_315):
         names = ["gilscope"]
+        if self.baseline:
+            names.append(BASE)
         if self.pyspy:
             names.append("py-spy")
         if self.austin and not py_is_315:
@@ -268,8 +275,11 @@ class Tools:
 
     def start(self, name, pid, rate, seconds, outfile):
         """Start sampler `name` at `rate` Hz for at most `seconds`."""
-        if name == "gilscope":
-            return Child([self.gilscope, "diagnose", "--pid", str(pid), "-r", str(rate),
+        if name in ("gilscope", BASE):
+            exe = self.gilscope if name == "gilscope" else self.baseline
+            if name == BASE:
+                rate = min(rate, 100_000)   # the most builds before 90ac3d4 accept
+            return Child([exe, "diagnose", "--pid", str(pid), "-r", str(rate),
                           "-d", str(seconds), "--json", "--no-progress", "-o", str(outfile)])
         if name == "py-spy":
             # --idle: every thread in every sample, as the others do;
@@ -292,7 +302,7 @@ class Tools:
     def count(name, child, outfile):
         """(thread-samples, process samples or None, seconds sampled)."""
         text = child.text()
-        if name == "gilscope":
+        if name in ("gilscope", BASE):
             doc = json.loads(Path(outfile).read_text())
             ts = sum(t["samples"] for t in doc["threads"])
             return ts, doc["sampling"]["taken"], doc["duration_s"]
@@ -572,6 +582,9 @@ def report(doc):
     w("")
     for k, v in doc["versions"].items():
         w(f"- {k}: {v}")
+    if doc.get("baseline"):
+        w(f"- {BASE}: {doc['baseline']} ({doc.get('baseline_version') or 'an earlier build'}), "
+          "measured for the maximum rate only, never counted as a peer")
     for tag, p in doc["pythons"].items():
         w(f"- target interpreter {tag}: {p['path']} (Python {p['version']})")
     w("")
@@ -695,7 +708,7 @@ def goals(doc):
             rows.append({"goal": f"≥ {goal:,} thread-samples/s on target ({tgt}), {tag}",
                          "measured": f"{v:,.0f}", "met": v >= goal})
             peers = {n: x["thread_samples_per_s"]["median"] for n, x in g(f"{tgt}/{tag}").items()
-                     if n != "gilscope"}
+                     if n not in ("gilscope", BASE)}
             if peers:
                 best = max(peers, key=peers.get)
                 rows.append({"goal": f"more thread-samples/s than every peer on ({tgt}), {tag}",
@@ -731,6 +744,13 @@ def ratios(doc):
             if n == "gilscope":
                 continue
             pv = s["thread_samples_per_s"]["median"]
+            if n == BASE:
+                tgt, tag = key.split("/")
+                before = doc.get("baseline_version") or doc.get("baseline")
+                out.append(f"target ({tgt}), {tag}: gilscope {gv:,.0f} vs gilscope before "
+                           f"({before}) {pv:,.0f} thread-samples/s = {gv / pv:.1f}×" if pv else
+                           f"target ({tgt}), {tag}: gilscope before took no samples")
+                continue
             tgt, tag = key.split("/")
             out.append(f"target ({tgt}), {tag}: gilscope {gv:,.0f} vs {n} {pv:,.0f} thread-samples/s "
                        f"= {gv / pv:.1f}×" if pv else f"target ({tgt}), {tag}: {n} took no samples")
@@ -743,6 +763,9 @@ def main():
     ap.add_argument("--gilscope", default=str(REPO / "gilscope"))
     ap.add_argument("--venv", default=str(HERE / ".venv"))
     ap.add_argument("--output", default=str(HERE / "RESULTS.md"))
+    ap.add_argument("--baseline-version", default=None, help="what the baseline is (a commit)")
+    ap.add_argument("--baseline", help="an older gilscope binary to measure beside the current "
+                    "one (maximum rate only), e.g. one built from an earlier commit")
     args = ap.parse_args()
 
     OUT.mkdir(exist_ok=True)
@@ -756,12 +779,14 @@ def main():
 
     py13, py15 = find_pythons()
     venv = Path(args.venv)
-    tools = Tools(args.gilscope, venv if venv.exists() else None, py15)
+    tools = Tools(args.gilscope, venv if venv.exists() else None, py15,
+                  os.path.abspath(args.baseline) if args.baseline else None)
     doc = {"date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
            "quick": quick, "runs": runs, "rate_seconds": rate_seconds, "window_s": window,
            "nwin": nwin, "niced": can_nice(),
            "machine": machine(), "versions": tools.versions(), "pythons": {},
-           "max_rate": {}, "slowdown": {}, "memory": {}, "how": HOW, "skipped": []}
+           "max_rate": {}, "slowdown": {}, "memory": {}, "how": HOW, "skipped": [],
+           "baseline": args.baseline, "baseline_version": args.baseline_version}
     interps = []
     for tag, p, is315 in (("3.13", py13, False), ("3.15", py15, True)):
         if not p:
@@ -794,12 +819,12 @@ def main():
     # slowdown: gilscope on both interpreters, each peer on one (py-spy and
     # Austin on 3.13, profiling.sampling on 3.15) to keep within the time
     for i, (tag, p, names) in enumerate(interps):
-        peers = [n for n in names if n != "gilscope" and (n != "py-spy" or i == 0)]
+        peers = [n for n in names if n not in ("gilscope", BASE) and (n != "py-spy" or i == 0)]
         jobs = [(n, r) for n in ["gilscope"] + peers for r in (100, 1000, 10000)]
         log(f"slowdown on {tag}: {', '.join(['gilscope'] + peers)}")
         doc["slowdown"][tag] = slowdown(tools, p, tag, jobs, runs, window, nwin)
     log("memory")
-    pairs = [(p, names) for tag, p, names in interps]
+    pairs = [(p, [n for n in names if n != BASE]) for tag, p, names in interps]
     if pairs:
         doc["memory"] = memory(tools, pairs, mem_seconds, mem_early, peers=not quick)
 

@@ -54,6 +54,39 @@ out:
 	return buf;
 }
 
+/* Call fn with each snapshot of the corpus (name, bytes); the number seen,
+ * or -1 when there is no corpus (the test is then skipped). */
+typedef void (*snap_fn)(struct unit *u, const char *name, char *snap, size_t len, void *ctx);
+
+static int each_snapshot(struct unit *u, snap_fn fn, void *ctx)
+{
+	DIR *d = opendir(corpus_dir());
+	struct dirent *de;
+	int n = 0;
+
+	if (!d) {
+		unit_skip(u, "no snapshot corpus");
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		char path[1024];
+		size_t slen = 0, nl = strlen(de->d_name);
+		char *snap;
+
+		if (nl < 6 || strcmp(de->d_name + nl - 5, ".snap"))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", corpus_dir(), de->d_name);
+		snap = slurp(path, &slen);
+		if (CHECK(u, snap != NULL))
+			fn(u, de->d_name, snap, slen, ctx);
+		free(snap);
+		n++;
+	}
+	closedir(d);
+	CHECK(u, n >= 1);
+	return n;
+}
+
 static const char *meta_get(void *ctx, const char *key)
 {
 	return reader_snapshot_meta((struct reader *)ctx, key);
@@ -100,120 +133,92 @@ static void strip_tids(char *s)
 	*w = '\0';
 }
 
+static void replay_one(struct unit *u, const char *name, char *snap, size_t slen, void *ctx)
+{
+	char path[1024];
+	size_t elen = 0;
+	char *expect;
+	struct strbuf got = STRBUF_INIT;
+	int ret;
+
+	(void)ctx;
+	snprintf(path, sizeof(path), "%s/%s.stacks", corpus_dir(), name);
+	expect = slurp(path, &elen);
+	if (!CHECK(u, expect != NULL))
+		return;
+	ret = replay((const uint8_t *)snap, slen, &got);
+	if (!CHECK_EQ(u, ret, 0))
+		printf("    in %s\n", name);
+	strip_tids(expect);
+	strip_tids(got.buf ? got.buf : expect);
+	if (!CHECK_STREQ(u, strbuf_str(&got), expect))
+		printf("    in %s\n", name);
+	/* what the target does, independently of the recording */
+	CHECK(u, strstr(expect, "  recurse ") != NULL);
+	CHECK(u, strstr(expect, "  from_exec <string>:3\n") != NULL);
+	CHECK(u, strstr(expect, "\xc3\xbc" "n" "\xc3\xaf" "code_f" "\xc3\xbc" "nction ") != NULL);
+	CHECK(u, strstr(expect, "  lock_waiter ") != NULL);
+	CHECK(u, strstr(expect, "gen_sleeper ") != NULL);
+	/* 3.11+ give qualified names */
+	if (strstr(name, "3.9.") != name && strstr(name, "3.10.") != name)
+		CHECK(u, strstr(expect, "Worker.run_io ") != NULL);
+	{
+		/* recurse(40) plus its base case: 41 frames of recurse */
+		const char *p = expect;
+		int depth = 0;
+
+		while ((p = strstr(p, "  recurse ")))
+			depth++, p++;
+		CHECK_EQ(u, depth, 41);
+	}
+	strbuf_release(&got);
+	free(expect);
+}
+
 static void t_model_replay_all(struct unit *u)
 {
-	DIR *d = opendir(corpus_dir());
-	struct dirent *de;
-	int n = 0;
+	int n = each_snapshot(u, replay_one, NULL);
 
-	if (!d) {
-		unit_skip(u, "no snapshot corpus");
-		return;
-	}
-	while ((de = readdir(d))) {
-		char path[1024];
-		size_t slen = 0, elen = 0, nl = strlen(de->d_name);
-		char *snap, *expect;
-		struct strbuf got = STRBUF_INIT;
-		int ret;
+	if (n >= 0)
+		printf("    replayed %d snapshots\n", n);
+}
 
-		if (nl < 6 || strcmp(de->d_name + nl - 5, ".snap"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", corpus_dir(), de->d_name);
-		snap = slurp(path, &slen);
-		snprintf(path, sizeof(path), "%s/%s.stacks", corpus_dir(), de->d_name);
-		expect = slurp(path, &elen);
-		CHECK(u, snap && expect);
-		if (!snap || !expect) {
-			free(snap);
-			free(expect);
-			continue;
+static void corrupt_one(struct unit *u, const char *name, char *snap, size_t slen, void *ctx)
+{
+	uint64_t *seed = ctx;
+	size_t hdr;
+	uint8_t *copy = malloc(slen);
+	int i, k;
+
+	(void)u;
+	(void)name;
+	/* leave magic + metadata alone: corrupt the memory regions */
+	hdr = 8 + 4 + (size_t)((uint8_t)snap[8] | (uint8_t)snap[9] << 8) + 4;
+	for (i = 0; i < 40 && copy; i++) {
+		struct strbuf sb = STRBUF_INIT;
+
+		memcpy(copy, snap, slen);
+		for (k = 0; k < 1 + i * 4; k++) {
+			size_t pos;
+
+			*seed = *seed * 6364136223846793005ull + 1442695040888963407ull;
+			pos = hdr + (size_t)(*seed >> 33) % (slen - hdr);
+			/* pointer-ish garbage, zero, or all-ones */
+			copy[pos] = (uint8_t)(k % 3 == 0 ? 0 : k % 3 == 1 ? 0xff : *seed >> 13);
 		}
-		ret = replay((const uint8_t *)snap, slen, &got);
-		if (!CHECK_EQ(u, ret, 0))
-			printf("    in %s\n", de->d_name);
-		strip_tids(expect);
-		strip_tids(got.buf ? got.buf : expect);
-		if (!CHECK_STREQ(u, strbuf_str(&got), expect))
-			printf("    in %s\n", de->d_name);
-		/* what the target does, independently of the recording */
-		CHECK(u, strstr(expect, "  recurse ") != NULL);
-		CHECK(u, strstr(expect, "  from_exec <string>:3\n") != NULL);
-		CHECK(u, strstr(expect, "\xc3\xbc" "n" "\xc3\xaf" "code_f" "\xc3\xbc" "nction ") != NULL);
-		CHECK(u, strstr(expect, "  lock_waiter ") != NULL);
-		CHECK(u, strstr(expect, "gen_sleeper ") != NULL);
-		/* 3.11+ give qualified names */
-		if (strstr(de->d_name, "3.9.") != de->d_name && strstr(de->d_name, "3.10.") != de->d_name)
-			CHECK(u, strstr(expect, "Worker.run_io ") != NULL);
-		{
-			/* recurse(40) plus its base case: 41 frames of recurse */
-			const char *p = expect;
-			int depth = 0;
-
-			while ((p = strstr(p, "  recurse ")))
-				depth++, p++;
-			CHECK_EQ(u, depth, 41);
-		}
-		strbuf_release(&got);
-		free(snap);
-		free(expect);
-		n++;
+		replay(copy, slen, &sb);
+		strbuf_release(&sb);
 	}
-	closedir(d);
-	CHECK(u, n >= 1);
-	printf("    replayed %d snapshots\n", n);
+	free(copy);
 }
 
 /* Flip bytes all over each snapshot's memory: every replay must end (the
  * walks are bounded) with a result or an error, never a crash. */
 static void t_model_replay_corrupt(struct unit *u)
 {
-	DIR *d = opendir(corpus_dir());
-	struct dirent *de;
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
-	int runs = 0;
 
-	if (!d) {
-		unit_skip(u, "no snapshot corpus");
-		return;
-	}
-	while ((de = readdir(d))) {
-		char path[1024];
-		size_t slen = 0, nl = strlen(de->d_name), hdr;
-		char *snap;
-		uint8_t *copy;
-		int i, k;
-
-		if (nl < 6 || strcmp(de->d_name + nl - 5, ".snap"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", corpus_dir(), de->d_name);
-		snap = slurp(path, &slen);
-		if (!CHECK(u, snap != NULL))
-			continue;
-		copy = malloc(slen);
-		/* leave magic + metadata alone: corrupt the memory regions */
-		hdr = 8 + 4 + (size_t)((uint8_t)snap[8] | (uint8_t)snap[9] << 8) + 4;
-		for (i = 0; i < 40 && copy; i++) {
-			struct strbuf sb = STRBUF_INIT;
-
-			memcpy(copy, snap, slen);
-			for (k = 0; k < 1 + i * 4; k++) {
-				size_t pos;
-
-				seed = seed * 6364136223846793005ull + 1442695040888963407ull;
-				pos = hdr + (size_t)(seed >> 33) % (slen - hdr);
-				/* pointer-ish garbage, zero, or all-ones */
-				copy[pos] = (uint8_t)(k % 3 == 0 ? 0 : k % 3 == 1 ? 0xff : seed >> 13);
-			}
-			replay(copy, slen, &sb);
-			strbuf_release(&sb);
-			runs++;
-		}
-		free(copy);
-		free(snap);
-	}
-	closedir(d);
-	CHECK(u, runs > 0);
+	each_snapshot(u, corrupt_one, &seed);
 }
 
 /* What the sampler does with each thread (src/sample/sampler.c): the
@@ -299,39 +304,23 @@ static int sampler_path(struct unit *u, const uint8_t *snap, size_t len, const c
 	return checked;
 }
 
+static void sampler_path_one(struct unit *u, const char *name, char *snap, size_t slen,
+			     void *ctx)
+{
+	int *threads = ctx, k = sampler_path(u, (const uint8_t *)snap, slen, name);
+
+	/* every snapshot has threads with stacks to compare */
+	if (!CHECK(u, k >= 4))
+		printf("    %s: %d threads compared\n", name, k);
+	*threads += k;
+}
+
 static void t_model_sampler_path(struct unit *u)
 {
-	DIR *d = opendir(corpus_dir());
-	struct dirent *de;
-	int n = 0, threads = 0;
+	int threads = 0, n = each_snapshot(u, sampler_path_one, &threads);
 
-	if (!d) {
-		unit_skip(u, "no snapshot corpus");
-		return;
-	}
-	while ((de = readdir(d))) {
-		char path[1024];
-		size_t slen = 0, nl = strlen(de->d_name);
-		char *snap;
-		int k;
-
-		if (nl < 6 || strcmp(de->d_name + nl - 5, ".snap"))
-			continue;
-		snprintf(path, sizeof(path), "%s/%s", corpus_dir(), de->d_name);
-		snap = slurp(path, &slen);
-		if (!CHECK(u, snap != NULL))
-			continue;
-		k = sampler_path(u, (const uint8_t *)snap, slen, de->d_name);
-		/* every snapshot has threads with stacks to compare */
-		if (!CHECK(u, k >= 4))
-			printf("    %s: %d threads compared\n", de->d_name, k);
-		threads += k;
-		free(snap);
-		n++;
-	}
-	closedir(d);
-	CHECK(u, n >= 1);
-	printf("    %d snapshots, %d thread stacks read the sampler's way\n", n, threads);
+	if (n >= 0)
+		printf("    %d snapshots, %d thread stacks read the sampler's way\n", n, threads);
 }
 
 UNIT_SUITE(model)
