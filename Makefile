@@ -163,7 +163,7 @@ fuzz-regress: fuzz-build
 
 # --- benchmark (bench/run.py; results in bench/RESULTS.md) ------------------
 # gilscope beside py-spy, Austin 3.7 and CPython 3.15's profiling.sampling on
-# the same targets, in one run (~20 min; BENCH_QUICK=1: a few minutes). The
+# the same targets, in one run (~15 min; BENCH_QUICK=1: a few minutes). The
 # peers go into a private venv; austin-dist 4.x needs a newer glibc.
 BENCH_VENV := bench/.venv
 BENCH_PEERS := py-spy austin-dist==3.7.0
