@@ -14,6 +14,8 @@ Fixtures:
   target      factory: target(interp, scenario, ...) -> a ready, settled Target
 """
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -107,3 +109,18 @@ def target(tmp_path, ext_builder):
     yield start
     for t in started:
         t.close()
+
+
+@pytest.fixture
+def nobody_gilscope(gilscope):
+    """A copy of gilscope that user nobody can run (the repository may sit
+    under a directory only root can enter): for the permission tests."""
+    d = tempfile.mkdtemp(prefix="gilscope-nobody-")
+    try:
+        os.chmod(d, 0o755)
+        dst = os.path.join(d, os.path.basename(gilscope))
+        shutil.copy2(gilscope, dst)
+        os.chmod(dst, 0o755)
+        yield dst
+    finally:
+        shutil.rmtree(d, ignore_errors=True)

@@ -7,7 +7,6 @@
 import os
 import shutil
 import subprocess
-import tempfile
 
 import pytest
 
@@ -83,22 +82,7 @@ def _newest_default_build():
     return (default or supported or [None])[-1]
 
 
-@pytest.fixture
-def world_readable_gilscope(gilscope):
-    """A copy of gilscope that user nobody can execute (the repository may sit
-    under a directory only root can enter)."""
-    d = tempfile.mkdtemp(prefix="gilscope-e2e-")
-    try:
-        os.chmod(d, 0o755)
-        dst = os.path.join(d, os.path.basename(gilscope))
-        shutil.copy2(gilscope, dst)
-        os.chmod(dst, 0o755)
-        yield dst
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
-
-
-def test_permission_denied(world_readable_gilscope, target):
+def test_permission_denied(nobody_gilscope, target):
     """A root-owned Python process, examined by user nobody: exit 4, and the
     message says what to do about ptrace (CAP_SYS_PTRACE / ptrace_scope)."""
     if os.geteuid() != 0:
@@ -110,7 +94,7 @@ def test_permission_denied(world_readable_gilscope, target):
     setpriv = shutil.which("setpriv")
     if setpriv:
         prefix = [setpriv, f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups", "--"]
-        run = es.run_gilscope(world_readable_gilscope, ["dump", "--pid", str(t.pid)], prefix=prefix)
+        run = es.run_gilscope(nobody_gilscope, ["dump", "--pid", str(t.pid)], prefix=prefix)
     else:
         pytest.skip("setpriv not found (util-linux)")
     check_error(run, 4, mentions=["ptrace"])

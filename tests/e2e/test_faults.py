@@ -490,21 +490,6 @@ def test_not_python(gilscope, tmp_path, command):
         sleeper.wait()
 
 
-@pytest.fixture
-def nobody_gilscope(gilscope):
-    """A copy of gilscope that user nobody can run (the repository may sit
-    under a directory only root can enter)."""
-    d = tempfile.mkdtemp(prefix="gilscope-faults-")
-    try:
-        os.chmod(d, 0o755)
-        dst = os.path.join(d, os.path.basename(gilscope))
-        shutil.copy2(gilscope, dst)
-        os.chmod(dst, 0o755)
-        yield dst
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
-
-
 @pytest.mark.parametrize("command", ["diagnose", "record"])
 def test_permission_denied(nobody_gilscope, fault_interp, fault_target, command):
     """A root-owned target sampled by user nobody: exit 4, the message says
