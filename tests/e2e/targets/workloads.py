@@ -7,7 +7,8 @@ Each worker thread announces itself ({"role", "tid"} on the ready fd), the
 program writes {"ready": true} once all of them run, and on EOF/any byte of
 stdin (or after --timeout) stops them and writes, on the report fd, what
 each one measured about itself: the fraction of its wall time spent inside
-the C call or the blocking call ({"role", "tid", "inside": fraction}).
+the C call or the blocking call, timed around that call alone
+({"role", "tid", "inside": fraction}).
 """
 import argparse
 import hashlib
@@ -40,27 +41,48 @@ LIST = list(range(300_000)) if args.scenario == "sorted" else []
 random.Random(7).shuffle(LIST)   # a real sort (a reversed list is one O(n) pass)
 
 
-def measured(role, call):
-    """Run call() in a loop; time spent inside it vs wall time."""
+def measured(role, spec):
+    """Run fn(*args) in a loop; time spent inside it vs wall time.
+
+    The timed window holds the call and nothing else a profiler could see:
+    no attribute lookups, no Python function around the call. On a
+    free-threaded build a lookup can stall for 100 ms when the machine is
+    oversubscribed (a type-cache reader spinning on sched_yield while the
+    writer waits for a CPU), and that stall is bytecode, not the call.
+    """
+    fn, fargs = spec[0], spec[1]
+    skip = spec[2] if len(spec) > 2 else ()
+    n = len(fargs)
+    x = fargs[0] if n > 0 else None
+    y = fargs[1] if n > 1 else None
+    two, one = n == 2, n == 1
+    clock = time.perf_counter
+
     def body():
         tid = threading.get_native_id()
         os.write(args.ready_fd, (json.dumps({"role": role, "tid": tid}) + "\n").encode())
         announced.wait()
         inside = 0.0
         r = None
-        t0 = time.perf_counter()
+        t0 = clock()
         while not stop.is_set():
             # drop the previous result outside the timed window: freeing a
             # big list is C code too, but it runs under the next opcode
             # (not inside the call), and gilscope rightly files it there
             r = None
-            a = time.perf_counter()
-            r = call()
-            inside += time.perf_counter() - a
-        total = time.perf_counter() - t0
+            a = clock()
+            try:
+                r = fn(x, y) if two else fn(x) if one else fn()
+            except skip:
+                pass
+            inside += clock() - a
+        total = clock() - t0
         with lock:
             results.append({"role": role, "tid": tid, "inside": inside / total if total else 0})
     return body
+
+
+KEEP = []
 
 
 def pure_python():
@@ -69,38 +91,33 @@ def pure_python():
         x += i * i
 
 
-def sleep_call():
-    time.sleep(0.05)
+def blocking():
+    pair = socket.socketpair()
+    KEEP.append(pair)              # the peer stays open: recv() waits
+    pair[0].settimeout(0.05)       # recv() waits 50 ms, then raises
+    held = threading.Lock()
+    held.acquire()                 # acquire(True, 0.05) waits 50 ms
+    return {"sleep": (time.sleep, (0.05,)),
+            "io": (pair[0].recv, (16,), socket.timeout),
+            "lock": (held.acquire, (True, 0.05))}
 
 
-def socket_call(pair=[]):
-    if not pair:
-        pair.extend(socket.socketpair())
-        pair[1].settimeout(None)
-    pair[0].settimeout(0.05)
-    try:
-        pair[0].recv(16)
-    except socket.timeout:
-        pass
-
-
-def lock_call(held=threading.Lock()):
-    if not held.locked():
-        held.acquire()
-    held.acquire(timeout=0.05)
-
-
-SCENARIOS = {
-    # role -> callable (each runs in its own thread)
-    "pure4": {f"py{i}": pure_python for i in range(4)},
-    "pure1": {"py0": pure_python},
-    "hashlib": {"h0": lambda: hashlib.sha256(BIG).digest(),
-                "h1": lambda: hashlib.sha256(BIG).digest()},
-    "zlib": {"z0": lambda: zlib.compress(ZDATA, 6)},
-    "factorial": {"f0": lambda: math.factorial(20000)},
-    "sorted": {"s0": lambda: sorted(LIST)},
-    "blocking": {"sleep": sleep_call, "io": socket_call, "lock": lock_call},
-}
+def scenarios():
+    # role -> (callable, its arguments[, exception it ends with]); each
+    # role runs in its own thread
+    s = {
+        "pure4": {f"py{i}": (pure_python, ()) for i in range(4)},
+        "pure1": {"py0": (pure_python, ())},
+        "hashlib": {"h0": (hashlib.sha256, (BIG,)), "h1": (hashlib.sha256, (BIG,))},
+        "zlib": {"z0": (zlib.compress, (ZDATA, 6))},
+        "factorial": {"f0": (math.factorial, (20000,))},
+        "sorted": {"s0": (sorted, (LIST,))},
+    }
+    if args.scenario == "blocking":
+        s["blocking"] = blocking()
+    if args.scenario in ("hold", "release"):
+        s.update(ext_scenarios())
+    return s
 
 
 def ext_scenarios():
@@ -109,17 +126,15 @@ def ext_scenarios():
     # hold_gil / spin_nogil for 0.2 s per call; the byte they write is drained
     threading.Thread(target=lambda: [os.read(r, 4096) for _ in iter(int, 1)], daemon=True).start()
     return {
-        "hold": {"holder": lambda: ext.hold_gil(w, 0.2), "waiter": pure_python},
-        "release": {"r0": lambda: ext.spin_nogil(w, 0.2), "r1": lambda: ext.spin_nogil(w, 0.2)},
+        "hold": {"holder": (ext.hold_gil, (w, 0.2)), "waiter": (pure_python, ())},
+        "release": {"r0": (ext.spin_nogil, (w, 0.2)), "r1": (ext.spin_nogil, (w, 0.2))},
     }
 
 
-if args.scenario in ("hold", "release"):
-    SCENARIOS.update(ext_scenarios())
-roles = SCENARIOS[args.scenario]
+roles = scenarios()[args.scenario]
 announced = threading.Barrier(len(roles) + 1)
-threads = [threading.Thread(target=measured(role, fn), name=role, daemon=True)
-           for role, fn in roles.items()]
+threads = [threading.Thread(target=measured(role, spec), name=role, daemon=True)
+           for role, spec in roles.items()]
 for t in threads:
     t.start()
 announced.wait()    # every worker has said who it is
