@@ -83,9 +83,13 @@ unit: build/unit-tests build-asan/unit-tests
 	./build/unit-tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build-asan/unit-tests
 
-# End-to-end tests run the normal build, then a subset with the ASan build.
+# End-to-end tests run the normal build, then the accuracy tests again with
+# gilscope sampling flat out (1 MHz requested: more than it sustains on any
+# target, so each one is sampled at the highest rate gilscope reaches on
+# it), then a subset with the ASan build.
 e2e: gilscope gilscope-asan build/render-driver pydeps
 	$(PYTEST) -q tests/e2e
+	GILSCOPE_TEST_RATE=1000000 $(PYTEST) -q -m accuracy tests/e2e/test_diagnose.py
 	GILSCOPE=./gilscope-asan $(PYTEST) -q -m asan tests/e2e
 
 # The tree must build warning-free under clang too (-Werror).

@@ -27,6 +27,8 @@ def pytest_configure(config):
     # Also in pytest.ini; repeated here for runs whose rootdir is elsewhere.
     config.addinivalue_line("markers", "asan: also run against the AddressSanitizer build "
                             "(GILSCOPE=./gilscope-asan pytest -m asan)")
+    config.addinivalue_line("markers", "accuracy: state fractions against the threads' own "
+                            "clocks; also run flat out (GILSCOPE_TEST_RATE=1000000 pytest -m accuracy)")
 
 
 def pytest_report_header(config):
@@ -38,6 +40,26 @@ def pytest_report_header(config):
         lines.append(f"  old    py{it.version:19} {it.path} (unsupported-version test only)")
     lines += [f"  note: {n}" for n in notes]
     return lines
+
+
+def pytest_terminal_summary(terminalreporter):
+    """The rates gilscope reached in the diagnose runs of the accuracy
+    tests, per interpreter run (GILSCOPE_TEST_RATE raises the requested
+    rate; above what gilscope sustains on a target it samples flat out)."""
+    if not es.ACHIEVED:
+        return
+    tr = terminalreporter
+    tr.section("sampling rates reached (samples/s; min / median / max over the runs)")
+    by = {}
+    for ident, requested, rate, kept in es.ACHIEVED:
+        by.setdefault(ident, []).append((rate, kept, requested))
+    for ident in by:          # the order the interpreter runs were found in
+        runs = by[ident]
+        rs = sorted(r for r, _, _ in runs)
+        kept = sorted(k for _, k, _ in runs)
+        tr.write_line(f"{ident:22} requested {runs[0][2]:>9,.0f}  reached "
+                      f"{rs[0]:>7,.0f} / {rs[len(rs) // 2]:>7,.0f} / {rs[-1]:>7,.0f}  "
+                      f"deadlines kept {100 * kept[0]:5.1f}-{100 * kept[-1]:5.1f}%  ({len(rs)} runs)")
 
 
 def pytest_generate_tests(metafunc):

@@ -644,6 +644,9 @@ class Run:
 
 
 _RUN_COUNTER = [0]
+# (interpreter run id, requested rate, rate reached, fraction of deadlines
+# kept) of each diagnose run of the accuracy tests; conftest.py prints them
+ACHIEVED: List[tuple] = []
 
 
 def run_gilscope(gilscope: str, args: List[str], *, save_dir: Optional[Path] = None,

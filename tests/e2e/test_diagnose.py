@@ -77,13 +77,17 @@ def workload(ext_builder):
         w.kill()
 
 
-def diagnose(gilscope, pid, tmp_path, *extra):
+def diagnose(gilscope, pid, tmp_path, *extra, interp=None):
     run = es.run_gilscope(gilscope, ["diagnose", "--pid", str(pid), "-d", DURATION, "-r", RATE,
                                      "--json", "--no-progress", *extra], save_dir=tmp_path)
     assert run.returncode == 0, run.describe()
     doc = json.loads(run.stdout)
     errors = schema_errors(doc)
     assert not errors, "\n".join(errors) + "\n" + run.describe()
+    if interp is not None:
+        smp = doc["sampling"]
+        es.ACHIEVED.append((interp.id, float(RATE), smp["taken"] / doc["duration_s"],
+                            smp["taken"] / smp["requested"] if smp["requested"] else 0))
     return doc, run
 
 
@@ -110,9 +114,10 @@ def check_within(doc, run, w, truth, role, state, also=()):
         f"{json.dumps(t, indent=1)}\n{run.describe()}")
 
 
+@pytest.mark.accuracy
 def test_states_sum_to_one(gilscope, interp, workload, tmp_path):
     w = workload(interp, "blocking")
-    doc, run = diagnose(gilscope, w.proc.pid, tmp_path)
+    doc, run = diagnose(gilscope, w.proc.pid, tmp_path, interp=interp)
     w.finish()
     for t in doc["threads"]:
         assert abs(sum(t["states"].values()) - 1) < 1e-4, t
@@ -120,10 +125,11 @@ def test_states_sum_to_one(gilscope, interp, workload, tmp_path):
     assert doc["samples"] > 0 and doc["rate_hz"] == float(RATE)
 
 
+@pytest.mark.accuracy
 @pytest.mark.asan
 def test_blocking_states(gilscope, interp, workload, tmp_path):
     w = workload(interp, "blocking")
-    doc, run = diagnose(gilscope, w.proc.pid, tmp_path)
+    doc, run = diagnose(gilscope, w.proc.pid, tmp_path, interp=interp)
     truth = w.finish()
     check_within(doc, run, w, truth, "sleep", "sleep")
     check_within(doc, run, w, truth, "io", "io")
@@ -131,9 +137,10 @@ def test_blocking_states(gilscope, interp, workload, tmp_path):
     assert doc["verdict"]["kind"] in ("idle", "io-bound", "mixed"), doc["verdict"]
 
 
+@pytest.mark.accuracy
 def test_pure_python_threads_hold_the_gil(gilscope, interp, workload, tmp_path):
     w = workload(interp, "pure4")
-    doc, run = diagnose(gilscope, w.proc.pid, tmp_path)
+    doc, run = diagnose(gilscope, w.proc.pid, tmp_path, interp=interp)
     w.finish()
     if interp.gil_enabled:
         assert doc["gil"]["held"] > 0.9, run.describe()
@@ -151,6 +158,7 @@ def test_pure_python_threads_hold_the_gil(gilscope, interp, workload, tmp_path):
             assert st["python"] + st["native"] >= 0.9, (role, st)
 
 
+@pytest.mark.accuracy
 @pytest.mark.asan
 @pytest.mark.parametrize("scenario,state", [("hashlib", "native"), ("zlib", "native"),
                                             ("factorial", "native_gil"), ("sorted", "native_gil")])
@@ -158,7 +166,7 @@ def test_c_calls(gilscope, interp, workload, tmp_path, scenario, state):
     if state == "native_gil" and not interp.gil_enabled:
         state = "native"   # no GIL to hold: the same call is plain native code
     w = workload(interp, scenario)
-    doc, run = diagnose(gilscope, w.proc.pid, tmp_path)
+    doc, run = diagnose(gilscope, w.proc.pid, tmp_path, interp=interp)
     truth = w.finish()
     for role in w.tids:
         check_within(doc, run, w, truth, role, state)
@@ -169,11 +177,12 @@ def test_c_calls(gilscope, interp, workload, tmp_path, scenario, state):
         assert calls and calls[0] in want, (calls, run.describe())
 
 
+@pytest.mark.accuracy
 def test_gil_held_by_c_extension(gilscope, interp, workload, tmp_path):
     if not interp.gil_enabled:
         pytest.skip("no GIL to hold in this run")
     w = workload(interp, "hold", ext=True)
-    doc, run = diagnose(gilscope, w.proc.pid, tmp_path)
+    doc, run = diagnose(gilscope, w.proc.pid, tmp_path, interp=interp)
     truth = w.finish()
     # the holder's own clock also runs while it takes the GIL back after
     # each call (the waiter got it in between): native_gil + gil_wait
@@ -188,9 +197,10 @@ def test_gil_held_by_c_extension(gilscope, interp, workload, tmp_path):
     assert calls and calls[0] == "gilscope_testext.hold_gil", calls
 
 
+@pytest.mark.accuracy
 def test_gil_released_by_c_extension(gilscope, interp, workload, tmp_path):
     w = workload(interp, "release", ext=True)
-    doc, run = diagnose(gilscope, w.proc.pid, tmp_path)
+    doc, run = diagnose(gilscope, w.proc.pid, tmp_path, interp=interp)
     truth = w.finish()
     # returning from each call takes the GIL back: native + gil_wait
     check_within(doc, run, w, truth, "r0", "native", also=("gil_wait",))
@@ -208,6 +218,7 @@ EXPECTED = {
 }
 
 
+@pytest.mark.accuracy
 @pytest.mark.parametrize("example", sorted(EXPECTED))
 def test_examples_verdicts(gilscope, interp, tmp_path, example):
     expected = EXPECTED[example]
@@ -223,10 +234,7 @@ def test_examples_verdicts(gilscope, interp, tmp_path, example):
     try:
         with os.fdopen(r) as f:
             assert f.readline().startswith("ready"), "example did not start"
-        run = es.run_gilscope(gilscope, ["diagnose", "--pid", str(proc.pid), "-d", "2",
-                                         "--json", "--no-progress"], save_dir=tmp_path)
-        assert run.returncode == 0, run.describe()
-        doc = json.loads(run.stdout)
+        doc, run = diagnose(gilscope, proc.pid, tmp_path, interp=interp)
         assert doc["verdict"]["kind"] in accept, (doc["verdict"], doc["verdict"]["shares"])
     finally:
         proc.kill()
