@@ -125,13 +125,24 @@ static int name_callable(struct py_model *m, uint64_t obj, char *out, size_t out
 	return GS_ENOTPY;
 }
 
-int py_model_callee(struct py_model *m, const struct py_frame *f, char *out, size_t outlen)
+int py_model_callee_still(struct py_model *m, const struct py_callee_ref *ref)
+{
+	uint64_t v;
+
+	return ref->slot && valid_ptr(ref->slot) && !reader_read_u64(m->r, ref->slot, &v) &&
+	       (v & ~m->off.fr_code_tag_mask) == ref->obj;
+}
+
+int py_model_callee(struct py_model *m, const struct py_frame *f, char *out, size_t outlen,
+		    struct py_callee_ref *ref)
 {
 	const struct py_offsets *o = &m->off;
 	uint64_t base, slots[MAX_STACK_SCAN], mask = o->fr_code_tag_mask;
 	int32_t n, i;
 
 	out[0] = '\0';
+	if (ref)
+		ref->slot = ref->obj = 0;
 	if (!f->code || f->opcode < 0 || !py_model_is_call_opcode(m, f->opcode))
 		return GS_ENOTPY;
 	if (f->code->stacksize <= 0 || f->code->stacksize > 100000 ||
@@ -149,8 +160,13 @@ int py_model_callee(struct py_model *m, const struct py_frame *f, char *out, siz
 				uint64_t at = sp - 8 * ((uint64_t)f->oparg + (uint64_t)k);
 
 				if (!reader_read_u64(m->r, at, &v) &&
-				    !name_callable(m, v & ~mask, out, outlen))
+				    !name_callable(m, v & ~mask, out, outlen)) {
+					if (ref) {
+						ref->slot = at;
+						ref->obj = v & ~mask;
+					}
 					return 0;
+				}
 			}
 		}
 	}
@@ -171,8 +187,13 @@ int py_model_callee(struct py_model *m, const struct py_frame *f, char *out, siz
 	for (i = n - 1 - f->oparg; i >= 0; i--) {
 		if (!valid_ptr(slots[i] & ~mask))
 			continue;
-		if (!name_callable(m, slots[i] & ~mask, out, outlen))
+		if (!name_callable(m, slots[i] & ~mask, out, outlen)) {
+			if (ref) {
+				ref->slot = base + 8 * (uint64_t)i;
+				ref->obj = slots[i] & ~mask;
+			}
 			return 0;
+		}
 	}
 	return GS_ENOTPY;
 }

@@ -236,13 +236,23 @@ int py_model_stack_top_w(struct py_model *m, uint64_t top, const struct py_windo
 /* Is `opcode` (of the model's version) a call into a callable? */
 int py_model_is_call_opcode(const struct py_model *m, int opcode);
 
+/* Where a callee was found (ref of py_model_callee(), may be NULL there):
+ * the stack slot and the object it held. py_model_callee_still() is 1
+ * while the slot holds the same object (one 8-byte read): the same call,
+ * or at least the same callable, so the name found for it stands. */
+struct py_callee_ref {
+	uint64_t slot, obj;
+};
+
 /*
  * The C callable an innermost frame is calling (its opcode is a call):
  * "math.factorial", "sorted", "list.sort", "numpy.ufunc". Exact on 3.14+,
  * where the frame keeps its stack pointer; earlier, the topmost callable on
  * the frame's value stack. Returns 0, or GS_ENOTPY when none is found.
  */
-int py_model_callee(struct py_model *m, const struct py_frame *f, char *out, size_t outlen);
+int py_model_callee(struct py_model *m, const struct py_frame *f, char *out, size_t outlen,
+		    struct py_callee_ref *ref);
+int py_model_callee_still(struct py_model *m, const struct py_callee_ref *ref);
 
 /* Read a str object into UTF-8 (at most PY_STR_MAX characters, NUL-ended).
  * Returns 0 or a gs_err. */

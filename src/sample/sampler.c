@@ -26,8 +26,12 @@
  * that ran is read again anyway and checked to be where the walk found it
  * (same neighbours, its predecessor still pointing at it), and a thread
  * gone from /proc, a thread state that moved, or another interpreter ends
- * the trust at once. Free-threaded builds walk every sample (other threads
- * change a thread's state field there).
+ * the trust at once. On free-threaded builds another thread can change a
+ * thread's state field: a stop-the-world marks every detached thread
+ * suspended and then detached again, without that thread running. A thread
+ * that did not run keeps the state it was last read in (it is still
+ * blocked in the same call: that is what the user needs to see); a thread
+ * that ran is read again, state field included.
  */
 #include "sampler.h"
 
@@ -66,6 +70,8 @@ struct thread_cache {
 	struct py_ranges ranges;	/* the memory its last stack walk read */
 	uint64_t stack_key;
 	int callee_done;
+	int callee_verify;	/* re-read since: check the callable is still there */
+	struct py_callee_ref callee_ref;
 	char callee[96];
 };
 
@@ -360,6 +366,19 @@ static void keep_stack(struct sampler *s, struct thread_cache *c, size_t n, int 
 	       !c->stack_err;
 	for (i = 0; same && i < n; i++)
 		same = c->frames[i].code == s->pool[i].code && c->frames[i].line == s->pool[i].line;
+	/* The C callable a call instruction is in is looked up again when the
+	 * stack or the instruction (its frame, its address) changed; else one
+	 * read checks that the callable found last time is still in its slot.
+	 * That keeps a thread inside a long call about as cheap to sample as
+	 * one running bytecode: when gilscope falls behind and samples back to
+	 * back, a state that costs more to read would get fewer samples. */
+	if (!same || !n || c->frames[0].addr != s->pool[0].addr ||
+	    c->frames[0].instr != s->pool[0].instr || c->frames[0].offset != s->pool[0].offset ||
+	    c->frames[0].opcode != s->pool[0].opcode) {
+		c->callee_done = 0;
+		c->callee[0] = '\0';
+	}
+	c->callee_verify = c->callee_done;
 	if (n)
 		memcpy(c->frames, s->pool, n * sizeof(*c->frames));
 	c->nframes = n;
@@ -367,8 +386,6 @@ static void keep_stack(struct sampler *s, struct thread_cache *c, size_t n, int 
 	c->stack_err = err;
 	if (!same)
 		c->stack_key = s->next_key++;
-	c->callee_done = 0;
-	c->callee[0] = '\0';
 }
 
 /*
@@ -441,9 +458,15 @@ static void thread_out(struct sampler *s, struct sample *smp, size_t i, int reus
 	t->state = classify_thread(&in, &t->detail);
 	t->callee[0] = '\0';
 	if ((t->state == ST_NATIVE_GIL || t->state == ST_NATIVE) && in.in_call) {
+		if (c->callee_verify) {
+			c->callee_verify = 0;
+			if (!py_model_callee_still(&s->model, &c->callee_ref))
+				c->callee_done = 0;
+		}
 		if (!c->callee_done) {
 			c->callee[0] = '\0';
-			py_model_callee(&s->model, &c->frames[0], c->callee, sizeof(c->callee));
+			py_model_callee(&s->model, &c->frames[0], c->callee, sizeof(c->callee),
+					&c->callee_ref);
 			c->callee_done = 1;
 		}
 		memcpy(t->callee, c->callee, sizeof(t->callee));
@@ -656,7 +679,7 @@ static int take_walk(struct sampler *s, struct sample *smp, const struct py_head
 	for (i = 0; i < npy; i++)
 		take_walked(s, smp, i);
 	smp->nthreads = npy;
-	s->list_valid = !ret && h->single && !s->model.free_threaded;
+	s->list_valid = !ret && h->single;
 	s->list_head = npy ? s->pythreads[0].tstate : 0;
 	s->list_interp = h->interp;
 	s->walk_ns = smp->t_ns;

@@ -46,10 +46,13 @@ static void walk_stacks(struct py_model *m, size_t n, struct strbuf *sb)
 				encode(sb, c->filename);
 			}
 			if (nf && pass == 0) {
+				struct py_callee_ref ref;
 				char callee[96];
 
-				if (!py_model_callee(m, &frames[0], callee, sizeof(callee)))
+				if (!py_model_callee(m, &frames[0], callee, sizeof(callee), &ref)) {
 					encode(sb, callee);
+					strbuf_addf(sb, "%d", py_model_callee_still(m, &ref));
+				}
 			}
 		}
 		strbuf_reset(sb);

@@ -217,7 +217,7 @@ static void walk_all(struct replay *rp)
 		char callee[96];
 
 		if (!py_model_stack(&rp->m, th[i].tstate, fr, PY_MAX_DEPTH, &nf, &trunc) && nf)
-			py_model_callee(&rp->m, &fr[0], callee, sizeof(callee));
+			py_model_callee(&rp->m, &fr[0], callee, sizeof(callee), NULL);
 	}
 	if (!py_model_interp(&rp->m, &interp))
 		py_model_gil(&rp->m, interp, &g);
@@ -911,8 +911,64 @@ static void t_hostile_code_cache_bytes(struct unit *u)
 	py_model_release(&m);
 }
 
+/*
+ * The sampler keeps a callee's name while the stack slot it was found in
+ * still holds the same object (py_model_callee_still): true while the slot
+ * is unchanged, false once it holds anything else (tag bits aside), an
+ * absurd pointer, or lies in unmapped memory. Slots: each thread state's
+ * first word in every snapshot (memory the snapshot holds).
+ */
+static int still_after(struct hsnap *h, uint64_t slot, uint64_t put, uint64_t obj)
+{
+	struct py_callee_ref ref = { slot, obj };
+	struct replay rp;
+	int ret = -1;
+
+	hs_reset(h);
+	if (put)
+		hs_put(h, slot, put, 8);
+	if (!rp_open(&rp, h) && !rp.init)
+		ret = py_model_callee_still(&rp.m, &ref);
+	py_model_release(&rp.m);
+	reader_free(rp.r);
+	hs_reset(h);
+	return ret;
+}
+
+static void callee_slots(struct unit *u, struct hsnap *h)
+{
+	uint64_t slots[8], vals[8];
+	struct replay rp;
+	size_t n = 0, i;
+
+	if (rp_open(&rp, h) || rp.init) {
+		rp_close(u, &rp, "callee");
+		return;
+	}
+	py_model_threads(&rp.m, th, PY_MAX_THREADS, &n, NULL, 0);
+	NOTE(u, h, n > 0);
+	for (i = 0; i < n && i < 8; i++) {
+		slots[i] = th[i].tstate;
+		vals[i] = hs_get(h, slots[i], 8) & ~rp.m.off.fr_code_tag_mask;
+	}
+	rp_close(u, &rp, "callee");
+	for (i = 0; i < n && i < 8; i++) {
+		NOTE(u, h, still_after(h, slots[i], 0, vals[i]) == 1);
+		NOTE(u, h, still_after(h, slots[i], vals[i] + 16, vals[i]) == 0);
+		NOTE(u, h, still_after(h, slots[i], 0xdead000000000000ull, vals[i]) == 0);
+	}
+	NOTE(u, h, still_after(h, 8, 0, 0) == 0);	/* unmapped */
+	NOTE(u, h, still_after(h, 0, 0, 0) == 0);	/* none found */
+}
+
+static void t_hostile_callee_still(struct unit *u)
+{
+	each_snapshot(u, callee_slots);
+}
+
 UNIT_SUITE(hostile)
 {
+	UNIT_RUN(u, t_hostile_callee_still);
 	UNIT_RUN(u, t_hostile_thread_list);
 	UNIT_RUN(u, t_hostile_frame_chain);
 	UNIT_RUN(u, t_hostile_sizes);
