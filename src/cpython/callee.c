@@ -125,6 +125,16 @@ static int name_callable(struct py_model *m, uint64_t obj, char *out, size_t out
 	return GS_ENOTPY;
 }
 
+/* The callable found: obj, in the stack slot at `slot`. */
+static int found(struct py_callee_ref *ref, uint64_t slot, uint64_t obj)
+{
+	if (ref) {
+		ref->slot = slot;
+		ref->obj = obj;
+	}
+	return 0;
+}
+
 int py_model_callee_still(struct py_model *m, const struct py_callee_ref *ref)
 {
 	uint64_t v;
@@ -160,13 +170,8 @@ int py_model_callee(struct py_model *m, const struct py_frame *f, char *out, siz
 				uint64_t at = sp - 8 * ((uint64_t)f->oparg + (uint64_t)k);
 
 				if (!reader_read_u64(m->r, at, &v) &&
-				    !name_callable(m, v & ~mask, out, outlen)) {
-					if (ref) {
-						ref->slot = at;
-						ref->obj = v & ~mask;
-					}
-					return 0;
-				}
+				    !name_callable(m, v & ~mask, out, outlen))
+					return found(ref, at, v & ~mask);
 			}
 		}
 	}
@@ -187,13 +192,8 @@ int py_model_callee(struct py_model *m, const struct py_frame *f, char *out, siz
 	for (i = n - 1 - f->oparg; i >= 0; i--) {
 		if (!valid_ptr(slots[i] & ~mask))
 			continue;
-		if (!name_callable(m, slots[i] & ~mask, out, outlen)) {
-			if (ref) {
-				ref->slot = base + 8 * (uint64_t)i;
-				ref->obj = slots[i] & ~mask;
-			}
-			return 0;
-		}
+		if (!name_callable(m, slots[i] & ~mask, out, outlen))
+			return found(ref, base + 8 * (uint64_t)i, slots[i] & ~mask);
 	}
 	return GS_ENOTPY;
 }

@@ -918,7 +918,8 @@ static void t_hostile_code_cache_bytes(struct unit *u)
  * absurd pointer, or lies in unmapped memory. Slots: each thread state's
  * first word in every snapshot (memory the snapshot holds).
  */
-static int still_after(struct hsnap *h, uint64_t slot, uint64_t put, uint64_t obj)
+static int still_after(struct unit *u, struct hsnap *h, uint64_t slot, uint64_t put,
+		       uint64_t obj)
 {
 	struct py_callee_ref ref = { slot, obj };
 	struct replay rp;
@@ -929,8 +930,7 @@ static int still_after(struct hsnap *h, uint64_t slot, uint64_t put, uint64_t ob
 		hs_put(h, slot, put, 8);
 	if (!rp_open(&rp, h) && !rp.init)
 		ret = py_model_callee_still(&rp.m, &ref);
-	py_model_release(&rp.m);
-	reader_free(rp.r);
+	rp_close(u, &rp, "callee");
 	hs_reset(h);
 	return ret;
 }
@@ -953,12 +953,12 @@ static void callee_slots(struct unit *u, struct hsnap *h)
 	}
 	rp_close(u, &rp, "callee");
 	for (i = 0; i < n && i < 8; i++) {
-		NOTE(u, h, still_after(h, slots[i], 0, vals[i]) == 1);
-		NOTE(u, h, still_after(h, slots[i], vals[i] + 16, vals[i]) == 0);
-		NOTE(u, h, still_after(h, slots[i], 0xdead000000000000ull, vals[i]) == 0);
+		NOTE(u, h, still_after(u, h, slots[i], 0, vals[i]) == 1);
+		NOTE(u, h, still_after(u, h, slots[i], vals[i] + 16, vals[i]) == 0);
+		NOTE(u, h, still_after(u, h, slots[i], 0xdead000000000000ull, vals[i]) == 0);
 	}
-	NOTE(u, h, still_after(h, 8, 0, 0) == 0);	/* unmapped */
-	NOTE(u, h, still_after(h, 0, 0, 0) == 0);	/* none found */
+	NOTE(u, h, still_after(u, h, 8, 0, 0) == 0);	/* unmapped */
+	NOTE(u, h, still_after(u, h, 0, 0, 0) == 0);	/* none found */
 }
 
 static void t_hostile_callee_still(struct unit *u)
