@@ -208,54 +208,14 @@ def test_gil_released_by_c_extension(gilscope, interp, workload, tmp_path):
     assert doc["verdict"]["kind"] == "native-released", doc["verdict"]
 
 
-ONE_SITE = r"""
-import json, math, os, random, sys, threading, time
-ready, report = int(sys.argv[1]), int(sys.argv[2])
-LIST = list(range(300_000))
-random.Random(7).shuffle(LIST)
-calls = ((math.factorial, 20000), (sorted, LIST))
-inside = [0.0, 0.0]
-clock = time.perf_counter
-stop = threading.Event()
-threading.Thread(target=lambda: (sys.stdin.buffer.read(1), stop.set()), daemon=True).start()
-os.write(ready, b"ready\n")
-t0 = clock()
-while not stop.is_set():
-    for i in (0, 1):
-        f, x = calls[i]
-        r = None
-        a = clock()
-        r = f(x)                # one call site, two C callables in turn
-        inside[i] += clock() - a
-total = clock() - t0
-os.write(report, json.dumps([v / total for v in inside]).encode())
-"""
-
-
 @pytest.mark.accuracy
-def test_native_calls_at_one_call_site(gilscope, interp, tmp_path):
+def test_native_calls_at_one_call_site(gilscope, interp, workload, tmp_path):
     """Two C callables called in turn from the same instruction: each gets
     its own share (the name found for a call is kept only while the same
     object sits in the callable's stack slot)."""
-    script = tmp_path / "one_site.py"
-    script.write_text(ONE_SITE)
-    ready_r, ready_w = os.pipe()
-    report_r, report_w = os.pipe()
-    proc = subprocess.Popen([interp.path, str(script), str(ready_w), str(report_w)],
-                            stdin=subprocess.PIPE, env=interp.env(), pass_fds=(ready_w, report_w))
-    os.close(ready_w)
-    os.close(report_w)
-    try:
-        with os.fdopen(ready_r) as f:
-            assert f.readline().startswith("ready"), "target did not start"
-        doc, run = diagnose(gilscope, proc.pid, tmp_path, interp=interp)
-        proc.stdin.write(b"x")
-        proc.stdin.close()
-        with os.fdopen(report_r) as f:
-            truth = json.loads(f.read())
-    finally:
-        proc.kill()
-        proc.wait()
+    w = workload(interp, "one_site")
+    doc, run = diagnose(gilscope, w.proc.pid, tmp_path, interp=interp)
+    truth = w.finish()["alt"]["each"]
     state = "native_gil" if interp.gil_enabled else "native"
     got = {c["function"]: c["fraction"] for c in doc["verdict"]["native_calls"][state]}
     fact = got.get("math.factorial", got.get("math.integer.factorial", 0))

@@ -37,12 +37,14 @@ lock = threading.Lock()
 results = []
 BIG = b"x" * (4 << 20) if args.scenario == "hashlib" else b""
 ZDATA = os.urandom(1 << 20) * 4 if args.scenario == "zlib" else b""
-LIST = list(range(300_000)) if args.scenario == "sorted" else []
+LIST = list(range(300_000)) if args.scenario in ("sorted", "one_site") else []
 random.Random(7).shuffle(LIST)   # a real sort (a reversed list is one O(n) pass)
 
 
 def measured(role, spec):
-    """Run fn(*args) in a loop; time spent inside it vs wall time.
+    """Run fn(*args) in a loop; time spent inside it vs wall time. A list
+    of such specs is called in turn from one call site, each timed apart
+    (reported in "each", in order).
 
     The timed window holds the call and nothing else a profiler could see:
     no attribute lookups, no Python function around the call. On a
@@ -50,35 +52,40 @@ def measured(role, spec):
     oversubscribed (a type-cache reader spinning on sched_yield while the
     writer waits for a CPU), and that stall is bytecode, not the call.
     """
-    fn, fargs = spec[0], spec[1]
-    skip = spec[2] if len(spec) > 2 else ()
-    n = len(fargs)
-    x = fargs[0] if n > 0 else None
-    y = fargs[1] if n > 1 else None
-    two, one = n == 2, n == 1
+    calls = []
+    for fn, fargs, *skip in (spec if isinstance(spec, list) else [spec]):
+        n = len(fargs)
+        calls.append((fn, fargs[0] if n > 0 else None, fargs[1] if n > 1 else None,
+                      n == 2, n == 1, skip[0] if skip else ()))
     clock = time.perf_counter
 
     def body():
         tid = threading.get_native_id()
         os.write(args.ready_fd, (json.dumps({"role": role, "tid": tid}) + "\n").encode())
         announced.wait()
-        inside = 0.0
+        each = [0.0] * len(calls)
         r = None
         t0 = clock()
         while not stop.is_set():
-            # drop the previous result outside the timed window: freeing a
-            # big list is C code too, but it runs under the next opcode
-            # (not inside the call), and gilscope rightly files it there
-            r = None
-            a = clock()
-            try:
-                r = fn(x, y) if two else fn(x) if one else fn()
-            except skip:
-                pass
-            inside += clock() - a
+            for k in range(len(calls)):
+                fn, x, y, two, one, skip = calls[k]
+                # drop the previous result outside the timed window:
+                # freeing a big list is C code too, but it runs under the
+                # next opcode (not inside the call), and gilscope rightly
+                # files it there
+                r = None
+                a = clock()
+                try:
+                    r = fn(x, y) if two else fn(x) if one else fn()
+                except skip:
+                    pass
+                t = clock() - a
+                each[k] += t
         total = clock() - t0
         with lock:
-            results.append({"role": role, "tid": tid, "inside": inside / total if total else 0})
+            results.append({"role": role, "tid": tid,
+                            "inside": sum(each) / total if total else 0,
+                            "each": [e / total if total else 0 for e in each]})
     return body
 
 
@@ -103,8 +110,8 @@ def blocking():
 
 
 def scenarios():
-    # role -> (callable, its arguments[, exception it ends with]); each
-    # role runs in its own thread
+    # role -> (callable, its arguments[, exception it ends with]), or a
+    # list of those; each role runs in its own thread
     s = {
         "pure4": {f"py{i}": (pure_python, ()) for i in range(4)},
         "pure1": {"py0": (pure_python, ())},
@@ -112,6 +119,8 @@ def scenarios():
         "zlib": {"z0": (zlib.compress, (ZDATA, 6))},
         "factorial": {"f0": (math.factorial, (20000,))},
         "sorted": {"s0": (sorted, (LIST,))},
+        # two C callables in turn from one call site, in one thread
+        "one_site": {"alt": [(math.factorial, (20000,)), (sorted, (LIST,))]},
     }
     if args.scenario == "blocking":
         s["blocking"] = blocking()
