@@ -647,6 +647,10 @@ _RUN_COUNTER = [0]
 # (interpreter run id, requested rate, rate reached, fraction of deadlines
 # kept) of each diagnose run of the accuracy tests; conftest.py prints them
 ACHIEVED: List[tuple] = []
+# (test id, role, state, gilscope's fraction, the thread's own) of every
+# check against a thread's clock; conftest.py prints the closest calls, so a
+# run shows how much room the tolerance had before a test fails
+MARGINS: List[tuple] = []
 
 
 def run_gilscope(gilscope: str, args: List[str], *, save_dir: Optional[Path] = None,

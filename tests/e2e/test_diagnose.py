@@ -109,6 +109,8 @@ def check_within(doc, run, w, truth, role, state, also=()):
     t = thread(doc, w.tids[role])
     got = t["states"][state] + sum(t["states"][s] for s in also)
     want = truth[role]["inside"]
+    es.MARGINS.append((os.environ.get("PYTEST_CURRENT_TEST", "?").split(" ")[0], role,
+                       "+".join((state,) + tuple(also)), got, want))
     assert abs(got - want) <= TOLERANCE, (
         f"{role}: gilscope says {state} {got:.3f}, the thread measured {want:.3f} inside its call\n"
         f"{json.dumps(t, indent=1)}\n{run.describe()}")
