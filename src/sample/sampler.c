@@ -548,7 +548,8 @@ static void take_walked(struct sampler *s, struct sample *smp, size_t i)
 	/* its current frame as of now, not as of the walk, and with it what
 	 * its stack walk will likely read (if it is the same thread as the
 	 * cache's: the guess is from its last read) */
-	make_guess(c, &guess);
+	if (c->have)
+		make_guess(c, &guess);
 	if (!py_model_thread_reread(&s->model, &c->p, 0, c->have ? &guess : NULL, &fresh,
 				    &linked, &s->win) &&
 	    same_thread(&fresh, &c->p)) {
