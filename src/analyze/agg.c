@@ -608,6 +608,129 @@ int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
 	return 0;
 }
 
+/* Where a sample of stack leaf `node` in `state` ends: on to the C
+ * callable (AGG_NONE: none) and the state's leaf (record's stacks). */
+static uint32_t leaf_for(struct agg *a, uint32_t node, uint32_t native, enum gs_state state)
+{
+	uint32_t next;
+
+	if (native != AGG_NONE) {
+		next = child_of(a, node, native);
+		if (next == AGG_NONE)
+			return node;
+		node = next;
+	}
+	if (a->opt.state_leaves && state != ST_PYTHON) {
+		uint32_t sf = a->state_frame[state];
+
+		if (!sf) {
+			sf = frame_id(a, intern(a, agg_state_label(state)), intern(a, ""), 0,
+				      AGG_FRAME_STATE, (uint8_t)state);
+			if (sf == AGG_NONE)
+				return node;
+			a->state_frame[state] = sf + 1;
+		} else {
+			sf--;
+		}
+		next = child_of(a, node, sf);
+		if (next != AGG_NONE)
+			node = next;
+	}
+	return node;
+}
+
+/*
+ * The thread's last n samples, all with the stack it was last seen with,
+ * counted in state `from` with no C callable, were in `to` (with the C
+ * callable `callee`, or none): the sampler learns some things only later
+ * (that a GIL hold was C code, that a thread on CPU without the GIL stayed
+ * there). Moves their counts in the thread's states, its GIL-wait
+ * stretches, the hot frames, the stack tree and the timeline. The
+ * process-wide GIL figures stay as counted. `from_ns` is when the first
+ * of them was taken.
+ */
+int agg_restate(struct agg *a, int32_t tid, uint64_t n, uint64_t from_ns, enum gs_state from,
+		enum gs_state to, const char *callee)
+{
+	struct agg_thread *t = NULL;
+	uint32_t node, old_leaf, new_leaf, native = AGG_NONE;
+	uint64_t since;
+	size_t i;
+
+	if (!n || (unsigned)from >= ST_COUNT || (unsigned)to >= ST_COUNT || from == to)
+		return 0;
+	for (i = 0; i < a->nthreads; i++) {
+		if (a->threads[i].tid == tid) {
+			t = &a->threads[i];
+			break;
+		}
+	}
+	if (!t || t->states[from] < n)
+		return GS_ECORRUPT;
+	since = from_ns > a->t_first ? from_ns - a->t_first : 0;
+	t->states[from] -= n;
+	t->states[to] += n;
+	if (from == ST_GIL_WAIT && t->waiting) {
+		/* the wait ended where these samples began, or never was */
+		if (t->wait_since < since)
+			stretch_add(&t->wait, since - t->wait_since);
+		t->waiting = 0;
+	}
+	if (t->key_hot != AGG_NONE && a->frames[t->key_hot].self[from] >= n) {
+		a->frames[t->key_hot].self[from] -= n;
+		a->frames[t->key_hot].self[to] += n;
+	}
+	if (callee && callee[0]) {
+		native = frame_id(a, intern(a, callee), intern(a, ""), 0, AGG_FRAME_NATIVE, 0);
+		if (native != AGG_NONE)
+			a->frames[native].self[to] += n;
+	}
+	if (!t->key_leaf_ok || t->key_leaf == AGG_NONE)
+		return 0;	/* the stack was not in the tree */
+	old_leaf = leaf_for(a, t->key_leaf, AGG_NONE, from);
+	if (a->nodes[old_leaf].self < n || a->nodes[old_leaf].state_total[from] < n)
+		return 0;
+	new_leaf = leaf_for(a, t->key_leaf, native, to);
+	for (node = old_leaf; node != t->key_leaf; node = a->nodes[node].parent) {
+		a->nodes[node].total -= n;
+		a->nodes[node].state_total[from] -= n;
+	}
+	for (node = t->key_leaf;; node = a->nodes[node].parent) {
+		a->nodes[node].state_total[from] -= n;
+		a->nodes[node].state_total[to] += n;
+		if (node == 0 || a->nodes[node].parent == AGG_NONE)
+			break;
+	}
+	for (node = new_leaf; node != t->key_leaf; node = a->nodes[node].parent) {
+		a->nodes[node].total += n;
+		a->nodes[node].state_total[to] += n;
+	}
+	a->nodes[old_leaf].self -= n;
+	a->nodes[new_leaf].self += n;
+	if (a->opt.timeline && t->nspans) {
+		struct agg_span *sp = &t->spans[t->nspans - 1];
+
+		if (sp->state == from && sp->leaf == old_leaf && sp->t1 > since) {
+			if (sp->t0 >= since) {
+				sp->state = (uint8_t)to;
+				sp->leaf = new_leaf;
+			} else {
+				struct agg_thread_in in = { 0 };
+				uint64_t t1 = sp->t1, cur = a->cur_t;
+
+				in.state = to;
+				in.holds_gil = sp->holds_gil;
+				a->cur_t = since;
+				add_span(a, t, &in, new_leaf);
+				if (t->nspans && t->spans[t->nspans - 1].t0 == since)
+					t->spans[t->nspans - 1].t1 = t1;
+				a->cur_t = cur;
+			}
+		}
+	}
+	return 0;
+}
+
 void agg_end_sample(struct agg *a)
 {
 	if (a->cur_gil_known && a->gil_enabled) {

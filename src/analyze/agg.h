@@ -172,6 +172,11 @@ void agg_begin_sample(struct agg *a, uint64_t t_ns, int gil_known, int gil_enabl
 		      uint64_t switch_number);
 int agg_add_thread(struct agg *a, const struct agg_thread_in *t);
 void agg_end_sample(struct agg *a);
+/* The thread's last n samples (same stack as its latest, counted in
+ * state `from`, the first taken at from_ns) were in `to`, in C callable
+ * `callee` (or none): move them. See agg.c. */
+int agg_restate(struct agg *a, int32_t tid, uint64_t n, uint64_t from_ns, enum gs_state from,
+		enum gs_state to, const char *callee);
 /* Close open stretches and spans at the last sample. */
 void agg_finish(struct agg *a);
 

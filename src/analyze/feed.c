@@ -34,6 +34,9 @@ int agg_add_sample(struct agg *a, const struct sample *smp)
 		in.nframes = n;
 		in.callee = t->callee;
 		in.stack_key = t->stack_key;
+		if (t->restate_n)
+			(void)agg_restate(a, t->tid, t->restate_n, t->restate_from_ns,
+					  t->restate_from, t->state, t->callee);
 		ret = agg_add_thread(a, &in);
 		if (ret)
 			break;

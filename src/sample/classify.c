@@ -3,7 +3,8 @@
  *
  * The GIL holder comes from the interpreter (locked + last_holder). For the
  * others the kernel decides: on CPU means native code (a thread without
- * the GIL cannot run bytecode); blocked means whatever it is blocked in. A
+ * the GIL cannot run bytecode, and one waiting for it sleeps); blocked
+ * means whatever it is blocked in. A
  * futex whose address lies inside the GIL structure is a wait for the GIL:
  * take_gil() waits on the GIL's own condition variable and mutex, and
  * drop_gil() of a forced switch waits on switch_cond, also inside it.
@@ -178,8 +179,21 @@ enum gs_state classify_thread(const struct classify_in *in, const char **detail)
 	if (in->gil_enabled) {
 		if (in->holds_gil) {
 			if (on_cpu) {
-				*detail = in->in_call ? "in a call" : "bytecode";
-				return in->in_call ? ST_NATIVE_GIL : ST_PYTHON;
+				if (in->in_call) {
+					*detail = "in a call";
+					return ST_NATIVE_GIL;
+				}
+				/* Bytecode hands the GIL over within the switch
+				 * interval of a waiter asking for it; a holder
+				 * that keeps it far longer is in C reached
+				 * without a call (an operator, a subscript, a C
+				 * iterator, ...). */
+				if (in->gil_overdue) {
+					*detail = "holds the GIL past the switch interval while others wait: in C";
+					return ST_NATIVE_GIL;
+				}
+				*detail = "bytecode";
+				return ST_PYTHON;
 			}
 			/* blocked while holding the GIL: native code that did
 			 * not release it, and every other thread waits */
@@ -187,15 +201,18 @@ enum gs_state classify_thread(const struct classify_in *in, const char **detail)
 			return ST_NATIVE_GIL;
 		}
 		if (on_cpu) {
-			/* Bytecode cannot run without the GIL: on CPU at a
-			 * non-call instruction means inside take_gil() or
-			 * drop_gil(), i.e. the GIL changing hands. */
-			if (in->in_bytecode) {
-				*detail = "on CPU, taking or handing over the GIL";
-				return ST_GIL_WAIT;
+			/* Bytecode cannot run without the GIL: this is C code
+			 * that let go of it (a call, or an operator such as
+			 * NumPy's a @ b), or a waiter between two waits: one
+			 * that woke to ask for the GIL, or was handed it and
+			 * waits for a CPU. A waiter goes back to sleep in a
+			 * futex within the switch interval; C code stays. */
+			if (in->in_call || in->stays_on_cpu) {
+				*detail = "on CPU without the GIL";
+				return ST_NATIVE;
 			}
-			*detail = "on CPU without the GIL";
-			return ST_NATIVE;
+			*detail = "on CPU without the GIL, taking or handing over the GIL";
+			return ST_GIL_WAIT;
 		}
 		return blocked_state(in, detail);
 	}

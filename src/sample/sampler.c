@@ -73,6 +73,26 @@ struct thread_cache {
 	int callee_verify;	/* re-read since: check the callable is still there */
 	struct py_callee_ref callee_ref;
 	char callee[96];
+	/* The run of samples in which it held the GIL on CPU at one non-call
+	 * instruction (same frame, same instruction, the GIL never changing
+	 * hands), counted as bytecode until the GIL says otherwise: when the
+	 * hold outlasts the switch interval while another thread waits, the
+	 * whole run was C code, and the aggregates are told to move it. */
+	uint32_t run_n;
+	int run_native;
+	uint64_t run_from, run_frame, run_instr, run_switch;
+	const struct py_code *run_code;
+	/* The run of samples in which it was on CPU without the GIL at one
+	 * non-call instruction: a GIL waiter between two waits (woken, not
+	 * yet given the GIL or a CPU), or C code that let go of the GIL (an
+	 * operator such as NumPy's a @ b). Counted as a GIL wait until it is
+	 * seen to stay on CPU: no voluntary context switch and a fair share
+	 * of run time over longer than a waiter's timed wait; then the run
+	 * since `free_from` (free_n samples) was native code. */
+	uint32_t free_n;
+	int free_native, free_ok;
+	uint64_t free_from, free_frame, free_instr, free_vcsw, free_run;
+	const struct py_code *free_code;
 };
 
 static uint64_t now_ns(void)
@@ -413,6 +433,145 @@ static int read_full(struct sampler *s, struct thread_cache *c, uint64_t top,
 	return ret;
 }
 
+/*
+ * A GIL holder on CPU at a non-call instruction: bytecode, or C reached
+ * without a call. Only the GIL can tell, and only later: once the holder
+ * keeps it past the switch interval while another thread waits
+ * (s->gil_overdue), it is in C, and so was every sample of this hold at
+ * this same instruction. Those were counted as bytecode; the sample says
+ * how many to move (restate_n), and the rest of the run is C directly.
+ */
+static void hold_run(struct thread_cache *c, struct thread_sample *t,
+		     const struct sample *smp)
+{
+	const struct py_frame *f = &c->frames[0];
+	uint64_t instr = f->instr ? f->instr : (uint64_t)(uint32_t)f->offset;
+
+	if (!c->run_n || c->run_switch != smp->gil.switch_number || c->run_frame != f->addr ||
+	    c->run_instr != instr || c->run_code != f->code) {
+		c->run_n = 0;
+		c->run_native = 0;
+		c->run_from = smp->t_ns;
+		c->run_frame = f->addr;
+		c->run_instr = instr;
+		c->run_code = f->code;
+		c->run_switch = smp->gil.switch_number;
+	}
+	if (t->state == ST_NATIVE_GIL && !c->run_native) {
+		t->restate_n = c->run_n;
+		t->restate_from_ns = c->run_from;
+		c->run_native = 1;
+	} else if (c->run_native && t->state == ST_PYTHON) {
+		/* still the same hold at the same instruction */
+		t->state = ST_NATIVE_GIL;
+		t->detail = "held the GIL past the switch interval here: in C";
+	}
+	if (c->run_n < UINT32_MAX)
+		c->run_n++;
+}
+
+/* Voluntary context switches and run time of the thread, now. */
+static int read_stay(struct sampler *s, struct thread_cache *c, uint64_t *vcsw, uint64_t *run)
+{
+	char buf[2048], val[32], *end;
+	uint64_t slices;
+	long n;
+	int fd;
+
+	if (s->task_dir < 0 || c->p.tid <= 0 || read_sched(s, c, run, &slices))
+		return GS_ENOPROC;
+	fd = procfs_task_open(s->task_dir, c->p.tid, "status");
+	if (fd < 0)
+		return fd;
+	n = procfs_pread(fd, buf, sizeof(buf));
+	close(fd);
+	if (n <= 0 || procfs_status_field(buf, (size_t)n, "voluntary_ctxt_switches", val,
+					  sizeof(val)))
+		return GS_ECORRUPT;
+	*vcsw = strtoull(val, &end, 10);
+	return end == val ? GS_ECORRUPT : 0;
+}
+
+/*
+ * A thread on CPU without the GIL at a non-call instruction (see struct
+ * thread_cache). Returns 1 when it is known to stay there (native code),
+ * and sets t->restate_* the first time that is known.
+ */
+static int free_run(struct sampler *s, struct thread_cache *c, struct thread_sample *t,
+		    const struct sample *smp)
+{
+	const struct py_frame *f = &c->frames[0];
+	uint64_t instr = f->instr ? f->instr : (uint64_t)(uint32_t)f->offset;
+	uint64_t interval = smp->gil.interval_us ? smp->gil.interval_us * 1000ull : 5000000ull;
+	uint64_t window = interval + (interval / 2 > 2000000ull ? interval / 2 : 2000000ull);
+	uint64_t vcsw, run;
+	int fresh = !c->free_n || c->free_frame != f->addr || c->free_instr != instr ||
+		    c->free_code != f->code;
+
+	if (fresh || (!c->free_native && c->free_ok && smp->t_ns - c->free_from >= window)) {
+		int ok = !read_stay(s, c, &vcsw, &run);
+
+		if (!fresh && ok && vcsw == c->free_vcsw &&
+		    4 * (run - c->free_run) >= smp->t_ns - c->free_from) {
+			/* it never blocked and kept running: C code */
+			c->free_native = 1;
+			t->restate_n = c->free_n;
+			t->restate_from_ns = c->free_from;
+			t->restate_from = ST_GIL_WAIT;
+		} else {
+			/* (again) from here on */
+			c->free_n = 0;
+			c->free_native = 0;
+			c->free_ok = ok;
+			c->free_from = smp->t_ns;
+			c->free_frame = f->addr;
+			c->free_instr = instr;
+			c->free_code = f->code;
+			c->free_vcsw = vcsw;
+			c->free_run = run;
+		}
+	}
+	if (c->free_n < UINT32_MAX)
+		c->free_n++;
+	return c->free_native;
+}
+
+/*
+ * Before a sample's threads: does the GIL's holder keep it while another
+ * thread waits, longer than bytecode could? A waiter asks for the GIL once
+ * it has waited one switch interval, and bytecode hands it over at its
+ * next instruction boundary; allow the interval and half again (at least
+ * 1 ms) from the first sample that saw a thread wait, the GIL unchanged.
+ */
+static void gil_overdue_begin(struct sampler *s, const struct sample *smp)
+{
+	uint64_t interval = smp->gil.interval_us ? smp->gil.interval_us * 1000ull : 5000000ull;
+	uint64_t slack = interval / 2 > 1000000ull ? interval / 2 : 1000000ull;
+
+	s->gil_overdue = smp->gil_enabled && smp->gil.known && smp->gil.locked &&
+			 s->wait_since && smp->gil.switch_number == s->wait_switch &&
+			 smp->t_ns - s->wait_since > interval + slack;
+}
+
+/* After a sample's threads: when threads first waited with the GIL where
+ * it is now. */
+static void gil_overdue_end(struct sampler *s, const struct sample *smp)
+{
+	size_t i;
+	int waiting = 0;
+
+	for (i = 0; i < smp->nthreads && !waiting; i++)
+		waiting = smp->threads[i].state == ST_GIL_WAIT;
+	if (!waiting || !smp->gil.known || !smp->gil_enabled) {
+		s->wait_since = 0;
+		return;
+	}
+	if (!s->wait_since || s->wait_switch != smp->gil.switch_number) {
+		s->wait_since = smp->t_ns;
+		s->wait_switch = smp->gil.switch_number;
+	}
+}
+
 /* Fill the sample's view of thread i from its cache and classify it. */
 static void thread_out(struct sampler *s, struct sample *smp, size_t i, int reused)
 {
@@ -453,10 +612,24 @@ static void thread_out(struct sampler *s, struct sample *smp, size_t i, int reus
 	in.gil_addr = smp->gil.addr;
 	in.gil_size = smp->gil.size;
 	in.in_call = c->nframes && py_model_is_call_opcode(&s->model, c->frames[0].opcode);
-	in.in_bytecode = c->nframes && c->frames[0].opcode >= 0 && !in.in_call;
+	in.gil_overdue = s->gil_overdue;
 	in.ts_status = p->status;
+	t->restate_n = 0;
+	t->restate_from_ns = 0;
+	t->restate_from = ST_PYTHON;
+	if (smp->gil_enabled && !t->holds_gil && !in.in_call && c->nframes &&
+	    (c->kstate == 'R' || (c->syscall_known && c->syscall_running)))
+		in.stays_on_cpu = free_run(s, c, t, smp);
+	else
+		c->free_n = 0;
 	t->state = classify_thread(&in, &t->detail);
 	t->callee[0] = '\0';
+	if (t->holds_gil && !in.in_call && c->nframes &&
+	    (t->state == ST_PYTHON || t->state == ST_NATIVE_GIL) &&
+	    (c->kstate == 'R' || (c->syscall_known && c->syscall_running)))
+		hold_run(c, t, smp);
+	else
+		c->run_n = 0;
 	if ((t->state == ST_NATIVE_GIL || t->state == ST_NATIVE) && in.in_call) {
 		if (c->callee_verify) {
 			c->callee_verify = 0;
@@ -707,6 +880,7 @@ int sampler_take(struct sampler *s, const struct sample **out)
 	py_model_begin_sample(&s->model, &h);
 	smp->gil = h.gil;
 	smp->gil_enabled = smp->gil.known ? smp->gil.enabled : !s->model.free_threaded;
+	gil_overdue_begin(s, smp);
 	gen = code_cache_gen(s->model.codes);
 	if (gen != s->code_gen) {
 		/* cached stacks point into the code cache: read them again */
@@ -734,6 +908,7 @@ int sampler_take(struct sampler *s, const struct sample **out)
 	if (ret)
 		return ret;
 done:
+	gil_overdue_end(s, smp);
 	*out = smp;
 	/* Memory that reads at all belongs to a live process (a zombie has
 	 * none); so the kill(2)+stat check is needed only now and then. An

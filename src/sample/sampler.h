@@ -49,6 +49,14 @@ struct thread_sample {
 	 * reused. Never 0. */
 	uint64_t stack_key;
 	int reused;		/* the thread had not run: nothing was read again */
+	/* The thread's restate_n samples before this one, from
+	 * restate_from_ns on (same stack, counted in state restate_from),
+	 * were in fact in this sample's state: C code that kept the GIL, or
+	 * C code that let go of it (sampler.c, hold_run and free_run). 0:
+	 * nothing to move. */
+	uint32_t restate_n;
+	enum gs_state restate_from;
+	uint64_t restate_from_ns;
 };
 
 struct sample {
@@ -96,6 +104,11 @@ struct sampler {
 	size_t nnames;
 	uint64_t names_ns;	/* when they were last read */
 	uint64_t names_key;	/* hash of the thread-state set they belong to */
+	/* a thread waits for the GIL since wait_since (0: none), while the
+	 * switch number is wait_switch; gil_overdue: for this sample, the
+	 * holder has kept it past what bytecode would */
+	uint64_t wait_since, wait_switch;
+	int gil_overdue;
 	int execd;		/* sampler_take said GS_EEXITED because the
 				 * process exec'd another program */
 };

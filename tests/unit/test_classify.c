@@ -30,6 +30,12 @@ static void t_classify_holder(struct unit *u)
 	CHECK_EQ(u, classify_thread(&in, NULL), ST_PYTHON);
 	in.in_call = 1;
 	CHECK_EQ(u, classify_thread(&in, NULL), ST_NATIVE_GIL);
+	/* at an operator, keeping the GIL past the switch interval while
+	 * another thread waits: C code (a big-int multiplication) */
+	in.in_call = 0;
+	in.gil_overdue = 1;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_NATIVE_GIL);
+	in.gil_overdue = 0;
 	/* blocked in a read while holding the GIL: native code keeping it */
 	in.in_call = 0;
 	in.kstate = 'S';
@@ -90,11 +96,14 @@ static void t_classify_running_no_gil(struct unit *u)
 	CHECK_EQ(u, classify_thread(&in, NULL), ST_NATIVE);
 	in.in_call = 1;
 	CHECK_EQ(u, classify_thread(&in, NULL), ST_NATIVE);
-	/* on CPU at plain bytecode without the GIL: the GIL changing hands */
+	/* on CPU without the GIL at an operator: a waiter between two waits
+	 * (the GIL changing hands), until it is seen to stay on CPU; then
+	 * native code that let go of the GIL (a @ b on NumPy arrays) */
 	in.in_call = 0;
-	in.in_bytecode = 1;
 	CHECK_EQ(u, classify_thread(&in, NULL), ST_GIL_WAIT);
-	in.in_bytecode = 0;
+	in.stays_on_cpu = 1;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_NATIVE);
+	in.stays_on_cpu = 0;
 	/* the kernel said S but /proc/syscall caught it running */
 	in.kstate = 'S';
 	in.syscall_running = 1;
