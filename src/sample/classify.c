@@ -207,7 +207,7 @@ enum gs_state classify_thread(const struct classify_in *in, const char **detail)
 			 * that woke to ask for the GIL, or was handed it and
 			 * waits for a CPU. A waiter goes back to sleep in a
 			 * futex within the switch interval; C code stays. */
-			if (in->in_call || in->stays_on_cpu) {
+			if (!in->in_bytecode || in->stays_on_cpu) {
 				*detail = "on CPU without the GIL";
 				return ST_NATIVE;
 			}

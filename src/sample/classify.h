@@ -35,6 +35,7 @@ struct classify_in {
 	uint64_t syscall_args[6];
 	uint64_t gil_addr, gil_size;	/* futexes in this range are the GIL's */
 	int in_call;		/* innermost frame is on a call opcode */
+	int in_bytecode;	/* innermost frame read, and not on a call opcode */
 	/* The GIL has not changed hands while another thread waited for it
 	 * longer than the switch interval (and a margin): its holder is not
 	 * running bytecode, which would have handed it over. */

@@ -612,12 +612,13 @@ static void thread_out(struct sampler *s, struct sample *smp, size_t i, int reus
 	in.gil_addr = smp->gil.addr;
 	in.gil_size = smp->gil.size;
 	in.in_call = c->nframes && py_model_is_call_opcode(&s->model, c->frames[0].opcode);
+	in.in_bytecode = c->nframes && c->frames[0].opcode >= 0 && !in.in_call;
 	in.gil_overdue = s->gil_overdue;
 	in.ts_status = p->status;
 	t->restate_n = 0;
 	t->restate_from_ns = 0;
 	t->restate_from = ST_PYTHON;
-	if (smp->gil_enabled && !t->holds_gil && !in.in_call && c->nframes &&
+	if (smp->gil_enabled && !t->holds_gil && in.in_bytecode &&
 	    (c->kstate == 'R' || (c->syscall_known && c->syscall_running)))
 		in.stays_on_cpu = free_run(s, c, t, smp);
 	else

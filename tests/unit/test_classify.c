@@ -100,10 +100,12 @@ static void t_classify_running_no_gil(struct unit *u)
 	 * (the GIL changing hands), until it is seen to stay on CPU; then
 	 * native code that let go of the GIL (a @ b on NumPy arrays) */
 	in.in_call = 0;
+	in.in_bytecode = 1;
 	CHECK_EQ(u, classify_thread(&in, NULL), ST_GIL_WAIT);
 	in.stays_on_cpu = 1;
 	CHECK_EQ(u, classify_thread(&in, NULL), ST_NATIVE);
 	in.stays_on_cpu = 0;
+	in.in_bytecode = 0;
 	/* the kernel said S but /proc/syscall caught it running */
 	in.kstate = 'S';
 	in.syscall_running = 1;
