@@ -197,3 +197,61 @@ int py_model_callee(struct py_model *m, const struct py_frame *f, char *out, siz
 	}
 	return GS_ENOTPY;
 }
+
+/* An object's type name, into out; 0 or a gs_err. */
+static int obj_type_name(struct py_model *m, uint64_t obj, char *out, size_t outlen)
+{
+	uint64_t type;
+
+	if (!valid_ptr(obj) || reader_read_u64(m->r, obj + m->off.ob_type, &type))
+		return GS_EFAULT;
+	return type_name(m, type, out, outlen);
+}
+
+int py_model_operator(struct py_model *m, const struct py_frame *f, char *out, size_t outlen,
+		      struct py_callee_ref *ref)
+{
+	const struct py_offsets *o = &m->off;
+	const struct py_op_info *op;
+	const char *dunder;
+	char lhs[96], rhs[96];
+	uint64_t sp, at, v, w, mask = o->fr_code_tag_mask;
+	int depth;
+
+	out[0] = '\0';
+	if (ref)
+		ref->slot = ref->obj = 0;
+	if (!py_model_is_operator(m, f->opcode))
+		return GS_ENOTPY;
+	op = &m->op_info[f->opcode];
+	dunder = py_operator_dunder(op, f->oparg);
+	if (!dunder)
+		return GS_ENOTPY;
+	if (op->type[0]) {
+		snprintf(out, outlen, "%s.%s", op->type, dunder);
+		return 0;
+	}
+	depth = py_operator_receiver_depth(op, f->oparg);
+	if (o->fr_stackpointer != OFF_NONE && depth > 0 &&
+	    !reader_read_u64(m->r, f->addr + o->fr_stackpointer, &sp) && valid_ptr(sp)) {
+		at = sp - 8 * (uint64_t)depth;
+		if (!reader_read_u64(m->r, at, &v) &&
+		    !obj_type_name(m, v & ~mask, lhs, sizeof(lhs))) {
+			/* 2 * array: int gives up, the array's reflected
+			 * method runs */
+			if (depth == 2 && dunder[2] != 'i' && !strchr(lhs, '.') &&
+			    strcmp(dunder, "__getitem__") && strcmp(dunder, "__next__") &&
+			    strncmp(dunder, "__l", 3) && strncmp(dunder, "__g", 3) &&
+			    strncmp(dunder, "__e", 3) && strncmp(dunder, "__n", 3) &&
+			    !reader_read_u64(m->r, at + 8, &w) &&
+			    !obj_type_name(m, w & ~mask, rhs, sizeof(rhs)) && strchr(rhs, '.')) {
+				snprintf(out, outlen, "%s.__r%s", rhs, dunder + 2);
+				return found(ref, at + 8, w & ~mask);
+			}
+			snprintf(out, outlen, "%s.%s", lhs, dunder);
+			return found(ref, at, v & ~mask);
+		}
+	}
+	snprintf(out, outlen, "%s", dunder);
+	return 0;
+}

@@ -44,10 +44,12 @@ static int valid_ptr(uint64_t p)
 }
 
 static const uint8_t no_call_ops[256];
+static const struct py_op_info no_op_info[256];
 
 int py_model_init(struct py_model *m, struct reader *r, const struct py_location *loc)
 {
 	static uint8_t maps[8][256];	/* per minor 9..16; const after fill */
+	static struct py_op_info op_maps[8][256];
 	uint8_t dbg[PY_DEBUG_OFFSETS_MAX];
 	const struct py_offsets *t;
 	uint32_t v = loc->version_hex;
@@ -101,6 +103,10 @@ int py_model_init(struct py_model *m, struct reader *r, const struct py_location
 		m->call_ops = no_call_ops;
 		if (minor >= 9 && minor < 17 && !py_call_opcodes(m->off.version_hex, maps[minor - 9]))
 			m->call_ops = maps[minor - 9];
+		m->op_info = no_op_info;
+		if (minor >= 9 && minor < 17 &&
+		    !py_operator_opcodes(m->off.version_hex, op_maps[minor - 9]))
+			m->op_info = op_maps[minor - 9];
 	}
 	m->codes = code_cache_new();
 	m->raw = calloc(PY_MAX_DEPTH, sizeof(*m->raw));
@@ -598,6 +604,11 @@ void py_model_begin_sample(struct py_model *m, const struct py_head *h)
 		m->code_epoch = 1;
 	m->code_gen_seen = h && h->single && h->code_gen_known;
 	m->code_gen = h ? h->code_gen : 0;
+}
+
+int py_model_is_operator(const struct py_model *m, int opcode)
+{
+	return opcode >= 0 && opcode < 256 && m->op_info && m->op_info[opcode].is_op;
 }
 
 int py_model_is_call_opcode(const struct py_model *m, int opcode)

@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "offsets.h"
+#include "opcodes.h"
 #include "../target/reader.h"
 
 #define PY_MAX_THREADS 4096
@@ -155,6 +156,7 @@ struct py_model {
 	int free_threaded;
 	struct code_cache *codes;
 	const uint8_t *call_ops;	/* 256-entry table: opcode is a call */
+	const struct py_op_info *op_info;	/* 256 entries: operators */
 	uint64_t tid_off;	/* pthread tid offset (3.9-3.10) once found */
 	uint64_t interp_main;	/* cached main interpreter address */
 	uint64_t nread_fail;	/* stats: walks cut short by a bad read */
@@ -253,6 +255,19 @@ struct py_callee_ref {
 int py_model_callee(struct py_model *m, const struct py_frame *f, char *out, size_t outlen,
 		    struct py_callee_ref *ref);
 int py_model_callee_still(struct py_model *m, const struct py_callee_ref *ref);
+
+/* Is `opcode` an operator: C reached without a call (see opcodes.c)? */
+int py_model_is_operator(const struct py_model *m, int opcode);
+
+/*
+ * The special method an innermost frame's operator runs, named like a
+ * callee: "int.__mul__", "numpy.ndarray.__matmul__", "list.__getitem__".
+ * The receiver's type comes from the frame's saved stack pointer (3.14+)
+ * or from a specialized instruction; when neither says, the method alone
+ * ("__matmul__"). Returns 0, or GS_ENOTPY when the opcode is no operator.
+ */
+int py_model_operator(struct py_model *m, const struct py_frame *f, char *out, size_t outlen,
+		      struct py_callee_ref *ref);
 
 /* Read a str object into UTF-8 (at most PY_STR_MAX characters, NUL-ended).
  * Returns 0 or a gs_err. */

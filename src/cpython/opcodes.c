@@ -5,6 +5,12 @@
  * header (specialized and instrumented instructions included). A GIL holder
  * whose innermost frame sits on one of these is running a callable that did
  * not push a Python frame: C code.
+ *
+ * The operators (tools/gen-operator-opcodes.py): instructions that reach C
+ * without a call (a @ b, x[i], x in y, next() of a C iterator, ...), with
+ * the special method each runs and the type a specialized form proves.
+ * They do not decide a thread's state (only the GIL and the kernel can
+ * tell C code behind an operator from bytecode); they name what it runs.
  */
 #include "opcodes.h"
 
@@ -40,4 +46,107 @@ int py_call_opcodes(uint32_t version_hex, uint8_t map[256])
 		return 0;
 	}
 	return -1;
+}
+
+/* Special methods, in the order tools/gen-operator-opcodes.py numbers
+ * them: NB_* order (3.11's BINARY_OP oparg), in place, then the rest. */
+static const char *const dunders[] = {
+	"__add__", "__and__", "__floordiv__", "__lshift__", "__matmul__", "__mul__",
+	"__mod__", "__or__", "__pow__", "__rshift__", "__sub__", "__truediv__", "__xor__",
+	"__iadd__", "__iand__", "__ifloordiv__", "__ilshift__", "__imatmul__", "__imul__",
+	"__imod__", "__ior__", "__ipow__", "__irshift__", "__isub__", "__itruediv__",
+	"__ixor__", "__getitem__", "__setitem__", "__delitem__", "__contains__",
+	"__next__", "__iter__", "__neg__", "__invert__",
+};
+enum {
+	D_ADD, D_AND, D_FLOORDIV, D_LSHIFT, D_MATMUL, D_MUL, D_MOD, D_OR, D_POW, D_RSHIFT,
+	D_SUB, D_TRUEDIV, D_XOR, D_IADD, D_IAND, D_IFLOORDIV, D_ILSHIFT, D_IMATMUL, D_IMUL,
+	D_IMOD, D_IOR, D_IPOW, D_IRSHIFT, D_ISUB, D_ITRUEDIV, D_IXOR, D_GETITEM, D_SETITEM,
+	D_DELITEM, D_CONTAINS, D_NEXT, D_ITER, D_NEG, D_INVERT, D_COUNT,
+	OP_BY_ARG = 0xfe,	/* BINARY_OP: the oparg says which */
+	OP_COMPARE = 0xfd,	/* COMPARE_OP: the oparg says which */
+};
+#define D(x) (D_##x + 1)	/* 0 in the table means "not an operator" */
+static const char *const types[] = { "", "int", "float", "str", "list", "tuple", "dict",
+				     "range", "bool", "set" };
+static const char *const compares[] = { "__lt__", "__le__", "__eq__", "__ne__", "__gt__",
+					"__ge__" };
+
+struct op_entry {
+	uint8_t op, dunder, type;
+};
+struct op_row {
+	uint16_t version;
+	uint8_t cmp_shift;
+	uint16_t n;
+	struct op_entry ops[72];
+};
+
+static const struct op_row op_table[] = {
+	{ 0x0309, 0, 35, { { 11, D(NEG), 0 }, { 15, D(INVERT), 0 }, { 16, D(MATMUL), 0 }, { 17, D(IMATMUL), 0 }, { 19, D(POW), 0 }, { 20, D(MUL), 0 }, { 22, D(MOD), 0 }, { 23, D(ADD), 0 }, { 24, D(SUB), 0 }, { 25, D(GETITEM), 0 }, { 26, D(FLOORDIV), 0 }, { 27, D(TRUEDIV), 0 }, { 28, D(IFLOORDIV), 0 }, { 29, D(ITRUEDIV), 0 }, { 55, D(IADD), 0 }, { 56, D(ISUB), 0 }, { 57, D(IMUL), 0 }, { 59, D(IMOD), 0 }, { 60, D(SETITEM), 0 }, { 61, D(DELITEM), 0 }, { 62, D(LSHIFT), 0 }, { 63, D(RSHIFT), 0 }, { 64, D(AND), 0 }, { 65, D(XOR), 0 }, { 66, D(OR), 0 }, { 67, D(IPOW), 0 }, { 68, D(ITER), 0 }, { 75, D(ILSHIFT), 0 }, { 76, D(IRSHIFT), 0 }, { 77, D(IAND), 0 }, { 78, D(IXOR), 0 }, { 79, D(IOR), 0 }, { 93, D(NEXT), 0 }, { 107, OP_COMPARE, 0 }, { 118, D(CONTAINS), 0 } } },
+	{ 0x030a, 0, 35, { { 11, D(NEG), 0 }, { 15, D(INVERT), 0 }, { 16, D(MATMUL), 0 }, { 17, D(IMATMUL), 0 }, { 19, D(POW), 0 }, { 20, D(MUL), 0 }, { 22, D(MOD), 0 }, { 23, D(ADD), 0 }, { 24, D(SUB), 0 }, { 25, D(GETITEM), 0 }, { 26, D(FLOORDIV), 0 }, { 27, D(TRUEDIV), 0 }, { 28, D(IFLOORDIV), 0 }, { 29, D(ITRUEDIV), 0 }, { 55, D(IADD), 0 }, { 56, D(ISUB), 0 }, { 57, D(IMUL), 0 }, { 59, D(IMOD), 0 }, { 60, D(SETITEM), 0 }, { 61, D(DELITEM), 0 }, { 62, D(LSHIFT), 0 }, { 63, D(RSHIFT), 0 }, { 64, D(AND), 0 }, { 65, D(XOR), 0 }, { 66, D(OR), 0 }, { 67, D(IPOW), 0 }, { 68, D(ITER), 0 }, { 75, D(ILSHIFT), 0 }, { 76, D(IRSHIFT), 0 }, { 77, D(IAND), 0 }, { 78, D(IXOR), 0 }, { 79, D(IOR), 0 }, { 93, D(NEXT), 0 }, { 107, OP_COMPARE, 0 }, { 118, D(CONTAINS), 0 } } },
+	{ 0x030b, 0, 30, { { 3, OP_BY_ARG, 0 }, { 4, D(ADD), 2 }, { 5, D(ADD), 1 }, { 6, D(ADD), 3 }, { 7, D(IADD), 3 }, { 8, D(MUL), 2 }, { 11, D(NEG), 0 }, { 13, D(MUL), 1 }, { 14, D(SUB), 2 }, { 15, D(INVERT), 0 }, { 16, D(SUB), 1 }, { 17, D(GETITEM), 0 }, { 18, D(GETITEM), 6 }, { 20, D(GETITEM), 4 }, { 21, D(GETITEM), 5 }, { 25, D(GETITEM), 0 }, { 26, OP_COMPARE, 0 }, { 27, OP_COMPARE, 2 }, { 28, OP_COMPARE, 1 }, { 29, OP_COMPARE, 3 }, { 60, D(SETITEM), 0 }, { 61, D(DELITEM), 0 }, { 68, D(ITER), 0 }, { 93, D(NEXT), 0 }, { 107, OP_COMPARE, 0 }, { 118, D(CONTAINS), 0 }, { 122, OP_BY_ARG, 0 }, { 168, D(SETITEM), 0 }, { 169, D(SETITEM), 6 }, { 170, D(SETITEM), 4 } } },
+	{ 0x030c, 4, 32, { { 6, D(ADD), 2 }, { 7, D(ADD), 1 }, { 8, D(ADD), 3 }, { 10, D(IADD), 3 }, { 11, D(NEG), 0 }, { 13, D(MUL), 2 }, { 14, D(MUL), 1 }, { 15, D(INVERT), 0 }, { 16, D(SUB), 2 }, { 18, D(SUB), 1 }, { 19, D(GETITEM), 6 }, { 21, D(GETITEM), 4 }, { 22, D(GETITEM), 5 }, { 25, D(GETITEM), 0 }, { 26, D(GETITEM), 0 }, { 27, D(SETITEM), 0 }, { 57, OP_COMPARE, 2 }, { 58, OP_COMPARE, 1 }, { 59, OP_COMPARE, 3 }, { 60, D(SETITEM), 0 }, { 61, D(DELITEM), 0 }, { 62, D(NEXT), 4 }, { 63, D(NEXT), 5 }, { 64, D(NEXT), 7 }, { 68, D(ITER), 0 }, { 93, D(NEXT), 0 }, { 107, OP_COMPARE, 0 }, { 118, D(CONTAINS), 0 }, { 122, OP_BY_ARG, 0 }, { 159, D(SETITEM), 6 }, { 160, D(SETITEM), 4 }, { 248, D(NEXT), 0 } } },
+	{ 0x030d, 5, 35, { { 3, D(IADD), 3 }, { 4, D(GETITEM), 0 }, { 5, D(GETITEM), 0 }, { 9, D(DELITEM), 0 }, { 19, D(ITER), 0 }, { 38, D(SETITEM), 0 }, { 39, D(SETITEM), 0 }, { 41, D(INVERT), 0 }, { 42, D(NEG), 0 }, { 45, OP_BY_ARG, 0 }, { 58, OP_COMPARE, 0 }, { 59, D(CONTAINS), 0 }, { 72, D(NEXT), 0 }, { 150, D(ADD), 2 }, { 151, D(ADD), 1 }, { 152, D(ADD), 3 }, { 153, D(MUL), 2 }, { 154, D(MUL), 1 }, { 155, D(SUB), 2 }, { 156, D(SUB), 1 }, { 157, D(GETITEM), 6 }, { 159, D(GETITEM), 4 }, { 160, D(GETITEM), 3 }, { 161, D(GETITEM), 5 }, { 182, OP_COMPARE, 2 }, { 183, OP_COMPARE, 1 }, { 184, OP_COMPARE, 3 }, { 185, D(CONTAINS), 6 }, { 186, D(CONTAINS), 9 }, { 188, D(NEXT), 4 }, { 189, D(NEXT), 7 }, { 190, D(NEXT), 5 }, { 212, D(SETITEM), 6 }, { 213, D(SETITEM), 4 }, { 243, D(NEXT), 0 } } },
+	{ 0x030e, 5, 36, { { 1, D(GETITEM), 0 }, { 3, D(IADD), 3 }, { 8, D(DELITEM), 0 }, { 16, D(ITER), 0 }, { 37, D(SETITEM), 0 }, { 38, D(SETITEM), 0 }, { 40, D(INVERT), 0 }, { 41, D(NEG), 0 }, { 44, OP_BY_ARG, 0 }, { 56, OP_COMPARE, 0 }, { 57, D(CONTAINS), 0 }, { 70, D(NEXT), 0 }, { 129, D(ADD), 2 }, { 130, D(ADD), 1 }, { 131, D(ADD), 3 }, { 132, OP_BY_ARG, 0 }, { 133, D(MUL), 2 }, { 134, D(MUL), 1 }, { 135, D(GETITEM), 6 }, { 137, D(GETITEM), 4 }, { 138, D(GETITEM), 4 }, { 139, D(GETITEM), 3 }, { 140, D(GETITEM), 5 }, { 141, D(SUB), 2 }, { 142, D(SUB), 1 }, { 166, OP_COMPARE, 2 }, { 167, OP_COMPARE, 1 }, { 168, OP_COMPARE, 3 }, { 169, D(CONTAINS), 6 }, { 170, D(CONTAINS), 9 }, { 172, D(NEXT), 4 }, { 173, D(NEXT), 7 }, { 174, D(NEXT), 5 }, { 201, D(SETITEM), 6 }, { 202, D(SETITEM), 4 }, { 237, D(NEXT), 0 } } },
+	{ 0x030f, 5, 38, { { 1, D(GETITEM), 0 }, { 3, D(IADD), 3 }, { 8, D(DELITEM), 0 }, { 35, D(SETITEM), 0 }, { 36, D(SETITEM), 0 }, { 38, D(INVERT), 0 }, { 39, D(NEG), 0 }, { 42, OP_BY_ARG, 0 }, { 54, OP_COMPARE, 0 }, { 55, D(CONTAINS), 0 }, { 68, D(NEXT), 0 }, { 70, D(ITER), 0 }, { 129, D(ADD), 2 }, { 130, D(ADD), 1 }, { 131, D(ADD), 3 }, { 132, OP_BY_ARG, 0 }, { 133, D(MUL), 2 }, { 134, D(MUL), 1 }, { 135, D(GETITEM), 6 }, { 137, D(GETITEM), 4 }, { 138, D(GETITEM), 4 }, { 139, D(GETITEM), 3 }, { 140, D(GETITEM), 5 }, { 141, D(GETITEM), 1 }, { 142, D(SUB), 2 }, { 143, D(SUB), 1 }, { 169, OP_COMPARE, 2 }, { 170, OP_COMPARE, 1 }, { 171, OP_COMPARE, 3 }, { 172, D(CONTAINS), 6 }, { 173, D(CONTAINS), 9 }, { 175, D(NEXT), 4 }, { 176, D(NEXT), 7 }, { 177, D(NEXT), 5 }, { 178, D(NEXT), 0 }, { 208, D(SETITEM), 6 }, { 209, D(SETITEM), 4 }, { 236, D(NEXT), 0 } } },
+};
+
+int py_operator_opcodes(uint32_t version_hex, struct py_op_info map[256])
+{
+	uint16_t v = (uint16_t)(version_hex >> 16);
+	size_t i, j;
+
+	memset(map, 0, 256 * sizeof(*map));
+	for (i = 0; i < sizeof(op_table) / sizeof(op_table[0]); i++) {
+		const struct op_row *r = &op_table[i];
+
+		if (r->version != v)
+			continue;
+		for (j = 0; j < r->n && j < sizeof(r->ops) / sizeof(r->ops[0]); j++) {
+			struct py_op_info *o = &map[r->ops[j].op];
+
+			o->is_op = 1;
+			o->by_arg = r->ops[j].dunder == OP_BY_ARG;
+			o->compare = r->ops[j].dunder == OP_COMPARE;
+			o->cmp_shift = r->cmp_shift;
+			o->dunder = o->by_arg || o->compare ? -1 : r->ops[j].dunder - 1;
+			o->type = r->ops[j].type < sizeof(types) / sizeof(types[0]) ?
+					  types[r->ops[j].type] : "";
+		}
+		return 0;
+	}
+	return -1;
+}
+
+const char *py_operator_dunder(const struct py_op_info *o, int oparg)
+{
+	int d = o->dunder;
+
+	if (o->compare) {
+		unsigned c = ((unsigned)oparg >> o->cmp_shift) & 7;
+
+		return c < sizeof(compares) / sizeof(compares[0]) ? compares[c] : "__eq__";
+	}
+	if (o->by_arg) {
+		/* NB_ADD..NB_INPLACE_XOR are 0..25, NB_SUBSCR (3.14+) 26 */
+		d = oparg >= 0 && oparg <= D_IXOR ? oparg : oparg == D_IXOR + 1 ? D_GETITEM : -1;
+	}
+	return d >= 0 && d < D_COUNT ? dunders[d] : NULL;
+}
+
+/* How deep below the top of the stack an operator's receiver sits, when
+ * the instruction runs: a @ b -> a; x in c -> c; next(it) -> it. */
+int py_operator_receiver_depth(const struct py_op_info *o, int oparg)
+{
+	const char *d = py_operator_dunder(o, oparg);
+
+	if (!d)
+		return 0;
+	if (!strcmp(d, "__contains__") || !strcmp(d, "__iter__") || !strcmp(d, "__neg__") ||
+	    !strcmp(d, "__invert__"))
+		return 1;
+	if (!strcmp(d, "__setitem__"))
+		return 2;	/* value, container, key */
+	return 2;		/* a op b; container[key]; iterator, index (3.14+) */
 }

@@ -631,7 +631,8 @@ static void thread_out(struct sampler *s, struct sample *smp, size_t i, int reus
 		hold_run(c, t, smp);
 	else
 		c->run_n = 0;
-	if ((t->state == ST_NATIVE_GIL || t->state == ST_NATIVE) && in.in_call) {
+	if ((t->state == ST_NATIVE_GIL || t->state == ST_NATIVE) &&
+	    (in.in_call || py_model_is_operator(&s->model, c->frames[0].opcode))) {
 		if (c->callee_verify) {
 			c->callee_verify = 0;
 			if (!py_model_callee_still(&s->model, &c->callee_ref))
@@ -639,8 +640,12 @@ static void thread_out(struct sampler *s, struct sample *smp, size_t i, int reus
 		}
 		if (!c->callee_done) {
 			c->callee[0] = '\0';
-			py_model_callee(&s->model, &c->frames[0], c->callee, sizeof(c->callee),
-					&c->callee_ref);
+			if (in.in_call)
+				py_model_callee(&s->model, &c->frames[0], c->callee,
+						sizeof(c->callee), &c->callee_ref);
+			else
+				py_model_operator(&s->model, &c->frames[0], c->callee,
+						  sizeof(c->callee), &c->callee_ref);
 			c->callee_done = 1;
 		}
 		memcpy(t->callee, c->callee, sizeof(t->callee));
