@@ -97,8 +97,11 @@ def main():
         major, minor = ver.split(".")
         # COMPARE_OP's oparg holds the comparison above this many bits
         shift = 0 if int(minor) <= 11 else 4 if int(minor) == 12 else 5
-        print("\t{ 0x%02x%02x, %d, %d, { %s } }," % (int(major), int(minor), shift, len(out),
-                                                  ", ".join(out)))
+        # 3.9's eval loop may hand the GIL over before any instruction;
+        # from 3.10 on only at jumps, calls and function entry
+        anywhere = 1 if int(minor) <= 9 else 0
+        print("\t{ 0x%02x%02x, %d, %d, %d, { %s } }," % (int(major), int(minor), shift, anywhere,
+                                                      len(out), ", ".join(out)))
 
 
 if __name__ == "__main__":

@@ -611,6 +611,11 @@ int py_model_is_operator(const struct py_model *m, int opcode)
 	return opcode >= 0 && opcode < 256 && m->op_info && m->op_info[opcode].is_op;
 }
 
+int py_model_operator_no_handoff(const struct py_model *m, int opcode)
+{
+	return py_model_is_operator(m, opcode) && m->op_info[opcode].no_handoff;
+}
+
 int py_model_is_call_opcode(const struct py_model *m, int opcode)
 {
 	return opcode >= 0 && opcode < 256 && m->call_ops[opcode];

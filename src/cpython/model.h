@@ -258,6 +258,8 @@ int py_model_callee_still(struct py_model *m, const struct py_callee_ref *ref);
 
 /* Is `opcode` an operator: C reached without a call (see opcodes.c)? */
 int py_model_is_operator(const struct py_model *m, int opcode);
+/* ... and one at which the eval loop never hands the GIL over? */
+int py_model_operator_no_handoff(const struct py_model *m, int opcode);
 
 /*
  * The special method an innermost frame's operator runs, named like a

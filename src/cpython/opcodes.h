@@ -13,6 +13,10 @@ struct py_op_info {
 	uint8_t by_arg;		/* BINARY_OP: the oparg names the operator */
 	uint8_t compare;	/* COMPARE_OP: the oparg names the comparison */
 	uint8_t cmp_shift;	/* ... above this many bits */
+	/* The eval loop never hands the GIL over at this instruction (3.10+:
+	 * only at jumps, calls and function entry): a thread found here
+	 * without the GIL is inside the C code it reached. */
+	uint8_t no_handoff;
 	int8_t dunder;		/* otherwise, this special method */
 	const char *type;	/* the receiver's type a specialized form proves, or "" */
 };

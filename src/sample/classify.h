@@ -36,13 +36,16 @@ struct classify_in {
 	uint64_t gil_addr, gil_size;	/* futexes in this range are the GIL's */
 	int in_call;		/* innermost frame is on a call opcode */
 	int in_bytecode;	/* innermost frame read, and not on a call opcode */
+	/* ... on an operator where the eval loop never hands the GIL over:
+	 * without the GIL, the thread is in the C code the operator reached */
+	int at_operator;
 	/* The GIL has not changed hands while another thread waited for it
 	 * longer than the switch interval (and a margin): its holder is not
 	 * running bytecode, which would have handed it over. */
 	int gil_overdue;
-	/* On CPU without the GIL at a non-call instruction, and known to
-	 * have stayed on CPU (no voluntary switch, running) for longer than
-	 * a GIL waiter would: native code that let go of the GIL. */
+	/* On CPU without the GIL, and known to have stayed on CPU at the same
+	 * instruction (no voluntary switch, running) for longer than a GIL
+	 * waiter would: native code that let go of the GIL. */
 	int stays_on_cpu;
 	int ts_status;		/* 3.13+: 0 detached, 1 attached, 2 suspended; -1 */
 };

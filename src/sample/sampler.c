@@ -83,8 +83,8 @@ struct thread_cache {
 	uint64_t run_from, run_frame, run_instr, run_switch;
 	const struct py_code *run_code;
 	/* The run of samples in which it was on CPU without the GIL at one
-	 * non-call instruction: a GIL waiter between two waits (woken, not
-	 * yet given the GIL or a CPU), or C code that let go of the GIL (an
+	 * instruction: a GIL waiter between two waits (woken, not yet given
+	 * the GIL or a CPU), or C code that let go of the GIL (a call, or an
 	 * operator such as NumPy's a @ b). Counted as a GIL wait until it is
 	 * seen to stay on CPU: no voluntary context switch and a fair share
 	 * of run time over longer than a waiter's timed wait; then the run
@@ -493,8 +493,10 @@ static int read_stay(struct sampler *s, struct thread_cache *c, uint64_t *vcsw, 
 }
 
 /*
- * A thread on CPU without the GIL at a non-call instruction (see struct
- * thread_cache). Returns 1 when it is known to stay there (native code),
+ * A thread on CPU without the GIL (see struct thread_cache): at a call, a
+ * C function that let go of the GIL, or a waiter that dropped it at the
+ * call's end (the eval loop hands the GIL over after a call returns); at
+ * another instruction, C code behind an operator, or a waiter. Returns 1 when it is known to stay there (native code),
  * and sets t->restate_* the first time that is known.
  */
 static int free_run(struct sampler *s, struct thread_cache *c, struct thread_sample *t,
@@ -613,12 +615,14 @@ static void thread_out(struct sampler *s, struct sample *smp, size_t i, int reus
 	in.gil_size = smp->gil.size;
 	in.in_call = c->nframes && py_model_is_call_opcode(&s->model, c->frames[0].opcode);
 	in.in_bytecode = c->nframes && c->frames[0].opcode >= 0 && !in.in_call;
+	in.at_operator = in.in_bytecode &&
+			 py_model_operator_no_handoff(&s->model, c->frames[0].opcode);
 	in.gil_overdue = s->gil_overdue;
 	in.ts_status = p->status;
 	t->restate_n = 0;
 	t->restate_from_ns = 0;
 	t->restate_from = ST_PYTHON;
-	if (smp->gil_enabled && !t->holds_gil && in.in_bytecode &&
+	if (smp->gil_enabled && !t->holds_gil && c->nframes && c->frames[0].opcode >= 0 &&
 	    (c->kstate == 'R' || (c->syscall_known && c->syscall_running)))
 		in.stays_on_cpu = free_run(s, c, t, smp);
 	else
@@ -632,7 +636,8 @@ static void thread_out(struct sampler *s, struct sample *smp, size_t i, int reus
 	else
 		c->run_n = 0;
 	if ((t->state == ST_NATIVE_GIL || t->state == ST_NATIVE) &&
-	    (in.in_call || py_model_is_operator(&s->model, c->frames[0].opcode))) {
+	    (in.in_call ||
+	     (c->nframes && py_model_is_operator(&s->model, c->frames[0].opcode)))) {
 		if (c->callee_verify) {
 			c->callee_verify = 0;
 			if (!py_model_callee_still(&s->model, &c->callee_ref))

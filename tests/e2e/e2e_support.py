@@ -312,6 +312,42 @@ def build_testext(it: Interp) -> Path:
     return outdir
 
 
+# --- NumPy, per interpreter ---------------------------------------------------
+
+SITE_ROOT = E2E_DIR / ".site"
+
+
+def install_numpy(it: Interp) -> Path:
+    """NumPy from PyPI for this interpreter, in a private directory of its
+    own (a venv made with the interpreter, so the wheel matches its ABI,
+    free-threaded builds included); return the site-packages directory to
+    put on sys.path. Cached in tests/e2e/.site/<hash>/; fails the test with
+    pip's output when no wheel installs."""
+    key = hashlib.sha256(f"{it.realpath}\0{it.version}\0{it.ft}".encode()).hexdigest()[:16]
+    root = SITE_ROOT / key
+    done = root / "numpy.done"
+    if done.exists():
+        return Path(done.read_text().strip())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    venv = root / "venv"
+    steps = [[it.path, "-m", "venv", "--clear", str(venv)],
+             [str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
+              "--disable-pip-version-check", "numpy"]]
+    for cmd in steps:
+        res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
+        if res.returncode != 0:
+            pytest.fail(f"installing NumPy for {it.path} failed:\n$ {shlex.join(cmd)}\n"
+                        f"{res.stdout}{res.stderr}", pytrace=False)
+    res = subprocess.run([str(venv / "bin" / "python"), "-c",
+                          "import numpy, sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                         capture_output=True, text=True, timeout=120, env=env)
+    if res.returncode != 0:
+        pytest.fail(f"NumPy for {it.path} does not import:\n{res.stdout}{res.stderr}", pytrace=False)
+    site = res.stdout.strip()
+    done.write_text(site + "\n")
+    return Path(site)
+
+
 # --- the kernel's view of a thread -----------------------------------------------
 
 @dataclasses.dataclass(frozen=True)

@@ -27,14 +27,14 @@ TOLERANCE = 0.05
 
 
 class Workload:
-    def __init__(self, it, scenario, ext_dir=None):
+    def __init__(self, it, scenario, ext_dir=None, script=WORKLOADS, extra=(), env=None):
         self.ready_r, ready_w = os.pipe()
         self.report_r, report_w = os.pipe()
-        argv = [it.path, str(WORKLOADS), scenario, "--ready-fd", str(ready_w),
-                "--report-fd", str(report_w)]
+        argv = [it.path, str(script), scenario, "--ready-fd", str(ready_w),
+                "--report-fd", str(report_w), *extra]
         if ext_dir:
             argv += ["--ext-dir", str(ext_dir)]
-        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, env=it.env(),
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, env={**it.env(), **(env or {})},
                                      pass_fds=(ready_w, report_w))
         os.close(ready_w)
         os.close(report_w)

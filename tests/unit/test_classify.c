@@ -94,8 +94,14 @@ static void t_classify_running_no_gil(struct unit *u)
 
 	in.kstate = 'R';
 	CHECK_EQ(u, classify_thread(&in, NULL), ST_NATIVE);
+	/* at a call: a C function that let go of the GIL once it is seen to
+	 * stay on CPU; before that, maybe a waiter that dropped the GIL as
+	 * the call returned */
 	in.in_call = 1;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_GIL_WAIT);
+	in.stays_on_cpu = 1;
 	CHECK_EQ(u, classify_thread(&in, NULL), ST_NATIVE);
+	in.stays_on_cpu = 0;
 	/* on CPU without the GIL at an operator: a waiter between two waits
 	 * (the GIL changing hands), until it is seen to stay on CPU; then
 	 * native code that let go of the GIL (a @ b on NumPy arrays) */
@@ -105,6 +111,10 @@ static void t_classify_running_no_gil(struct unit *u)
 	in.stays_on_cpu = 1;
 	CHECK_EQ(u, classify_thread(&in, NULL), ST_NATIVE);
 	in.stays_on_cpu = 0;
+	/* 3.10+: the GIL never changes hands at an operator */
+	in.at_operator = 1;
+	CHECK_EQ(u, classify_thread(&in, NULL), ST_NATIVE);
+	in.at_operator = 0;
 	in.in_bytecode = 0;
 	/* the kernel said S but /proc/syscall caught it running */
 	in.kstate = 'S';

@@ -8,7 +8,14 @@
  *   spin_nogil(fd, seconds)  busy-spins inside C with the GIL *released*
  *                            (gilscope must say native)
  *
- * Both write one byte, READY_BYTE, to fd once the thread is certainly inside
+ *   Slow(seconds)            a type whose constructor, property `held` and
+ *                            iterator (__next__) each spin `seconds` holding
+ *                            the GIL: C code reached without a call
+ *                            instruction (attribute access, a for loop), and
+ *                            a C type's constructor
+ *   spun()                   seconds the calling thread spent spinning
+ *
+ * hold_gil and spin_nogil write one byte, READY_BYTE, to fd once the thread is certainly inside
  * the C call (for spin_nogil: after the GIL was released), so the test never
  * has to guess with a sleep. Both spin on CLOCK_MONOTONIC with a volatile
  * counter, never make a system call while spinning (vDSO clock), and return
@@ -37,18 +44,31 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Seconds this thread spent spinning, for spun(): the time inside the C
+ * code, measured in the C code (a Python clock around a constructor call
+ * would also count the GIL wait that follows the call). */
+static _Thread_local double spun_total;
+
 /* Returns the number of iterations, so the loop cannot be optimised away. */
 static unsigned long spin_for(double seconds)
 {
 	volatile unsigned long n = 0;
-	double end = now_seconds() + seconds;
+	double start = now_seconds(), end = start + seconds, t;
 
-	while (now_seconds() < end) {
+	while ((t = now_seconds()) < end) {
 		/* a few thousand iterations between clock reads */
 		for (int i = 0; i < 4096; i++)
 			n++;
 	}
+	spun_total += t - start;
 	return n;
+}
+
+static PyObject *testext_spun(PyObject *self, PyObject *args)
+{
+	(void)self;
+	(void)args;
+	return PyFloat_FromDouble(spun_total);
 }
 
 /* 0 on success, else errno. */
@@ -116,7 +136,59 @@ static PyObject *testext_spin_nogil(PyObject *self, PyObject *args)
 	return PyLong_FromUnsignedLong(n);
 }
 
+typedef struct {
+	PyObject_HEAD
+	double seconds;
+} SlowObject;
+
+static int slow_init(PyObject *self, PyObject *args, PyObject *kwds)
+{
+	double seconds;
+
+	(void)kwds;
+	if (!PyArg_ParseTuple(args, "d", &seconds))
+		return -1;
+	if (!(seconds >= 0.0 && seconds <= MAX_SECONDS)) {
+		PyErr_Format(PyExc_ValueError, "seconds must be in [0, %g]", MAX_SECONDS);
+		return -1;
+	}
+	((SlowObject *)self)->seconds = seconds;
+	spin_for(seconds);	/* a C constructor that keeps the GIL */
+	return 0;
+}
+
+static PyObject *slow_held(PyObject *self, void *closure)
+{
+	(void)closure;
+	return PyLong_FromUnsignedLong(spin_for(((SlowObject *)self)->seconds));
+}
+
+static PyObject *slow_next(PyObject *self)
+{
+	return PyLong_FromUnsignedLong(spin_for(((SlowObject *)self)->seconds));
+}
+
+static PyGetSetDef slow_getset[] = {
+	{"held", slow_held, NULL, "spins `seconds` holding the GIL", NULL},
+	{NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyType_Slot slow_slots[] = {
+	{Py_tp_new, (void *)PyType_GenericNew},
+	{Py_tp_init, (void *)slow_init},
+	{Py_tp_getset, (void *)slow_getset},
+	{Py_tp_iter, (void *)PyObject_SelfIter},
+	{Py_tp_iternext, (void *)slow_next},
+	{0, NULL},
+};
+
+static PyType_Spec slow_spec = {
+	"gilscope_testext.Slow", sizeof(SlowObject), 0, Py_TPFLAGS_DEFAULT, slow_slots,
+};
+
 static PyMethodDef testext_methods[] = {
+	{"spun", testext_spun, METH_NOARGS,
+	 "spun(): seconds the calling thread has spent spinning in this module."},
 	{"hold_gil", testext_hold_gil, METH_VARARGS,
 	 "hold_gil(fd, seconds): write b'!' to fd, then busy-spin holding the GIL."},
 	{"spin_nogil", testext_spin_nogil, METH_VARARGS,
@@ -130,6 +202,14 @@ static int testext_exec(PyObject *module)
 		return -1;
 	if (PyModule_AddIntConstant(module, "MAX_SECONDS", (long)MAX_SECONDS) < 0)
 		return -1;
+	{
+		PyObject *t = PyType_FromSpec(&slow_spec);
+
+		if (!t || PyModule_AddObject(module, "Slow", t) < 0) {
+			Py_XDECREF(t);
+			return -1;
+		}
+	}
 	return 0;
 }
 

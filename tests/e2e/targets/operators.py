@@ -1,0 +1,224 @@
+"""operators.py - threads that spend measured time in C code reached without
+a call instruction (operators, a C iterator, a C property) or in a C type's
+constructor, for tests/e2e/test_operators.py.
+
+usage: operators.py SCENARIO --ready-fd N --report-fd M [--ext-dir D] [--site D]
+
+Same protocol as workloads.py: each worker thread announces {"role", "tid"}
+on the ready fd, then {"ready": true} once all run; on a byte (or EOF) on
+stdin they stop, and the report fd gets, per thread, what it measured of
+itself: "inside", the fraction of its wall time spent inside the operation
+(timed around the operation alone), "inside_cpu", the CPU time the thread
+spent inside it (time.thread_time around it) over its wall time, and
+"cpu", its own CPU time over its wall time.
+
+Why both: a wall clock around the operation also counts the GIL waits that
+come with it where they fall inside the timed window: taking the GIL back
+at the end of C code that let go of it (while the other thread runs
+bytecode), and on 3.9/3.10, where every instruction may hand the GIL over,
+the wait right after an operation that kept it. Those waits sleep in a
+futex: the thread's CPU clock does not count them. For C code of the test
+extension, spun() measures the time inside the C code itself.
+
+Scenarios (two threads each, so that they compete for the GIL):
+  matmul     a @ b on 800x800 NumPy arrays (OpenBLAS held to one thread):
+             C that lets go of the GIL
+  inplace    x *= f on 8M-element NumPy arrays: the same, element-wise
+  bigmul     x * y on ints of ~420,000 digits: C that keeps the GIL
+  contains   -1 in a list of 3M ints: C that keeps the GIL
+  iterator   for v in Slow(s): the C iterator's __next__ keeps the GIL
+  property   Slow(s).held: a C property that keeps the GIL
+  construct  Slow(s): a C type's constructor that keeps the GIL
+  mixmm      bytecode, then a @ b (a third to a half of the time in C)
+  mixbig     bytecode, then x * y (the same)
+"""
+import argparse
+import json
+import os
+import sys
+import threading
+import time
+
+p = argparse.ArgumentParser()
+p.add_argument("scenario")
+p.add_argument("--ready-fd", type=int, required=True)
+p.add_argument("--report-fd", type=int, required=True)
+p.add_argument("--ext-dir")
+p.add_argument("--site", help="a directory with NumPy installed")
+p.add_argument("--timeout", type=float, default=120)
+args = p.parse_args()
+for d in (args.ext_dir, args.site):
+    if d:
+        sys.path.insert(0, d)
+
+stop = threading.Event()
+lock = threading.Lock()
+results = []
+clock = time.perf_counter
+SC = args.scenario
+NEEDS_NUMPY = SC in ("matmul", "inplace", "mixmm")
+NEEDS_EXT = SC in ("iterator", "property", "construct")
+if NEEDS_NUMPY:
+    import numpy as np
+if NEEDS_EXT:
+    import gilscope_testext as ext
+
+BIG = 7 ** 500000 if SC in ("bigmul", "mixbig") else 0
+LIST = list(range(3_000_000)) if SC == "contains" else []
+
+
+def python_work(n):
+    x = 0
+    for i in range(n):
+        x += i * i
+    return x
+
+
+def calibrate(op):
+    """Iterations of python_work that take about as long as one op alone:
+    with two threads taking turns on the bytecode, about a third to a half
+    of each thread's time is in the op."""
+    a = clock()
+    op()
+    t_op = clock() - a
+    a = clock()
+    python_work(20000)
+    t_py = (clock() - a) / 20000
+    return max(1000, int(t_op / t_py))
+
+
+def worker(role):
+    def body():
+        tid = threading.get_native_id()
+        os.write(args.ready_fd, (json.dumps({"role": role, "tid": tid}) + "\n").encode())
+        # the operands are made before the clock starts
+        if SC in ("matmul", "mixmm"):
+            a = np.random.rand(800, 800)
+            b = np.random.rand(800, 800)
+        elif SC == "inplace":
+            x = np.random.rand(8_000_000)
+            f = 1.0000001
+        elif SC in ("bigmul", "mixbig"):
+            x, y = BIG, BIG + 1
+        elif SC == "contains":
+            big, k = LIST, -1
+        elif SC in ("iterator", "property"):
+            s = ext.Slow(0.03)
+        elif SC == "construct":
+            Slow = ext.Slow
+        if SC == "mixmm":
+            n = calibrate(lambda: a @ b)
+        elif SC == "mixbig":
+            n = calibrate(lambda: x * y)
+        announced.wait()
+        inside = 0.0
+        inside_cpu = 0.0
+        cpu_clock = time.thread_time
+        spun0 = ext.spun() if NEEDS_EXT else 0.0
+        r = None
+        c0 = time.thread_time()
+        t0 = clock()
+        # Each loop times its operation alone, written out as the operator
+        # itself: no call around it, so the innermost frame sits on it.
+        if SC == "matmul":
+            while not stop.is_set():
+                r = None
+                c = cpu_clock()
+                t = clock()
+                r = a @ b
+                inside += clock() - t
+                inside_cpu += cpu_clock() - c
+        elif SC == "inplace":
+            while not stop.is_set():
+                c = cpu_clock()
+                t = clock()
+                x *= f
+                inside += clock() - t
+                inside_cpu += cpu_clock() - c
+        elif SC == "bigmul":
+            while not stop.is_set():
+                r = None
+                c = cpu_clock()
+                t = clock()
+                r = x * y
+                inside += clock() - t
+                inside_cpu += cpu_clock() - c
+        elif SC == "contains":
+            while not stop.is_set():
+                c = cpu_clock()
+                t = clock()
+                r = k in big
+                inside += clock() - t
+                inside_cpu += cpu_clock() - c
+        elif SC == "iterator":
+            t_end = clock()
+            for v in s:
+                t = clock()
+                inside += t - t_end
+                if stop.is_set():
+                    break
+                t_end = clock()
+        elif SC == "property":
+            while not stop.is_set():
+                t = clock()
+                r = s.held
+                inside += clock() - t
+        elif SC == "construct":
+            while not stop.is_set():
+                r = None
+                t = clock()
+                r = Slow(0.03)
+                inside += clock() - t
+        elif SC == "mixmm":
+            while not stop.is_set():
+                python_work(n)
+                r = None
+                c = cpu_clock()
+                t = clock()
+                r = a @ b
+                inside += clock() - t
+                inside_cpu += cpu_clock() - c
+        elif SC == "mixbig":
+            while not stop.is_set():
+                python_work(n)
+                r = None
+                c = cpu_clock()
+                t = clock()
+                r = x * y
+                inside += clock() - t
+                inside_cpu += cpu_clock() - c
+        total = clock() - t0
+        cpu = time.thread_time() - c0
+        if NEEDS_EXT:
+            # measured inside the C code: a clock around Slow(s) in Python
+            # would also count the GIL wait at the end of the call
+            inside = ext.spun() - spun0
+        with lock:
+            results.append({"role": role, "tid": tid, "inside": inside / total if total else 0,
+                            "inside_cpu": inside_cpu / total if total else 0,
+                            "cpu": cpu / total if total else 0})
+    return body
+
+
+ROLES = {"matmul": "m", "inplace": "e", "bigmul": "b", "contains": "c", "iterator": "i",
+         "property": "p", "construct": "k", "mixmm": "x", "mixbig": "y"}
+roles = [ROLES[SC] + str(i) for i in range(2)]
+announced = threading.Barrier(len(roles) + 1)
+threads = [threading.Thread(target=worker(role), name=role, daemon=True) for role in roles]
+for t in threads:
+    t.start()
+announced.wait()    # every worker has said who it is and made its operands
+os.write(args.ready_fd, b'{"ready": true}\n')
+
+
+def watchdog():
+    time.sleep(args.timeout)
+    os._exit(3)
+
+
+threading.Thread(target=watchdog, daemon=True).start()
+sys.stdin.buffer.read(1)
+stop.set()
+for t in threads:
+    t.join()
+os.write(args.report_fd, (json.dumps(results) + "\n").encode())

@@ -1,0 +1,156 @@
+"""C code reached without a call instruction, on every interpreter.
+
+The source document's own example is NumPy's `a @ b` in two threads: the
+matrix product is entered through an operator (the type's number slot), not
+a CALL, and lets go of the GIL. Big-int multiplication, `x in list`, a C
+iterator's __next__ and a C property keep it. Each thread of
+tests/e2e/targets/operators.py measures the fraction of its own wall time
+spent inside the operation (and its own CPU time); gilscope's state for the
+thread must match within 5 percentage points, the verdict must be the one
+the states call for, and the C code must be named the way calls are
+(`numpy.ndarray.__matmul__`, `int.__mul__`).
+
+With the GIL off (free-threaded builds, PYTHON_GIL=0) C code behind an
+operator runs attached, like bytecode, and nothing outside the process
+tells the two apart: there the test holds gilscope to "on a CPU"
+(python + native) for threads that never block, and to the verdict.
+"""
+import os
+from pathlib import Path
+
+import pytest
+
+import e2e_support as es
+from test_diagnose import Workload, check_within, diagnose, thread, TOLERANCE
+
+OPERATORS = Path(__file__).resolve().parent / "targets" / "operators.py"
+NUMPY_SCENARIOS = ("matmul", "inplace", "mixmm")
+EXT_SCENARIOS = ("iterator", "property", "construct")
+
+
+@pytest.fixture
+def operator_workload(ext_builder):
+    started = []
+
+    def start(it, scenario):
+        extra = []
+        if scenario in NUMPY_SCENARIOS:
+            extra += ["--site", str(es.install_numpy(it))]
+        w = Workload(it, scenario, ext_builder(it) if scenario in EXT_SCENARIOS else None,
+                     script=OPERATORS, extra=extra, env={"OPENBLAS_NUM_THREADS": "1",
+                                                         "OMP_NUM_THREADS": "1"})
+        started.append(w)
+        return w
+    yield start
+    for w in started:
+        w.kill()
+
+
+# Which of the thread's own measurements is the truth for gilscope's state
+# (see targets/operators.py): the CPU time inside the operation where a GIL
+# wait falls inside the timed window, else the wall time inside it.
+TRUTH = {"bigmul": "inside_cpu", "contains": "inside_cpu", "mixbig": "inside_cpu",
+         "mixmm": "inside_cpu"}
+
+
+def finish(w, scenario):
+    truth = w.finish()
+    key = TRUTH.get(scenario, "inside")
+    return {role: {**t, "inside": t[key]} for role, t in truth.items()}
+
+
+def name_wanted(interp, scenario):
+    """The C code's name gilscope must give, on this interpreter: the
+    receiver's type is known from the saved stack pointer (3.14+) or from
+    a specialized instruction (3.11-3.13 int arithmetic); otherwise the
+    special method alone."""
+    v = tuple(interp.version_info[:2])
+    exact = v >= (3, 14)
+    return {
+        "matmul": "numpy.ndarray.__matmul__" if exact else "__matmul__",
+        "inplace": "numpy.ndarray.__imul__" if exact else "__imul__",
+        # 3.11-3.13 specialise int * int to BINARY_OP_MULTIPLY_INT
+        "bigmul": "int.__mul__" if v >= (3, 11) else "__mul__",
+        "contains": "list.__contains__" if exact else "__contains__",
+        "iterator": "gilscope_testext.Slow.__next__" if exact else "__next__",
+        "construct": "gilscope_testext.Slow",
+        "mixmm": "numpy.ndarray.__matmul__" if exact else "__matmul__",
+        "mixbig": "int.__mul__" if v >= (3, 11) else "__mul__",
+    }.get(scenario)
+
+
+def check_on_cpu(doc, run, w, truth, role):
+    """GIL off: the thread never blocks (its operation and its bytecode
+    both want a CPU), and gilscope must say so."""
+    st = thread(doc, w.tids[role])["states"]
+    assert st["python"] + st["native"] >= 0.9, (role, st, truth[role], run.describe())
+
+
+def check_named(doc, state, want, run):
+    calls = [c["function"] for c in doc["verdict"]["native_calls"][state]]
+    assert calls and calls[0] == want, (calls, want, run.describe())
+
+
+@pytest.mark.accuracy
+@pytest.mark.parametrize("scenario", ["matmul", "inplace"])
+def test_operator_releasing_the_gil(gilscope, interp, operator_workload, tmp_path, scenario):
+    """a @ b and x *= f on NumPy arrays: C code without the GIL. Both
+    threads run at once: `native`, verdict native-released. (Before:
+    gil_wait 100%, "on CPU, taking or handing over the GIL", gil-bound.)"""
+    w = operator_workload(interp, scenario)
+    doc, run = diagnose(gilscope, w.proc.pid, tmp_path, interp=interp)
+    truth = finish(w, scenario)
+    for role in w.tids:
+        check_within(doc, run, w, truth, role, "native")
+    assert doc["verdict"]["kind"] == "native-released", (doc["verdict"], run.describe())
+    check_named(doc, "native", name_wanted(interp, scenario), run)
+
+
+@pytest.mark.accuracy
+@pytest.mark.parametrize("scenario", ["bigmul", "contains", "iterator", "property", "construct"])
+def test_operator_holding_the_gil(gilscope, interp, operator_workload, tmp_path, scenario):
+    """x * y on big ints, x in a list, a C iterator, a C property, a C
+    constructor: C code that keeps the GIL while the other thread waits:
+    `native_gil`, verdict gil-bound-native, the C code named. (Before:
+    python 50% / gil_wait 50%, gil-bound-python, "running Python".)"""
+    w = operator_workload(interp, scenario)
+    doc, run = diagnose(gilscope, w.proc.pid, tmp_path, interp=interp)
+    truth = finish(w, scenario)
+    if not interp.gil_enabled:
+        if scenario == "construct":   # a call: C, whatever the GIL
+            for role in w.tids:
+                check_within(doc, run, w, truth, role, "native")
+        else:
+            for role in w.tids:
+                check_on_cpu(doc, run, w, truth, role)
+        assert doc["verdict"]["kind"] in ("parallel", "native-released"), doc["verdict"]
+        return
+    for role in w.tids:
+        check_within(doc, run, w, truth, role, "native_gil")
+    assert doc["verdict"]["kind"] == "gil-bound-native", (doc["verdict"], run.describe())
+    want = name_wanted(interp, scenario)
+    if want:
+        check_named(doc, "native_gil", want, run)
+    # the holds gilscope saw are C holds, far past the switch interval
+    hold = thread(doc, w.tids[sorted(w.tids)[0]])["gil_hold_ms"]
+    assert hold["max"] >= 20, hold
+
+
+@pytest.mark.accuracy
+@pytest.mark.parametrize("scenario", ["mixmm", "mixbig"])
+def test_operator_mixtures(gilscope, interp, operator_workload, tmp_path, scenario):
+    """Threads that run bytecode part of the time and an operator the rest
+    (a third to a half, measured): each part gets its share."""
+    w = operator_workload(interp, scenario)
+    doc, run = diagnose(gilscope, w.proc.pid, tmp_path, interp=interp)
+    truth = finish(w, scenario)
+    for role in w.tids:
+        assert 0.1 <= truth[role]["inside"] <= 0.9, (role, truth[role])
+    if scenario == "mixbig" and not interp.gil_enabled:
+        for role in w.tids:
+            check_on_cpu(doc, run, w, truth, role)
+        return
+    state = "native" if scenario == "mixmm" else "native_gil"
+    for role in w.tids:
+        check_within(doc, run, w, truth, role, state)
+    check_named(doc, state, name_wanted(interp, scenario), run)
