@@ -85,7 +85,9 @@ int rtree_init(struct rtree *rt, const struct agg *a)
 		const struct agg_thread *t;
 		struct sort_key *k;
 
-		if (nd->parent >= n || nd->parent == i)
+		/* a node emptied by agg_restate() (its samples moved to a
+		 * sibling leaf) is not drawn */
+		if (nd->parent >= n || nd->parent == i || !nd->total)
 			continue;
 		k = &keys[nk++];
 		memset(k, 0, sizeof(*k));

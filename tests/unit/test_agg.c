@@ -2,6 +2,7 @@
 #include "unit.h"
 #include "../../src/analyze/agg.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void add(struct agg *a, int32_t tid, const char *name, enum gs_state st, int gil,
@@ -207,8 +208,125 @@ static void t_agg_stack_keys(struct unit *u)
 	}
 }
 
+/* A node's frames from the root down, as text. */
+static void node_path(const struct agg *a, uint32_t node, char *out, size_t len)
+{
+	char tmp[256];
+
+	out[0] = '\0';
+	while (node != 0 && node != AGG_NONE && node < a->nnodes) {
+		snprintf(tmp, sizeof(tmp), "%s/%s", agg_str(a, a->frames[a->nodes[node].frame].func),
+			 out);
+		snprintf(out, len, "%s", tmp);
+		node = a->nodes[node].parent;
+	}
+}
+
+/* Thread 1 at one stack for 4 samples: either in `to` throughout (direct),
+ * or counted in `from` for 3 and moved with agg_restate() at the 4th. */
+static void restate_run(struct agg *a, int restate, enum gs_state from, enum gs_state to,
+			int gil)
+{
+	struct agg_options o = { AGG_MODE_WALL, 1, 1, 100 };
+	struct agg_frame_in f[2] = {
+		{ "work", "/app/work.py", 11 },
+		{ "<module>", "/app/main.py", 1 },
+	};
+	struct agg_thread_in t = { 1, "w1", to, gil, f, 2, "int.__mul__", 42 };
+	int i;
+
+	agg_init(a, &o);
+	for (i = 0; i < 4; i++) {
+		uint64_t ns = 1000000000ull + (uint64_t)i * 10000000ull;
+
+		agg_begin_sample(a, ns, 1, 1, 7);
+		if (restate && i < 3) {
+			t.state = from;
+			t.callee = "";
+		} else {
+			t.state = to;
+			t.callee = "int.__mul__";
+		}
+		if (restate && i == 3)
+			agg_restate(a, 1, 3, 1000000000ull, from, to, "int.__mul__");
+		agg_add_thread(a, &t);
+		agg_end_sample(a);
+	}
+	agg_finish(a);
+}
+
+/* Moving samples after the fact (the GIL shows only later that a hold was
+ * C code, or that a thread on CPU without it stayed there) leaves the same
+ * aggregates as if they had been counted right at once. */
+static void t_agg_restate(struct unit *u)
+{
+	static const struct { enum gs_state from, to; int gil; } cases[] = {
+		{ ST_PYTHON, ST_NATIVE_GIL, 1 },
+		{ ST_GIL_WAIT, ST_NATIVE, 0 },
+	};
+	size_t c, i;
+	int s;
+
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		struct agg x, y;
+
+		restate_run(&x, 1, cases[c].from, cases[c].to, cases[c].gil);
+		restate_run(&y, 0, cases[c].from, cases[c].to, cases[c].gil);
+		CHECK_EQ(u, x.threads[0].states[cases[c].to], 4);
+		CHECK_EQ(u, x.threads[0].states[cases[c].from], 0);
+		CHECK_EQ(u, x.threads[0].wait.count, y.threads[0].wait.count);
+		/* the same tree, node for node by path; the leaf the samples
+		 * left stays behind, empty */
+		for (i = 0; i < x.nnodes; i++) {
+			char px[256], py[256];
+			size_t j;
+
+			node_path(&x, (uint32_t)i, px, sizeof(px));
+			for (j = 0; j < y.nnodes; j++) {
+				node_path(&y, (uint32_t)j, py, sizeof(py));
+				if (!strcmp(px, py))
+					break;
+			}
+			if (j == y.nnodes) {
+				CHECK_EQ(u, x.nodes[i].total, 0);
+				continue;
+			}
+			CHECK_EQ(u, x.nodes[i].total, y.nodes[j].total);
+			CHECK_EQ(u, x.nodes[i].self, y.nodes[j].self);
+			for (s = 0; s < ST_COUNT; s++)
+				CHECK_EQ(u, x.nodes[i].state_total[s], y.nodes[j].state_total[s]);
+		}
+		for (i = 0; i < x.nframes; i++) {
+			size_t j;
+
+			for (j = 0; j < y.nframes; j++)
+				if (!strcmp(agg_str(&x, x.frames[i].func), agg_str(&y, y.frames[j].func)) &&
+				    x.frames[i].kind == y.frames[j].kind)
+					break;
+			for (s = 0; s < ST_COUNT; s++)
+				CHECK_EQ(u, x.frames[i].self[s], j < y.nframes ? y.frames[j].self[s] : 0);
+		}
+		CHECK_EQ(u, x.threads[0].nspans, 1);
+		CHECK_EQ(u, y.threads[0].nspans, 1);
+		CHECK_EQ(u, x.threads[0].spans[0].state, cases[c].to);
+		{
+			char px[256], py[256];
+
+			node_path(&x, x.threads[0].spans[0].leaf, px, sizeof(px));
+			node_path(&y, y.threads[0].spans[0].leaf, py, sizeof(py));
+			CHECK_STREQ(u, px, py);
+		}
+		/* more than was counted: refused, nothing moved */
+		CHECK(u, agg_restate(&x, 1, 9, 1000000000ull, cases[c].to, cases[c].from, "") < 0);
+		CHECK_EQ(u, x.threads[0].states[cases[c].to], 4);
+		agg_release(&x);
+		agg_release(&y);
+	}
+}
+
 UNIT_SUITE(agg)
 {
+	UNIT_RUN(u, t_agg_restate);
 	UNIT_RUN(u, t_agg_stack_keys);
 	UNIT_RUN(u, t_agg_counts);
 	UNIT_RUN(u, t_agg_modes);
