@@ -331,8 +331,11 @@ def install_numpy(it: Interp) -> Path:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     venv = root / "venv"
     steps = [[it.path, "-m", "venv", "--clear", str(venv)],
+             # wheels only: the newest NumPy with a wheel for this
+             # interpreter (NumPy 2.4+ has none for 3.13t; building one
+             # from source takes a quarter of an hour)
              [str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
-              "--disable-pip-version-check", "numpy"]]
+              "--disable-pip-version-check", "--only-binary=:all:", "numpy"]]
     for cmd in steps:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
         if res.returncode != 0:
