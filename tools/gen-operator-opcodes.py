@@ -100,8 +100,10 @@ def main():
         # 3.9's eval loop may hand the GIL over before any instruction;
         # from 3.10 on only at jumps, calls and function entry
         anywhere = 1 if int(minor) <= 9 else 0
-        print("\t{ 0x%02x%02x, %d, %d, %d, { %s } }," % (int(major), int(minor), shift, anywhere,
-                                                      len(out), ", ".join(out)))
+        # FOR_ITER's iterator: on top of the stack, below an index from 3.15
+        iter_depth = 2 if int(minor) >= 15 else 1
+        print("\t{ 0x%02x%02x, %d, %d, %d, %d, { %s } }," % (
+            int(major), int(minor), shift, anywhere, iter_depth, len(out), ", ".join(out)))
 
 
 if __name__ == "__main__":

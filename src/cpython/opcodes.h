@@ -17,6 +17,7 @@ struct py_op_info {
 	 * only at jumps, calls and function entry): a thread found here
 	 * without the GIL is inside the C code it reached. */
 	uint8_t no_handoff;
+	uint8_t iter_depth;	/* FOR_ITER: its iterator's slot below the top */
 	int8_t dunder;		/* otherwise, this special method */
 	const char *type;	/* the receiver's type a specialized form proves, or "" */
 };

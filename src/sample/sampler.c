@@ -457,7 +457,14 @@ static void hold_run(struct thread_cache *c, struct thread_sample *t,
 		c->run_code = f->code;
 		c->run_switch = smp->gil.switch_number;
 	}
-	if (t->state == ST_NATIVE_GIL && !c->run_native) {
+	if (t->state == ST_NATIVE_GIL && !c->run_native &&
+	    !(c->run_n && smp->t_ns - c->run_from >= 1000000ull)) {
+		/* Overdue, but first seen at this instruction: bytecode that
+		 * a loaded machine kept from handing the GIL over looks the
+		 * same. C code is still here at the next sample. */
+		t->state = ST_PYTHON;
+		t->detail = "bytecode";
+	} else if (t->state == ST_NATIVE_GIL && !c->run_native) {
 		t->restate_n = c->run_n;
 		t->restate_from_ns = c->run_from;
 		c->run_native = 1;
@@ -542,13 +549,15 @@ static int free_run(struct sampler *s, struct thread_cache *c, struct thread_sam
  * Before a sample's threads: does the GIL's holder keep it while another
  * thread waits, longer than bytecode could? A waiter asks for the GIL once
  * it has waited one switch interval, and bytecode hands it over at its
- * next instruction boundary; allow the interval and half again (at least
- * 1 ms) from the first sample that saw a thread wait, the GIL unchanged.
+ * next instruction boundary; allow twice the interval (the interval and at
+ * least 2 ms more: a waiter kept from a CPU asks late) from the first
+ * sample that saw a thread wait, the GIL unchanged. hold_run() also wants
+ * the holder seen twice at the instruction, 1 ms apart or more.
  */
 static void gil_overdue_begin(struct sampler *s, const struct sample *smp)
 {
 	uint64_t interval = smp->gil.interval_us ? smp->gil.interval_us * 1000ull : 5000000ull;
-	uint64_t slack = interval / 2 > 1000000ull ? interval / 2 : 1000000ull;
+	uint64_t slack = interval > 2000000ull ? interval : 2000000ull;
 
 	s->gil_overdue = smp->gil_enabled && smp->gil.known && smp->gil.locked &&
 			 s->wait_since && smp->gil.switch_number == s->wait_switch &&

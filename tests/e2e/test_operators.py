@@ -66,16 +66,18 @@ def name_wanted(interp, scenario):
     special method alone."""
     v = tuple(interp.version_info[:2])
     exact = v >= (3, 14)
+    # 3.13t does not specialise instructions
+    spec_int = v >= (3, 14) or (v >= (3, 11) and not (interp.ft and v == (3, 13)))
     return {
         "matmul": "numpy.ndarray.__matmul__" if exact else "__matmul__",
         "inplace": "numpy.ndarray.__imul__" if exact else "__imul__",
-        # 3.11-3.13 specialise int * int to BINARY_OP_MULTIPLY_INT
-        "bigmul": "int.__mul__" if v >= (3, 11) else "__mul__",
+        # 3.11-3.13 specialise int * int to BINARY_OP_MULTIPLY_INT (not 3.13t)
+        "bigmul": "int.__mul__" if spec_int else "__mul__",
         "contains": "list.__contains__" if exact else "__contains__",
         "iterator": "gilscope_testext.Slow.__next__" if exact else "__next__",
         "construct": "gilscope_testext.Slow",
         "mixmm": "numpy.ndarray.__matmul__" if exact else "__matmul__",
-        "mixbig": "int.__mul__" if v >= (3, 11) else "__mul__",
+        "mixbig": "int.__mul__" if spec_int else "__mul__",
     }.get(scenario)
 
 
