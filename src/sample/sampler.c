@@ -547,39 +547,47 @@ static int free_run(struct sampler *s, struct thread_cache *c, struct thread_sam
 
 /*
  * Before a sample's threads: does the GIL's holder keep it while another
- * thread waits, longer than bytecode could? A waiter asks for the GIL once
- * it has waited one switch interval, and bytecode hands it over at its
- * next instruction boundary; allow twice the interval (the interval and at
- * least 2 ms more: a waiter kept from a CPU asks late) from the first
- * sample that saw a thread wait, the GIL unchanged. hold_run() also wants
- * the holder seen twice at the instruction, 1 ms apart or more.
+ * thread has asked for it, longer than bytecode could? A waiter asks for
+ * the GIL (the drop request) when its timed wait of one switch interval
+ * runs out, if it gets a CPU to run on; bytecode hands the GIL over at its
+ * next jump or call. So once a waiter is seen to have run after waiting a
+ * whole interval (wait_asked), the GIL unchanged, a holder that still has
+ * it a millisecond later is inside one instruction: C code. (On a loaded
+ * machine a waiter may wait for a CPU long after its timeout: until it ran
+ * it has not asked.) hold_run() also wants the holder seen twice at the
+ * instruction, 1 ms apart or more.
  */
 static void gil_overdue_begin(struct sampler *s, const struct sample *smp)
 {
-	uint64_t interval = smp->gil.interval_us ? smp->gil.interval_us * 1000ull : 5000000ull;
-	uint64_t slack = interval > 2000000ull ? interval : 2000000ull;
-
 	s->gil_overdue = smp->gil_enabled && smp->gil.known && smp->gil.locked &&
-			 s->wait_since && smp->gil.switch_number == s->wait_switch &&
-			 smp->t_ns - s->wait_since > interval + slack;
+			 s->wait_since && s->wait_asked && smp->gil.switch_number == s->wait_switch &&
+			 smp->t_ns - s->wait_asked >= 1000000ull;
 }
 
-/* After a sample's threads: when threads first waited with the GIL where
- * it is now. */
+/* After a sample's threads: since when threads wait with the GIL where it
+ * is now, and whether one of them has asked for it. */
 static void gil_overdue_end(struct sampler *s, const struct sample *smp)
 {
+	uint64_t interval = smp->gil.interval_us ? smp->gil.interval_us * 1000ull : 5000000ull;
 	size_t i;
-	int waiting = 0;
+	int waiting = 0, ran = 0;
 
-	for (i = 0; i < smp->nthreads && !waiting; i++)
-		waiting = smp->threads[i].state == ST_GIL_WAIT;
+	for (i = 0; i < smp->nthreads; i++) {
+		if (smp->threads[i].state != ST_GIL_WAIT)
+			continue;
+		waiting = 1;
+		ran |= !smp->threads[i].reused;
+	}
 	if (!waiting || !smp->gil.known || !smp->gil_enabled) {
-		s->wait_since = 0;
+		s->wait_since = s->wait_asked = 0;
 		return;
 	}
 	if (!s->wait_since || s->wait_switch != smp->gil.switch_number) {
 		s->wait_since = smp->t_ns;
 		s->wait_switch = smp->gil.switch_number;
+		s->wait_asked = 0;
+	} else if (!s->wait_asked && ran && smp->t_ns - s->wait_since >= interval) {
+		s->wait_asked = smp->t_ns;
 	}
 }
 

@@ -105,9 +105,10 @@ struct sampler {
 	uint64_t names_ns;	/* when they were last read */
 	uint64_t names_key;	/* hash of the thread-state set they belong to */
 	/* a thread waits for the GIL since wait_since (0: none), while the
-	 * switch number is wait_switch; gil_overdue: for this sample, the
+	 * switch number is wait_switch, and one has asked for it since
+	 * wait_asked (0: not yet seen); gil_overdue: for this sample, the
 	 * holder has kept it past what bytecode would */
-	uint64_t wait_since, wait_switch;
+	uint64_t wait_since, wait_switch, wait_asked;
 	int gil_overdue;
 	int execd;		/* sampler_take said GS_EEXITED because the
 				 * process exec'd another program */

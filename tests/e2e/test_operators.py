@@ -46,38 +46,39 @@ def operator_workload(ext_builder):
         w.kill()
 
 
-# Which of the thread's own measurements is the truth for gilscope's state
-# (see targets/operators.py): the CPU time inside the operation where a GIL
-# wait falls inside the timed window, else the wall time inside it.
-TRUTH = {"bigmul": "inside_cpu", "contains": "inside_cpu", "mixbig": "inside_cpu",
-         "mixmm": "inside_cpu"}
-
-
 def finish(w, scenario):
-    truth = w.finish()
-    key = TRUTH.get(scenario, "inside")
-    return {role: {**t, "inside": t[key]} for role, t in truth.items()}
+    return w.finish()
 
 
-def name_wanted(interp, scenario):
-    """The C code's name gilscope must give, on this interpreter: the
-    receiver's type is known from the saved stack pointer (3.14+) or from
-    a specialized instruction (3.11-3.13 int arithmetic); otherwise the
-    special method alone."""
+def check_hold(doc, run, w, truth, role, interp):
+    """C code that keeps the GIL. On 3.9 the thread's clock around the
+    operation also holds the GIL wait that follows it (the eval loop hands
+    the GIL over before the next instruction): count that wait too."""
+    if tuple(interp.version_info[:2]) <= (3, 9):
+        check_within(doc, run, w, truth, role, "native_gil", also=("gil_wait",))
+    else:
+        check_within(doc, run, w, truth, role, "native_gil")
+
+
+def names_wanted(interp, scenario):
+    """The names gilscope may give the C code, on this interpreter: the
+    receiver's type is known from the saved stack pointer (3.14+), or from
+    a specialised instruction (3.11-3.13 int arithmetic, once the
+    interpreter has specialised it: a loop of a few dozen big-int products
+    may end before it does); otherwise the special method alone."""
     v = tuple(interp.version_info[:2])
     exact = v >= (3, 14)
     # 3.13t does not specialise instructions
-    spec_int = v >= (3, 14) or (v >= (3, 11) and not (interp.ft and v == (3, 13)))
+    spec = v >= (3, 11) and not (interp.ft and v == (3, 13))
+    if scenario in ("bigmul", "mixbig"):
+        return ("int.__mul__",) if exact else ("int.__mul__", "__mul__") if spec else ("__mul__",)
     return {
-        "matmul": "numpy.ndarray.__matmul__" if exact else "__matmul__",
-        "inplace": "numpy.ndarray.__imul__" if exact else "__imul__",
-        # 3.11-3.13 specialise int * int to BINARY_OP_MULTIPLY_INT (not 3.13t)
-        "bigmul": "int.__mul__" if spec_int else "__mul__",
-        "contains": "list.__contains__" if exact else "__contains__",
-        "iterator": "gilscope_testext.Slow.__next__" if exact else "__next__",
-        "construct": "gilscope_testext.Slow",
-        "mixmm": "numpy.ndarray.__matmul__" if exact else "__matmul__",
-        "mixbig": "int.__mul__" if spec_int else "__mul__",
+        "matmul": ("numpy.ndarray.__matmul__",) if exact else ("__matmul__",),
+        "inplace": ("numpy.ndarray.__imul__",) if exact else ("__imul__",),
+        "contains": ("list.__contains__",) if exact else ("__contains__",),
+        "iterator": ("gilscope_testext.Slow.__next__",) if exact else ("__next__",),
+        "construct": ("gilscope_testext.Slow",),
+        "mixmm": ("numpy.ndarray.__matmul__",) if exact else ("__matmul__",),
     }.get(scenario)
 
 
@@ -90,7 +91,7 @@ def check_on_cpu(doc, run, w, truth, role):
 
 def check_named(doc, state, want, run):
     calls = [c["function"] for c in doc["verdict"]["native_calls"][state]]
-    assert calls and calls[0] == want, (calls, want, run.describe())
+    assert calls and calls[0] in want, (calls, want, run.describe())
 
 
 @pytest.mark.accuracy
@@ -105,7 +106,7 @@ def test_operator_releasing_the_gil(gilscope, interp, operator_workload, tmp_pat
     for role in w.tids:
         check_within(doc, run, w, truth, role, "native")
     assert doc["verdict"]["kind"] == "native-released", (doc["verdict"], run.describe())
-    check_named(doc, "native", name_wanted(interp, scenario), run)
+    check_named(doc, "native", names_wanted(interp, scenario), run)
 
 
 @pytest.mark.accuracy
@@ -128,9 +129,12 @@ def test_operator_holding_the_gil(gilscope, interp, operator_workload, tmp_path,
         assert doc["verdict"]["kind"] in ("parallel", "native-released"), doc["verdict"]
         return
     for role in w.tids:
-        check_within(doc, run, w, truth, role, "native_gil")
+        if scenario in ("bigmul", "contains"):
+            check_hold(doc, run, w, truth, role, interp)
+        else:   # measured inside the C code
+            check_within(doc, run, w, truth, role, "native_gil")
     assert doc["verdict"]["kind"] == "gil-bound-native", (doc["verdict"], run.describe())
-    want = name_wanted(interp, scenario)
+    want = names_wanted(interp, scenario)
     if want:
         check_named(doc, "native_gil", want, run)
     # the holds gilscope saw are C holds, far past the switch interval
@@ -142,17 +146,30 @@ def test_operator_holding_the_gil(gilscope, interp, operator_workload, tmp_path,
 @pytest.mark.parametrize("scenario", ["mixmm", "mixbig"])
 def test_operator_mixtures(gilscope, interp, operator_workload, tmp_path, scenario):
     """Threads that run bytecode part of the time and an operator the rest
-    (a third to a half, measured): each part gets its share."""
+    (measured): each part gets its share. mixmm: one thread, ~40% in
+    NumPy's a @ b; mixbig: two threads, a third to a half in x * y."""
     w = operator_workload(interp, scenario)
     doc, run = diagnose(gilscope, w.proc.pid, tmp_path, interp=interp)
     truth = finish(w, scenario)
     for role in w.tids:
-        assert 0.1 <= truth[role]["inside"] <= 0.9, (role, truth[role])
+        assert 0.15 <= truth[role]["inside"] <= 0.85, (role, truth[role])
     if scenario == "mixbig" and not interp.gil_enabled:
         for role in w.tids:
             check_on_cpu(doc, run, w, truth, role)
         return
-    state = "native" if scenario == "mixmm" else "native_gil"
     for role in w.tids:
-        check_within(doc, run, w, truth, role, state)
-    check_named(doc, state, name_wanted(interp, scenario), run)
+        if scenario == "mixmm":
+            check_within(doc, run, w, truth, role, "native")
+            st = thread(doc, w.tids[role])["states"]
+            # the rest is bytecode (no other thread wants the GIL)
+            assert abs(st["python"] - (1 - truth[role]["inside"])) <= TOLERANCE, (st, truth[role])
+        elif tuple(interp.version_info[:2]) <= (3, 9):
+            # the clock around x * y also holds the GIL wait after it, and
+            # the bytecode part waits too: both parts must show
+            st = thread(doc, w.tids[role])["states"]
+            assert st["native_gil"] >= 0.5 * truth[role]["inside"], (st, truth[role])
+            assert st["python"] >= 0.05, (st, truth[role])
+        else:
+            check_hold(doc, run, w, truth, role, interp)
+    check_named(doc, "native" if scenario == "mixmm" else "native_gil",
+                names_wanted(interp, scenario), run)
