@@ -272,12 +272,18 @@ static void finish_program(const struct run_opts *o, struct run *r)
 		r->child.wstatus = r->st.child_wstatus;
 		r->child.status = r->st.child_status;
 		program_exited(r);
-		if (!r->st.interrupted)
+		if (!loop_stop_requested())
 			return;
-		/* a Ctrl-C reached it too: what it started is still ours to end */
-	} else if (r->st.target_execd && !loop_stop_requested() && !o->keep_running) {
-		/* the same process, another program: still the one the user
-		 * launched, so it runs to its end, or to the end of the duration */
+		/* a Ctrl-C reached it too: what it started is still ours to
+		 * end, and the interrupt, not its status, is what ended the run */
+		r->exit_status = 0;
+		if (o->keep_running)
+			return;
+	} else if ((r->st.target_execd || r->st.target_exited) && !loop_stop_requested() &&
+		   !o->keep_running) {
+		/* sampling stopped early: after an exec, the same process runs
+		 * another program, still the one the user launched; or it is on
+		 * its way out. It runs to its end, or to the end of the duration */
 		uint64_t end = 0;
 		char name[256];
 
@@ -286,14 +292,15 @@ static void finish_program(const struct run_opts *o, struct run *r)
 			double left = o->duration_s - r->st.elapsed_s;
 
 			end = now_ms() + (uint64_t)(left > 0 ? left * 1000 : 0);
+		}
+		if (r->st.target_execd && end)
 			fprintf(stderr, "gilscope: %s (pid %d) exec'd another program: sampling "
 				"stopped; it runs until the %g s duration is over\n", name,
 				(int)r->child.pid, o->duration_s);
-		} else {
+		else if (r->st.target_execd)
 			fprintf(stderr, "gilscope: %s (pid %d) exec'd another program: sampling "
 				"stopped; waiting for it to exit (Ctrl-C ends it)\n", name,
 				(int)r->child.pid);
-		}
 		if (wait_program(r, end)) {
 			program_exited(r);
 			return;

@@ -220,13 +220,23 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 	st->elapsed_s = (double)(now_ns() - start) / 1e9;
 	if (o->progress)
 		progress(st, st->elapsed_s, 1);
-	/* a child seen gone by the sampler (a zombie) is reaped here, so its
-	 * exit status is known */
+	/* a child seen gone by the sampler is reaped here, so that its exit
+	 * status is known: at once if it is a zombie, else after it has had a
+	 * moment to finish exiting; never blocking, since a child that lives
+	 * on is the caller's to deal with */
 	if (o->child && !reaped && (st->target_exited || !process_alive(o->child))) {
-		st->child_wstatus = launch_wait_raw(o->child);
-		st->child_status = launch_exit_status(st->child_wstatus);
-		st->target_exited = 1;
-		reaped = 1;
+		struct timespec ts = { 0, 5 * 1000 * 1000 };
+		int i;
+
+		for (i = 0; i < 200 && !reaped && !stop_flag; i++) {
+			reaped = launch_poll_all(o->child, &st->child_wstatus);
+			if (!reaped)
+				nanosleep(&ts, NULL);
+		}
+		if (reaped) {
+			st->child_status = launch_exit_status(st->child_wstatus);
+			st->target_exited = 1;
+		}
 	}
 	st->child_reaped = reaped;
 	return ret;

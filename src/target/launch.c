@@ -425,12 +425,12 @@ static int wait_gone(struct launched *l, struct table *tb, int *blind, uint64_t 
 	for (;;) {
 		int any = 0;
 
-		launch_reap(l);
-		if (!*blind && table_scan(tb, l))
+		/* while the program lives the tree does: /proc is read only
+		 * once it is gone (a machine may have many processes) */
+		any = !launch_reap(l);
+		if (!any && !*blind && table_scan(tb, l))
 			*blind = 1;
-		if (*blind)
-			any = !l->reaped;
-		for (i = 0; !*blind && i < tb->n && !any; i++)
+		for (i = 0; !any && !*blind && i < tb->n; i++)
 			any = tb->in[i] && live(&tb->t[i]);
 		if (!any)
 			return 1;
