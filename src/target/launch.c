@@ -205,15 +205,6 @@ static int table_read(struct table *tb)
 	return 0;
 }
 
-static const struct launch_proc *by_ppid_base;
-
-static int cmp_ppid(const void *a, const void *b)
-{
-	pid_t x = by_ppid_base[*(const size_t *)a].ppid, y = by_ppid_base[*(const size_t *)b].ppid;
-
-	return x < y ? -1 : x > y;
-}
-
 static int in_list(pid_t p, const pid_t *v, size_t n)
 {
 	size_t i;
@@ -224,49 +215,65 @@ static int in_list(pid_t p, const pid_t *v, size_t n)
 	return 0;
 }
 
+/* (parent, index) pairs, sorted by parent: the children of a process are
+ * one run of them */
+struct edge {
+	pid_t ppid;
+	size_t i;
+};
+
+static int cmp_edge(const void *a, const void *b)
+{
+	const struct edge *x = a, *y = b;
+
+	if (x->ppid != y->ppid)
+		return x->ppid < y->ppid ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
 long launch_tree_mark(const struct launch_proc *t, size_t n, pid_t root, pid_t self,
 		      const pid_t *before, size_t nbefore, int before_unknown,
 		      unsigned char *in)
 {
-	size_t *order, *queue, head = 0, tail = 0, i;
-	long count = 0;
+	struct edge *edges;
+	size_t *queue, head = 0, tail = 0, i;
 
 	memset(in, 0, n);
 	if (!n)
 		return 0;
-	order = malloc(n * sizeof(*order));
+	edges = malloc(n * sizeof(*edges));
 	queue = malloc(n * sizeof(*queue));
-	if (!order || !queue) {
-		free(order);
+	if (!edges || !queue) {
+		free(edges);
 		free(queue);
 		return -1;
 	}
 	for (i = 0; i < n; i++) {
-		order[i] = i;
+		edges[i].ppid = t[i].ppid;
+		edges[i].i = i;
 		if (t[i].pid == root || (t[i].ppid == self && t[i].pid != self && !before_unknown &&
 					 !in_list(t[i].pid, before, nbefore))) {
 			in[i] = 1;
 			queue[tail++] = i;
 		}
 	}
-	/* qsort has no context argument; this runs on one thread */
-	by_ppid_base = t;
-	qsort(order, n, sizeof(*order), cmp_ppid);
-	by_ppid_base = NULL;
+	qsort(edges, n, sizeof(*edges), cmp_edge);
+	/* breadth first; each process enters the queue once, so a table
+	 * that is not a tree (pids reused between reads) still ends */
 	while (head < tail) {
 		pid_t parent = t[queue[head++]].pid;
 		size_t lo = 0, hi = n;
 
-		while (lo < hi) {	/* the first with ppid >= parent */
+		while (lo < hi) {	/* the first edge with ppid >= parent */
 			size_t mid = lo + (hi - lo) / 2;
 
-			if (t[order[mid]].ppid < parent)
+			if (edges[mid].ppid < parent)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
-		for (; lo < n && t[order[lo]].ppid == parent; lo++) {
-			size_t c = order[lo];
+		for (; lo < n && edges[lo].ppid == parent; lo++) {
+			size_t c = edges[lo].i;
 
 			if (!in[c] && t[c].pid != self) {
 				in[c] = 1;
@@ -274,10 +281,9 @@ long launch_tree_mark(const struct launch_proc *t, size_t n, pid_t root, pid_t s
 			}
 		}
 	}
-	count = (long)tail;
-	free(order);
+	free(edges);
 	free(queue);
-	return count;
+	return (long)tail;
 }
 
 /* Read /proc and mark the launched tree in tb->in. */

@@ -34,6 +34,7 @@ import e2e_support as es
 LAUNCHED_PY = es.TARGETS_DIR / "launched.py"
 DIAG_SCHEMA = es.REPO / "tests" / "schema" / "diagnose.schema.json"
 DURATION = 1.0
+EXEC_DURATION = 3.0
 GRACE = 1.0  # --grace in most tests: each grace period waited costs this
 # Interpreter start-up, attach, the report and a loaded 2-CPU machine: what
 # a run may take beyond its duration and grace periods. A gilscope that waits
@@ -313,21 +314,26 @@ def test_duration_ends_program(gilscope, interp, tmp_path, launch, command, scen
     program made it wait, with the report written, the program's end told,
     and nothing of it left."""
     sent, died_of, graces = SCENARIOS[scenario]
+    # the exec must come within the duration, after 0.3 s of spinning and
+    # an interpreter start-up that can take a while on a busy machine
+    duration = EXEC_DURATION if scenario == "exec" else DURATION
     out = tmp_path / ("report.json" if command == "diagnose" else "profile.speedscope.json")
-    args = [command, "-d", str(DURATION), "--grace", str(GRACE), "--no-progress", "-o", str(out)]
+    args = [command, "-d", str(duration), "--grace", str(GRACE), "--no-progress", "-o", str(out)]
     args += ["--json"] if command == "diagnose" else ["-f", "speedscope"]
     run = launch(gilscope, interp, args, scenario, tmp_path)
-    bound = DURATION + graces * GRACE + MARGIN
+    bound = duration + graces * GRACE + MARGIN
     status = run.finish(timeout=bound)
     assert status == 0, run.describe()
     # the grace periods were given, not skipped
-    assert run.took >= DURATION + graces * GRACE * 0.9, run.describe()
+    assert run.took >= duration + graces * GRACE * 0.9, run.describe()
     assert_nothing_left(run)
     line = ended_line(run)
-    assert f"after the {DURATION:g} s duration" in line, line
+    assert f"after the {duration:g} s duration" in line, line
     assert f"({died_of})" in line and f"exit status {128 + SIGNUM[died_of]}" in line, line
     if scenario in ("fork", "orphan"):
         assert "also ended 1 process it started" in line, line
+    if scenario == "exec":
+        assert "exec'd another program: sampling stopped" in run.err, run.describe()
     if command == "diagnose":
         doc = check_diag_json(out.read_text(), run)
         assert doc["samples"] > 0, run.describe()
