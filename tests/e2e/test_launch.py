@@ -2,10 +2,10 @@
 of the program once sampling is over.
 
 When the duration is over, or gilscope is interrupted (Ctrl-C, SIGTERM), and
-the program still runs, gilscope writes the report, ends the program and
-everything it started (SIGINT, SIGTERM after the grace period, SIGKILL after
-another), says in one line how it ended, and returns 0; --keep-running
-leaves it running. A program that ends by itself passes its exit status
+the program still runs, gilscope ends the program and everything it started
+(SIGINT, SIGTERM after the grace period, SIGKILL after another), says in one
+line how it ended, writes the report (which says it too) and returns 0;
+--keep-running leaves it running. A program that ends by itself passes its exit status
 through.
 
 The program is tests/e2e/targets/launched.py. Every process it makes
