@@ -26,7 +26,8 @@ static const char usage[] =
 	"  -r, --rate HZ        samples per second (default 100)\n"
 	"  -j, --json           JSON instead of text\n"
 	"  -o, --output FILE    write the report to FILE instead of stdout\n"
-	"      --no-progress    no progress line on stderr\n";
+	"      --no-progress    no progress line on stderr\n"
+	LAUNCH_END_HELP;
 
 int cmd_diagnose(int argc, char **argv)
 {
@@ -56,7 +57,7 @@ int cmd_diagnose(int argc, char **argv)
 		report_diagnose_text(&sb, &r.info, &r.agg, &v);
 	status = sb.failed ? GS_EXIT_ERROR : cmd_write_output(o.output, strbuf_str(&sb), sb.len);
 	if (!status && r.info.launched)
-		status = r.info.child_status;
+		status = r.exit_status;
 	strbuf_release(&sb);
 	run_release(&r);
 	return status;

@@ -36,11 +36,14 @@ void sample_opts_parse(const char *cmd, const char *usage, int argc, char **argv
 		{ "json", no_argument, NULL, 'j' },
 		{ "progress", no_argument, NULL, 'P' },
 		{ "no-progress", no_argument, NULL, 'Q' },
+		{ "keep-running", no_argument, NULL, 'K' },
+		{ "grace", required_argument, NULL, 'G' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
 
+	o->run.grace_s = -1;
 	optind = 1;
 	opterr = 0;	/* one line of our own instead of getopt's */
 	/* "+" : stop at the first non-option, so `-- python app.py -x` and
@@ -83,6 +86,12 @@ void sample_opts_parse(const char *cmd, const char *usage, int argc, char **argv
 		case 'Q':
 			o->run.progress = 0;
 			break;
+		case 'K':
+			o->run.keep_running = 1;
+			break;
+		case 'G':
+			o->run.grace_s = parse_num(cmd, "--grace", optarg, 0, 3600);
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			exit(0);
@@ -97,5 +106,12 @@ void sample_opts_parse(const char *cmd, const char *usage, int argc, char **argv
 	}
 	if (o->run.pid <= 0 && !o->run.argv)
 		usage_error(cmd, "give --pid PID, or a command: gilscope %s -- python app.py", cmd);
+	/* gilscope never ends a process it attached to */
+	if (o->run.pid > 0 && (o->run.keep_running || o->run.grace_s >= 0))
+		usage_error(cmd, "%s is for a command gilscope launches (-- command ...); "
+			    "with --pid the process is never ended", o->run.keep_running ?
+			    "--keep-running" : "--grace");
+	if (o->run.keep_running && o->run.grace_s >= 0)
+		usage_error(cmd, "--grace has no use with --keep-running: the program is not ended");
 	o->run.agg.rate_hz = o->run.rate_hz;
 }

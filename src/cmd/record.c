@@ -36,7 +36,8 @@ static const char usage[] =
 	"  -d, --duration S     sample for S seconds (default: until the process\n"
 	"                       exits or Ctrl-C)\n"
 	"  -r, --rate HZ        samples per second (default 100)\n"
-	"      --no-progress    no progress line on stderr\n";
+	"      --no-progress    no progress line on stderr\n"
+	LAUNCH_END_HELP;
 
 enum fmt { F_FLAMEGRAPH, F_SPEEDSCOPE, F_CHROMETRACE, F_COLLAPSED, F_JSON };
 
@@ -137,7 +138,7 @@ int cmd_record(int argc, char **argv)
 				r.info.target_execd ? ", the process exec'd another program" : "");
 	}
 	if (!status && r.info.launched)
-		status = r.info.child_status;
+		status = r.exit_status;
 	strbuf_release(&sb);
 	run_release(&r);
 	return status;

@@ -1,36 +1,54 @@
 /*
  * run.c - the sampling session behind diagnose and record.
+ *
+ * Launch mode: the program runs until it ends by itself, or until the
+ * duration is over or gilscope is interrupted; then gilscope ends it
+ * (SIGINT, SIGTERM after the grace period, SIGKILL after another), with
+ * what it started, unless --keep-running. README "Launch mode".
  */
 #include "run.h"
 
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "cmd.h"
 #include "../analyze/feed.h"
-#include "../target/launch.h"
 #include "../util/error.h"
+
+#define KILL_WAIT_MS 2000	/* SIGKILL takes effect at once, short of D state */
 
 static int on_sample(void *ctx, const struct sample *smp)
 {
 	return agg_add_sample((struct agg *)ctx, smp);
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 /* Launch mode: the runtime appears once the dynamic loader has mapped
- * libpython; poll for it while the child lives (up to 10 s). */
-static int attach_launched(struct run *r, pid_t pid)
+ * libpython; poll for it while the child lives (up to 10 s), or until we
+ * are interrupted (GS_EGENERIC then). */
+static int attach_launched(struct run *r)
 {
 	struct timespec ts = { 0, 5 * 1000 * 1000 };
-	int ret = GS_ENOTPY, i, status;
+	int ret = GS_ENOTPY, i;
 
 	for (i = 0; i < 2000; i++) {
-		if (launch_poll(pid, &status)) {
-			r->info.child_status = status;
+		if (launch_reap(&r->child))
 			return GS_EEXITED;
-		}
-		ret = process_attach(pid, &r->proc);
+		if (loop_stop_requested())
+			return GS_EGENERIC;
+		ret = process_attach(r->child.pid, &r->proc);
 		if (!ret) {
 			ret = sampler_init(&r->s, &r->proc);
 			if (!ret)
@@ -44,6 +62,259 @@ static int attach_launched(struct run *r, pid_t pid)
 	return ret;
 }
 
+/* "python3 app.py": the program and, when it is an interpreter given a
+ * script, the script, as a user would name what they launched. */
+static void program_name(char *buf, size_t len, char **argv)
+{
+	const char *a0 = strrchr(argv[0], '/'), *a1;
+
+	a0 = a0 ? a0 + 1 : argv[0];
+	if (argv[1] && argv[1][0] != '-') {
+		a1 = strrchr(argv[1], '/');
+		snprintf(buf, len, "%s %s", a0, a1 ? a1 + 1 : argv[1]);
+	} else {
+		snprintf(buf, len, "%s", a0);
+	}
+}
+
+/* Wait for the program to end by itself, until end (0: no limit) or a
+ * stop signal. 1 when it ended. */
+static int wait_program(struct run *r, uint64_t end)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+	for (;;) {
+		if (launch_reap(&r->child))
+			return 1;
+		if (loop_stop_requested() || (end && now_ms() >= end))
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static int hurry(void)
+{
+	return loop_stop_requested();
+}
+
+/* It ended by itself: its status passes through. */
+static void program_exited(struct run *r)
+{
+	struct diag_launch *dl = &r->info.launch;
+
+	dl->end = DIAG_LAUNCH_EXITED;
+	dl->exit_status = r->child.status;
+	dl->signal = WIFSIGNALED(r->child.wstatus) ? launch_signal_name(WTERMSIG(r->child.wstatus))
+						   : NULL;
+	r->info.child_status = r->child.status;
+	r->exit_status = r->child.status;
+}
+
+/* How a waitpid() status reads: "interrupted (SIGINT), exit status 130". */
+static void how_ended(char *buf, size_t len, int wstatus)
+{
+	if (WIFSIGNALED(wstatus)) {
+		int sig = WTERMSIG(wstatus);
+		const char *what = sig == SIGINT ? "interrupted" : sig == SIGTERM ? "terminated" :
+				   sig == SIGKILL ? "killed" : "killed by a signal";
+
+		snprintf(buf, len, "%s (%s), exit status %d", what, launch_signal_name(sig),
+			 128 + sig);
+	} else {
+		snprintf(buf, len, "exited with status %d", launch_exit_status(wstatus));
+	}
+}
+
+/*
+ * The program still runs and sampling is over: end it (or leave it
+ * running), say so in one line, and fill r->info.launch. `why` says
+ * when: "after the 5 s duration", "on Ctrl-C".
+ */
+static void end_program(const struct run_opts *o, struct run *r, const char *reason,
+			const char *why)
+{
+	struct diag_launch *dl = &r->info.launch;
+	struct launch_end_opts eo;
+	struct launch_end res;
+	char name[256], how[128], also[128] = "";
+	double grace = o->grace_s >= 0 ? o->grace_s : RUN_GRACE_S;
+	int i, ret, tty = 0;
+
+	program_name(name, sizeof(name), o->argv);
+	dl->reason = reason;
+	if (o->keep_running) {
+		if (r->child.reaped)
+			return;	/* it ended by itself: nothing is left */
+		dl->end = DIAG_LAUNCH_LEFT;
+		dl->exit_status = -1;
+		fprintf(stderr, "gilscope: left %s running (pid %d) %s\n", name,
+			(int)r->child.pid, why);
+		r->exit_status = 0;
+		return;
+	}
+	memset(&eo, 0, sizeof(eo));
+	eo.grace_ms = (int)(grace * 1000 + 0.5);
+	eo.kill_wait_ms = KILL_WAIT_MS;
+	eo.tty_sigint = loop_stop_signal(&tty) == SIGINT && tty;
+	eo.hurry = hurry;
+	ret = launch_end(&r->child, &eo, &res);
+	for (i = 0; i < res.nsent; i++)
+		dl->signals[dl->nsignals++] = launch_signal_name(res.sent[i]);
+	dl->others = res.others;
+	if (res.others)
+		snprintf(also, sizeof(also), "; also ended %d process%s it started%s", res.others,
+			 res.others == 1 ? "" : "es",
+			 res.others_killed ? " (some with SIGKILL)" : "");
+	if (ret || !r->child.reaped) {
+		dl->end = DIAG_LAUNCH_NOT_ENDED;
+		dl->exit_status = -1;
+		fprintf(stderr, "gilscope: could not end %s (pid %d) %s: %d process%s of it still "
+			"there %.1f s after SIGKILL (stuck in the kernel?)\n", name,
+			(int)r->child.pid, why, res.left ? res.left : 1,
+			res.left > 1 ? "es" : "", (double)KILL_WAIT_MS / 1000);
+		r->exit_status = GS_EXIT_ERROR;
+		return;
+	}
+	how_ended(how, sizeof(how), r->child.wstatus);
+	dl->exit_status = r->child.status;
+	dl->signal = WIFSIGNALED(r->child.wstatus) ? launch_signal_name(WTERMSIG(r->child.wstatus))
+						   : NULL;
+	r->info.child_status = r->child.status;
+	r->exit_status = 0;	/* we ended it: its status is not ours to pass on */
+	if (res.gone_before) {
+		dl->end = DIAG_LAUNCH_EXITED;
+		r->exit_status = 0;
+		fprintf(stderr, "gilscope: %s (pid %d) had already ended %s: %s%s\n", name,
+			(int)r->child.pid, why, how, also);
+		return;
+	}
+	dl->end = DIAG_LAUNCH_ENDED;
+	if (res.nsent >= 3)
+		fprintf(stderr, "gilscope: ended %s (pid %d) %s: %s, as neither SIGINT nor SIGTERM "
+			"ended it within %g s%s\n", name, (int)r->child.pid, why, how, grace, also);
+	else if (res.nsent == 2)
+		fprintf(stderr, "gilscope: ended %s (pid %d) %s: %s, as SIGINT did not end it "
+			"within %g s%s\n", name, (int)r->child.pid, why, how, grace, also);
+	else
+		fprintf(stderr, "gilscope: ended %s (pid %d) %s: %s%s%s\n", name, (int)r->child.pid,
+			why, how, WIFEXITED(r->child.wstatus) ? " after SIGINT" : "", also);
+}
+
+/* Why sampling stopped, for end_program: "on Ctrl-C", "on SIGTERM". */
+static void stop_reason(char *buf, size_t len)
+{
+	int tty = 0, sig = loop_stop_signal(&tty);
+
+	if (sig == SIGINT && tty)
+		snprintf(buf, len, "on Ctrl-C");
+	else
+		snprintf(buf, len, "on %s", launch_signal_name(sig));
+}
+
+/* Launch, and attach once the runtime is there. 0, or an exit status
+ * (the program has then been dealt with). */
+static int launch_and_attach(const struct run_opts *o, struct run *r)
+{
+	char name[256], why[64];
+	int ret, status;
+
+	if (launch_program(o->argv, o->keep_running, &r->child))
+		return GS_EXIT_NOPROC;
+	r->info.launched = 1;
+	r->info.launch.command = o->argv[0];
+	r->info.launch.exit_status = -1;
+	ret = attach_launched(r);
+	if (!ret)
+		return 0;
+	if (ret == GS_EEXITED) {
+		program_exited(r);
+		fprintf(stderr, "gilscope: %s exited (status %d) before its Python runtime could be "
+			"found\n", o->argv[0], r->child.status);
+		return r->child.status ? r->child.status : GS_EXIT_EXITED;
+	}
+	program_name(name, sizeof(name), o->argv);
+	if (ret == GS_EGENERIC && loop_stop_requested()) {
+		stop_reason(why, sizeof(why));
+		fprintf(stderr, "gilscope: interrupted before %s could be sampled: no report\n",
+			name);
+		end_program(o, r, "interrupted", why);
+		return GS_EXIT_ERROR;
+	}
+	status = cmd_report_error(ret, r->child.pid, r->s.found.version);
+	if (o->keep_running) {
+		end_program(o, r, NULL, "without sampling it");
+		return status;
+	}
+	if (!o->duration_s) {
+		/* no time limit: it runs as it would have without us */
+		fprintf(stderr, "gilscope: letting %s run to its end without sampling (Ctrl-C "
+			"ends it)\n", name);
+		if (wait_program(r, 0)) {
+			program_exited(r);
+			return status;
+		}
+		stop_reason(why, sizeof(why));
+		end_program(o, r, "interrupted", why);
+		return status;
+	}
+	/* a time limit, and nothing to sample in it: end it now */
+	end_program(o, r, "not_sampled", "as it cannot be sampled");
+	return status;
+}
+
+/* After sampling, in launch mode: the program ended, or is ended, or left. */
+static void finish_program(const struct run_opts *o, struct run *r)
+{
+	char why[64];
+
+	if (r->st.child_reaped) {
+		r->child.reaped = 1;
+		r->child.wstatus = r->st.child_wstatus;
+		r->child.status = r->st.child_status;
+		program_exited(r);
+		if (!loop_stop_requested())
+			return;
+		/* a Ctrl-C reached it too: what it started is still ours to
+		 * end, and the interrupt, not its status, is what ended the run */
+		r->exit_status = 0;
+		if (o->keep_running)
+			return;
+	} else if ((r->st.target_execd || r->st.target_exited) && !loop_stop_requested() &&
+		   !o->keep_running) {
+		/* sampling stopped early: after an exec, the same process runs
+		 * another program, still the one the user launched; or it is on
+		 * its way out. It runs to its end, or to the end of the duration */
+		uint64_t end = 0;
+		char name[256];
+
+		program_name(name, sizeof(name), o->argv);
+		if (o->duration_s > 0) {
+			double left = o->duration_s - r->st.elapsed_s;
+
+			end = now_ms() + (uint64_t)(left > 0 ? left * 1000 : 0);
+		}
+		if (r->st.target_execd && end)
+			fprintf(stderr, "gilscope: %s (pid %d) exec'd another program: sampling "
+				"stopped; it runs until the %g s duration is over\n", name,
+				(int)r->child.pid, o->duration_s);
+		else if (r->st.target_execd)
+			fprintf(stderr, "gilscope: %s (pid %d) exec'd another program: sampling "
+				"stopped; waiting for it to exit (Ctrl-C ends it)\n", name,
+				(int)r->child.pid);
+		if (wait_program(r, end)) {
+			program_exited(r);
+			return;
+		}
+	}
+	if (loop_stop_requested()) {
+		stop_reason(why, sizeof(why));
+		end_program(o, r, "interrupted", why);
+	} else {
+		snprintf(why, sizeof(why), "after the %g s duration", o->duration_s);
+		end_program(o, r, "duration", why);
+	}
+}
+
 int run_session(const struct run_opts *o, struct run *r)
 {
 	struct loop_opts lo;
@@ -53,25 +324,10 @@ int run_session(const struct run_opts *o, struct run *r)
 	memset(r, 0, sizeof(*r));
 	loop_install_signals();
 	if (o->argv) {
-		ret = launch_start(o->argv, &pid);
+		ret = launch_and_attach(o, r);
 		if (ret)
-			return GS_EXIT_NOPROC;
-		r->info.launched = 1;
-		ret = attach_launched(r, pid);
-		if (ret) {
-			int status;
-
-			if (ret == GS_EEXITED) {
-				fprintf(stderr, "gilscope: %s exited (status %d) before its Python "
-					"runtime could be found\n", o->argv[0], r->info.child_status);
-				return r->info.child_status ? r->info.child_status : GS_EXIT_EXITED;
-			}
-			status = cmd_report_error(ret, pid, r->s.found.version);
-			fprintf(stderr, "gilscope: letting %s run to its end without sampling\n",
-				o->argv[0]);
-			launch_wait(pid);
-			return status;
-		}
+			return ret;
+		pid = r->child.pid;
 	} else {
 		ret = cmd_attach(pid, &r->proc, &r->s);
 		if (ret)
@@ -81,6 +337,8 @@ int run_session(const struct run_opts *o, struct run *r)
 	ret = agg_init(&r->agg, &o->agg);
 	if (ret) {
 		fprintf(stderr, "gilscope: out of memory\n");
+		if (o->argv)
+			end_program(o, r, "error", "after an error");
 		return GS_EXIT_ERROR;
 	}
 	r->have_agg = 1;
@@ -94,6 +352,8 @@ int run_session(const struct run_opts *o, struct run *r)
 	ret = loop_run(&r->s, &lo, on_sample, &r->agg, &r->st);
 	if (ret) {
 		fprintf(stderr, "gilscope: %s\n", gs_strerror(ret));
+		if (o->argv && !r->st.child_reaped)
+			end_program(o, r, "error", "after an error");
 		return GS_EXIT_ERROR;
 	}
 	r->agg.requested = r->st.requested;
@@ -112,13 +372,8 @@ int run_session(const struct run_opts *o, struct run *r)
 	r->info.target_execd = r->st.target_execd;
 	r->info.interrupted = r->st.interrupted;
 	r->info.child_status = r->st.child_status;
-	if (r->info.launched && !r->st.child_reaped) {
-		/* duration over or Ctrl-C: the program keeps its own fate; we
-		 * wait for it so that its exit status can pass through */
-		if (r->st.interrupted)
-			fprintf(stderr, "gilscope: waiting for %s to exit\n", o->argv[0]);
-		r->info.child_status = launch_wait(pid);
-	}
+	if (r->info.launched)
+		finish_program(o, r);
 	return 0;
 }
 

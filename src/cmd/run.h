@@ -9,6 +9,7 @@
 #include "../report/diagnose.h"
 #include "../sample/loop.h"
 #include "../sample/sampler.h"
+#include "../target/launch.h"
 #include "../target/process.h"
 
 struct run_opts {
@@ -18,7 +19,13 @@ struct run_opts {
 	double duration_s;	/* 0: until the target exits or Ctrl-C */
 	struct agg_options agg;
 	int progress;		/* -1: when stderr is a terminal */
+	/* launch mode: what happens to the program once sampling is over
+	 * (duration, Ctrl-C) while it still runs */
+	int keep_running;	/* leave it running */
+	double grace_s;		/* < 0: the default (RUN_GRACE_S) */
 };
+
+#define RUN_GRACE_S 2.0		/* after SIGINT, and again after SIGTERM */
 
 struct run {
 	struct process proc;
@@ -26,10 +33,17 @@ struct run {
 	struct agg agg;
 	struct loop_stats st;
 	struct diag_info info;
+	struct launched child;	/* launch mode */
+	/* launch mode: the exit status once the report is written: the
+	 * program's own when it ended by itself, 0 when gilscope ended it or
+	 * left it running, 1 when it could not be ended */
+	int exit_status;
 	int have_proc, have_sampler, have_agg;
 };
 
-/* Returns 0, or an exit status after printing the error. */
+/* Returns 0, or an exit status after printing the error. In launch mode
+ * the program is over (or left running, as asked) when it returns, and
+ * one line on stderr has said how it ended if gilscope ended it. */
 int run_session(const struct run_opts *o, struct run *r);
 void run_release(struct run *r);
 /* Parse the common options; returns the index of the first non-option.

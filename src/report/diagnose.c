@@ -148,6 +148,51 @@ static void json_frame(struct strbuf *sb, const struct agg *a, uint32_t id, enum
 		    frac(f->self[s], a->thread_samples));
 }
 
+static const char *const launch_end_names[] = {
+	[DIAG_LAUNCH_NONE] = NULL, [DIAG_LAUNCH_EXITED] = "exited",
+	[DIAG_LAUNCH_ENDED] = "ended", [DIAG_LAUNCH_LEFT] = "left_running",
+	[DIAG_LAUNCH_NOT_ENDED] = "not_ended",
+};
+
+static void json_str_or_null(struct strbuf *sb, const char *s)
+{
+	if (s)
+		strbuf_add_json_str(sb, s);
+	else
+		strbuf_addstr(sb, "null");
+}
+
+static void json_launch(struct strbuf *sb, const struct diag_info *info)
+{
+	const struct diag_launch *l = &info->launch;
+	int i;
+
+	strbuf_addstr(sb, ",\n \"launch\": ");
+	if (!info->launched) {
+		strbuf_addstr(sb, "null");
+		return;
+	}
+	strbuf_addstr(sb, "{\"command\": ");
+	json_str_or_null(sb, l->command);
+	strbuf_addstr(sb, ", \"end\": ");
+	json_str_or_null(sb, launch_end_names[l->end]);
+	strbuf_addstr(sb, ", \"reason\": ");
+	json_str_or_null(sb, l->reason);
+	strbuf_addstr(sb, ", \"signals_sent\": [");
+	for (i = 0; i < l->nsignals; i++) {
+		strbuf_addstr(sb, i ? ", " : "");
+		strbuf_add_json_str(sb, l->signals[i]);
+	}
+	strbuf_addstr(sb, "], \"exit_status\": ");
+	if (l->exit_status >= 0)
+		strbuf_addf(sb, "%d", l->exit_status);
+	else
+		strbuf_addstr(sb, "null");
+	strbuf_addstr(sb, ", \"signal\": ");
+	json_str_or_null(sb, l->signal);
+	strbuf_addf(sb, ", \"other_processes_ended\": %d}", l->others);
+}
+
 void report_diagnose_json(struct strbuf *sb, const struct diag_info *info,
 			  const struct agg *a, const struct verdict *v)
 {
@@ -171,6 +216,7 @@ void report_diagnose_json(struct strbuf *sb, const struct diag_info *info,
 		    (unsigned long long)a->missed, (unsigned long long)a->errors,
 		    (double)a->worst_lag_ns / 1e6, info->target_exited ? "true" : "false",
 		    info->target_execd ? "true" : "false", info->interrupted ? "true" : "false");
+	json_launch(sb, info);
 	strbuf_addf(sb, ",\n \"gil\": {\"held\": %.4f, \"contended\": %.4f, \"known_samples\": %llu",
 		    v->gil_held, v->gil_contended, (unsigned long long)a->gil_known);
 	if (v->switches_per_s >= 0)

@@ -9,6 +9,27 @@
 #include "../analyze/verdict.h"
 #include "../util/strbuf.h"
 
+/* Launch mode: how the program gilscope started ended (README "Launch
+ * mode"). */
+enum diag_launch_end {
+	DIAG_LAUNCH_NONE,	/* not launched, or not known yet */
+	DIAG_LAUNCH_EXITED,	/* it ended by itself */
+	DIAG_LAUNCH_ENDED,	/* gilscope ended it (duration over, interrupted) */
+	DIAG_LAUNCH_LEFT,	/* --keep-running: left running */
+	DIAG_LAUNCH_NOT_ENDED,	/* still there after SIGKILL */
+};
+
+struct diag_launch {
+	enum diag_launch_end end;
+	const char *command;	/* argv[0] */
+	const char *reason;	/* why gilscope ended it: "duration", "interrupted" */
+	const char *signals[3];	/* sent to it, in order (a Ctrl-C's SIGINT too) */
+	int nsignals;
+	int exit_status;	/* shell-style (code, or 128 + signal); -1 unknown */
+	const char *signal;	/* the signal it died of, NULL if it exited */
+	int others;		/* other processes it started that were ended */
+};
+
 struct diag_info {
 	int pid;
 	const char *version;
@@ -20,6 +41,7 @@ struct diag_info {
 	int interrupted;
 	int launched;
 	int child_status;
+	struct diag_launch launch;	/* when launched */
 };
 
 void report_diagnose_text(struct strbuf *sb, const struct diag_info *info,

@@ -23,12 +23,20 @@
 #include "../target/launch.h"
 #include "../util/error.h"
 
-static volatile sig_atomic_t stop_flag;
+/* how many SIGINT/SIGTERM came (saturating), and what the first was */
+static volatile sig_atomic_t stop_flag, first_sig, first_from_tty;
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
-	(void)sig;
-	stop_flag = 1;
+	(void)uc;
+	if (!stop_flag) {
+		first_sig = sig;
+		/* the terminal's Ctrl-C comes from the kernel, to the whole
+		 * foreground process group; kill(2) says SI_USER */
+		first_from_tty = si && si->si_code == SI_KERNEL;
+	}
+	if (stop_flag < 1000)
+		stop_flag++;
 }
 
 void loop_install_signals(void)
@@ -36,7 +44,8 @@ void loop_install_signals(void)
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -45,6 +54,13 @@ void loop_install_signals(void)
 int loop_stop_requested(void)
 {
 	return stop_flag;
+}
+
+int loop_stop_signal(int *from_terminal)
+{
+	if (from_terminal)
+		*from_terminal = stop_flag && first_from_tty;
+	return stop_flag ? first_sig : 0;
 }
 
 static uint64_t now_ns(void)
@@ -150,7 +166,8 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 			st->interrupted = 1;
 			break;
 		}
-		if (o->child && launch_poll(o->child, &st->child_status)) {
+		if (o->child && launch_poll_all(o->child, &st->child_wstatus)) {
+			st->child_status = launch_exit_status(st->child_wstatus);
 			st->target_exited = 1;
 			reaped = 1;
 			break;
@@ -203,12 +220,23 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 	st->elapsed_s = (double)(now_ns() - start) / 1e9;
 	if (o->progress)
 		progress(st, st->elapsed_s, 1);
-	/* a child seen gone by the sampler (a zombie) is reaped here, so its
-	 * exit status is known */
+	/* a child seen gone by the sampler is reaped here, so that its exit
+	 * status is known: at once if it is a zombie, else after it has had a
+	 * moment to finish exiting; never blocking, since a child that lives
+	 * on is the caller's to deal with */
 	if (o->child && !reaped && (st->target_exited || !process_alive(o->child))) {
-		st->child_status = launch_wait(o->child);
-		st->target_exited = 1;
-		reaped = 1;
+		struct timespec ts = { 0, 5 * 1000 * 1000 };
+		int i;
+
+		for (i = 0; i < 200 && !reaped && !stop_flag; i++) {
+			reaped = launch_poll_all(o->child, &st->child_wstatus);
+			if (!reaped)
+				nanosleep(&ts, NULL);
+		}
+		if (reaped) {
+			st->child_status = launch_exit_status(st->child_wstatus);
+			st->target_exited = 1;
+		}
 	}
 	st->child_reaped = reaped;
 	return ret;

@@ -16,7 +16,8 @@ struct loop_opts {
 	double rate_hz;		/* samples per second */
 	double duration_s;	/* 0: until the target exits or we are stopped */
 	int progress;		/* print progress to stderr */
-	pid_t child;		/* launch mode: reap this child, 0 otherwise */
+	pid_t child;		/* launch mode: reap this child (and any other
+				 * child of ours that ended), 0 otherwise */
 };
 
 struct loop_stats {
@@ -29,6 +30,7 @@ struct loop_stats {
 	int target_exited;
 	int target_execd;	/* the process exec'd another program */
 	int child_status;	/* launch mode: the child's shell-style status */
+	int child_wstatus;	/* ... and as waitpid() gave it */
 	int child_reaped;	/* ... and it has been collected */
 	int interrupted;	/* stopped by a signal */
 };
@@ -37,7 +39,11 @@ typedef int (*loop_fn)(void *ctx, const struct sample *smp);
 
 /* Install SIGINT/SIGTERM handlers that make the loop stop cleanly. */
 void loop_install_signals(void);
+/* How many SIGINT/SIGTERM have come since (0: none; it saturates). */
 int loop_stop_requested(void);
+/* The first of them (0 if none), and whether it came from the terminal
+ * (Ctrl-C: the kernel sends it to the whole foreground process group). */
+int loop_stop_signal(int *from_terminal);
 
 /* Run until done; returns 0 or a gs_err from the callback. */
 int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx,

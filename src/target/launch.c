@@ -1,19 +1,30 @@
 /*
- * launch.c - fork/exec a target program and reap it.
+ * launch.c - fork/exec a target program, reap it, and end it with what it
+ * started; see launch.h.
  */
 #include "launch.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "procfs.h"
 #include "../util/error.h"
 
-int launch_start(char *const argv[], pid_t *pid)
+/* fork + execvp; the child first runs prepare(arg) (NULL: nothing).
+ * 0 and *pid, or GS_ENOPROC after printing why, or GS_EGENERIC. */
+static int fork_exec(char *const argv[], void (*prepare)(pid_t parent, int arg), int arg,
+		     pid_t *pid)
 {
+	pid_t parent = getpid();
 	int pfd[2];
 	pid_t p;
 	int err = 0;
@@ -30,6 +41,8 @@ int launch_start(char *const argv[], pid_t *pid)
 	}
 	if (p == 0) {
 		close(pfd[0]);
+		if (prepare)
+			prepare(parent, arg);
 		execvp(argv[0], argv);
 		err = errno;
 		if (write(pfd[1], &err, sizeof(err)) < 0)
@@ -48,6 +61,11 @@ int launch_start(char *const argv[], pid_t *pid)
 	}
 	*pid = p;
 	return 0;
+}
+
+int launch_start(char *const argv[], pid_t *pid)
+{
+	return fork_exec(argv, NULL, 0, pid);
 }
 
 int launch_exit_status(int st)
@@ -71,13 +89,476 @@ int launch_poll(pid_t pid, int *status)
 	return 0;
 }
 
-int launch_wait(pid_t pid)
+int launch_poll_all(pid_t pid, int *wstatus)
+{
+	int st, found = 0;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(-1, &st, WNOHANG);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		if (r == pid) {
+			*wstatus = st;
+			found = 1;
+		}
+	}
+	return found;
+}
+
+int launch_wait_raw(pid_t pid)
 {
 	int st;
 
 	while (waitpid(pid, &st, 0) < 0) {
 		if (errno != EINTR)
-			return 1;
+			return 1 << 8;
 	}
-	return launch_exit_status(st);
+	return st;
+}
+
+int launch_wait(pid_t pid)
+{
+	return launch_exit_status(launch_wait_raw(pid));
+}
+
+/* --- the process table ------------------------------------------------------ */
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static int read_stat(pid_t pid, struct proc_stat *st)
+{
+	char path[64], buf[1024];
+	long n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	n = procfs_read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	return procfs_parse_stat(buf, (size_t)n, st);
+}
+
+struct table {
+	struct launch_proc *t;
+	pid_t *pids;
+	unsigned char *in;
+	size_t n, cap;
+};
+
+static void table_release(struct table *tb)
+{
+	free(tb->t);
+	free(tb->pids);
+	free(tb->in);
+	memset(tb, 0, sizeof(*tb));
+}
+
+#define TABLE_MAX (1u << 22)	/* pid_max's own limit */
+
+/* Every process in /proc, with parent, group, state and start time. */
+static int table_read(struct table *tb)
+{
+	long n;
+	size_t i;
+
+	for (;;) {
+		if (!tb->cap) {
+			tb->cap = 1024;
+		} else {
+			n = procfs_list_pids(tb->pids, tb->cap);
+			if (n >= 0)
+				break;
+			if (n != GS_ERANGE || tb->cap >= TABLE_MAX)
+				return (int)n;
+			tb->cap *= 2;
+		}
+		free(tb->t);
+		free(tb->pids);
+		free(tb->in);
+		tb->t = calloc(tb->cap, sizeof(*tb->t));
+		tb->pids = calloc(tb->cap, sizeof(*tb->pids));
+		tb->in = calloc(tb->cap, 1);
+		if (!tb->t || !tb->pids || !tb->in)
+			return GS_ENOMEM;
+	}
+	tb->n = 0;
+	for (i = 0; i < (size_t)n; i++) {
+		struct proc_stat st;
+
+		if (read_stat(tb->pids[i], &st))
+			continue;	/* gone since the listing */
+		tb->t[tb->n].pid = tb->pids[i];
+		tb->t[tb->n].ppid = st.ppid;
+		tb->t[tb->n].pgrp = st.pgrp;
+		tb->t[tb->n].state = st.state;
+		tb->t[tb->n].start = st.starttime;
+		tb->n++;
+	}
+	return 0;
+}
+
+static int in_list(pid_t p, const pid_t *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i] == p)
+			return 1;
+	return 0;
+}
+
+/* (parent, index) pairs, sorted by parent: the children of a process are
+ * one run of them */
+struct edge {
+	pid_t ppid;
+	size_t i;
+};
+
+static int cmp_edge(const void *a, const void *b)
+{
+	const struct edge *x = a, *y = b;
+
+	if (x->ppid != y->ppid)
+		return x->ppid < y->ppid ? -1 : 1;
+	return x->i < y->i ? -1 : x->i > y->i;
+}
+
+long launch_tree_mark(const struct launch_proc *t, size_t n, pid_t root, pid_t self,
+		      const pid_t *before, size_t nbefore, int before_unknown,
+		      unsigned char *in)
+{
+	struct edge *edges;
+	size_t *queue, head = 0, tail = 0, i;
+
+	memset(in, 0, n);
+	if (!n)
+		return 0;
+	edges = malloc(n * sizeof(*edges));
+	queue = malloc(n * sizeof(*queue));
+	if (!edges || !queue) {
+		free(edges);
+		free(queue);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		edges[i].ppid = t[i].ppid;
+		edges[i].i = i;
+		if (t[i].pid == root || (t[i].ppid == self && t[i].pid != self && !before_unknown &&
+					 !in_list(t[i].pid, before, nbefore))) {
+			in[i] = 1;
+			queue[tail++] = i;
+		}
+	}
+	qsort(edges, n, sizeof(*edges), cmp_edge);
+	/* breadth first; each process enters the queue once, so a table
+	 * that is not a tree (pids reused between reads) still ends */
+	while (head < tail) {
+		pid_t parent = t[queue[head++]].pid;
+		size_t lo = 0, hi = n;
+
+		while (lo < hi) {	/* the first edge with ppid >= parent */
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (edges[mid].ppid < parent)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (; lo < n && edges[lo].ppid == parent; lo++) {
+			size_t c = edges[lo].i;
+
+			if (!in[c] && t[c].pid != self) {
+				in[c] = 1;
+				queue[tail++] = c;
+			}
+		}
+	}
+	free(edges);
+	free(queue);
+	return (long)tail;
+}
+
+/* Read /proc and mark the launched tree in tb->in. */
+static int table_scan(struct table *tb, const struct launched *l)
+{
+	int ret = table_read(tb);
+
+	if (ret)
+		return ret;
+	if (launch_tree_mark(tb->t, tb->n, l->pid, getpid(), l->before, l->nbefore,
+			     l->before_unknown, tb->in) < 0)
+		return GS_ENOMEM;
+	return 0;
+}
+
+static int live(const struct launch_proc *p)
+{
+	return p->state != 'Z' && p->state != 'X';
+}
+
+/* --- launching -------------------------------------------------------------- */
+
+static void prepare_child(pid_t parent, int keep_running)
+{
+	/* Should gilscope die without ending it, the program gets SIGTERM;
+	 * if gilscope is already gone, do not start it at all. */
+	if (!keep_running &&
+	    (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) || getppid() != parent))
+		_exit(127);
+}
+
+int launch_program(char *const argv[], int keep_running, struct launched *l)
+{
+	struct table tb = { 0 };
+	pid_t self = getpid();
+	size_t i;
+	int ret;
+
+	memset(l, 0, sizeof(*l));
+	/* the children we have now came with us through exec: not ours */
+	ret = table_read(&tb);
+	if (ret) {
+		l->before_unknown = 1;
+	} else {
+		for (i = 0; i < tb.n; i++) {
+			if (tb.t[i].ppid != self)
+				continue;
+			if (l->nbefore == LAUNCH_BEFORE_MAX) {
+				l->before_unknown = 1;
+				break;
+			}
+			l->before[l->nbefore++] = tb.t[i].pid;
+		}
+	}
+	table_release(&tb);
+	/* orphans of what we launch come to us, not to init (Linux 3.4+;
+	 * without it they are out of reach once their parent is gone) */
+	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+	return fork_exec(argv, prepare_child, keep_running, &l->pid);
+}
+
+int launch_reap(struct launched *l)
+{
+	int st;
+	pid_t r;
+
+	for (;;) {
+		r = waitpid(-1, &st, WNOHANG);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 && errno == ECHILD && !l->reaped) {
+			/* someone else took it: we cannot say how it ended */
+			l->reaped = 1;
+			l->status = 1;
+			l->wstatus = 1 << 8;
+		}
+		if (r <= 0)
+			break;
+		if (r == l->pid && !l->reaped) {
+			l->reaped = 1;
+			l->wstatus = st;
+			l->status = launch_exit_status(st);
+		}
+	}
+	return l->reaped;
+}
+
+/* --- ending ----------------------------------------------------------------- */
+
+/*
+ * Signal one process of the table. Between the table and now it may have
+ * gone and its pid been reused: through a pidfd (Linux 5.3+) whose process
+ * still has the start time we saw, the signal reaches the one we saw or
+ * nobody.
+ */
+static void signal_proc(const struct launch_proc *p, int sig)
+{
+#if defined(SYS_pidfd_open) && defined(SYS_pidfd_send_signal)
+	struct proc_stat st;
+	int fd = (int)syscall(SYS_pidfd_open, p->pid, 0);
+
+	if (fd >= 0) {
+		if (!read_stat(p->pid, &st) && st.starttime == p->start)
+			(void)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
+		close(fd);
+		return;
+	}
+	if (errno != ENOSYS)
+		return;	/* ESRCH: gone */
+#endif
+	(void)kill(p->pid, sig);
+}
+
+struct pidset {
+	pid_t *v;
+	size_t n, cap;
+};
+
+/* Add p; 1 if it was new, 0 if there already, -1 out of memory. */
+static int pidset_add(struct pidset *s, pid_t p)
+{
+	if (in_list(p, s->v, s->n))
+		return 0;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 16;
+		pid_t *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return -1;
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = p;
+	return 1;
+}
+
+/* Wait until no process of the tree lives (blind: until the program is
+ * reaped), the time is up, or hurry() rises. 1 when none lives. */
+static int wait_gone(struct launched *l, struct table *tb, int *blind, uint64_t until,
+		     const struct launch_end_opts *o, int hurry0)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	size_t i;
+
+	for (;;) {
+		int any = 0;
+
+		/* while the program lives the tree does: /proc is read only
+		 * once it is gone (a machine may have many processes) */
+		any = !launch_reap(l);
+		if (!any && !*blind && table_scan(tb, l))
+			*blind = 1;
+		for (i = 0; !any && !*blind && i < tb->n; i++)
+			any = tb->in[i] && live(&tb->t[i]);
+		if (!any)
+			return 1;
+		if (now_ms() >= until || (o->hurry && o->hurry() != hurry0))
+			return 0;
+		nanosleep(&ts, NULL);
+	}
+}
+
+static const int end_signals[3] = { SIGINT, SIGTERM, SIGKILL };
+
+/* Send step's signal to every live process of the tree; 0 when none
+ * lives, 1 when some do, or GS_ENOMEM. */
+static int signal_tree(struct launched *l, struct table *tb, int blind, int step,
+		       const struct launch_end_opts *o, struct launch_end *res,
+		       struct pidset *others, struct pidset *killed)
+{
+	int sig = end_signals[step], any = 0;
+	pid_t pgrp = getpgrp();
+	size_t i;
+
+	if (blind) {
+		if (l->reaped)
+			return 0;
+		kill(l->pid, sig);
+		if (sig != SIGKILL)
+			kill(l->pid, SIGCONT);
+		res->sent[res->nsent++] = sig;
+		return 1;
+	}
+	for (i = 0; i < tb->n; i++) {
+		const struct launch_proc *p = &tb->t[i];
+		int by_tty = step == 0 && o->tty_sigint && p->pgrp == pgrp;
+
+		if (!tb->in[i] || !live(p))
+			continue;
+		any = 1;
+		if (!by_tty) {
+			signal_proc(p, sig);
+			/* a stopped process acts on it only once it runs */
+			if (sig != SIGKILL)
+				signal_proc(p, SIGCONT);
+		}
+		if (p->pid == l->pid) {
+			res->sent[res->nsent++] = sig;
+			res->tty_sigint |= by_tty;
+		} else if (pidset_add(others, p->pid) < 0 ||
+			   (sig == SIGKILL && pidset_add(killed, p->pid) < 0)) {
+			return GS_ENOMEM;
+		}
+	}
+	return any;
+}
+
+int launch_end(struct launched *l, const struct launch_end_opts *o, struct launch_end *res)
+{
+	struct table tb = { 0 };
+	struct pidset others = { 0 }, killed = { 0 };
+	uint64_t t0 = now_ms();
+	int step, blind = 0, ret = 0;
+	size_t i;
+
+	memset(res, 0, sizeof(*res));
+	for (step = 0; step < 3; step++) {
+		int wait = step == 2 ? o->kill_wait_ms : o->grace_ms, hurry0, r;
+
+		launch_reap(l);
+		if (!blind && table_scan(&tb, l))
+			blind = 1;	/* /proc unreadable: the program alone */
+		r = signal_tree(l, &tb, blind, step, o, res, &others, &killed);
+		if (r < 0) {
+			ret = r;
+			goto out;
+		}
+		if (!r)
+			break;
+		hurry0 = o->hurry ? o->hurry() : 0;
+		if (wait_gone(l, &tb, &blind, now_ms() + (uint64_t)(wait > 0 ? wait : 0), o, hurry0))
+			break;
+	}
+	res->gone_before = !res->nsent;
+	launch_reap(l);
+	if (!blind && table_scan(&tb, l))
+		blind = 1;
+	if (blind) {
+		res->left = !l->reaped;
+	} else {
+		for (i = 0; i < tb.n; i++)
+			if (tb.in[i] && live(&tb.t[i]))
+				res->left++;
+	}
+	if (res->left || !l->reaped)
+		ret = GS_ERANGE;
+out:
+	res->others = (int)others.n;
+	res->others_killed = (int)killed.n;
+	res->seconds = (double)(now_ms() - t0) / 1e3;
+	free(others.v);
+	free(killed.v);
+	table_release(&tb);
+	return ret;
+}
+
+const char *launch_signal_name(int sig)
+{
+	static const struct {
+		int sig;
+		const char *name;
+	} names[] = {
+		{ SIGHUP, "SIGHUP" }, { SIGINT, "SIGINT" }, { SIGQUIT, "SIGQUIT" },
+		{ SIGILL, "SIGILL" }, { SIGTRAP, "SIGTRAP" }, { SIGABRT, "SIGABRT" },
+		{ SIGBUS, "SIGBUS" }, { SIGFPE, "SIGFPE" }, { SIGKILL, "SIGKILL" },
+		{ SIGUSR1, "SIGUSR1" }, { SIGSEGV, "SIGSEGV" }, { SIGUSR2, "SIGUSR2" },
+		{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" },
+		{ SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" }, { SIGSYS, "SIGSYS" },
+	};
+	static char other[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].sig == sig)
+			return names[i].name;
+	snprintf(other, sizeof(other), "signal %d", sig);
+	return other;
 }

@@ -97,11 +97,15 @@ static const char *mem_rchr(const char *p, size_t len, char c)
 }
 
 /*
- * Fields after the comm, counted from 0: 0 state, 11 utime, 12 stime,
- * 36 processor (fields 3, 14, 15 and 39 of proc(5)).
+ * Fields after the comm, counted from 0: 0 state, 1 ppid, 2 pgrp, 11 utime,
+ * 12 stime, 19 starttime, 36 processor (fields 3, 4, 5, 14, 15, 22 and 39
+ * of proc(5)).
  */
+#define STAT_PPID 1
+#define STAT_PGRP 2
 #define STAT_UTIME 11
 #define STAT_STIME 12
+#define STAT_STARTTIME 19
 #define STAT_PROCESSOR 36
 
 int procfs_parse_stat(const char *buf, size_t len, struct proc_stat *out)
@@ -138,6 +142,19 @@ int procfs_parse_stat(const char *buf, size_t len, struct proc_stat *out)
 			if (toklen != 1)
 				return GS_ECORRUPT;
 			out->state = tok[0];
+			break;
+		case STAT_PPID:
+		case STAT_PGRP:
+			if (tok_u64(tok, toklen, 10, &v) || v > INT32_MAX)
+				return GS_ECORRUPT;
+			if (field == STAT_PPID)
+				out->ppid = (pid_t)v;
+			else
+				out->pgrp = (pid_t)v;
+			break;
+		case STAT_STARTTIME:
+			if (!tok_u64(tok, toklen, 10, &v))
+				out->starttime = v;
 			break;
 		case STAT_UTIME:
 		case STAT_STIME:
@@ -361,20 +378,17 @@ static int tid_cmp(const void *a, const void *b)
 }
 
 /*
- * More threads than `max` is GS_ERANGE rather than a silently partial list:
- * the caller decides whether to retry with more room.
+ * The numeric entries of a /proc directory. More than `max` is GS_ERANGE
+ * rather than a silently partial list: the caller decides whether to retry
+ * with more room.
  */
-long procfs_list_tasks(pid_t pid, pid_t *tids, size_t max)
+static long list_numeric(const char *path, pid_t *ids, size_t max)
 {
 	struct dirent *de;
-	char path[64];
 	size_t n = 0;
 	long ret;
 	DIR *d;
 
-	if (pid <= 0)
-		return GS_ENOPROC;
-	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
 	d = opendir(path);
 	if (!d)
 		return errno_to_gs(errno);
@@ -392,17 +406,32 @@ long procfs_list_tasks(pid_t pid, pid_t *tids, size_t max)
 		}
 		if (tok_u64(de->d_name, strlen(de->d_name), 10, &v) || !v ||
 		    v > INT32_MAX)
-			continue;	/* ".", ".." */
+			continue;	/* ".", "..", "self", ... */
 		if (n == max) {
 			ret = GS_ERANGE;
 			goto out;
 		}
-		tids[n++] = (pid_t)v;
+		ids[n++] = (pid_t)v;
 	}
 	if (n > 1)
-		qsort(tids, n, sizeof(*tids), tid_cmp);
+		qsort(ids, n, sizeof(*ids), tid_cmp);
 	ret = (long)n;
 out:
 	closedir(d);
 	return ret;
+}
+
+long procfs_list_tasks(pid_t pid, pid_t *tids, size_t max)
+{
+	char path[64];
+
+	if (pid <= 0)
+		return GS_ENOPROC;
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	return list_numeric(path, tids, max);
+}
+
+long procfs_list_pids(pid_t *pids, size_t max)
+{
+	return list_numeric("/proc", pids, max);
 }

@@ -15,7 +15,9 @@
 struct proc_stat {
 	char state;		/* 'R', 'S', 'D', 'T', 't', 'Z', 'X', 'I', ... */
 	char comm[64];		/* between the parentheses; may contain ')' */
+	pid_t ppid, pgrp;	/* parent, process group */
 	uint64_t utime, stime;	/* clock ticks */
+	uint64_t starttime;	/* clock ticks after boot; 0 if absent */
 	int processor;		/* CPU last run on, -1 if unknown */
 };
 
@@ -59,5 +61,8 @@ int procfs_task_open(int task_dir, pid_t tid, const char *name);
 
 /* List thread ids of a process (sorted ascending). Returns count or negative. */
 long procfs_list_tasks(pid_t pid, pid_t *tids, size_t max);
+/* List the processes in /proc (thread-group leaders, sorted ascending);
+ * count, GS_ERANGE when more than max, or another negative gs_err. */
+long procfs_list_pids(pid_t *pids, size_t max);
 
 #endif

@@ -25,6 +25,9 @@ static void t_stat(struct unit *u)
 	CHECK_EQ(u, st.utime, 371);
 	CHECK_EQ(u, st.stime, 29);
 	CHECK_EQ(u, st.processor, 5);
+	CHECK_EQ(u, st.ppid, 1);
+	CHECK_EQ(u, st.pgrp, 4242);
+	CHECK_EQ(u, st.starttime, 123456);
 
 	/* comm with spaces and ')' : the last ')' ends it */
 	CHECK_EQ(u, procfs_parse_stat(S("77 ((a) b)) R 1 2 3 4 5 6 7 8 9 10 "
@@ -41,6 +44,12 @@ static void t_stat(struct unit *u)
 	CHECK_EQ(u, st.state, 'D');
 	CHECK_EQ(u, st.processor, -1);
 	CHECK_EQ(u, st.stime, 12);
+	CHECK_EQ(u, st.starttime, 0);	/* absent */
+
+	/* a parent or group that is no pid */
+	CHECK_EQ(u, procfs_parse_stat(S("7 (x) S -1 2 3 4 5 6 7 8 9 10 11 12"), &st), GS_ECORRUPT);
+	CHECK_EQ(u, procfs_parse_stat(S("7 (x) S 1 4294967296 3 4 5 6 7 8 9 10 11 12"), &st),
+		 GS_ECORRUPT);
 }
 
 static void t_stat_states(struct unit *u)
@@ -236,6 +245,32 @@ static void t_list_tasks(struct unit *u)
 	CHECK_EQ(u, procfs_list_tasks(-1, tids, 256), GS_ENOPROC);
 }
 
+static void t_list_pids(struct unit *u)
+{
+	static pid_t pids[1 << 16];
+	char path[64], buf[1024];
+	struct proc_stat st;
+	long n, i;
+	int found = 0;
+
+	n = procfs_list_pids(pids, sizeof(pids) / sizeof(pids[0]));
+	CHECK(u, n >= 1);
+	for (i = 0; i < n; i++) {
+		found |= pids[i] == getpid();
+		if (i)
+			CHECK(u, pids[i - 1] < pids[i]);
+	}
+	CHECK(u, found);
+	CHECK_EQ(u, procfs_list_pids(pids, 0), GS_ERANGE);
+	/* our own stat: our parent and group */
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)getpid());
+	n = procfs_read_file(path, buf, sizeof(buf));
+	CHECK(u, n > 0 && procfs_parse_stat(buf, (size_t)n, &st) == 0);
+	CHECK_EQ(u, st.ppid, getppid());
+	CHECK_EQ(u, st.pgrp, getpgrp());
+	CHECK(u, st.starttime > 0);
+}
+
 UNIT_SUITE(procfs)
 {
 	UNIT_RUN(u, t_stat);
@@ -246,4 +281,5 @@ UNIT_SUITE(procfs)
 	UNIT_RUN(u, t_status);
 	UNIT_RUN(u, t_read_self);
 	UNIT_RUN(u, t_list_tasks);
+	UNIT_RUN(u, t_list_pids);
 }

@@ -1,0 +1,122 @@
+/* test_launch.c - which processes belong to a launched program
+ * (launch_tree_mark), and signal names. */
+#include "unit.h"
+#include "../../src/target/launch.h"
+
+#include <signal.h>
+#include <string.h>
+
+#define N(a) (sizeof(a) / sizeof((a)[0]))
+
+/* gilscope is 100, launched 200; init 1 */
+static const struct launch_proc table[] = {
+	{ 1, 0, 1, 'S', 0 },
+	{ 50, 1, 50, 'S', 0 },		/* the shell that started gilscope */
+	{ 100, 50, 100, 'S', 10 },	/* gilscope */
+	{ 90, 100, 90, 'S', 5 },	/* ours from before our exec */
+	{ 91, 90, 90, 'S', 20 },	/* ... and what it started */
+	{ 200, 100, 100, 'S', 11 },	/* the program */
+	{ 210, 200, 100, 'S', 12 },	/* its worker */
+	{ 211, 210, 100, 'Z', 13 },	/* the worker's dead child */
+	{ 220, 100, 220, 'S', 14 },	/* an orphan of the program, reparented to us, own group */
+	{ 221, 220, 220, 'R', 15 },	/* its child */
+	{ 300, 1, 300, 'S', 16 },	/* unrelated */
+	{ 301, 300, 300, 'S', 17 },	/* unrelated */
+};
+
+static int marked(const unsigned char *in, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < N(table); i++)
+		if (table[i].pid == pid)
+			return in[i];
+	return -1;
+}
+
+static void t_tree(struct unit *u)
+{
+	unsigned char in[N(table)];
+	const pid_t before[] = { 90 };
+	long n;
+
+	n = launch_tree_mark(table, N(table), 200, 100, before, 1, 0, in);
+	CHECK_EQ(u, n, 5);
+	CHECK_EQ(u, marked(in, 200), 1);
+	CHECK_EQ(u, marked(in, 210), 1);
+	CHECK_EQ(u, marked(in, 211), 1);
+	CHECK_EQ(u, marked(in, 220), 1);
+	CHECK_EQ(u, marked(in, 221), 1);
+	CHECK_EQ(u, marked(in, 100), 0);	/* never ourselves */
+	CHECK_EQ(u, marked(in, 90), 0);
+	CHECK_EQ(u, marked(in, 91), 0);
+	CHECK_EQ(u, marked(in, 50), 0);
+	CHECK_EQ(u, marked(in, 1), 0);
+	CHECK_EQ(u, marked(in, 300), 0);
+	CHECK_EQ(u, marked(in, 301), 0);
+
+	/* children from before we cannot list: adopt no orphan */
+	n = launch_tree_mark(table, N(table), 200, 100, NULL, 0, 1, in);
+	CHECK_EQ(u, n, 3);
+	CHECK_EQ(u, marked(in, 220), 0);
+	CHECK_EQ(u, marked(in, 90), 0);
+
+	/* without the list, every child of ours is taken */
+	n = launch_tree_mark(table, N(table), 200, 100, NULL, 0, 0, in);
+	CHECK_EQ(u, n, 7);
+	CHECK_EQ(u, marked(in, 91), 1);
+
+	/* the program already reaped, its worker reparented to us: the
+	 * orphans are still found */
+	{
+		struct launch_proc t2[N(table)];
+		unsigned char in2[N(table)];
+		size_t i, k = 0;
+
+		for (i = 0; i < N(table); i++) {
+			if (table[i].pid == 200)
+				continue;
+			t2[k] = table[i];
+			if (t2[k].pid == 210)
+				t2[k].ppid = 100;
+			k++;
+		}
+		n = launch_tree_mark(t2, k, 200, 100, before, 1, 0, in2);
+		CHECK_EQ(u, n, 4);
+		for (i = 0; i < k; i++)
+			CHECK_EQ(u, in2[i], t2[i].pid >= 210 && t2[i].pid <= 221);
+	}
+
+	CHECK_EQ(u, launch_tree_mark(table, 0, 200, 100, NULL, 0, 0, in), 0);
+}
+
+static void t_tree_loop(struct unit *u)
+{
+	/* a table that is not a tree (pids reused between reads): each
+	 * process is marked once, and the walk ends */
+	static const struct launch_proc loop[] = {
+		{ 5, 7, 5, 'S', 0 },
+		{ 6, 5, 5, 'S', 0 },
+		{ 7, 6, 5, 'S', 0 },
+		{ 8, 8, 8, 'S', 0 },	/* its own parent */
+	};
+	unsigned char in[N(loop)];
+
+	CHECK_EQ(u, launch_tree_mark(loop, N(loop), 5, 1, NULL, 0, 0, in), 3);
+	CHECK_EQ(u, launch_tree_mark(loop, N(loop), 8, 1, NULL, 0, 0, in), 1);
+}
+
+static void t_signal_names(struct unit *u)
+{
+	CHECK_STREQ(u, launch_signal_name(SIGINT), "SIGINT");
+	CHECK_STREQ(u, launch_signal_name(SIGTERM), "SIGTERM");
+	CHECK_STREQ(u, launch_signal_name(SIGKILL), "SIGKILL");
+	CHECK_STREQ(u, launch_signal_name(63), "signal 63");
+}
+
+UNIT_SUITE(launch)
+{
+	UNIT_RUN(u, t_tree);
+	UNIT_RUN(u, t_tree_loop);
+	UNIT_RUN(u, t_signal_names);
+}
