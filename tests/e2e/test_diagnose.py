@@ -49,9 +49,11 @@ class Workload:
                 self.proc.kill()
                 pytest.fail(f"workload {scenario} on {it.path} did not start")
 
-    def finish(self):
-        """Stop the workers and return what each measured, by role."""
-        self.proc.stdin.write(b"x")
+    def finish(self, window=None):
+        """Stop the workers and return what each measured, by role. A target
+        that understands it (operators.py) measures over `window`, the
+        (start, end) perf_counter times the test sampled in."""
+        self.proc.stdin.write(b"x %r %r\n" % window if window else b"x")
         self.proc.stdin.close()
         with os.fdopen(self.report_r, "r", encoding="utf-8") as f:
             data = f.read()

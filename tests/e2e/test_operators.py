@@ -16,6 +16,7 @@ tells the two apart: there the test holds gilscope to "on a CPU"
 (python + native) for threads that never block, and to the verdict.
 """
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -46,16 +47,22 @@ def operator_workload(ext_builder):
         w.kill()
 
 
-def finish(w, scenario):
-    return w.finish()
+def sample(gilscope, w, tmp_path, interp):
+    """diagnose, and the window it sampled in, on the target's clock."""
+    t0 = time.perf_counter()
+    doc, run = diagnose(gilscope, w.proc.pid, tmp_path, interp=interp)
+    return doc, run, (t0, time.perf_counter())
 
 
 def check_hold(doc, run, w, truth, role, interp):
-    """C code that keeps the GIL. On 3.9 the thread's clock around the
-    operation also holds the GIL wait that follows it (the eval loop hands
-    the GIL over before the next instruction): count that wait too."""
+    """C code that keeps the GIL. On 3.9 the eval loop may hand the GIL
+    over before any instruction, so the clock read after the operation
+    also holds the GIL wait that follows it, and the thread cannot time the
+    operation alone: there gilscope must find the holds in C and next to
+    no bytecode (the loop runs microseconds of it per operation)."""
     if tuple(interp.version_info[:2]) <= (3, 9):
-        check_within(doc, run, w, truth, role, "native_gil", also=("gil_wait",))
+        st = thread(doc, w.tids[role])["states"]
+        assert st["native_gil"] >= 0.35 and st["python"] <= TOLERANCE, (role, st, run.describe())
     else:
         check_within(doc, run, w, truth, role, "native_gil")
 
@@ -101,8 +108,8 @@ def test_operator_releasing_the_gil(gilscope, interp, operator_workload, tmp_pat
     threads run at once: `native`, verdict native-released. (Before:
     gil_wait 100%, "on CPU, taking or handing over the GIL", gil-bound.)"""
     w = operator_workload(interp, scenario)
-    doc, run = diagnose(gilscope, w.proc.pid, tmp_path, interp=interp)
-    truth = finish(w, scenario)
+    doc, run, window = sample(gilscope, w, tmp_path, interp)
+    truth = w.finish(window)
     for role in w.tids:
         check_within(doc, run, w, truth, role, "native")
     assert doc["verdict"]["kind"] == "native-released", (doc["verdict"], run.describe())
@@ -117,8 +124,8 @@ def test_operator_holding_the_gil(gilscope, interp, operator_workload, tmp_path,
     `native_gil`, verdict gil-bound-native, the C code named. (Before:
     python 50% / gil_wait 50%, gil-bound-python, "running Python".)"""
     w = operator_workload(interp, scenario)
-    doc, run = diagnose(gilscope, w.proc.pid, tmp_path, interp=interp)
-    truth = finish(w, scenario)
+    doc, run, window = sample(gilscope, w, tmp_path, interp)
+    truth = w.finish(window)
     if not interp.gil_enabled:
         if scenario == "construct":   # a call: C, whatever the GIL
             for role in w.tids:
@@ -149,10 +156,10 @@ def test_operator_mixtures(gilscope, interp, operator_workload, tmp_path, scenar
     (measured): each part gets its share. mixmm: one thread, ~40% in
     NumPy's a @ b; mixbig: two threads, a third to a half in x * y."""
     w = operator_workload(interp, scenario)
-    doc, run = diagnose(gilscope, w.proc.pid, tmp_path, interp=interp)
-    truth = finish(w, scenario)
+    doc, run, window = sample(gilscope, w, tmp_path, interp)
+    truth = w.finish(window)
     for role in w.tids:
-        assert 0.15 <= truth[role]["inside"] <= 0.85, (role, truth[role])
+        assert 0.1 <= truth[role]["inside"] <= 0.9, (role, truth[role])
     if scenario == "mixbig" and not interp.gil_enabled:
         for role in w.tids:
             check_on_cpu(doc, run, w, truth, role)

@@ -7,9 +7,10 @@ usage: operators.py SCENARIO --ready-fd N --report-fd M [--ext-dir D] [--site D]
 Same protocol as workloads.py: each worker thread announces {"role", "tid"}
 on the ready fd, then {"ready": true} once all run; on a byte (or EOF) on
 stdin they stop, and the report fd gets, per thread, what it measured of
-itself: "inside", the fraction of its wall time spent inside the operation
+itself: "inside", the fraction of the window the test sampled in (given
+with the stop: "x T0 T1", perf_counter seconds) spent inside the operation
 (timed around the operation alone, or for the test extension's C code
-measured by that code: spun()), and "cpu", its own CPU time over its wall
+measured by that code: last_spin()), and "cpu", its own CPU time over its wall
 time (read once at each end: time.thread_time is a system call, and in the
 loop it would be a place where the thread is preempted).
 
@@ -117,6 +118,7 @@ def worker(role):
             n = calibrate(lambda: x * y, 1.0)
         announced.wait()
         inside = 0.0
+        ivs = []
         spun0 = ext.spun() if NEEDS_EXT else 0.0
         r = None
         c0 = time.thread_time()
@@ -128,56 +130,68 @@ def worker(role):
                 r = None
                 t = clock()
                 r = a @ b
-                inside += clock() - t
+                e = clock()
+                inside += e - t
+                ivs.append((t, e))
         elif SC == "inplace":
             while not stop.is_set():
                 t = clock()
                 x *= f
-                inside += clock() - t
+                e = clock()
+                inside += e - t
+                ivs.append((t, e))
         elif SC == "bigmul":
             while not stop.is_set():
                 r = None
                 t = clock()
                 r = x * y
-                inside += clock() - t
+                e = clock()
+                inside += e - t
+                ivs.append((t, e))
         elif SC == "contains":
             while not stop.is_set():
                 t = clock()
                 r = k in big
-                inside += clock() - t
+                e = clock()
+                inside += e - t
+                ivs.append((t, e))
         elif SC == "iterator":
-            t_end = clock()
             for v in s:
-                t = clock()
-                inside += t - t_end
+                ivs.append(ext.last_spin())
                 if stop.is_set():
                     break
-                t_end = clock()
         elif SC == "property":
             while not stop.is_set():
-                t = clock()
                 r = s.held
-                inside += clock() - t
+                ivs.append(ext.last_spin())
         elif SC == "construct":
+            last_spin = ext.last_spin
             while not stop.is_set():
                 r = None
-                t = clock()
                 r = Slow(0.08)
-                inside += clock() - t
+                # no deeper stack than the constructor's own call: before
+                # 3.14 gilscope names a call by the topmost callable on the
+                # frame's value stack, and a stale one above would do
+                sp = last_spin()
+                ivs.append(sp)
         elif SC == "mixmm":
             while not stop.is_set():
                 python_work(n)
                 r = None
                 t = clock()
                 r = a @ b
-                inside += clock() - t
+                e = clock()
+                inside += e - t
+                ivs.append((t, e))
         elif SC == "mixbig":
             while not stop.is_set():
                 python_work(n)
                 r = None
                 t = clock()
                 r = x * y
-                inside += clock() - t
+                e = clock()
+                inside += e - t
+                ivs.append((t, e))
         total = clock() - t0
         cpu = time.thread_time() - c0
         if NEEDS_EXT:
@@ -185,8 +199,16 @@ def worker(role):
             # would also count the GIL wait at the end of the call
             inside = ext.spun() - spun0
         with lock:
-            results.append({"role": role, "tid": tid, "inside": inside / total if total else 0,
-                            "cpu": cpu / total if total else 0})
+            rec = {"role": role, "tid": tid, "inside": inside / total if total else 0,
+                   "cpu": cpu / total if total else 0}
+            if window:
+                # the share of the window the test sampled in: the
+                # operations' intervals cut to it
+                w0, w1 = window
+                got = sum(max(0.0, min(b, w1) - max(a, w0)) for a, b in ivs)
+                rec["inside_run"] = rec["inside"]
+                rec["inside"] = got / (w1 - w0)
+            results.append(rec)
     return body
 
 
@@ -207,7 +229,10 @@ def watchdog():
 
 
 threading.Thread(target=watchdog, daemon=True).start()
-sys.stdin.buffer.read(1)
+# "x" alone, or "x T0 T1": the window (time.perf_counter, the same
+# CLOCK_MONOTONIC as the test's) the test sampled in, for "inside"
+line = sys.stdin.buffer.readline().split()
+window = (float(line[1]), float(line[2])) if len(line) == 3 else None
 stop.set()
 for t in threads:
     t.join()

@@ -14,6 +14,8 @@
  *                            instruction (attribute access, a for loop), and
  *                            a C type's constructor
  *   spun()                   seconds the calling thread spent spinning
+ *   last_spin()              (start, end) of its last spin, on CLOCK_MONOTONIC
+ *                            (Python's time.perf_counter clock on Linux)
  *
  * hold_gil and spin_nogil write one byte, READY_BYTE, to fd once the thread is certainly inside
  * the C call (for spin_nogil: after the GIL was released), so the test never
@@ -47,7 +49,7 @@ static double now_seconds(void)
 /* Seconds this thread spent spinning, for spun(): the time inside the C
  * code, measured in the C code (a Python clock around a constructor call
  * would also count the GIL wait that follows the call). */
-static _Thread_local double spun_total;
+static _Thread_local double spun_total, spun_start, spun_end;
 
 /* Returns the number of iterations, so the loop cannot be optimised away. */
 static unsigned long spin_for(double seconds)
@@ -61,7 +63,16 @@ static unsigned long spin_for(double seconds)
 			n++;
 	}
 	spun_total += t - start;
+	spun_start = start;
+	spun_end = t;
 	return n;
+}
+
+static PyObject *testext_last_spin(PyObject *self, PyObject *args)
+{
+	(void)self;
+	(void)args;
+	return Py_BuildValue("(dd)", spun_start, spun_end);
 }
 
 static PyObject *testext_spun(PyObject *self, PyObject *args)
@@ -187,6 +198,8 @@ static PyType_Spec slow_spec = {
 };
 
 static PyMethodDef testext_methods[] = {
+	{"last_spin", testext_last_spin, METH_NOARGS,
+	 "last_spin(): (start, end) of the calling thread's last spin, CLOCK_MONOTONIC seconds."},
 	{"spun", testext_spun, METH_NOARGS,
 	 "spun(): seconds the calling thread has spent spinning in this module."},
 	{"hold_gil", testext_hold_gil, METH_VARARGS,
