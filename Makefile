@@ -89,7 +89,7 @@ unit: build/unit-tests build-asan/unit-tests
 # it), then a subset with the ASan build.
 e2e: gilscope gilscope-asan build/render-driver pydeps
 	$(PYTEST) -q tests/e2e
-	GILSCOPE_TEST_RATE=1000000 $(PYTEST) -q -m accuracy tests/e2e/test_diagnose.py
+	GILSCOPE_TEST_RATE=1000000 $(PYTEST) -q -m accuracy tests/e2e/test_diagnose.py tests/e2e/test_operators.py
 	GILSCOPE=./gilscope-asan $(PYTEST) -q -m asan tests/e2e
 
 # The tree must build warning-free under clang too (-Werror).
