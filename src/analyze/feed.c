@@ -34,6 +34,7 @@ int agg_add_sample(struct agg *a, const struct sample *smp)
 		in.nframes = n;
 		in.callee = t->callee;
 		in.stack_key = t->stack_key;
+		in.torn = t->torn != PY_WHOLE;
 		ret = agg_add_thread(a, &in);
 		if (ret)
 			break;

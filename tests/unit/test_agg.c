@@ -12,7 +12,7 @@ static void add(struct agg *a, int32_t tid, const char *name, enum gs_state st, 
 		{ "Worker.run", "/app/work.py", 5 },
 		{ "<module>", "/app/main.py", 1 },
 	};
-	struct agg_thread_in t = { tid, name, st, gil, f, 3, NULL, 0 };
+	struct agg_thread_in t = { tid, name, st, gil, f, 3, NULL, 0, 0 };
 
 	agg_add_thread(a, &t);
 }
