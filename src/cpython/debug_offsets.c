@@ -299,6 +299,7 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 	out->ts_frame = (uint32_t)v[DO_ts_current_frame];
 	out->ts_cframe = OFF_NONE;
 	out->cframe_current_frame = OFF_NONE;
+	out->ts_root_cframe = OFF_NONE;
 	out->ts_base_frame = OFF_NONE;
 	if (L->slot[DO_ts_base_frame]) {
 		if (!in_struct(v[DO_ts_base_frame], ts_size, 8) || (v[DO_ts_base_frame] & 7))

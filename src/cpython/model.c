@@ -959,6 +959,7 @@ const char *py_torn_reason(enum py_torn t)
 		[PY_TORN_DEAD_FRAME] = "a frame was freed while it was read",
 		[PY_TORN_NOT_BASE] = "the chain ended elsewhere than the thread's base frame",
 		[PY_TORN_UNREADABLE] = "a link led to memory that held no frame",
+		[PY_TORN_CFRAME] = "an eval call was entered or left while it was read",
 	};
 
 	return (unsigned)t < PY_TORN_COUNT ? why[t] : "torn";
@@ -999,7 +1000,7 @@ static enum py_torn chain_torn(const struct py_model *m, const struct chain_end 
 }
 
 /* The walk behind py_model_stack_top_w() and py_model_stack_thread(). */
-static int stack_walk(struct py_model *m, uint64_t top, uint64_t base,
+static int stack_walk(struct py_model *m, uint64_t tstate, uint64_t top, uint64_t base,
 		      const struct py_window *w, struct py_frame *frames, size_t max,
 		      size_t *n, int *truncated, struct py_stack_end *end)
 {
@@ -1029,6 +1030,13 @@ static int stack_walk(struct py_model *m, uint64_t top, uint64_t base,
 			end->torn = PY_TORN_UNREADABLE;
 			return ret;
 		}
+		/* Records of eval calls live on the C stack: one is made the
+		 * thread's before its frame is set, and its memory is reused
+		 * once its call returns. Only the thread state's own record
+		 * stands for a thread without frames. */
+		if (!frame && tstate && o->ts_root_cframe != OFF_NONE &&
+		    top != tstate + o->ts_root_cframe)
+			end->torn = PY_TORN_CFRAME;
 	}
 	if (!frame)
 		return 0;
@@ -1096,14 +1104,14 @@ int py_model_stack_top_w(struct py_model *m, uint64_t top, const struct py_windo
 {
 	struct py_stack_end end;
 
-	return stack_walk(m, top, 0, w, frames, max, n, truncated, &end);
+	return stack_walk(m, 0, top, 0, w, frames, max, n, truncated, &end);
 }
 
 int py_model_stack_thread(struct py_model *m, const struct py_thread *t,
 			  const struct py_window *w, struct py_frame *frames, size_t max,
 			  size_t *n, int *truncated, struct py_stack_end *end)
 {
-	return stack_walk(m, t->top, t->base, w, frames, max, n, truncated, end);
+	return stack_walk(m, t->tstate, t->top, t->base, w, frames, max, n, truncated, end);
 }
 
 /* py_model_stack(), and how the walk ended. */
@@ -1124,7 +1132,7 @@ static int stack_of(struct py_model *m, uint64_t tstate, struct py_frame *frames
 		ret = reader_read_u64(m->r, tstate + o->ts_base_frame, &base);
 	if (ret)
 		return ret;
-	return stack_walk(m, top, base, NULL, frames, max, n, truncated, end);
+	return stack_walk(m, tstate, top, base, NULL, frames, max, n, truncated, end);
 }
 
 int py_model_stack(struct py_model *m, uint64_t tstate, struct py_frame *frames,

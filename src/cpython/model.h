@@ -240,6 +240,9 @@ enum py_torn {
 	PY_TORN_NOT_BASE,	/* elsewhere than the thread's base frame */
 	PY_TORN_UNREADABLE,	/* at a link to memory that holds no frame, or
 				 * into a loop */
+	PY_TORN_CFRAME,		/* at no frame: the thread's C-level record of
+				 * an eval call was not filled in yet, or its
+				 * call had returned (3.11-3.12) */
 	PY_TORN_COUNT
 };
 

@@ -57,6 +57,8 @@ struct py_offsets {
 	uint32_t ts_frame;	/* frame (3.9-3.10) / current_frame (3.13+) */
 	uint32_t ts_cframe;	/* _PyCFrame * (3.11-3.12) */
 	uint32_t cframe_current_frame;
+	uint32_t ts_root_cframe;	/* the thread state's own _PyCFrame (3.11-3.12):
+					 * the only one without a current frame */
 	uint32_t ts_thread_id;	/* pthread_t */
 	uint32_t ts_native_thread_id;
 	uint32_t ts_state;	/* 3.13+: _Py_THREAD_DETACHED/ATTACHED/SUSPENDED */

@@ -597,6 +597,20 @@ static void torn_chains(struct unit *u, struct hsnap *h)
 		rp_close(u, &r2, h->name);
 	}
 
+	/* 3.11-3.12: the record of an eval call on the C stack is the
+	 * thread's, but has no frame (yet, or any more) */
+	if (o->ts_root_cframe != OFF_NONE) {
+		uint64_t top = hs_get(h, b.th[d].tstate + o->ts_cframe, 8);
+
+		hs_reset(h);
+		NOTE(u, h, top && top != b.th[d].tstate + o->ts_root_cframe);
+		NOTE(u, h, !hs_put(h, top + o->cframe_current_frame, 0, 8));
+		rp_open(&r2, h);
+		ret = walk_end(&r2, &b.th[d], &nf, &end);
+		NOTE(u, h, ret == 0 && nf == 0 && end.torn == PY_TORN_CFRAME);
+		rp_close(u, &r2, h->name);
+	}
+
 	/* a link into memory that holds nothing: torn as far as we can tell */
 	hs_reset(h);
 	hs_put(h, b.frame_addr[d][6] + o->fr_back, UNMAPPED, 8);
