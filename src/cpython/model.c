@@ -284,6 +284,22 @@ void py_guess_make(const struct py_ranges *last, const struct py_frame *frames, 
 	}
 }
 
+void py_ranges_add(struct py_ranges *r, const struct py_ranges *more)
+{
+	size_t i, j;
+
+	for (i = 0; i < more->n && r->n < PY_RANGES; i++) {
+		for (j = 0; j < r->n; j++)
+			if (more->lo[i] >= r->lo[j] && more->hi[i] <= r->hi[j])
+				break;
+		if (j == r->n) {
+			r->lo[r->n] = more->lo[i];
+			r->hi[r->n] = more->hi[i];
+			r->n++;
+		}
+	}
+}
+
 int py_model_thread_reread(struct py_model *m, const struct py_thread *old, uint64_t head,
 			   const struct py_guess *g, struct py_thread *out, int *linked,
 			   struct py_window *w)

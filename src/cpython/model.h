@@ -110,7 +110,8 @@ struct py_head {
  * innermost frame (and, in 3.11+, its callers next to it in the data
  * stack); the others, single frames elsewhere (a C-stack entry frame, a
  * generator's frame, the thread state's base frame). */
-#define PY_RANGES 16	/* 3.9-3.10: a frame object each */
+#define PY_RANGES 32	/* 3.9-3.10: a frame object each; generators' frames
+			 * (in their objects) one each on every version */
 struct py_ranges {
 	size_t n;
 	uint64_t lo[PY_RANGES], hi[PY_RANGES];
@@ -131,6 +132,10 @@ struct py_guess {
  * after it) and the frames it found. */
 void py_guess_make(const struct py_ranges *last, const struct py_frame *frames, size_t nframes,
 		   struct py_guess *g);
+
+/* Add to r the ranges of `more` that no range of r holds, while r has
+ * room (the first range stays first). */
+void py_ranges_add(struct py_ranges *r, const struct py_ranges *more);
 
 /* Target memory read ahead for one stack walk. */
 #define PY_WINDOW_MAX 8192	/* the first range */

@@ -410,6 +410,7 @@ static int read_stack(struct sampler *s, struct thread_cache *c, uint64_t top,
 {
 	struct py_thread t = c->p, fresh;
 	struct py_stack_end end;
+	struct py_ranges guess;
 	struct py_guess g;
 	uint64_t moved = 0;
 	int err, k, linked;
@@ -424,7 +425,13 @@ static int read_stack(struct sampler *s, struct thread_cache *c, uint64_t top,
 		}
 		if (!end.torn || k >= s->torn_rereads)
 			break;
-		py_guess_make(&s->model.walked, s->pool, *n, &g);
+		/* A read is torn when the stack changed between the read of the
+		 * thread state and of its frames; the more of them are read in
+		 * one batch with it, the less time there is for that: the
+		 * memory of the last whole walk, and of this one. */
+		guess = c->ranges;
+		py_ranges_add(&guess, &s->model.walked);
+		py_guess_make(&guess, s->pool, *n, &g);
 		if (py_model_thread_reread(&s->model, &c->p, 0, &g, &fresh, &linked, &s->win) ||
 		    !same_thread(&fresh, &c->p))
 			break;
@@ -453,7 +460,12 @@ static int read_full(struct sampler *s, struct thread_cache *c, uint64_t top,
 
 	err = read_stack(s, c, top, w, &n, &truncated, &torn);
 	keep_stack(s, c, n, truncated, err, torn);
-	c->ranges = s->model.walked;
+	/* where the next walk will likely go: where the last whole one went,
+	 * and this one */
+	if (!torn)
+		c->ranges = s->model.walked;
+	else
+		py_ranges_add(&c->ranges, &s->model.walked);
 	ret = read_kernel(s, c, !c->comm[0] || c->comm_stale);
 	c->have = 1;
 	c->run_ns = run;
