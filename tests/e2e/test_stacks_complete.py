@@ -32,15 +32,19 @@ TORN_PY = es.TARGETS_DIR / "torn.py"
 BOOTSTRAP = ("_bootstrap", "Thread._bootstrap")
 DUMPS = 40
 RECORD_SECONDS = "2"
-# Stacks read torn even after re-reading: on an idle machine a few in a
-# hundred at most. A reader on another CPU than the target's can catch
-# busy 3.9-3.10 recursion torn in a fifth of its samples (each frame object
-# is one read, and the stack changes several times during a walk of it),
-# so the bounds are loose; what they rule out is "everything torn" (a check
-# that calls every stack torn would pass the other assertions). dump reads
-# a torn thread again more often than record does (8 times, not 2).
+# Stacks read torn even after re-reading: a few in a hundred for most of
+# these programs. A frame that lives apart from the thread state (a frame
+# object before 3.11, a generator's frame in its object on every version)
+# is read after it, and a generator yields in less time than that read
+# takes: busy 3.9-3.10 recursion can stay torn in a fifth of its samples,
+# yield-from chains 40 deep that are rebuilt at every value in most of
+# them at 100 Hz on a free-threaded build (3.13t). So the bounds are loose:
+# what they rule out is "everything torn" (a check that called every stack
+# torn would pass the other assertions). dump reads a torn thread again
+# more often than record does (8 times, not 2).
 MAX_TORN_DUMP = 0.5
-MAX_TORN_RECORD = 0.75
+MAX_TORN_RECORD = {"deepgen": 0.95}
+MAX_TORN_RECORD_ELSE = 0.75
 
 # scenario -> (driver function, functions the target's own frames may show
 # between the driver and the innermost frame; None: asyncio's frames too)
@@ -188,5 +192,6 @@ def test_record_torn_apart(gilscope, interp, torn_target, scenario, rate, tmp_pa
     # a torn stack costs the stack, not the state: every sample of the
     # driver is in its states and in its stacks
     assert th[0]["samples"] == whole + torn_n, (th[0]["samples"], whole, torn_n)
-    assert whole > 0 and torn_n <= MAX_TORN_RECORD * (whole + torn_n), \
+    bound = MAX_TORN_RECORD.get(scenario, MAX_TORN_RECORD_ELSE)
+    assert whole > 0 and torn_n <= bound * (whole + torn_n), \
         f"{torn_n} of {whole + torn_n} samples torn even read again ({sampling})"
