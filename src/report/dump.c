@@ -57,7 +57,7 @@ void report_dump_text(struct strbuf *sb, const struct dump_info *info,
 				    "whole stack)\n", py_torn_reason(t->torn));
 		else if (t->stack_err)
 			strbuf_addstr(sb, "    ... (rest of the stack unreadable)\n");
-		if (!t->nframes && !t->stack_err)
+		if (!t->nframes && !t->stack_err && !t->torn)
 			strbuf_addstr(sb, "    (no Python frames)\n");
 	}
 }
