@@ -52,6 +52,7 @@ int main(void) {
 #if PY_VERSION_HEX >= 0x030b0000
   P("ts.cframe", offsetof(PyThreadState, cframe));
   P("cframe.current_frame", offsetof(_PyCFrame, current_frame));
+  P("ts.root_cframe", offsetof(PyThreadState, root_cframe));
   P("ts.native_thread_id", offsetof(PyThreadState, native_thread_id));
 #else
   P("ts.frame", offsetof(PyThreadState, frame));

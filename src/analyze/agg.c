@@ -481,6 +481,27 @@ static void node_count(struct agg *a, uint32_t node, enum gs_state st)
 	a->nodes[node].state_total[st]++;
 }
 
+/* The "[torn stack]" child of a thread's root, counted: a torn stack lacks
+ * its outer frames, and hung from the root it would stand as a tower of
+ * its own beside the thread's real stacks. */
+static uint32_t torn_node(struct agg *a, uint32_t root, enum gs_state st)
+{
+	uint32_t tf = a->torn_frame, node;
+
+	if (!tf) {
+		tf = frame_id(a, intern(a, AGG_TORN_LABEL), intern(a, ""), 0, AGG_FRAME_TORN, 0);
+		if (tf == AGG_NONE)
+			return AGG_NONE;
+		a->torn_frame = tf + 1;
+	} else {
+		tf--;
+	}
+	node = child_of(a, root, tf);
+	if (node != AGG_NONE)
+		node_count(a, node, st);
+	return node;
+}
+
 int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
 {
 	struct agg_thread *t = thread_of(a, in->tid, in->name);
@@ -498,6 +519,10 @@ int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
 	t->samples++;
 	t->last_ns = a->cur_t;
 	t->states[in->state]++;
+	if (in->torn) {
+		t->torn++;
+		a->torn++;
+	}
 	if (in->holds_gil) {
 		t->gil_held++;
 		a->cur_any_hold = 1;
@@ -555,6 +580,8 @@ int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
 		} else {
 			node = t->root;
 			node_count(a, node, in->state);
+			if (in->torn)
+				node = torn_node(a, node, in->state);
 			for (i = in->nframes; i-- > 0 && node != AGG_NONE;) {
 				const struct agg_frame_in *f = &in->frames[i];
 				uint32_t next = child_of(a, node, frame_id(a, intern(a, f->func),

@@ -35,7 +35,12 @@ enum agg_frame_kind {
 	AGG_FRAME_THREAD,	/* the root of a thread's stacks */
 	AGG_FRAME_STATE,	/* a leaf naming the state, e.g. [waiting for GIL] */
 	AGG_FRAME_NATIVE,	/* the C callable the innermost frame is in */
+	AGG_FRAME_TORN,		/* "[torn stack]": under a thread's root, the
+				 * stacks read torn (they miss their outer
+				 * frames, so they cannot hang where they belong) */
 };
+
+#define AGG_TORN_LABEL "[torn stack]"
 
 struct agg_frame {
 	uint32_t func;		/* string id: qualified name, or the label */
@@ -77,6 +82,7 @@ struct agg_thread {
 	uint32_t root;		/* tree node of the thread */
 	uint64_t samples;
 	uint64_t states[ST_COUNT];
+	uint64_t torn;		/* samples whose stack was torn */
 	uint64_t gil_held;
 	uint64_t first_ns, last_ns;
 	struct agg_stretches hold, wait;
@@ -123,6 +129,7 @@ struct agg {
 	/* process-wide */
 	uint64_t samples;	/* sample instants */
 	uint64_t thread_samples;
+	uint64_t torn;		/* thread samples whose stack was torn */
 	uint64_t t_first, t_last;	/* CLOCK_MONOTONIC ns */
 	uint64_t gil_known;	/* instants where the GIL could be read */
 	uint64_t gil_held;	/* ... where some thread held it */
@@ -134,6 +141,7 @@ struct agg {
 	uint64_t spans_dropped;
 	/* the sampling loop's accounting (filled by the loop) */
 	uint64_t requested, taken, missed, errors;
+	uint64_t rereads;	/* thread states read again after a torn stack */
 	uint64_t worst_lag_ns;
 	double duration_s;
 	/* internal */
@@ -142,6 +150,7 @@ struct agg {
 	uint64_t cur_t;
 	int cur_gil_known, cur_any_hold, cur_any_wait;
 	uint32_t state_frame[ST_COUNT];	/* frame id of each state leaf, +1 */
+	uint32_t torn_frame;	/* frame id of the torn-stack marker, +1 */
 	uint64_t total_spans;
 };
 
@@ -162,6 +171,10 @@ struct agg_thread_in {
 	/* Optional: equal non-zero keys of one thread in consecutive calls
 	 * promise equal frames, so the interning is not done again. 0: none. */
 	uint64_t stack_key;
+	/* The frames did not reach the thread's entry frame: they go under
+	 * the thread's "[torn stack]" node, not its root. The state counts
+	 * all the same. */
+	int torn;
 };
 
 int agg_init(struct agg *a, const struct agg_options *opt);

@@ -34,6 +34,7 @@ int agg_add_sample(struct agg *a, const struct sample *smp)
 		in.nframes = n;
 		in.callee = t->callee;
 		in.stack_key = t->stack_key;
+		in.torn = t->torn != PY_WHOLE;
 		if (t->restate_n)
 			(void)agg_restate(a, t->tid, t->restate_n, t->restate_from_ns,
 					  t->restate_from, t->state, t->callee);

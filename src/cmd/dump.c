@@ -13,6 +13,9 @@
 #include "../sample/sampler.h"
 #include "../util/error.h"
 
+/* Re-reads of a thread whose stack read torn (see sampler.h). */
+#define DUMP_TORN_REREADS 8
+
 static const char usage[] =
 	"usage: gilscope dump --pid PID [--json]\n"
 	"\n"
@@ -67,6 +70,9 @@ int cmd_dump(int argc, char **argv)
 	status = cmd_attach(pid, &proc, &s);
 	if (status)
 		return status;
+	/* one sample: a stack caught mid-change may be read again more
+	 * often than at a sampling rate */
+	s.torn_rereads = DUMP_TORN_REREADS;
 	ret = sampler_take(&s, &smp);
 	if (ret == GS_EEXITED || (ret && !smp)) {
 		status = cmd_report_error(ret, pid, s.found.version);

@@ -360,6 +360,7 @@ int run_session(const struct run_opts *o, struct run *r)
 	r->agg.taken = r->st.taken;
 	r->agg.missed = r->st.missed;
 	r->agg.errors = r->st.errors;
+	r->agg.rereads = r->s.n_rereads;
 	r->agg.worst_lag_ns = r->st.worst_lag_ns;
 	agg_finish(&r->agg);
 

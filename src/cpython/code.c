@@ -269,6 +269,7 @@ static int entry_fill(struct py_model *m, struct code_entry *e, uint64_t addr,
 	}
 	e->c.stacksize = (int32_t)get_u32(hdr, o->co_stacksize);
 	e->c.nlocalsplus = o->co_nlocalsplus != OFF_NONE ? (int32_t)get_u32(hdr, o->co_nlocalsplus) : 0;
+	e->c.flags = o->co_flags != OFF_NONE ? (int32_t)get_u32(hdr, o->co_flags) : 0;
 
 	ret = str_read(m, e->c.p_name, name, sizeof(name));
 	if (ret)

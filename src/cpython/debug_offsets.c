@@ -25,7 +25,7 @@ enum do_field {
 	DO_is_size, DO_is_next, DO_is_threads_head, DO_is_modules, DO_is_ceval_gil,
 	DO_is_gil_state, DO_is_gil_enabled, DO_is_gil_locked, DO_is_gil_holder, DO_is_code_gen,
 	DO_ts_size, DO_ts_prev, DO_ts_next, DO_ts_interp, DO_ts_current_frame, DO_ts_thread_id,
-	DO_ts_native_thread_id, DO_ts_status,
+	DO_ts_native_thread_id, DO_ts_status, DO_ts_base_frame,
 	DO_fr_size, DO_fr_previous, DO_fr_executable, DO_fr_instr_ptr, DO_fr_owner,
 	DO_fr_localsplus, DO_fr_stackpointer,
 	DO_fr_tlbc_index,
@@ -41,6 +41,7 @@ enum do_field {
 struct py_layout_extra {
 	int ts_state_from_status;	/* tstate->state - tstate->_status */
 	int owner_cstack, owner_interpreter;
+	int owner_base, owner_generator;	/* see struct py_offsets */
 	uint64_t code_tag_mask;		/* f_executable is a _PyStackRef */
 	/* PyASCIIObject.state bit positions, default and free-threaded build */
 	uint8_t kind_shift[2], compact_bit[2], ascii_bit[2];
@@ -82,6 +83,9 @@ static const struct do_layout layouts[] = {
 		},
 		.extra = {
 			.ts_state_from_status = 8, .owner_cstack = 3, .owner_interpreter = -1,
+			/* every chain ends at the C-stack entry frame of the
+			 * thread's outermost eval call */
+			.owner_base = 3, .owner_generator = 1,
 			.code_tag_mask = 0,
 			.kind_shift = { 2, 2 }, .compact_bit = { 5, 5 }, .ascii_bit = { 6, 6 },
 			.co_stacksize = { 64, 80 }, .co_nlocalsplus = { 72, 88 },
@@ -113,6 +117,9 @@ static const struct do_layout layouts[] = {
 		},
 		.extra = {
 			.ts_state_from_status = 12, .owner_cstack = 4, .owner_interpreter = 3,
+			/* the entry frame of every eval call is the
+			 * interpreter's now (CSTACK is left unused) */
+			.owner_base = 3, .owner_generator = 1,
 			.code_tag_mask = 7,
 			/* free-threaded: `interned` became a whole byte */
 			.kind_shift = { 2, 8 }, .compact_bit = { 5, 11 }, .ascii_bit = { 6, 12 },
@@ -130,7 +137,7 @@ static const struct do_layout layouts[] = {
 			[DO_is_gil_enabled] = 17, [DO_is_gil_locked] = 18,
 			[DO_is_gil_holder] = 19, [DO_is_code_gen] = 20,
 			[DO_ts_size] = 22, [DO_ts_prev] = 23, [DO_ts_next] = 24, [DO_ts_interp] = 25,
-			[DO_ts_current_frame] = 26, [DO_ts_thread_id] = 30,
+			[DO_ts_current_frame] = 26, [DO_ts_base_frame] = 27, [DO_ts_thread_id] = 30,
 			[DO_ts_native_thread_id] = 31, [DO_ts_status] = 33,
 			[DO_fr_size] = 39, [DO_fr_previous] = 40, [DO_fr_executable] = 41,
 			[DO_fr_instr_ptr] = 42, [DO_fr_owner] = 44, [DO_fr_tlbc_index] = 46,
@@ -148,6 +155,7 @@ static const struct do_layout layouts[] = {
 			/* no C-stack shim frames any more; the base frame that
 			 * ends every thread's chain is owned by the interpreter */
 			.ts_state_from_status = 16, .owner_cstack = -1, .owner_interpreter = 3,
+			.owner_base = 3, .owner_generator = 1,
 			.code_tag_mask = 7,
 			.kind_shift = { 2, 8 }, .compact_bit = { 5, 11 }, .ascii_bit = { 6, 12 },
 			.co_stacksize = { 64, 80 }, .co_nlocalsplus = { 72, 88 },
@@ -291,6 +299,13 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 	out->ts_frame = (uint32_t)v[DO_ts_current_frame];
 	out->ts_cframe = OFF_NONE;
 	out->cframe_current_frame = OFF_NONE;
+	out->ts_root_cframe = OFF_NONE;
+	out->ts_base_frame = OFF_NONE;
+	if (L->slot[DO_ts_base_frame]) {
+		if (!in_struct(v[DO_ts_base_frame], ts_size, 8) || (v[DO_ts_base_frame] & 7))
+			return GS_ECORRUPT;
+		out->ts_base_frame = (uint32_t)v[DO_ts_base_frame];
+	}
 	out->ts_thread_id = (uint32_t)v[DO_ts_thread_id];
 	out->ts_native_thread_id = (uint32_t)v[DO_ts_native_thread_id];
 	out->ts_state = (uint32_t)(v[DO_ts_status] + (uint64_t)x->ts_state_from_status);
@@ -328,6 +343,10 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 	out->fr_code_tag_mask = x->code_tag_mask;
 	out->owner_cstack = x->owner_cstack;
 	out->owner_interpreter = x->owner_interpreter;
+	out->owner_base = x->owner_base;
+	out->owner_generator = x->owner_generator;
+	out->fr_refcnt = OFF_NONE;	/* frames are no objects since 3.11 */
+	out->fr_is_entry = OFF_NONE;	/* entry frames have owners of their own */
 	out->co_filename = (uint32_t)v[DO_co_filename];
 	out->co_name = (uint32_t)v[DO_co_name];
 	out->co_qualname = (uint32_t)v[DO_co_qualname];
@@ -335,6 +354,8 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 	out->co_linetable = (uint32_t)v[DO_co_linetable];
 	out->co_code_adaptive = (uint32_t)v[DO_co_code_adaptive];
 	out->co_code = OFF_NONE;
+	out->co_flags = OFF_NONE;	/* frame owners tell a generator's frame */
+	out->co_gen_flags = 0;
 	out->co_size = 0;
 	{
 		uint32_t m = out->co_filename;

@@ -194,6 +194,7 @@ static uint32_t ts_span(const struct py_offsets *o)
 	if (o->ts_native_thread_id != OFF_NONE && o->ts_native_thread_id > r)
 		r = o->ts_native_thread_id;
 	if (o->ts_state != OFF_NONE && o->ts_state > r) r = o->ts_state;
+	if (o->ts_base_frame != OFF_NONE && o->ts_base_frame > r) r = o->ts_base_frame;
 	return r + 8;
 }
 
@@ -211,6 +212,7 @@ static void thread_fill(const struct py_model *m, const uint8_t *ts, uint64_t ts
 	t->top = rd64(ts, o->ts_cframe != OFF_NONE ? o->ts_cframe : o->ts_frame);
 	t->pthread_id = rd64(ts, o->ts_thread_id);
 	t->status = o->ts_state != OFF_NONE ? rd32(ts, o->ts_state) : -1;
+	t->base = o->ts_base_frame != OFF_NONE ? rd64(ts, o->ts_base_frame) : 0;
 	if (o->ts_native_thread_id != OFF_NONE)
 		t->tid = (int32_t)rd64(ts, o->ts_native_thread_id);
 	t->is_main = interp == m->interp_main;
@@ -285,6 +287,22 @@ void py_guess_make(const struct py_ranges *last, const struct py_frame *frames, 
 			;
 		if (j == n)
 			g->check[n++] = frames[i].code;
+	}
+}
+
+void py_ranges_add(struct py_ranges *r, const struct py_ranges *more)
+{
+	size_t i, j;
+
+	for (i = 0; i < more->n && r->n < PY_RANGES; i++) {
+		for (j = 0; j < r->n; j++)
+			if (more->lo[i] >= r->lo[j] && more->hi[i] <= r->hi[j])
+				break;
+		if (j == r->n) {
+			r->lo[r->n] = more->lo[i];
+			r->hi[r->n] = more->hi[i];
+			r->n++;
+		}
 	}
 }
 
@@ -778,6 +796,14 @@ static void ranges_use(struct py_ranges *r, int *slot, uint64_t lo, uint64_t hi)
  * too: one read of [page start, frame end) instead of one per frame. */
 #define WIN_MAX (2 * PAGE + 512)
 
+/* What pass 1 saw of the end of the chain, for chain_torn(). */
+struct chain_end {
+	uint64_t last;		/* the last frame read, shims included */
+	int owner;		/* its owner, -1 where frames have none */
+	int entry;		/* its is_entry flag, 1 where frames have none */
+	int dead;		/* some frame object of the chain was freed */
+};
+
 /*
  * Pass 1: follow the chain from `frame`, keeping what each frame says
  * (code, instruction) and skipping the interpreter's shim frames. Bounded:
@@ -788,7 +814,7 @@ static void ranges_use(struct py_ranges *r, int *slot, uint64_t lo, uint64_t hi)
  * with GS_ECORRUPT and the frames before the loop.
  */
 static int chain_read(struct py_model *m, uint64_t frame, const struct py_window *given,
-		      size_t *nraw, int *more)
+		      size_t *nraw, int *more, struct chain_end *ce)
 {
 	const struct py_offsets *o = &m->off;
 	uint8_t win[WIN_MAX];
@@ -802,6 +828,8 @@ static int chain_read(struct py_model *m, uint64_t frame, const struct py_window
 		gslot[j] = -1;
 	*more = 0;
 	m->walked.n = 0;
+	memset(ce, 0, sizeof(*ce));
+	ce->owner = -1;
 	while (frame) {
 		struct py_raw_frame *rf;
 		const uint8_t *fr;
@@ -854,6 +882,13 @@ static int chain_read(struct py_model *m, uint64_t frame, const struct py_window
 			ranges_use(&m->walked, &wslot, frame, frame + o->fr_size);
 		}
 		prev = frame;
+		ce->last = frame;
+		ce->owner = o->fr_owner != OFF_NONE ? fr[o->fr_owner] : -1;
+		ce->entry = o->fr_is_entry != OFF_NONE ? fr[o->fr_is_entry] != 0 : 1;
+		/* a live frame object is referenced at least by whoever runs
+		 * it; 0 is one on a free list (or a code object's zombie) */
+		if (o->fr_refcnt != OFF_NONE && (int64_t)rd64(fr, o->fr_refcnt) <= 0)
+			ce->dead = 1;
 		if (o->fr_owner != OFF_NONE) {
 			int owner = fr[o->fr_owner];
 
@@ -947,16 +982,63 @@ static void codes_prefetch(struct py_model *m, size_t nraw, int want_op, uint8_t
 	}
 }
 
-int py_model_stack_top(struct py_model *m, uint64_t top, struct py_frame *frames,
-		       size_t max, size_t *n, int *truncated)
+const char *py_torn_reason(enum py_torn t)
 {
-	return py_model_stack_top_w(m, top, NULL, frames, max, n, truncated);
+	static const char *const why[PY_TORN_COUNT] = {
+		[PY_WHOLE] = "whole",
+		[PY_TORN_YIELDED] = "a generator or coroutine yielded while it was read",
+		[PY_TORN_NOT_ENTRY] = "the chain ended at a frame that starts no thread",
+		[PY_TORN_DEAD_FRAME] = "a frame was freed while it was read",
+		[PY_TORN_NOT_BASE] = "the chain ended elsewhere than the thread's base frame",
+		[PY_TORN_UNREADABLE] = "a link led to memory that held no frame",
+		[PY_TORN_CFRAME] = "an eval call was entered or left while it was read",
+	};
+
+	return (unsigned)t < PY_TORN_COUNT ? why[t] : "torn";
 }
 
-int py_model_stack_top_w(struct py_model *m, uint64_t top, const struct py_window *w,
-			 struct py_frame *frames, size_t max, size_t *n, int *truncated)
+/*
+ * Did a walk that followed the chain to its end (a NULL link) end at the
+ * thread's entry frame? What an entry frame looks like is the version's
+ * data (offsets.h):
+ *  - 3.15+: the thread state says where its chain ends (base_frame);
+ *  - 3.11+: frames have owners, and the outermost one of a thread is its
+ *    own and the first of an eval call (3.11: is_entry), a C-stack entry
+ *    frame (3.12-3.13) or an interpreter entry frame (3.14+); a
+ *    generator's frame has a NULL link once it yielded;
+ *  - 3.9-3.10: the outermost frame object must not be a generator's or a
+ *    coroutine's (a yield clears its f_back), and no frame on the way may
+ *    have been freed (its f_back then leads anywhere).
+ * `outer` is the code of the outermost frame, NULL if unknown.
+ */
+static enum py_torn chain_torn(const struct py_model *m, const struct chain_end *ce,
+			       uint64_t base, const struct py_code *outer)
 {
 	const struct py_offsets *o = &m->off;
+
+	if (!ce->last)
+		return PY_WHOLE;	/* no frames: nothing to tear */
+	if (ce->dead)
+		return PY_TORN_DEAD_FRAME;
+	if (o->fr_owner != OFF_NONE && o->owner_base >= 0 && ce->owner != o->owner_base)
+		return ce->owner == o->owner_generator ? PY_TORN_YIELDED : PY_TORN_NOT_ENTRY;
+	if (!ce->entry)
+		return PY_TORN_NOT_ENTRY;
+	if (o->ts_base_frame != OFF_NONE && base && ce->last != base)
+		return PY_TORN_NOT_BASE;
+	if (o->co_gen_flags && (!outer || (outer->flags & (int32_t)o->co_gen_flags)))
+		return outer ? PY_TORN_YIELDED : PY_TORN_UNREADABLE;
+	return PY_WHOLE;
+}
+
+/* The walk behind py_model_stack_top_w() and py_model_stack_thread(). */
+static int stack_walk(struct py_model *m, uint64_t tstate, uint64_t top, uint64_t base,
+		      const struct py_window *w, struct py_frame *frames, size_t max,
+		      size_t *n, int *truncated, struct py_stack_end *end)
+{
+	const struct py_offsets *o = &m->off;
+	const struct py_code *outer = NULL;
+	struct chain_end ce;
 	uint64_t frame = top;
 	size_t nraw = 0, count = 0, i;
 	uint8_t op[2];
@@ -964,20 +1046,33 @@ int py_model_stack_top_w(struct py_model *m, uint64_t top, const struct py_windo
 
 	*n = 0;
 	*truncated = 0;
+	end->torn = PY_WHOLE;
+	end->last = 0;
 	if (o->fr_size > 512)
 		return GS_ECORRUPT;
 	if (o->ts_cframe != OFF_NONE) {
 		if (!top)
 			return 0;
-		if (!valid_ptr(top))
+		if (!valid_ptr(top)) {
+			end->torn = PY_TORN_UNREADABLE;
 			return GS_ECORRUPT;
+		}
 		ret = reader_read_u64(m->r, top + o->cframe_current_frame, &frame);
-		if (ret)
+		if (ret) {
+			end->torn = PY_TORN_UNREADABLE;
 			return ret;
+		}
+		/* Records of eval calls live on the C stack: one is made the
+		 * thread's before its frame is set, and its memory is reused
+		 * once its call returns. Only the thread state's own record
+		 * stands for a thread without frames. */
+		if (!frame && tstate && o->ts_root_cframe != OFF_NONE &&
+		    top != tstate + o->ts_root_cframe)
+			end->torn = PY_TORN_CFRAME;
 	}
 	if (!frame)
 		return 0;
-	wret = chain_read(m, frame, w, &nraw, &more);
+	wret = chain_read(m, frame, w, &nraw, &more, &ce);
 	codes_prefetch(m, nraw, max > 0, op, &have_op, w);
 
 	/* Pass 3: the frames, with their code objects. */
@@ -999,6 +1094,8 @@ int py_model_stack_top_w(struct py_model *m, uint64_t top, const struct py_windo
 		}
 		if (ret)
 			break;
+		if (i + 1 == nraw)
+			outer = c;
 		f = &frames[count];
 		memset(f, 0, sizeof(*f));
 		f->code = c;
@@ -1017,23 +1114,65 @@ int py_model_stack_top_w(struct py_model *m, uint64_t top, const struct py_windo
 	else if (i == nraw && more)
 		*truncated = 1;
 	*n = count;
-	return ret ? ret : wret;
+	if (!ret)
+		ret = wret;
+	if (ret == GS_EFAULT || ret == GS_ECORRUPT)
+		end->torn = PY_TORN_UNREADABLE;	/* on a live target, mostly a torn read */
+	else if (!ret && !*truncated && !more && i == nraw) {
+		end->torn = chain_torn(m, &ce, base, outer);
+		end->last = ce.last;
+	}
+	return ret;
+}
+
+int py_model_stack_top(struct py_model *m, uint64_t top, struct py_frame *frames,
+		       size_t max, size_t *n, int *truncated)
+{
+	return py_model_stack_top_w(m, top, NULL, frames, max, n, truncated);
+}
+
+int py_model_stack_top_w(struct py_model *m, uint64_t top, const struct py_window *w,
+			 struct py_frame *frames, size_t max, size_t *n, int *truncated)
+{
+	struct py_stack_end end;
+
+	return stack_walk(m, 0, top, 0, w, frames, max, n, truncated, &end);
+}
+
+int py_model_stack_thread(struct py_model *m, const struct py_thread *t,
+			  const struct py_window *w, struct py_frame *frames, size_t max,
+			  size_t *n, int *truncated, struct py_stack_end *end)
+{
+	return stack_walk(m, t->tstate, t->top, t->base, w, frames, max, n, truncated, end);
+}
+
+/* py_model_stack(), and how the walk ended. */
+static int stack_of(struct py_model *m, uint64_t tstate, struct py_frame *frames, size_t max,
+		    size_t *n, int *truncated, struct py_stack_end *end)
+{
+	const struct py_offsets *o = &m->off;
+	uint64_t top, base = 0;
+	int ret;
+
+	*n = 0;
+	*truncated = 0;
+	end->torn = PY_WHOLE;
+	end->last = 0;
+	ret = reader_read_u64(m->r, tstate + (o->ts_cframe != OFF_NONE ? o->ts_cframe : o->ts_frame),
+			      &top);
+	if (!ret && o->ts_base_frame != OFF_NONE)
+		ret = reader_read_u64(m->r, tstate + o->ts_base_frame, &base);
+	if (ret)
+		return ret;
+	return stack_walk(m, tstate, top, base, NULL, frames, max, n, truncated, end);
 }
 
 int py_model_stack(struct py_model *m, uint64_t tstate, struct py_frame *frames,
 		   size_t max, size_t *n, int *truncated)
 {
-	const struct py_offsets *o = &m->off;
-	uint64_t top;
-	int ret;
+	struct py_stack_end end;
 
-	*n = 0;
-	*truncated = 0;
-	ret = reader_read_u64(m->r, tstate + (o->ts_cframe != OFF_NONE ? o->ts_cframe : o->ts_frame),
-			      &top);
-	if (ret)
-		return ret;
-	return py_model_stack_top(m, top, frames, max, n, truncated);
+	return stack_of(m, tstate, frames, max, n, truncated, &end);
 }
 
 void py_location_format(const struct py_location *loc, char *out, size_t outlen)
@@ -1079,6 +1218,7 @@ int py_location_parse(const char *(*get)(void *ctx, const char *key), void *ctx,
 int py_model_format_stacks(struct py_model *m, struct strbuf *sb,
 			   const int32_t *tids, size_t ntids)
 {
+	struct py_stack_end end;
 	struct py_thread *th;
 	struct py_frame *fr;
 	size_t n = 0, i, j, nf;
@@ -1093,12 +1233,14 @@ int py_model_format_stacks(struct py_model *m, struct strbuf *sb,
 	ret = py_model_threads(m, th, PY_MAX_THREADS, &n, tids, ntids);
 	for (i = 0; i < n; i++) {
 		strbuf_addf(sb, "thread %zu tid %d\n", i, (int)th[i].tid);
-		sret = py_model_stack(m, th[i].tstate, fr, PY_MAX_DEPTH, &nf, &trunc);
+		sret = stack_of(m, th[i].tstate, fr, PY_MAX_DEPTH, &nf, &trunc, &end);
 		for (j = 0; j < nf; j++)
 			strbuf_addf(sb, "  %s %s:%d\n", fr[j].code->qualname,
 				    fr[j].code->filename, (int)fr[j].line);
 		if (sret || trunc)
 			strbuf_addf(sb, "  <incomplete: %s>\n", trunc ? "truncated" : gs_strerror(sret));
+		else if (end.torn)
+			strbuf_addf(sb, "  <incomplete: torn: %s>\n", py_torn_reason(end.torn));
 	}
 out:
 	free(th);

@@ -56,6 +56,7 @@ struct py_code {
 	uint32_t code_bytes;	/* bytes of code units from there, 0 unknown */
 	int32_t stacksize;	/* co_stacksize */
 	int32_t nlocalsplus;	/* co_nlocalsplus (3.11+), else 0 */
+	int32_t flags;		/* co_flags where the model reads them, else 0 */
 };
 
 struct py_frame {
@@ -78,6 +79,8 @@ struct py_thread {
 	int32_t tid;		/* native thread id, 0 if not known */
 	int32_t status;		/* 3.13+ tstate->state (0 detached, 1 attached,
 				 * 2 suspended), -1 otherwise */
+	uint64_t base;		/* 3.15+: tstate->base_frame, where every whole
+				 * chain of this thread ends; 0 otherwise */
 	int is_main;		/* first thread state of the main interpreter... */
 };
 
@@ -108,7 +111,8 @@ struct py_head {
  * innermost frame (and, in 3.11+, its callers next to it in the data
  * stack); the others, single frames elsewhere (a C-stack entry frame, a
  * generator's frame, the thread state's base frame). */
-#define PY_RANGES 16	/* 3.9-3.10: a frame object each */
+#define PY_RANGES 32	/* 3.9-3.10: a frame object each; generators' frames
+			 * (in their objects) one each on every version */
 struct py_ranges {
 	size_t n;
 	uint64_t lo[PY_RANGES], hi[PY_RANGES];
@@ -129,6 +133,10 @@ struct py_guess {
  * after it) and the frames it found. */
 void py_guess_make(const struct py_ranges *last, const struct py_frame *frames, size_t nframes,
 		   struct py_guess *g);
+
+/* Add to r the ranges of `more` that no range of r holds, while r has
+ * room (the first range stays first). */
+void py_ranges_add(struct py_ranges *r, const struct py_ranges *more);
 
 /* Target memory read ahead for one stack walk. */
 #define PY_WINDOW_MAX 8192	/* the first range */
@@ -222,6 +230,39 @@ int py_model_thread_reread(struct py_model *m, const struct py_thread *old, uint
 			   const struct py_guess *g, struct py_thread *out, int *linked,
 			   struct py_window *w);
 
+/*
+ * A stack is complete only when its walk reached the thread's entry frame.
+ * gilscope never stops the target, so a walk can run into a frame being
+ * unlinked (a generator that yields cuts its frame from its caller's, a
+ * function that returns frees or reuses its frame) and end somewhere in
+ * the middle of the stack: such a read is torn. Why a walk did not end
+ * where a thread's stack ends:
+ */
+enum py_torn {
+	PY_WHOLE = 0,		/* it did (or there were no frames at all) */
+	PY_TORN_YIELDED,	/* at a generator's or coroutine's frame: it
+				 * yielded or returned while we read */
+	PY_TORN_NOT_ENTRY,	/* at a frame that starts no thread */
+	PY_TORN_DEAD_FRAME,	/* through a frame that had been freed (3.9-3.10) */
+	PY_TORN_NOT_BASE,	/* elsewhere than the thread's base frame */
+	PY_TORN_UNREADABLE,	/* at a link to memory that holds no frame, or
+				 * into a loop */
+	PY_TORN_CFRAME,		/* at no frame: the thread's C-level record of
+				 * an eval call was not filled in yet, or its
+				 * call had returned (3.11-3.12) */
+	PY_TORN_COUNT
+};
+
+/* A few words saying why, e.g. "a generator yielded while it was read". */
+const char *py_torn_reason(enum py_torn t);
+
+/* How a walk ended. */
+struct py_stack_end {
+	enum py_torn torn;
+	uint64_t last;		/* the outermost frame it reached (entry frames
+				 * included), 0 when none or cut short */
+};
+
 /* The Python stack of a thread state, innermost first, at most `max` frames
  * (*truncated set when there were more). The innermost frame's opcode is
  * read. Returns 0, or a gs_err if the walk could not start (frames already
@@ -234,6 +275,17 @@ int py_model_stack_top(struct py_model *m, uint64_t top, struct py_frame *frames
 		       size_t max, size_t *n, int *truncated);
 int py_model_stack_top_w(struct py_model *m, uint64_t top, const struct py_window *w,
 			 struct py_frame *frames, size_t max, size_t *n, int *truncated);
+
+/*
+ * The stack of thread t as read by py_model_thread_read() or _reread() (its
+ * `top`, and its `base` where the version keeps one), with *end saying
+ * whether the walk reached the thread's entry frame. A stack cut short by
+ * `max` or PY_MAX_DEPTH is truncated, not torn. The same return value and
+ * frames as py_model_stack_top_w().
+ */
+int py_model_stack_thread(struct py_model *m, const struct py_thread *t,
+			  const struct py_window *w, struct py_frame *frames, size_t max,
+			  size_t *n, int *truncated, struct py_stack_end *end);
 
 /* Is `opcode` (of the model's version) a call into a callable? */
 int py_model_is_call_opcode(const struct py_model *m, int opcode);

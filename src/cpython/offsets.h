@@ -57,9 +57,12 @@ struct py_offsets {
 	uint32_t ts_frame;	/* frame (3.9-3.10) / current_frame (3.13+) */
 	uint32_t ts_cframe;	/* _PyCFrame * (3.11-3.12) */
 	uint32_t cframe_current_frame;
+	uint32_t ts_root_cframe;	/* the thread state's own _PyCFrame (3.11-3.12):
+					 * the only one without a current frame */
 	uint32_t ts_thread_id;	/* pthread_t */
 	uint32_t ts_native_thread_id;
 	uint32_t ts_state;	/* 3.13+: _Py_THREAD_DETACHED/ATTACHED/SUSPENDED */
+	uint32_t ts_base_frame;	/* 3.15+: the frame every whole chain ends at */
 	uint32_t ts_size;
 
 	/* frames */
@@ -77,6 +80,16 @@ struct py_offsets {
 	uint64_t fr_code_tag_mask; /* low tag bits of a _PyStackRef (3.14+) */
 	int owner_cstack;	/* owner value of C-stack shim frames, -1 none */
 	int owner_interpreter;	/* owner value of interpreter shim frames, -1 none */
+	/* How a walk knows it reached the thread's entry frame (a read that
+	 * ran into a frame being unlinked ends elsewhere; see model.c): */
+	int owner_base;		/* owner of the frame a whole chain ends at: the
+				 * thread's (3.11), a C-stack entry frame (3.12-13),
+				 * an interpreter entry frame (3.14+); -1 none */
+	int owner_generator;	/* owner of a generator's frame, -1 none */
+	uint32_t fr_is_entry;	/* bool is_entry (3.11): the first frame of an
+				 * eval call, as a thread's outermost one is */
+	uint32_t fr_refcnt;	/* ob_refcnt of a frame object (3.9-3.10): 0 once
+				 * it was freed (to a free list, or as a zombie) */
 
 	/* PyCodeObject */
 	uint32_t co_filename;
@@ -89,6 +102,10 @@ struct py_offsets {
 	uint32_t co_tlbc;	/* _PyCodeArray * of thread-local bytecode (3.14t+) */
 	uint32_t co_stacksize;	/* int */
 	uint32_t co_nlocalsplus; /* int (3.11+) */
+	uint32_t co_flags;	/* int, where co_gen_flags is used */
+	uint32_t co_gen_flags;	/* CO_GENERATOR|CO_COROUTINE|CO_ASYNC_GENERATOR:
+				 * code that runs in a frame its caller can lose
+				 * (3.9-3.10; 0 where owner_base tells instead) */
 	uint32_t co_size;	/* bytes to read to cover the fields above */
 	int linetable_kind;	/* enum linetable_kind */
 

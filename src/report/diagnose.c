@@ -68,6 +68,12 @@ void report_diagnose_text(struct strbuf *sb, const struct diag_info *info,
 		strbuf_addf(sb, "note: fell behind: %llu of %llu samples missed, worst lag %.1f ms\n",
 			    (unsigned long long)a->missed, (unsigned long long)a->requested,
 			    (double)a->worst_lag_ns / 1e6);
+	if (a->torn)
+		strbuf_addf(sb, "note: %llu of %llu thread samples (%.1f%%) caught a stack mid-change "
+			    "even when read again (torn); their states count, their frames are "
+			    "kept apart under [torn stack]\n",
+			    (unsigned long long)a->torn, (unsigned long long)a->thread_samples,
+			    100 * frac(a->torn, a->thread_samples));
 
 	strbuf_addf(sb, "\nVerdict: %s\n  %s\n  Remedy: %s\n", verdict_kind_name(v->kind),
 		    v->summary, v->advice);
@@ -211,11 +217,14 @@ void report_diagnose_json(struct strbuf *sb, const struct diag_info *info,
 		    (unsigned long long)a->samples, a->duration_s, a->opt.rate_hz);
 	strbuf_addf(sb, ",\n \"sampling\": {\"requested\": %llu, \"taken\": %llu, \"missed\": %llu, "
 		    "\"errors\": %llu, \"worst_lag_ms\": %.3f, \"target_exited\": %s, "
-		    "\"target_execd\": %s, \"interrupted\": %s}",
+		    "\"target_execd\": %s, \"interrupted\": %s, \"thread_samples\": %llu, "
+		    "\"torn\": %llu, \"rereads\": %llu}",
 		    (unsigned long long)a->requested, (unsigned long long)a->taken,
 		    (unsigned long long)a->missed, (unsigned long long)a->errors,
 		    (double)a->worst_lag_ns / 1e6, info->target_exited ? "true" : "false",
-		    info->target_execd ? "true" : "false", info->interrupted ? "true" : "false");
+		    info->target_execd ? "true" : "false", info->interrupted ? "true" : "false",
+		    (unsigned long long)a->thread_samples, (unsigned long long)a->torn,
+		    (unsigned long long)a->rereads);
 	json_launch(sb, info);
 	strbuf_addf(sb, ",\n \"gil\": {\"held\": %.4f, \"contended\": %.4f, \"known_samples\": %llu",
 		    v->gil_held, v->gil_contended, (unsigned long long)a->gil_known);
@@ -230,7 +239,8 @@ void report_diagnose_json(struct strbuf *sb, const struct diag_info *info,
 
 		strbuf_addf(sb, "%s\n  {\"tid\": %d, \"name\": ", i ? "," : "", (int)t->tid);
 		strbuf_add_json_str(sb, agg_str(a, t->name));
-		strbuf_addf(sb, ", \"samples\": %llu, \"states\": {", (unsigned long long)t->samples);
+		strbuf_addf(sb, ", \"samples\": %llu, \"torn\": %llu, \"states\": {",
+			    (unsigned long long)t->samples, (unsigned long long)t->torn);
 		/* print fractions so that they sum to exactly 1: the last
 		 * non-zero state takes the rounding remainder */
 		for (s = 0; s < ST_COUNT; s++)

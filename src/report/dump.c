@@ -51,9 +51,13 @@ void report_dump_text(struct strbuf *sb, const struct dump_info *info,
 		}
 		if (t->truncated)
 			strbuf_addstr(sb, "    ... (stack truncated)\n");
-		if (t->stack_err)
+		if (t->torn)
+			strbuf_addf(sb, "    ... (torn stack: %s; read again, it still did not reach "
+				    "the thread's entry frame: these are the frames read, not the "
+				    "whole stack)\n", py_torn_reason(t->torn));
+		else if (t->stack_err)
 			strbuf_addstr(sb, "    ... (rest of the stack unreadable)\n");
-		if (!t->nframes && !t->stack_err)
+		if (!t->nframes && !t->stack_err && !t->torn)
 			strbuf_addstr(sb, "    (no Python frames)\n");
 	}
 }
@@ -92,10 +96,18 @@ void report_dump_json(struct strbuf *sb, const struct dump_info *info,
 			strbuf_add_json_str(sb, t->callee);
 		else
 			strbuf_addstr(sb, "null");
-		strbuf_addf(sb, ", \"kernel_state\": \"%c\", \"truncated\": %s, \"complete\": %s, \"frames\": [",
+		/* complete: the walk reached the thread's entry frame */
+		strbuf_addf(sb, ", \"kernel_state\": \"%c\", \"truncated\": %s, \"complete\": %s, "
+			    "\"torn\": %s, \"torn_reason\": ",
 			    t->kstate >= 0x20 && t->kstate < 0x7f ? t->kstate : '?',
 			    t->truncated ? "true" : "false",
-			    !t->truncated && !t->stack_err ? "true" : "false");
+			    !t->truncated && !t->stack_err && !t->torn ? "true" : "false",
+			    t->torn ? "true" : "false");
+		if (t->torn)
+			strbuf_add_json_str(sb, py_torn_reason(t->torn));
+		else
+			strbuf_addstr(sb, "null");
+		strbuf_addstr(sb, ", \"frames\": [");
 		for (j = 0; j < t->nframes; j++) {
 			const struct py_frame *f = &t->frames[j];
 

@@ -103,6 +103,8 @@ int rtree_init(struct rtree *rt, const struct agg *a)
 		} else if (f && f->kind == AGG_FRAME_STATE) {
 			k->rank = 2;
 			k->num = f->state;
+		} else if (f && f->kind == AGG_FRAME_TORN) {
+			k->rank = 3;	/* beside a thread's whole stacks, last */
 		} else {
 			k->rank = 1;
 		}

@@ -8,14 +8,14 @@
 
 static void frame_json(struct strbuf *sb, const struct agg *a, const struct agg_frame *f)
 {
-	static const char *const kinds[] = { "python", "thread", "state", "native" };
+	static const char *const kinds[] = { "python", "thread", "state", "native", "torn" };
 
 	strbuf_addstr(sb, "{\"function\": ");
 	strbuf_add_json_str(sb, agg_str(a, f->func));
 	strbuf_addstr(sb, ", \"file\": ");
 	strbuf_add_json_str(sb, agg_str(a, f->file));
 	strbuf_addf(sb, ", \"line\": %d, \"kind\": \"%s\"}", (int)f->line,
-		    f->kind < 4 ? kinds[f->kind] : "python");
+		    f->kind < 5 ? kinds[f->kind] : "python");
 }
 
 void report_stacks_json(struct strbuf *sb, const struct agg *a)

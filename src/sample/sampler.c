@@ -66,6 +66,8 @@ struct thread_cache {
 	struct py_frame *frames;
 	size_t nframes, cap;
 	int truncated, stack_err;
+	enum py_torn torn;	/* how that stack's walk ended */
+	uint64_t base;		/* where its last whole walk ended, 0 unknown */
 	int on_cpu;		/* the last full read found it on a CPU */
 	struct py_ranges ranges;	/* the memory its last stack walk read */
 	uint64_t stack_key;
@@ -196,6 +198,7 @@ int sampler_init(struct sampler *s, struct process *proc)
 	s->next_key = 1;
 	s->cur.threads = s->ts;
 	s->names = 1;
+	s->torn_rereads = SAMPLE_TORN_REREADS;
 	return 0;
 fail:
 	sampler_release(s);
@@ -350,7 +353,7 @@ static int read_kernel(struct sampler *s, struct thread_cache *c, int need_comm)
 
 /* Keep the stack just read (s->pool) in the thread's cache. */
 static void keep_stack(struct sampler *s, struct thread_cache *c, size_t n, int truncated,
-		       int err)
+		       int err, enum py_torn torn)
 {
 	size_t i;
 	int same;
@@ -383,7 +386,7 @@ static void keep_stack(struct sampler *s, struct thread_cache *c, size_t n, int 
 		}
 	}
 	same = c->stack_key && c->nframes == n && c->truncated == truncated && !err &&
-	       !c->stack_err;
+	       !c->stack_err && !torn && !c->torn;
 	for (i = 0; same && i < n; i++)
 		same = c->frames[i].code == s->pool[i].code && c->frames[i].line == s->pool[i].line;
 	/* The C callable a call instruction is in is looked up again when the
@@ -404,8 +407,62 @@ static void keep_stack(struct sampler *s, struct thread_cache *c, size_t n, int 
 	c->nframes = n;
 	c->truncated = truncated;
 	c->stack_err = err;
+	c->torn = torn;
 	if (!same)
 		c->stack_key = s->next_key++;
+}
+
+static int same_thread(const struct py_thread *a, const struct py_thread *b);
+
+/*
+ * The stack of the thread of c into s->pool, from its current frame `top`
+ * (and `w`, memory read with it). A read is torn when its walk did not end
+ * at the thread's entry frame (py_stack_end), or ended at another one than
+ * the thread's last whole read: a thread's base frame stays while it
+ * lives, unless its outermost call returned and another began (a thread
+ * of C code that calls Python now and then), and such a new base is taken
+ * once two reads in a row end there. A torn read is done again, the thread
+ * state first (its current frame now) with the memory the walk will likely
+ * need, at most s->torn_rereads times; what stays torn is marked so.
+ */
+static int read_stack(struct sampler *s, struct thread_cache *c, uint64_t top,
+		      const struct py_window *w, size_t *n, int *truncated, enum py_torn *torn)
+{
+	struct py_thread t = c->p, fresh;
+	struct py_stack_end end;
+	struct py_ranges guess;
+	struct py_guess g;
+	uint64_t moved = 0;
+	int err, k, linked;
+
+	t.top = top;
+	for (k = 0;; k++) {
+		err = py_model_stack_thread(&s->model, &t, w, s->pool, PY_MAX_DEPTH, n, truncated,
+					    &end);
+		if (!end.torn && end.last && c->base && end.last != c->base && end.last != moved) {
+			moved = end.last;
+			end.torn = PY_TORN_NOT_BASE;
+		}
+		if (!end.torn || k >= s->torn_rereads)
+			break;
+		/* A read is torn when the stack changed between the read of the
+		 * thread state and of its frames; the more of them are read in
+		 * one batch with it, the less time there is for that: the
+		 * memory of the last whole walk, and of this one. */
+		guess = c->ranges;
+		py_ranges_add(&guess, &s->model.walked);
+		py_guess_make(&guess, s->pool, *n, &g);
+		if (py_model_thread_reread(&s->model, &c->p, 0, &g, &fresh, &linked, &s->win) ||
+		    !same_thread(&fresh, &c->p))
+			break;
+		s->n_rereads++;
+		t = fresh;
+		w = &s->win;
+	}
+	if (!end.torn && end.last)
+		c->base = end.last;
+	*torn = end.torn;
+	return err;
 }
 
 /*
@@ -417,18 +474,24 @@ static void keep_stack(struct sampler *s, struct thread_cache *c, size_t n, int 
 static int read_full(struct sampler *s, struct thread_cache *c, uint64_t top,
 		     const struct py_window *w, int sched_read, uint64_t run, uint64_t slices)
 {
+	enum py_torn torn;
 	size_t n = 0;
 	int truncated = 0, err, ret;
 
-	err = py_model_stack_top_w(&s->model, top, w, s->pool, PY_MAX_DEPTH, &n, &truncated);
-	keep_stack(s, c, n, truncated, err);
-	c->ranges = s->model.walked;
+	err = read_stack(s, c, top, w, &n, &truncated, &torn);
+	keep_stack(s, c, n, truncated, err, torn);
+	/* where the next walk will likely go: where the last whole one went,
+	 * and this one */
+	if (!torn)
+		c->ranges = s->model.walked;
+	else
+		py_ranges_add(&c->ranges, &s->model.walked);
 	ret = read_kernel(s, c, !c->comm[0] || c->comm_stale);
 	c->have = 1;
 	c->run_ns = run;
 	c->slices = slices;
 	c->on_cpu = c->kstate == 'R' || (c->syscall_known && c->syscall_running);
-	c->reusable = sched_read && s->sched_ok && !err && c->kstate != '?' && !c->on_cpu;
+	c->reusable = sched_read && s->sched_ok && !err && !torn && c->kstate != '?' && !c->on_cpu;
 	s->n_read++;
 	return ret;
 }
@@ -612,6 +675,7 @@ static void thread_out(struct sampler *s, struct sample *smp, size_t i, int reus
 	t->nframes = c->nframes;
 	t->truncated = c->truncated;
 	t->stack_err = c->stack_err;
+	t->torn = c->torn;
 	t->stack_key = c->stack_key;
 	t->reused = reused;
 	t->kstate = c->kstate;

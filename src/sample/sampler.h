@@ -26,6 +26,10 @@
 /* a thread list taken on trust (see sampler.c) is walked again at least
  * this often */
 #define SAMPLE_REWALK_NS 50000000ull
+/* Re-reads of a thread whose stack read torn, within one sample: each one
+ * costs a thread-state read and a walk, so a thread that stays torn costs
+ * at most three times what one that does not costs, at any rate. */
+#define SAMPLE_TORN_REREADS 2
 
 struct thread_sample {
 	int32_t tid;
@@ -44,6 +48,10 @@ struct thread_sample {
 	size_t nframes;
 	int truncated;
 	int stack_err;		/* gs_err of the stack walk, 0 if whole */
+	/* The stack did not reach the thread's entry frame, even read again
+	 * (PY_WHOLE when it did): the frames are what was read, innermost
+	 * first, not the whole stack. */
+	enum py_torn torn;
 	/* Same value as in the previous sample: the frames are the same (same
 	 * code objects, same lines), so whatever was derived from them can be
 	 * reused. Never 0. */
@@ -98,7 +106,12 @@ struct sampler {
 	uint64_t alive_ns;	/* when the process was last checked to be alive */
 	/* counters, for the curious (diagnose --json shows them) */
 	uint64_t n_reused, n_read, n_walks;
+	uint64_t n_rereads;	/* thread states read again after a torn stack */
 	int names;		/* read threading names (costs a dict walk) */
+	/* Times a thread whose stack read torn is read again within one
+	 * sample (SAMPLE_TORN_REREADS unless the caller says otherwise: a
+	 * one-shot look can afford more than a loop at a high rate). */
+	int torn_rereads;
 	char (*pynames)[PY_THREAD_NAME_MAX];	/* as of the last refresh */
 	uint64_t *name_ids;	/* pthread ids the names belong to */
 	size_t nnames;

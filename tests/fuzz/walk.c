@@ -73,6 +73,7 @@ static void walk_fast(struct py_model *m, size_t n, struct strbuf *sb)
 	py_model_begin_sample(m, &h);
 	for (i = 0; i < n; i++) {
 		struct py_thread t, fresh;
+		struct py_stack_end end;
 		struct py_guess g;
 
 		if (py_model_thread_read(m, threads[i].tstate, h.interp, &t))
@@ -82,8 +83,10 @@ static void walk_fast(struct py_model *m, size_t n, struct strbuf *sb)
 		py_guess_make(&m->walked, frames, nf, &g);
 		if (py_model_thread_reread(m, &t, h.threads_head, &g, &fresh, &linked, &win))
 			continue;
-		if (py_model_stack_top_w(m, fresh.top, &win, frames, PY_MAX_DEPTH, &nf, &trunc))
+		/* as the sampler does: with the thread's base, and how it ended */
+		if (py_model_stack_thread(m, &fresh, &win, frames, PY_MAX_DEPTH, &nf, &trunc, &end))
 			strbuf_addch(sb, '!');
+		strbuf_addstr(sb, py_torn_reason(end.torn));
 		for (j = 0; j < nf; j++) {
 			strbuf_addf(sb, "%d %d", (int)frames[j].line, (int)frames[j].opcode);
 			encode(sb, frames[j].code->qualname);

@@ -50,12 +50,13 @@ struct version_case {
 	uint32_t minor;
 	uint32_t ts_state;	/* known from the headers */
 	uint32_t fr_owner;
+	int base_frame;		/* tstate->base_frame, right after current_frame */
 };
 
 static const struct version_case cases[] = {
-	{ "3.13.0.snap", 13, 40, 70 },
-	{ "3.14.7.snap", 14, 44, 74 },
-	{ "3.15.0rc1.snap", 15, 48, 74 },
+	{ "3.13.0.snap", 13, 40, 70, 0 },
+	{ "3.14.7.snap", 14, 44, 74, 0 },
+	{ "3.15.0rc1.snap", 15, 48, 74, 1 },
 };
 
 static void t_debug_offsets_real(struct unit *u)
@@ -75,6 +76,11 @@ static void t_debug_offsets_real(struct unit *u)
 		CHECK_EQ(u, o.ob_type, 8);
 		CHECK_EQ(u, o.ts_state, cases[i].ts_state);
 		CHECK_EQ(u, o.fr_owner, cases[i].fr_owner);
+		/* how a walk knows it reached the thread's entry frame */
+		CHECK_EQ(u, o.ts_base_frame, cases[i].base_frame ? o.ts_frame + 8 : OFF_NONE);
+		CHECK_EQ(u, o.owner_base, 3);
+		CHECK_EQ(u, o.owner_generator, 1);
+		CHECK_EQ(u, o.fr_refcnt, OFF_NONE);
 		CHECK_EQ(u, o.ts_next, 8);
 		CHECK_EQ(u, o.ts_interp, 16);
 		CHECK_EQ(u, o.gil_locked, 16);

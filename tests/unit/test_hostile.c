@@ -493,6 +493,141 @@ static void t_hostile_frame_chain(struct unit *u)
 	each_snapshot(u, frame_cycles);
 }
 
+/* ---- torn chains ------------------------------------------------------------ */
+
+/*
+ * What a reader that does not stop the target runs into: a generator that
+ * yields while its frame is read cuts the link to its caller; a function
+ * that returns frees its frame or hands it to the next call. The walk must
+ * say that such a chain does not reach the thread's entry frame, whatever
+ * the frames it did read look like.
+ */
+
+/* Thread t's stack through py_model_stack_thread(), as the sampler reads it. */
+static int walk_end(struct replay *rp, const struct py_thread *t0, size_t *nf,
+		    struct py_stack_end *end)
+{
+	struct py_thread t;
+	int trunc, ret;
+
+	*nf = 0;
+	ret = py_model_thread_read(&rp->m, t0->tstate, t0->interp, &t);
+	if (ret)
+		return ret;
+	return py_model_stack_thread(&rp->m, &t, NULL, fr, PY_MAX_DEPTH, nf, &trunc, end);
+}
+
+static void torn_chains(struct unit *u, struct hsnap *h)
+{
+	const struct py_offsets *o;
+	struct py_stack_end end;
+	struct baseline b;
+	struct replay rp, r2;
+	uint64_t last_deep = 0;
+	size_t i, j, d, g = SIZE_MAX, gj = 0, nf;
+	int ret;
+
+	if (!NOTE(u, h, !baseline_of(h, &b)))
+		return;
+	d = b.deep;
+	rp_open(&rp, h);
+	o = &rp.m.off;
+	/* intact memory: every thread's chain ends at its entry frame (3.15+:
+	 * the one its thread state names) */
+	for (i = 0; i < b.n; i++) {
+		ret = walk_end(&rp, &b.th[i], &nf, &end);
+		NOTE(u, h, ret == 0 && end.torn == PY_WHOLE && nf == b.nframes[i]);
+		NOTE(u, h, !nf || end.last);
+		if (o->ts_base_frame != OFF_NONE && nf)
+			NOTE(u, h, end.last && end.last == b.th[i].base);
+		if (i == d)
+			last_deep = end.last;
+		for (j = 0; j < nf && j < 64; j++)
+			if (!strcmp(fr[j].code->name, "gen_sleeper")) {
+				g = i;
+				gj = j;
+			}
+	}
+	if (!NOTE(u, h, g != SIZE_MAX && b.nframes[d] >= 20 && last_deep))
+		goto out;
+
+	/* the generator yielded between the read of its frame and of its link */
+	hs_put(h, b.frame_addr[g][gj] + o->fr_back, 0, 8);
+	rp_open(&r2, h);
+	ret = walk_end(&r2, &b.th[g], &nf, &end);
+	NOTE(u, h, ret == 0 && nf == gj + 1 && end.torn == PY_TORN_YIELDED);
+	NOTE(u, h, end.last == b.frame_addr[g][gj]);
+	NOTE(u, h, others_intact(&r2, &b, g));
+	rp_close(u, &r2, h->name);
+
+	/* a frame in the middle of a recursion ends the chain: a frame that
+	 * stands first in no eval call (3.11+); 3.9-3.10 cannot tell it from
+	 * the outermost frame of a thread, only that it is not where the
+	 * chain ended before (the sampler keeps that) */
+	hs_reset(h);
+	hs_put(h, b.frame_addr[d][5] + o->fr_back, 0, 8);
+	rp_open(&r2, h);
+	ret = walk_end(&r2, &b.th[d], &nf, &end);
+	NOTE(u, h, ret == 0 && nf == 6);
+	if (o->owner_base >= 0)
+		NOTE(u, h, end.torn == PY_TORN_NOT_ENTRY);
+	else
+		NOTE(u, h, end.torn == PY_WHOLE && end.last == b.frame_addr[d][5] &&
+			   end.last != last_deep);
+	rp_close(u, &r2, h->name);
+
+	/* 3.9-3.10: a frame object on the way had been freed (and its f_back
+	 * left pointing where it did) */
+	if (o->fr_refcnt != OFF_NONE) {
+		hs_reset(h);
+		hs_put(h, b.frame_addr[d][5] + o->fr_refcnt, 0, 8);
+		rp_open(&r2, h);
+		ret = walk_end(&r2, &b.th[d], &nf, &end);
+		NOTE(u, h, ret == 0 && nf == b.nframes[d] && end.torn == PY_TORN_DEAD_FRAME);
+		rp_close(u, &r2, h->name);
+	}
+
+	/* 3.15+: the chain ends at an entry frame, but not at this thread's */
+	if (o->ts_base_frame != OFF_NONE) {
+		hs_reset(h);
+		NOTE(u, h, !hs_put(h, b.th[d].tstate + o->ts_base_frame, last_deep + 4096, 8));
+		rp_open(&r2, h);
+		ret = walk_end(&r2, &b.th[d], &nf, &end);
+		NOTE(u, h, ret == 0 && nf == b.nframes[d] && end.torn == PY_TORN_NOT_BASE);
+		rp_close(u, &r2, h->name);
+	}
+
+	/* 3.11-3.12: the record of an eval call on the C stack is the
+	 * thread's, but has no frame (yet, or any more) */
+	if (o->ts_root_cframe != OFF_NONE) {
+		uint64_t top = hs_get(h, b.th[d].tstate + o->ts_cframe, 8);
+
+		hs_reset(h);
+		NOTE(u, h, top && top != b.th[d].tstate + o->ts_root_cframe);
+		NOTE(u, h, !hs_put(h, top + o->cframe_current_frame, 0, 8));
+		rp_open(&r2, h);
+		ret = walk_end(&r2, &b.th[d], &nf, &end);
+		NOTE(u, h, ret == 0 && nf == 0 && end.torn == PY_TORN_CFRAME);
+		rp_close(u, &r2, h->name);
+	}
+
+	/* a link into memory that holds nothing: torn as far as we can tell */
+	hs_reset(h);
+	hs_put(h, b.frame_addr[d][6] + o->fr_back, UNMAPPED, 8);
+	rp_open(&r2, h);
+	ret = walk_end(&r2, &b.th[d], &nf, &end);
+	NOTE(u, h, ret == GS_EFAULT && nf == 7 && end.torn == PY_TORN_UNREADABLE);
+	rp_close(u, &r2, h->name);
+	hs_reset(h);
+out:
+	rp_close(u, &rp, h->name);
+}
+
+static void t_hostile_torn_chains(struct unit *u)
+{
+	each_snapshot(u, torn_chains);
+}
+
 /* ---- absurd lengths and counts ----------------------------------------------- */
 
 static void absurd_sizes(struct unit *u, struct hsnap *h)
@@ -971,6 +1106,7 @@ UNIT_SUITE(hostile)
 	UNIT_RUN(u, t_hostile_callee_still);
 	UNIT_RUN(u, t_hostile_thread_list);
 	UNIT_RUN(u, t_hostile_frame_chain);
+	UNIT_RUN(u, t_hostile_torn_chains);
 	UNIT_RUN(u, t_hostile_sizes);
 	UNIT_RUN(u, t_hostile_dict);
 	UNIT_RUN(u, t_hostile_debug_offsets);

@@ -10,6 +10,7 @@
 #include "../../src/report/collapsed.h"
 #include "../../src/report/flamegraph.h"
 #include "../../src/report/speedscope.h"
+#include "../../src/report/stacks_json.h"
 #include "../../src/util/strbuf.h"
 
 #include <math.h>
@@ -889,11 +890,68 @@ static void t_hostile_names(struct unit *u)
 	agg_release(&a);
 }
 
+/* ------------------------------------------------------- torn stacks */
+
+/* A thread's stacks read torn hang under its "[torn stack]" node, never at
+ * its root beside the whole ones; their samples count for the state. */
+static void t_torn_apart(struct unit *u)
+{
+	static const struct agg_frame_in whole[] = {
+		{ "fib_gen", "t.py", 3 }, { "run", "t.py", 2 }, { "_bootstrap", "threading.py", 1 },
+	};
+	struct agg_options o = { AGG_MODE_WALL, 1, 0, 100 };
+	struct strbuf sb = STRBUF_INIT;
+	const char *expect[3];
+	struct agg a;
+	size_t nlines;
+	int i;
+
+	if (!CHECK_EQ(u, agg_init(&a, &o), 0))
+		return;
+	for (i = 0; i < 10; i++) {
+		struct agg_thread_in t = { .tid = 7, .name = "driver", .state = ST_PYTHON,
+					   .holds_gil = 1, .frames = whole, .nframes = 3,
+					   .stack_key = (uint64_t)i + 1 };
+
+		if (i >= 5) {
+			t.torn = 1;	/* the generator's frame alone */
+			t.nframes = 1;
+		}
+		if (i >= 8) {
+			t.nframes = 0;
+			t.state = ST_GIL_WAIT;
+			t.holds_gil = 0;
+		}
+		agg_begin_sample(&a, 1000000000ull + (uint64_t)i * 10000000ull, 1, 1, 0);
+		CHECK_EQ(u, agg_add_thread(&a, &t), 0);
+		agg_end_sample(&a);
+	}
+	agg_finish(&a);
+	CHECK_EQ(u, a.torn, 5);
+	CHECK_EQ(u, a.threads[0].torn, 5);
+	CHECK_EQ(u, a.threads[0].samples, 10);
+	CHECK_EQ(u, a.threads[0].states[ST_PYTHON], 8);
+	CHECK_EQ(u, a.threads[0].states[ST_GIL_WAIT], 2);
+	expect[0] = "driver (tid 7);_bootstrap (threading.py:1);run (t.py:2);fib_gen (t.py:3) 5";
+	expect[1] = "driver (tid 7);[torn stack];fib_gen (t.py:3) 3";
+	expect[2] = "driver (tid 7);[torn stack];[waiting for the GIL] 2";
+	CHECK_EQ(u, report_collapsed(&sb, &a, NULL), 0);
+	check_lines(u, strbuf_str(&sb), expect, 3);
+	CHECK_EQ(u, sum_counts(strbuf_str(&sb), &nlines), 10);
+	strbuf_reset(&sb);
+	report_stacks_json(&sb, &a);
+	CHECK(u, strstr(strbuf_str(&sb), "\"frames\": [{\"function\": \"[torn stack]\", \"file\": \"\", "
+			 "\"line\": 0, \"kind\": \"torn\"}, {\"function\": \"fib_gen\"") != NULL);
+	strbuf_release(&sb);
+	agg_release(&a);
+}
+
 UNIT_SUITE(render)
 {
 	UNIT_RUN(u, t_collapsed_exact);
 	UNIT_RUN(u, t_collapsed_options);
 	UNIT_RUN(u, t_collapsed_empty);
+	UNIT_RUN(u, t_torn_apart);
 	UNIT_RUN(u, t_speedscope);
 	UNIT_RUN(u, t_speedscope_options);
 	UNIT_RUN(u, t_chrometrace);
