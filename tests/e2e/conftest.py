@@ -73,7 +73,13 @@ def pytest_terminal_summary(terminalreporter):
 def pytest_generate_tests(metafunc):
     supported, old, _ = es.discover()
     if "interp" in metafunc.fixturenames:
-        metafunc.parametrize("interp", supported, ids=es.interp_ids(supported))
+        # Integration tests (a module with INTERPRETERS = "representative")
+        # run on the oldest, the newest and the newest free-threaded
+        # interpreter; the interpreter model's tests on every one.
+        runs = supported
+        if getattr(metafunc.module, "INTERPRETERS", "all") == "representative":
+            runs = es.representative(supported)
+        metafunc.parametrize("interp", runs, ids=es.interp_ids(runs))
     if "old_interp" in metafunc.fixturenames:
         if old:
             metafunc.parametrize("old_interp", old, ids=[f"py{it.version}" for it in old])

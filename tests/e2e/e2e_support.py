@@ -262,6 +262,24 @@ def discover() -> Tuple[List[Interp], List[Interp], List[str]]:
     return _DISCOVERED
 
 
+def representative(interps: List[Interp]) -> List[Interp]:
+    """The oldest and the newest interpreter with the GIL, and the newest
+    free-threaded one with the GIL off (what CI can afford for tests that
+    do not exercise the interpreter model)."""
+    default = [it for it in interps if not it.ft]
+    ft = [it for it in interps if it.ft and it.gil == 0]
+    picks = []
+    if default:
+        picks += [default[0], default[-1]]
+    if ft:
+        picks.append(ft[-1])
+    out: List[Interp] = []
+    for it in picks:
+        if it not in out:
+            out.append(it)
+    return out
+
+
 def interp_ids(interps: List[Interp]) -> List[str]:
     """Test ids (py3.11.7, py3.13.1t-gil0); the same version found in two
     places gets the place appended."""

@@ -31,6 +31,9 @@ import pytest
 
 import e2e_support as es
 
+# Launch mode is the OS side of gilscope, not the interpreter model: the
+# oldest, the newest and the newest free-threaded interpreter (conftest.py).
+INTERPRETERS = "representative"
 LAUNCHED_PY = es.TARGETS_DIR / "launched.py"
 DIAG_SCHEMA = es.REPO / "tests" / "schema" / "diagnose.schema.json"
 DURATION = 1.0
