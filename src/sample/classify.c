@@ -205,14 +205,15 @@ enum gs_state classify_thread(const struct classify_in *in, const char **detail)
 			 * that let go of it (a call, or an operator such as
 			 * NumPy's a @ b), or a waiter between two waits: one
 			 * that woke to ask for the GIL, or was handed it and
-			 * waits for a CPU (at a call, too: the eval loop hands
-			 * the GIL over when a call returns). A waiter goes
-			 * back to sleep in a futex within the switch
-			 * interval; C code stays. From 3.10 on the GIL
-			 * changes hands only at jumps, calls and function
-			 * entry: at an operator it is C code at once. */
-			if (!(in->in_bytecode || in->in_call) || in->stays_on_cpu ||
-			    in->at_operator) {
+			 * waits for a CPU. A waiter goes back to sleep in a
+			 * futex within the switch interval; C code stays.
+			 * From 3.10 on the GIL changes hands only at jumps,
+			 * calls and function entry: at an operator it is C
+			 * code at once. At a call it is the call's C code (a
+			 * single dump has nothing later to tell it by); the
+			 * sampler still counts it as a waiter that may have
+			 * dropped the GIL as the call returned (gil_waiter). */
+			if (!in->in_bytecode || in->stays_on_cpu || in->at_operator) {
 				*detail = "on CPU without the GIL";
 				return ST_NATIVE;
 			}

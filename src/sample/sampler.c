@@ -563,10 +563,8 @@ static int read_stay(struct sampler *s, struct thread_cache *c, uint64_t *vcsw, 
 }
 
 /*
- * A thread on CPU without the GIL (see struct thread_cache): at a call, a
- * C function that let go of the GIL, or a waiter that dropped it at the
- * call's end (the eval loop hands the GIL over after a call returns); at
- * another instruction, C code behind an operator, or a waiter. Returns 1 when it is known to stay there (native code),
+ * A thread on CPU without the GIL at an instruction that is not a call
+ * (see struct thread_cache): C code behind an operator, or a waiter. Returns 1 when it is known to stay there (native code),
  * and sets t->restate_* the first time that is known.
  */
 static int free_run(struct sampler *s, struct thread_cache *c, struct thread_sample *t,
@@ -636,7 +634,7 @@ static void gil_overdue_end(struct sampler *s, const struct sample *smp)
 	int waiting = 0, ran = 0;
 
 	for (i = 0; i < smp->nthreads; i++) {
-		if (smp->threads[i].state != ST_GIL_WAIT)
+		if (!smp->threads[i].gil_waiter)
 			continue;
 		waiting = 1;
 		ran |= !smp->threads[i].reused;
@@ -703,12 +701,17 @@ static void thread_out(struct sampler *s, struct sample *smp, size_t i, int reus
 	t->restate_n = 0;
 	t->restate_from_ns = 0;
 	t->restate_from = ST_PYTHON;
-	if (smp->gil_enabled && !t->holds_gil && c->nframes && c->frames[0].opcode >= 0 &&
+	if (smp->gil_enabled && !t->holds_gil && in.in_bytecode &&
 	    (c->kstate == 'R' || (c->syscall_known && c->syscall_running)))
 		in.stays_on_cpu = free_run(s, c, t, smp);
 	else
 		c->free_n = 0;
 	t->state = classify_thread(&in, &t->detail);
+	/* on CPU without the GIL at a call: the call's C code, or a thread
+	 * that dropped the GIL as the call returned and waits to take it
+	 * back; for gil_overdue_end() it may be a waiter */
+	t->gil_waiter = t->state == ST_GIL_WAIT ||
+			(smp->gil_enabled && !t->holds_gil && in.in_call && t->state == ST_NATIVE);
 	t->callee[0] = '\0';
 	if (t->holds_gil && !in.in_call && c->nframes &&
 	    (t->state == ST_PYTHON || t->state == ST_NATIVE_GIL) &&

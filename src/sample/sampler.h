@@ -64,6 +64,9 @@ struct thread_sample {
 	 * nothing to move. */
 	uint32_t restate_n;
 	enum gs_state restate_from;
+	/* may be waiting for the GIL (gil_wait, or without the GIL on CPU at
+	 * a call that may have returned): evidence for gil_overdue */
+	int gil_waiter;
 	uint64_t restate_from_ns;
 };
 

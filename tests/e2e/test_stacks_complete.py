@@ -38,12 +38,15 @@ RECORD_SECONDS = "2"
 # is read after it, and a generator yields in less time than that read
 # takes: busy 3.9-3.10 recursion can stay torn in a fifth of its samples,
 # yield-from chains 40 deep that are rebuilt at every value in most of
-# them at 100 Hz on a free-threaded build (3.13t). So the bounds are loose:
+# them at 100 Hz on a free-threaded build (3.13t; in 24-27 of 40 dumps on
+# 3.13t/3.14t in one CI run, and 3.10 recursion in 82% of record's samples
+# in another). So the bounds are loose:
 # what they rule out is "everything torn" (a check that called every stack
 # torn would pass the other assertions). dump reads a torn thread again
 # more often than record does (8 times, not 2).
-MAX_TORN_DUMP = 0.5
-MAX_TORN_RECORD = {"deepgen": 0.95}
+MAX_TORN_DUMP = {"deepgen": 0.9}
+MAX_TORN_DUMP_ELSE = 0.5
+MAX_TORN_RECORD = {"deepgen": 0.95, "recurse": 0.9}
 MAX_TORN_RECORD_ELSE = 0.75
 
 # scenario -> (driver function, functions the target's own frames may show
@@ -150,7 +153,8 @@ def test_dump_complete_only_at_entry(gilscope, interp, torn_target, scenario, tm
     assert not bad, f"{len(bad)} of {DUMPS} stacks reported complete are not whole:\n" + \
         "\n".join(bad[:5])
     assert not schema, "\n".join(schema[:10])
-    assert torn <= MAX_TORN_DUMP * DUMPS, f"{torn} of {DUMPS} dumps torn even read again"
+    bound = MAX_TORN_DUMP.get(scenario, MAX_TORN_DUMP_ELSE)
+    assert torn <= bound * DUMPS, f"{torn} of {DUMPS} dumps torn even read again"
 
 
 @pytest.mark.parametrize("rate", ["100", "1000000"], ids=["100Hz", "flat-out"])
