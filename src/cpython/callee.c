@@ -239,10 +239,7 @@ int py_model_operator(struct py_model *m, const struct py_frame *f, char *out, s
 		    !obj_type_name(m, v & ~mask, lhs, sizeof(lhs))) {
 			/* 2 * array: int gives up, the array's reflected
 			 * method runs */
-			if (depth == 2 && dunder[2] != 'i' && !strchr(lhs, '.') &&
-			    strcmp(dunder, "__getitem__") && strcmp(dunder, "__next__") &&
-			    strncmp(dunder, "__l", 3) && strncmp(dunder, "__g", 3) &&
-			    strncmp(dunder, "__e", 3) && strncmp(dunder, "__n", 3) &&
+			if (py_operator_reflects(op, f->oparg) && !strchr(lhs, '.') &&
 			    !reader_read_u64(m->r, at + 8, &w) &&
 			    !obj_type_name(m, w & ~mask, rhs, sizeof(rhs)) && strchr(rhs, '.')) {
 				snprintf(out, outlen, "%s.__r%s", rhs, dunder + 2);

@@ -123,34 +123,56 @@ int py_operator_opcodes(uint32_t version_hex, struct py_op_info map[256])
 	return -1;
 }
 
-const char *py_operator_dunder(const struct py_op_info *o, int oparg)
+/* The operator's special method as an index into dunders[], -1 if none
+ * (COMPARE_OP is named from compares[] instead). */
+static int method_of(const struct py_op_info *o, int oparg)
 {
 	int d = o->dunder;
+
+	if (o->by_arg) {
+		/* NB_ADD..NB_INPLACE_XOR are 0..25, NB_SUBSCR (3.14+) 26 */
+		d = oparg >= 0 && oparg <= D_IXOR ? oparg : oparg == D_IXOR + 1 ? D_GETITEM : -1;
+	}
+	return d >= 0 && d < D_COUNT && !o->compare ? d : -1;
+}
+
+const char *py_operator_dunder(const struct py_op_info *o, int oparg)
+{
+	int d;
 
 	if (o->compare) {
 		unsigned c = ((unsigned)oparg >> o->cmp_shift) & 7;
 
 		return c < sizeof(compares) / sizeof(compares[0]) ? compares[c] : "__eq__";
 	}
-	if (o->by_arg) {
-		/* NB_ADD..NB_INPLACE_XOR are 0..25, NB_SUBSCR (3.14+) 26 */
-		d = oparg >= 0 && oparg <= D_IXOR ? oparg : oparg == D_IXOR + 1 ? D_GETITEM : -1;
-	}
-	return d >= 0 && d < D_COUNT ? dunders[d] : NULL;
+	d = method_of(o, oparg);
+	return d >= 0 ? dunders[d] : NULL;
 }
 
 /* How deep below the top of the stack an operator's receiver sits, when
  * the instruction runs: a @ b -> a; x in c -> c; next(it) -> it. */
 int py_operator_receiver_depth(const struct py_op_info *o, int oparg)
 {
-	const char *d = py_operator_dunder(o, oparg);
-
-	if (!d)
+	if (o->compare)
+		return 2;
+	switch (method_of(o, oparg)) {
+	case -1:
 		return 0;
-	if (!strcmp(d, "__next__"))
+	case D_NEXT:
 		return o->iter_depth;
-	if (!strcmp(d, "__contains__") || !strcmp(d, "__iter__") || !strcmp(d, "__neg__") ||
-	    !strcmp(d, "__invert__"))
-		return 1;	/* x in c: c on top */
-	return 2;		/* a op b; container[key]; value, container, key */
+	case D_CONTAINS:	/* x in c: c on top */
+	case D_ITER:
+	case D_NEG:
+	case D_INVERT:
+		return 1;
+	default:
+		return 2;	/* a op b; container[key]; value, container, key */
+	}
+}
+
+int py_operator_reflects(const struct py_op_info *o, int oparg)
+{
+	int d = method_of(o, oparg);
+
+	return d >= D_ADD && d <= D_XOR;
 }

@@ -27,5 +27,8 @@ int py_operator_opcodes(uint32_t version_hex, struct py_op_info map[256]);
 const char *py_operator_dunder(const struct py_op_info *o, int oparg);
 /* Slots below the stack pointer of the operand whose type implements it. */
 int py_operator_receiver_depth(const struct py_op_info *o, int oparg);
+/* A binary arithmetic operator (a + b, a @ b, not in place): when the
+ * left operand gives up, the right one's reflected method (__radd__) runs. */
+int py_operator_reflects(const struct py_op_info *o, int oparg);
 
 #endif

@@ -496,6 +496,18 @@ static int read_full(struct sampler *s, struct thread_cache *c, uint64_t top,
 	return ret;
 }
 
+/* Where a thread is: its innermost frame and instruction (3.11+: the
+ * instruction's address; before, its offset). */
+static uint64_t instr_of(const struct py_frame *f)
+{
+	return f->instr ? f->instr : (uint64_t)(uint32_t)f->offset;
+}
+
+static uint64_t switch_interval_ns(const struct sample *smp)
+{
+	return smp->gil.interval_us ? smp->gil.interval_us * 1000ull : 5000000ull;
+}
+
 /*
  * A GIL holder on CPU at a non-call instruction: bytecode, or C reached
  * without a call. Only the GIL can tell, and only later: once the holder
@@ -508,7 +520,7 @@ static void hold_run(struct thread_cache *c, struct thread_sample *t,
 		     const struct sample *smp)
 {
 	const struct py_frame *f = &c->frames[0];
-	uint64_t instr = f->instr ? f->instr : (uint64_t)(uint32_t)f->offset;
+	uint64_t instr = instr_of(f);
 
 	if (!c->run_n || c->run_switch != smp->gil.switch_number || c->run_frame != f->addr ||
 	    c->run_instr != instr || c->run_code != f->code) {
@@ -564,17 +576,17 @@ static int read_stay(struct sampler *s, struct thread_cache *c, uint64_t *vcsw, 
 
 /*
  * A thread on CPU without the GIL at an instruction that is not a call
- * (see struct thread_cache): C code behind an operator, or a waiter. Returns 1 when it is known to stay there (native code),
- * and sets t->restate_* the first time that is known.
+ * (see struct thread_cache): C code behind an operator, or a waiter.
+ * Returns 1 when it is known to stay there (native code), and sets
+ * t->restate_* the first time that is known.
  */
 static int free_run(struct sampler *s, struct thread_cache *c, struct thread_sample *t,
 		    const struct sample *smp)
 {
 	const struct py_frame *f = &c->frames[0];
-	uint64_t instr = f->instr ? f->instr : (uint64_t)(uint32_t)f->offset;
-	uint64_t interval = smp->gil.interval_us ? smp->gil.interval_us * 1000ull : 5000000ull;
+	uint64_t instr = instr_of(f), interval = switch_interval_ns(smp);
 	uint64_t window = interval + (interval / 2 > 2000000ull ? interval / 2 : 2000000ull);
-	uint64_t vcsw, run;
+	uint64_t vcsw = 0, run = 0;
 	int fresh = !c->free_n || c->free_frame != f->addr || c->free_instr != instr ||
 		    c->free_code != f->code;
 
@@ -629,7 +641,7 @@ static void gil_overdue_begin(struct sampler *s, const struct sample *smp)
  * is now, and whether one of them has asked for it. */
 static void gil_overdue_end(struct sampler *s, const struct sample *smp)
 {
-	uint64_t interval = smp->gil.interval_us ? smp->gil.interval_us * 1000ull : 5000000ull;
+	uint64_t interval = switch_interval_ns(smp);
 	size_t i;
 	int waiting = 0, ran = 0;
 
@@ -701,8 +713,7 @@ static void thread_out(struct sampler *s, struct sample *smp, size_t i, int reus
 	t->restate_n = 0;
 	t->restate_from_ns = 0;
 	t->restate_from = ST_PYTHON;
-	if (smp->gil_enabled && !t->holds_gil && in.in_bytecode &&
-	    (c->kstate == 'R' || (c->syscall_known && c->syscall_running)))
+	if (smp->gil_enabled && !t->holds_gil && in.in_bytecode && c->on_cpu)
 		in.stays_on_cpu = free_run(s, c, t, smp);
 	else
 		c->free_n = 0;
@@ -713,9 +724,8 @@ static void thread_out(struct sampler *s, struct sample *smp, size_t i, int reus
 	t->gil_waiter = t->state == ST_GIL_WAIT ||
 			(smp->gil_enabled && !t->holds_gil && in.in_call && t->state == ST_NATIVE);
 	t->callee[0] = '\0';
-	if (t->holds_gil && !in.in_call && c->nframes &&
-	    (t->state == ST_PYTHON || t->state == ST_NATIVE_GIL) &&
-	    (c->kstate == 'R' || (c->syscall_known && c->syscall_running)))
+	if (t->holds_gil && !in.in_call && c->nframes && c->on_cpu &&
+	    (t->state == ST_PYTHON || t->state == ST_NATIVE_GIL))
 		hold_run(c, t, smp);
 	else
 		c->run_n = 0;

@@ -112,6 +112,7 @@ def worker(role):
             s = ext.Slow(0.08)
         elif SC == "construct":
             Slow = ext.Slow
+        n = 0   # iterations of bytecode before each operation (mixtures)
         if SC == "mixmm":
             n = calibrate(lambda: a @ b, 1.5)
         elif SC == "mixbig":
@@ -125,8 +126,10 @@ def worker(role):
         t0 = clock()
         # Each loop times its operation alone, written out as the operator
         # itself: no call around it, so the innermost frame sits on it.
-        if SC == "matmul":
+        if SC in ("matmul", "mixmm"):
             while not stop.is_set():
+                if n:
+                    python_work(n)
                 r = None
                 t = clock()
                 r = a @ b
@@ -140,8 +143,10 @@ def worker(role):
                 e = clock()
                 inside += e - t
                 ivs.append((t, e))
-        elif SC == "bigmul":
+        elif SC in ("bigmul", "mixbig"):
             while not stop.is_set():
+                if n:
+                    python_work(n)
                 r = None
                 t = clock()
                 r = x * y
@@ -174,24 +179,6 @@ def worker(role):
                 # frame's value stack, and a stale one above would do
                 sp = last_spin()
                 ivs.append(sp)
-        elif SC == "mixmm":
-            while not stop.is_set():
-                python_work(n)
-                r = None
-                t = clock()
-                r = a @ b
-                e = clock()
-                inside += e - t
-                ivs.append((t, e))
-        elif SC == "mixbig":
-            while not stop.is_set():
-                python_work(n)
-                r = None
-                t = clock()
-                r = x * y
-                e = clock()
-                inside += e - t
-                ivs.append((t, e))
         total = clock() - t0
         cpu = time.thread_time() - c0
         if NEEDS_EXT:
