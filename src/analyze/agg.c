@@ -502,6 +502,36 @@ static uint32_t torn_node(struct agg *a, uint32_t root, enum gs_state st)
 	return node;
 }
 
+/* Where a sample of stack leaf `node` in `state` ends: on to the C
+ * callable (AGG_NONE: none) and the state's leaf (record's stacks). */
+static uint32_t leaf_for(struct agg *a, uint32_t node, uint32_t native, enum gs_state state)
+{
+	uint32_t next;
+
+	if (native != AGG_NONE) {
+		next = child_of(a, node, native);
+		if (next != AGG_NONE)
+			node = next;
+	}
+	if (a->opt.state_leaves && state != ST_PYTHON) {
+		uint32_t sf = a->state_frame[state];
+
+		if (!sf) {
+			sf = frame_id(a, intern(a, agg_state_label(state)), intern(a, ""), 0,
+				      AGG_FRAME_STATE, (uint8_t)state);
+			if (sf == AGG_NONE)
+				return node;
+			a->state_frame[state] = sf + 1;
+		} else {
+			sf--;
+		}
+		next = child_of(a, node, sf);
+		if (next != AGG_NONE)
+			node = next;
+	}
+	return node;
+}
+
 int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
 {
 	struct agg_thread *t = thread_of(a, in->tid, in->name);
@@ -600,31 +630,12 @@ int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
 				t->key_leaf_ok = 1;
 			}
 		}
-		if (node != AGG_NONE && native != AGG_NONE) {
-			uint32_t next = child_of(a, node, native);
+		if (node != AGG_NONE) {
+			uint32_t end = leaf_for(a, node, native, in->state), k;
 
-			if (next != AGG_NONE) {
-				node = next;
-				node_count(a, node, in->state);
-			}
-		}
-		if (node != AGG_NONE && a->opt.state_leaves && in->state != ST_PYTHON) {
-			uint32_t sf = a->state_frame[in->state];
-			uint32_t next;
-
-			if (!sf) {
-				sf = frame_id(a, intern(a, agg_state_label(in->state)), empty, 0,
-					      AGG_FRAME_STATE, (uint8_t)in->state);
-				if (sf != AGG_NONE)
-					a->state_frame[in->state] = sf + 1;
-			} else {
-				sf--;
-			}
-			next = child_of(a, node, sf);
-			if (next != AGG_NONE) {
-				node = next;
-				node_count(a, node, in->state);
-			}
+			for (k = end; k != node; k = a->nodes[k].parent)
+				node_count(a, k, in->state);
+			node = end;
 		}
 		if (node != AGG_NONE)
 			a->nodes[node].self++;
@@ -633,37 +644,6 @@ int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
 	if (a->opt.timeline)
 		add_span(a, t, in, leaf);
 	return 0;
-}
-
-/* Where a sample of stack leaf `node` in `state` ends: on to the C
- * callable (AGG_NONE: none) and the state's leaf (record's stacks). */
-static uint32_t leaf_for(struct agg *a, uint32_t node, uint32_t native, enum gs_state state)
-{
-	uint32_t next;
-
-	if (native != AGG_NONE) {
-		next = child_of(a, node, native);
-		if (next == AGG_NONE)
-			return node;
-		node = next;
-	}
-	if (a->opt.state_leaves && state != ST_PYTHON) {
-		uint32_t sf = a->state_frame[state];
-
-		if (!sf) {
-			sf = frame_id(a, intern(a, agg_state_label(state)), intern(a, ""), 0,
-				      AGG_FRAME_STATE, (uint8_t)state);
-			if (sf == AGG_NONE)
-				return node;
-			a->state_frame[state] = sf + 1;
-		} else {
-			sf--;
-		}
-		next = child_of(a, node, sf);
-		if (next != AGG_NONE)
-			node = next;
-	}
-	return node;
 }
 
 /*
