@@ -746,6 +746,18 @@ def schema_errors(doc) -> List[str]:
     return [f"at /{'/'.join(str(p) for p in e.absolute_path)}: {e.message}" for e in errors[:20]]
 
 
+DIAG_SCHEMA_PATH = REPO / "tests" / "schema" / "diagnose.schema.json"
+
+
+def diag_schema_errors(doc) -> List[str]:
+    """What does not match tests/schema/diagnose.schema.json in a diagnose
+    --json report (also record -f json's launch object)."""
+    import jsonschema
+    with open(DIAG_SCHEMA_PATH, encoding="utf-8") as f:
+        v = jsonschema.Draft202012Validator(json.load(f))
+    return [f"{'/'.join(map(str, e.path))}: {e.message}" for e in v.iter_errors(doc)]
+
+
 def describe_thread(th: Optional[dict], head: int = 8, tail: int = 4) -> str:
     """A thread object from gilscope's JSON, with a long stack abridged."""
     if th is None:

@@ -20,7 +20,6 @@ import e2e_support as es
 HERE = Path(__file__).resolve().parent
 WORKLOADS = HERE / "targets" / "workloads.py"
 EXAMPLES = es.REPO / "examples"
-DIAG_SCHEMA = es.REPO / "tests" / "schema" / "diagnose.schema.json"
 RATE = os.environ.get("GILSCOPE_TEST_RATE", "200")
 DURATION = "2"
 TOLERANCE = 0.05
@@ -84,20 +83,13 @@ def diagnose(gilscope, pid, tmp_path, *extra, interp=None):
                                      "--json", "--no-progress", *extra], save_dir=tmp_path)
     assert run.returncode == 0, run.describe()
     doc = json.loads(run.stdout)
-    errors = schema_errors(doc)
+    errors = es.diag_schema_errors(doc)
     assert not errors, "\n".join(errors) + "\n" + run.describe()
     if interp is not None:
         smp = doc["sampling"]
         es.ACHIEVED.append((interp.id, float(RATE), smp["taken"] / doc["duration_s"],
                             smp["taken"] / smp["requested"] if smp["requested"] else 0))
     return doc, run
-
-
-def schema_errors(doc):
-    import jsonschema
-    schema = json.loads(DIAG_SCHEMA.read_text())
-    v = jsonschema.Draft202012Validator(schema)
-    return [f"{'/'.join(map(str, e.path))}: {e.message}" for e in v.iter_errors(doc)]
 
 
 def thread(doc, tid):

@@ -35,7 +35,6 @@ import e2e_support as es
 # oldest, the newest and the newest free-threaded interpreter (conftest.py).
 INTERPRETERS = "representative"
 LAUNCHED_PY = es.TARGETS_DIR / "launched.py"
-DIAG_SCHEMA = es.REPO / "tests" / "schema" / "diagnose.schema.json"
 DURATION = 1.0
 EXEC_DURATION = 3.0
 GRACE = 1.0  # --grace in most tests: each grace period waited costs this
@@ -271,13 +270,7 @@ def check_diag_json(text: str, run: Launch) -> dict:
         doc = json.loads(text)
     except ValueError as e:
         pytest.fail(f"the report is not one JSON document ({e}):\n{run.describe()}", pytrace=False)
-    try:
-        import jsonschema
-    except ImportError:
-        return doc
-    with open(DIAG_SCHEMA, encoding="utf-8") as f:
-        schema = json.load(f)
-    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(doc))
+    errors = es.diag_schema_errors(doc)
     assert not errors, f"diagnose --json does not match its schema: {errors[:3]}\n{run.describe()}"
     return doc
 
