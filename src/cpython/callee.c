@@ -125,6 +125,40 @@ static int name_callable(struct py_model *m, uint64_t obj, char *out, size_t out
 	return GS_ENOTPY;
 }
 
+/*
+ * 3.14+: the stack pointer the frame saved, if it leaves at least `need`
+ * slots on the frame's value stack. Release builds never clear it, so
+ * between an instruction's start and its first escaping call it is the
+ * one an earlier instruction saved: one that points below `need` would
+ * read the frame's locals (a cell, a loop variable) as operands, and a
+ * name found there would stay, for the slot never changes.
+ */
+static int saved_sp(struct py_model *m, const struct py_frame *f, uint64_t need, uint64_t *sp,
+		    uint64_t *base)
+{
+	const struct py_offsets *o = &m->off;
+
+	if (o->fr_stackpointer == OFF_NONE || o->fr_localsplus == OFF_NONE ||
+	    reader_read_u64(m->r, f->addr + o->fr_stackpointer, sp) || !valid_ptr(*sp))
+		return GS_ENOTPY;
+	*base = f->addr + o->fr_localsplus + 8 * (uint64_t)f->code->nlocalsplus;
+	if (*sp < *base + 8 * need || *sp > *base + 8 * (uint64_t)f->code->stacksize)
+		return GS_ECORRUPT;
+	return 0;
+}
+
+/* Start a lookup: nothing found yet; on 3.14+ the saved stack pointer the
+ * lookup reads, as it is now (a later change means it was stale). */
+static void ref_start(struct py_model *m, const struct py_frame *f, struct py_callee_ref *ref)
+{
+	if (!ref)
+		return;
+	ref->slot = ref->obj = ref->sp_at = ref->sp = 0;
+	if (m->off.fr_stackpointer != OFF_NONE &&
+	    !reader_read_u64(m->r, f->addr + m->off.fr_stackpointer, &ref->sp))
+		ref->sp_at = f->addr + m->off.fr_stackpointer;
+}
+
 /* The callable found: obj, in the stack slot at `slot`. */
 static int found(struct py_callee_ref *ref, uint64_t slot, uint64_t obj)
 {
@@ -139,8 +173,10 @@ int py_model_callee_still(struct py_model *m, const struct py_callee_ref *ref)
 {
 	uint64_t v;
 
-	return ref->slot && valid_ptr(ref->slot) && !reader_read_u64(m->r, ref->slot, &v) &&
-	       (v & ~m->off.fr_code_tag_mask) == ref->obj;
+	if (!ref->slot || !valid_ptr(ref->slot) || reader_read_u64(m->r, ref->slot, &v) ||
+	    (v & ~m->off.fr_code_tag_mask) != ref->obj)
+		return 0;
+	return !ref->sp_at || (!reader_read_u64(m->r, ref->sp_at, &v) && v == ref->sp);
 }
 
 int py_model_callee(struct py_model *m, const struct py_frame *f, char *out, size_t outlen,
@@ -151,13 +187,12 @@ int py_model_callee(struct py_model *m, const struct py_frame *f, char *out, siz
 	int32_t n, i;
 
 	out[0] = '\0';
-	if (ref)
-		ref->slot = ref->obj = 0;
 	if (!f->code || f->opcode < 0 || !py_model_is_call_opcode(m, f->opcode))
 		return GS_ENOTPY;
 	if (f->code->stacksize <= 0 || f->code->stacksize > 100000 ||
 	    f->code->nlocalsplus < 0 || f->code->nlocalsplus > 100000)
 		return GS_ECORRUPT;
+	ref_start(m, f, ref);
 
 	/* 3.14+: below the saved stack pointer sit callable, self_or_null,
 	 * then oparg arguments (and kwnames for CALL_KW) */
@@ -165,10 +200,12 @@ int py_model_callee(struct py_model *m, const struct py_frame *f, char *out, siz
 		uint64_t sp, v;
 		int k;
 
-		if (!reader_read_u64(m->r, f->addr + o->fr_stackpointer, &sp) && valid_ptr(sp)) {
+		if (!saved_sp(m, f, (uint64_t)f->oparg + 2, &sp, &base)) {
 			for (k = 2; k <= 4; k++) {
 				uint64_t at = sp - 8 * ((uint64_t)f->oparg + (uint64_t)k);
 
+				if (at < base)
+					break;
 				if (!reader_read_u64(m->r, at, &v) &&
 				    !name_callable(m, v & ~mask, out, outlen))
 					return found(ref, at, v & ~mask);
@@ -215,12 +252,12 @@ int py_model_operator(struct py_model *m, const struct py_frame *f, char *out, s
 	const struct py_op_info *op;
 	const char *dunder;
 	char lhs[96], rhs[96];
-	uint64_t sp, at, v, w, mask = o->fr_code_tag_mask;
+	uint64_t sp, base, at, v, w, mask = o->fr_code_tag_mask;
 	int depth;
 
 	out[0] = '\0';
 	if (ref)
-		ref->slot = ref->obj = 0;
+		ref->slot = ref->obj = ref->sp_at = ref->sp = 0;
 	if (!py_model_is_operator(m, f->opcode))
 		return GS_ENOTPY;
 	op = &m->op_info[f->opcode];
@@ -232,8 +269,10 @@ int py_model_operator(struct py_model *m, const struct py_frame *f, char *out, s
 		return 0;
 	}
 	depth = py_operator_receiver_depth(op, f->oparg);
-	if (o->fr_stackpointer != OFF_NONE && depth > 0 &&
-	    !reader_read_u64(m->r, f->addr + o->fr_stackpointer, &sp) && valid_ptr(sp)) {
+	ref_start(m, f, ref);
+	if (depth > 0 && f->code && f->code->stacksize > 0 && f->code->stacksize <= 100000 &&
+	    f->code->nlocalsplus >= 0 && f->code->nlocalsplus <= 100000 &&
+	    !saved_sp(m, f, (uint64_t)depth, &sp, &base)) {
 		at = sp - 8 * (uint64_t)depth;
 		if (!reader_read_u64(m->r, at, &v) &&
 		    !obj_type_name(m, v & ~mask, lhs, sizeof(lhs))) {

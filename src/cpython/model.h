@@ -291,11 +291,15 @@ int py_model_stack_thread(struct py_model *m, const struct py_thread *t,
 int py_model_is_call_opcode(const struct py_model *m, int opcode);
 
 /* Where a callee was found (ref of py_model_callee(), may be NULL there):
- * the stack slot and the object it held. py_model_callee_still() is 1
- * while the slot holds the same object (one 8-byte read): the same call,
- * or at least the same callable, so the name found for it stands. */
+ * the stack slot and the object it held, and on 3.14+ the frame's saved
+ * stack pointer as it was read. py_model_callee_still() is 1 while the
+ * slot holds the same object and the stack pointer is unchanged (one or
+ * two 8-byte reads): the same call, or at least the same callable, so the
+ * name found for it stands. A stack pointer that changed was stale when
+ * read (the instruction had not saved its own yet): look again. */
 struct py_callee_ref {
 	uint64_t slot, obj;
+	uint64_t sp_at, sp;	/* 3.14+: where the frame saves it, and its value */
 };
 
 /*

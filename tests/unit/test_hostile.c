@@ -1050,24 +1050,39 @@ static void t_hostile_code_cache_bytes(struct unit *u)
  * The sampler keeps a callee's name while the stack slot it was found in
  * still holds the same object (py_model_callee_still): true while the slot
  * is unchanged, false once it holds anything else (tag bits aside), an
- * absurd pointer, or lies in unmapped memory. Slots: each thread state's
- * first word in every snapshot (memory the snapshot holds).
+ * absurd pointer, or lies in unmapped memory; and, where the frame's saved
+ * stack pointer was read with it (3.14+), false once that changed: it was
+ * stale, the instruction had not saved its own yet. Slots: each thread
+ * state's first word in every snapshot (memory the snapshot holds); the
+ * "stack pointer": the thread state's second word.
  */
-static int still_after(struct unit *u, struct hsnap *h, uint64_t slot, uint64_t put,
-		       uint64_t obj)
+static int still_after_sp(struct unit *u, struct hsnap *h, uint64_t slot, uint64_t put,
+			  uint64_t obj, uint64_t sp_put)
 {
-	struct py_callee_ref ref = { slot, obj };
+	struct py_callee_ref ref = { slot, obj, 0, 0 };
 	struct replay rp;
 	int ret = -1;
 
 	hs_reset(h);
+	if (slot > 8) {
+		ref.sp_at = slot + 8;
+		ref.sp = hs_get(h, slot + 8, 8);
+	}
 	if (put)
 		hs_put(h, slot, put, 8);
+	if (sp_put)
+		hs_put(h, slot + 8, sp_put, 8);
 	if (!rp_open(&rp, h) && !rp.init)
 		ret = py_model_callee_still(&rp.m, &ref);
 	rp_close(u, &rp, "callee");
 	hs_reset(h);
 	return ret;
+}
+
+static int still_after(struct unit *u, struct hsnap *h, uint64_t slot, uint64_t put,
+		       uint64_t obj)
+{
+	return still_after_sp(u, h, slot, put, obj, 0);
 }
 
 static void callee_slots(struct unit *u, struct hsnap *h)
@@ -1091,6 +1106,8 @@ static void callee_slots(struct unit *u, struct hsnap *h)
 		NOTE(u, h, still_after(u, h, slots[i], 0, vals[i]) == 1);
 		NOTE(u, h, still_after(u, h, slots[i], vals[i] + 16, vals[i]) == 0);
 		NOTE(u, h, still_after(u, h, slots[i], 0xdead000000000000ull, vals[i]) == 0);
+		NOTE(u, h, still_after_sp(u, h, slots[i], 0, vals[i],
+					  hs_get(h, slots[i] + 8, 8) + 8) == 0);
 	}
 	NOTE(u, h, still_after(u, h, 8, 0, 0) == 0);	/* unmapped */
 	NOTE(u, h, still_after(u, h, 0, 0, 0) == 0);	/* none found */
@@ -1101,9 +1118,138 @@ static void t_hostile_callee_still(struct unit *u)
 	each_snapshot(u, callee_slots);
 }
 
+/*
+ * 3.14+ name an operator's receiver by the stack pointer the frame saved.
+ * Release builds never clear it, so at an instruction's start it is the one
+ * an earlier instruction left: one too low for the operands points into the
+ * frame's locals (a cell was named "cell.__matmul__" flat out on 3.14t),
+ * one past the stack's end at whatever follows the frame. Both must give
+ * the bare special method; a stack pointer with room for the operands must
+ * name the receiver's type. Objects put in the slots: the frame's code
+ * object (type "code"), so the name says where it was read.
+ */
+/* A forged object at fake->obj whose type is named "foo.fake", put in the
+ * operand slots at `at`, with the frame's saved stack pointer set to sp. */
+struct fake_operand {
+	uint64_t sp_field, obj;
+	uint32_t ob_type, tp_name;
+};
+
+static int operator_name(struct unit *u, struct hsnap *h, const struct py_frame *f,
+			 const struct fake_operand *k, uint64_t sp, uint64_t at, char *out,
+			 size_t outlen)
+{
+	struct replay rp;
+	int ret = -2;
+
+	hs_reset(h);
+	if (!hs_put(h, k->sp_field, sp, 8) && !hs_put(h, at, k->obj, 8) &&
+	    !hs_put(h, at + 8, k->obj, 8) && !hs_put(h, k->obj + k->ob_type, k->obj + 128, 8) &&
+	    !hs_put(h, k->obj + 128 + k->tp_name, k->obj + 256, 8) &&
+	    !hs_put(h, k->obj + 256, 0x656b61662e6f6f66ull, 8) && !hs_put(h, k->obj + 264, 0, 8) &&
+	    !rp_open(&rp, h) && !rp.init)
+		ret = py_model_operator(&rp.m, f, out, outlen, NULL);
+	rp_close(u, &rp, "operator");
+	hs_reset(h);
+	return ret;
+}
+
+static void operator_sp(struct unit *u, struct hsnap *h)
+{
+	static struct py_frame frames[64];
+	struct py_frame f;
+	struct replay rp;
+	const char *dunder = NULL;
+	char want[128], got[128];
+	uint64_t base = 0;
+	size_t n = 0, nf = 0, i;
+	struct fake_operand k;
+	int trunc, op, arg;
+
+	if (rp_open(&rp, h) || rp.init || rp.m.off.fr_stackpointer == OFF_NONE ||
+	    rp.m.off.fr_localsplus == OFF_NONE) {
+		rp_close(u, &rp, "operator");
+		return;		/* before 3.14: no saved stack pointer */
+	}
+	memset(&f, 0, sizeof(f));
+	/* an operator without a fixed type, whose receiver is 2 slots down */
+	for (op = 0; op < 256 && !dunder; op++)
+		for (arg = 0; arg < 32 && py_model_is_operator(&rp.m, op) && !dunder; arg++)
+			if (!rp.m.op_info[op].type[0] &&
+			    py_operator_receiver_depth(&rp.m.op_info[op], arg) == 2 &&
+			    py_operator_dunder(&rp.m.op_info[op], arg) &&
+			    !py_operator_reflects(&rp.m.op_info[op], arg)) {
+				dunder = py_operator_dunder(&rp.m.op_info[op], arg);
+				f.opcode = (int16_t)op;
+				f.oparg = (int16_t)arg;
+			}
+	py_model_threads(&rp.m, th, PY_MAX_THREADS, &n, NULL, 0);
+	/* a frame with room for two operands, its stack in the snapshot */
+	for (i = 0; i < n && !base; i++) {
+		if (py_model_stack(&rp.m, th[i].tstate, frames, 64, &nf, &trunc))
+			continue;
+		for (size_t j = 0; j < nf && !base; j++) {
+			const struct py_code *c = frames[j].code;
+			uint64_t b;
+
+			if (!c || c->stacksize < 2 || c->nlocalsplus < 2)
+				continue;
+			b = frames[j].addr + rp.m.off.fr_localsplus + 8 * (uint64_t)c->nlocalsplus;
+			if (hs_at(h, b - 16, 32) &&
+			    hs_at(h, frames[j].addr + rp.m.off.fr_stackpointer, 8)) {
+				f.code = c;
+				f.addr = frames[j].addr;
+				base = b;
+			}
+		}
+	}
+	if (!NOTE(u, h, dunder && base)) {
+		rp_close(u, &rp, "operator");
+		return;
+	}
+	/* the model keeps its code objects: keep this one past release */
+	{
+		static struct py_code code;
+
+		code = *f.code;
+		f.code = &code;
+	}
+	/* the forged operand lives in another thread's state (the model's
+	 * start reads none of it) */
+	k.sp_field = f.addr + rp.m.off.fr_stackpointer;
+	k.obj = 0;
+	for (i = 0; i < n && !k.obj; i++)
+		if (hs_at(h, th[i].tstate, 272) && !(f.addr >= th[i].tstate && f.addr < th[i].tstate + 272))
+			k.obj = th[i].tstate;
+	k.ob_type = rp.m.off.ob_type;
+	k.tp_name = rp.m.off.tp_name;
+	rp_close(u, &rp, "operator");
+	if (!NOTE(u, h, k.obj && k.ob_type < 128 && k.tp_name < 128))
+		return;
+	snprintf(want, sizeof(want), "foo.fake.%s", dunder);
+	/* room for both operands: the receiver's type */
+	if (!NOTE(u, h, operator_name(u, h, &f, &k, base + 16, base, got, sizeof(got)) == 0 &&
+			!strcmp(got, want)))
+		printf("    got %s, want %s\n", got, want);
+	/* stale, too low: the operands would be the frame's last locals */
+	NOTE(u, h, operator_name(u, h, &f, &k, base, base - 16, got, sizeof(got)) == 0 &&
+		   !strcmp(got, dunder));
+	NOTE(u, h, operator_name(u, h, &f, &k, base + 8, base - 8, got, sizeof(got)) == 0 &&
+		   !strcmp(got, dunder));
+	/* past the stack's end */
+	NOTE(u, h, operator_name(u, h, &f, &k, base + 8 * (uint64_t)f.code->stacksize + 8,
+				 base, got, sizeof(got)) == 0 && !strcmp(got, dunder));
+}
+
+static void t_hostile_operator_sp(struct unit *u)
+{
+	each_snapshot(u, operator_sp);
+}
+
 UNIT_SUITE(hostile)
 {
 	UNIT_RUN(u, t_hostile_callee_still);
+	UNIT_RUN(u, t_hostile_operator_sp);
 	UNIT_RUN(u, t_hostile_thread_list);
 	UNIT_RUN(u, t_hostile_frame_chain);
 	UNIT_RUN(u, t_hostile_torn_chains);
