@@ -421,10 +421,13 @@ static int same_thread(const struct py_thread *a, const struct py_thread *b);
  * the thread's last whole read: a thread's base frame stays while it
  * lives, unless its outermost call returned and another began (a thread
  * of C code that calls Python now and then), and such a new base is taken
- * once two reads in a row end there. A torn read is done again, the thread
+ * once two reads in a row end there; so is a thread with no frames at all.
+ * A torn read is done again, the thread
  * state first (its current frame now) with the memory the walk will likely
  * need, at most s->torn_rereads times; what stays torn is marked so.
  */
+#define NO_FRAMES 1	/* a walk that found none (no frame is at address 1) */
+
 static int read_stack(struct sampler *s, struct thread_cache *c, uint64_t top,
 		      const struct py_window *w, size_t *n, int *truncated, enum py_torn *torn)
 {
@@ -443,6 +446,13 @@ static int read_stack(struct sampler *s, struct thread_cache *c, uint64_t top,
 			moved = end.last;
 			end.torn = PY_TORN_NOT_BASE;
 		}
+		/* no frames at all, from a thread whose last whole read had
+		 * some: read between the frames, unless a second read in a
+		 * row finds none either (its outermost call returned) */
+		if (!end.torn && !*n && c->base && moved != NO_FRAMES) {
+			moved = NO_FRAMES;
+			end.torn = PY_TORN_NOT_BASE;
+		}
 		if (!end.torn || k >= s->torn_rereads)
 			break;
 		/* A read is torn when the stack changed between the read of the
@@ -459,8 +469,8 @@ static int read_stack(struct sampler *s, struct thread_cache *c, uint64_t top,
 		t = fresh;
 		w = &s->win;
 	}
-	if (!end.torn && end.last)
-		c->base = end.last;
+	if (!end.torn)
+		c->base = *n ? end.last : 0;	/* none: no base until it has frames again */
 	*torn = end.torn;
 	return err;
 }
