@@ -13,7 +13,7 @@
 
 #include <string.h>
 
-#include "names.h"
+#include "objects.h"
 #include "../util/error.h"
 
 enum md_gil_kind {
