@@ -161,7 +161,8 @@ struct py_raw_frame {
 };
 
 /* Code-object headers checked in one batched read at most, and the bytes
- * of one header the model reads at most (co_size of every version fits). */
+ * of one header a batch holds (a larger co_size skips the batches: each
+ * code object is then read when it is looked up). */
 #define PY_CODE_BATCH 64
 #define PY_CODE_HDR_MAX 512
 
