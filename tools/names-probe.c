@@ -1,9 +1,9 @@
 /*
  * names-probe.c - prints, for one CPython build, the layout facts
- * src/cpython/names.c needs to read threading names (module and dict
- * internals, instance dicts, type flags, int objects), measured with
+ * src/cpython/objects.c and dicts.c need to read threading names (module
+ * and dict internals, instance dicts, type flags, int objects), measured with
  * offsetof()/sizeof() against that build's own headers. Used to write the
- * table in names.c; not part of the build.
+ * table in objects.c; not part of the build.
  *
  *   cc -I$INC -I$INC/internal -o probe tools/names-probe.c && ./probe
  *

@@ -400,6 +400,7 @@ void agg_release(struct agg *a)
 	free(a->strdata);
 	free(a->stroff);
 	free(a->strhash);
+	free(a->feed_frames);
 	memset(a, 0, sizeof(*a));
 }
 

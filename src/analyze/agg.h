@@ -152,6 +152,9 @@ struct agg {
 	uint32_t state_frame[ST_COUNT];	/* frame id of each state leaf, +1 */
 	uint32_t torn_frame;	/* frame id of the torn-stack marker, +1 */
 	uint64_t total_spans;
+	/* agg_add_sample()'s frames of one thread (feed.c): PY_MAX_DEPTH,
+	 * allocated there on first use, freed by agg_release() */
+	struct agg_frame_in *feed_frames;
 };
 
 /* What one thread looked like at one instant, in plain data. */

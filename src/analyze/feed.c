@@ -1,18 +1,27 @@
 /*
  * feed.c - the bridge from a struct sample (pointers into the sampler's
  * buffers and code cache, valid for one sample) to the aggregates, which
- * copy what they keep.
+ * copy what they keep. The frames handed over are translated in the
+ * aggregator's own scratch (a->feed_frames), so that several aggregators
+ * can be fed at once.
  */
 #include "feed.h"
+
+#include <stdlib.h>
 
 #include "../util/error.h"
 
 int agg_add_sample(struct agg *a, const struct sample *smp)
 {
-	static struct agg_frame_in frames[PY_MAX_DEPTH];
+	struct agg_frame_in *frames;
 	size_t i, j;
 	int ret = 0;
 
+	if (!a->feed_frames)
+		a->feed_frames = calloc(PY_MAX_DEPTH, sizeof(*a->feed_frames));
+	if (!a->feed_frames)
+		return GS_ENOMEM;
+	frames = a->feed_frames;
 	agg_begin_sample(a, smp->t_ns, smp->gil.known, smp->gil_enabled, smp->gil.switch_number);
 	for (i = 0; i < smp->nthreads; i++) {
 		const struct thread_sample *t = &smp->threads[i];

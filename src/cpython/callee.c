@@ -12,7 +12,7 @@
  *   type                        a class being instantiated
  *   anything else               its type's name (numpy.ufunc, ...)
  */
-#include "model.h"
+#include "model_internal.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -21,11 +21,6 @@
 #include "../util/error.h"
 
 #define MAX_STACK_SCAN 256
-
-static int valid_ptr(uint64_t p)
-{
-	return p >= 4096 && !(p & 7) && p < (1ull << 56);
-}
 
 /* A NUL-terminated C string from the target, at most outlen-1 bytes. */
 static int read_cstr(struct py_model *m, uint64_t addr, char *out, size_t outlen)

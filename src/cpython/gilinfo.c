@@ -13,7 +13,8 @@
 
 #include <string.h>
 
-#include "names.h"
+#include "model_internal.h"
+#include "objects.h"
 #include "../util/error.h"
 
 enum md_gil_kind {
@@ -47,11 +48,6 @@ static const struct gilinfo_layout layouts[] = {
 };
 
 #define TYPE_NAME_MAX 32
-
-static int valid_ptr(uint64_t p)
-{
-	return p >= 4096 && !(p & 7) && p < (1ull << 56);
-}
 
 static const struct gilinfo_layout *layout_of(const struct py_model *m)
 {

@@ -8,9 +8,13 @@
  * every value read is checked, every walk bounded, and a failed or torn read
  * costs the current walk, not the process.
  *
- * Ownership: the model owns its caches and borrows the reader. Strings in a
- * struct py_code live as long as the model (until py_model_release()).
- * Nothing here allocates per call except on a cache miss.
+ * Ownership: the model owns its caches, its scratch buffers and its copy of
+ * the version's opcode tables (no state is shared between models, so that
+ * several can live at once) and borrows the reader. Strings in a struct
+ * py_code live as long as the model (until py_model_release()). Nothing
+ * here allocates per call except on a cache miss.
+ *
+ * The implementation is one file per concern: see model_internal.h.
  */
 #ifndef GS_MODEL_H
 #define GS_MODEL_H
@@ -156,6 +160,12 @@ struct py_raw_frame {
 	int32_t tlbc;
 };
 
+/* Code-object headers checked in one batched read at most, and the bytes
+ * of one header a batch holds (a larger co_size skips the batches: each
+ * code object is then read when it is looked up). */
+#define PY_CODE_BATCH 64
+#define PY_CODE_HDR_MAX 512
+
 struct py_model {
 	struct reader *r;	/* borrowed */
 	struct py_offsets off;
@@ -163,8 +173,8 @@ struct py_model {
 	char version[32];
 	int free_threaded;
 	struct code_cache *codes;
-	const uint8_t *call_ops;	/* 256-entry table: opcode is a call */
-	const struct py_op_info *op_info;	/* 256 entries: operators */
+	uint8_t call_ops[256];	/* opcode is a call (the version's, filled by init) */
+	struct py_op_info op_info[256];	/* operators (the same) */
 	uint64_t tid_off;	/* pthread tid offset (3.9-3.10) once found */
 	uint64_t interp_main;	/* cached main interpreter address */
 	uint64_t nread_fail;	/* stats: walks cut short by a bad read */
@@ -178,6 +188,8 @@ struct py_model {
 	struct py_line_memo *lines;	/* (code, offset) -> line, a small cache */
 	uint64_t lines_gen;	/* code cache generation it is valid for */
 	struct py_raw_frame *raw;	/* PY_MAX_DEPTH, scratch of the stack walk */
+	uint8_t (*hdrs)[PY_CODE_HDR_MAX];	/* PY_CODE_BATCH, scratch of batched
+						 * code-object header reads */
 };
 
 int py_model_init(struct py_model *m, struct reader *r, const struct py_location *loc);

@@ -81,7 +81,7 @@ struct py_offsets {
 	int owner_cstack;	/* owner value of C-stack shim frames, -1 none */
 	int owner_interpreter;	/* owner value of interpreter shim frames, -1 none */
 	/* How a walk knows it reached the thread's entry frame (a read that
-	 * ran into a frame being unlinked ends elsewhere; see model.c): */
+	 * ran into a frame being unlinked ends elsewhere; see frames.c): */
 	int owner_base;		/* owner of the frame a whole chain ends at: the
 				 * thread's (3.11), a C-stack entry frame (3.12-13),
 				 * an interpreter entry frame (3.14+); -1 none */
@@ -133,7 +133,7 @@ struct py_offsets {
 	uint32_t gil_enabled;	/* int, free-threaded builds only */
 	uint32_t gil_size;	/* futexes inside [gil, gil+size) are the GIL's */
 
-	/* dict internals, for threading names (py_names.c) */
+	/* dict internals, for threading names (objects.c, dicts.c) */
 	uint32_t dict_ma_used;
 	uint32_t dict_ma_keys;
 	uint32_t dict_ma_values;

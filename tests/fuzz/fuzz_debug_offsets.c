@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    !fits(off.uni_state, 4, off.uni_ascii_size) ||
 		    !fits(off.uni_length, 8, off.uni_ascii_size))
 			abort();
-		/* py_model_stack (model.c): reads fr_size bytes of a frame */
+		/* py_model_stack (frames.c): reads fr_size bytes of a frame */
 		if (!fits(off.fr_back, 8, off.fr_size) || !fits(off.fr_code, 8, off.fr_size) ||
 		    !fits(off.fr_instr, 8, off.fr_size) || !fits(off.fr_owner, 1, off.fr_size) ||
 		    (off.fr_tlbc_index != OFF_NONE && !fits(off.fr_tlbc_index, 4, off.fr_size)))
@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    !fits(off.co_nlocalsplus, 4, off.co_size) || !fits(off.ob_type, 8, off.co_size) ||
 		    (off.co_tlbc != OFF_NONE && !fits(off.co_tlbc, 8, off.co_size)))
 			abort();
-		/* py_model_gil (model.c): reads up to switch_number of the GIL */
+		/* py_model_gil (gil.c): reads up to switch_number of the GIL */
 		if (!fits(off.gil_locked, 4, off.gil_switch_number + 8) ||
 		    !fits(off.gil_last_holder, 8, off.gil_switch_number + 8) ||
 		    !fits(off.gil_interval, 8, off.gil_switch_number + 8))

@@ -1,9 +1,10 @@
-/* test_names.c - threading names (src/cpython/names.c) over fake target
- * memory: int decoding, dict tables of both key layouts, every kind of
- * instance dict, and the bounds that keep a hostile table harmless.
+/* test_names.c - threading names (src/cpython/thread_names.c, objects.c,
+ * dicts.c) over fake target memory: int decoding, dict tables of both key
+ * layouts, every kind of instance dict, and the bounds that keep a hostile
+ * table harmless.
  *
  * The fake objects are built from layout numbers stated here again (measured
- * with tools/names-probe.c), so a slip in names.c's table shows up. */
+ * with tools/names-probe.c), so a slip in objects.c's table shows up. */
 #include "unit.h"
 #include "../../src/cpython/names.h"
 #include "../../src/cpython/offsets.h"
@@ -122,7 +123,7 @@ static void fake_init(struct fake *f, const struct flayout *L)
 	if (L->version < 0x030d0000) {
 		f->off = *py_offsets_table(L->version);
 	} else {
-		/* 3.13+ come from the target's debug offsets; the fields names.c
+		/* 3.13+ come from the target's debug offsets; the fields objects.c
 		 * uses are those of 3.12 (default) or shifted by 16 (t builds) */
 		f->off = *py_offsets_table(0x030c0000);
 		if (L->ft) {
