@@ -33,22 +33,6 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-static const char *const state_colors[ST_COUNT] = {
-	[ST_PYTHON] = "#f0a030",
-	[ST_NATIVE_GIL] = "#d84a3c",
-	[ST_NATIVE] = "#5ab45a",
-	[ST_GIL_WAIT] = "#be3ca0",
-	[ST_IO] = "#468cdc",
-	[ST_SLEEP] = "#a0b4c8",
-	[ST_LOCK_WAIT] = "#8c6ed2",
-	[ST_OTHER] = "#a0a0a0",
-};
-
-const char *flamegraph_state_color(enum gs_state s)
-{
-	return (unsigned)s < ST_COUNT ? state_colors[s] : state_colors[ST_OTHER];
-}
-
 /*
  * The script. Frames are cached once (label, sample offset and width, row);
  * zoom() lays them out for a chosen frame: ancestors full width and dimmed,
@@ -246,7 +230,7 @@ static enum gs_state dominant(const struct agg *a, uint32_t node)
 /* A colour near the state's, varied by the label so neighbours differ. */
 static void add_color(struct strbuf *sb, enum gs_state s, const char *label)
 {
-	const char *hex = flamegraph_state_color(s);
+	const char *hex = gs_state_info(s)->color;
 	uint32_t h = 2166136261u;
 	int rgb[3], i;
 
@@ -470,7 +454,8 @@ static void add_legend(struct strbuf *sb, const struct agg *a, int width, double
 
 		strbuf_addf(sb, "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"12\" rx=\"2\" "
 			    "ry=\"2\" fill=\"%s\"/><text x=\"%.0f\" y=\"%.0f\">%s %.1f%%</text>\n",
-			    x, y, state_colors[s], x + 16, y + 10.5, gs_state_name((enum gs_state)s),
+			    x, y, gs_state_info((enum gs_state)s)->color, x + 16, y + 10.5,
+			    gs_state_name((enum gs_state)s),
 			    pct(n, root ? root->total : 0));
 	}
 	strbuf_addstr(sb, "</g>\n");

@@ -37,7 +37,4 @@ struct flamegraph_options {
 int report_flamegraph(struct strbuf *sb, const struct agg *a,
 		      const struct flamegraph_options *opt);
 
-/* The colour of a state in the flame graph, "#rrggbb". */
-const char *flamegraph_state_color(enum gs_state s);
-
 #endif
