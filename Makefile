@@ -57,6 +57,12 @@ build/gen/speedup_harness.inc: src/cmd/speedup_harness.py
 	od -An -v -tx1 $< | sed 's/[0-9a-f][0-9a-f]/0x&,/g' > $@.tmp && mv $@.tmp $@
 build/src/cmd/speedup_harness.o build-asan/src/cmd/speedup_harness.o build-fuzz/src/cmd/speedup_harness.o clang-check: build/gen/speedup_harness.inc
 
+# The flame graph's script likewise, less its "//" header lines.
+build/gen/flamegraph_js.inc: src/report/flamegraph.js
+	@mkdir -p $(dir $@)
+	sed '/^\/\//d' $< | od -An -v -tx1 | sed 's/[0-9a-f][0-9a-f]/0x&,/g' > $@.tmp && mv $@.tmp $@
+build/src/report/flamegraph_js.o build-asan/src/report/flamegraph_js.o build-fuzz/src/report/flamegraph_js.o clang-check: build/gen/flamegraph_js.inc
+
 asan: deps gilscope-asan build-asan/unit-tests
 
 gilscope-asan: $(ASAN_OBJ)

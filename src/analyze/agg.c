@@ -12,22 +12,6 @@
 
 #include "../util/error.h"
 
-static const char *const state_labels[ST_COUNT] = {
-	[ST_PYTHON] = "[running Python]",
-	[ST_NATIVE_GIL] = "[native code, holding the GIL]",
-	[ST_NATIVE] = "[native code, GIL released]",
-	[ST_GIL_WAIT] = "[waiting for the GIL]",
-	[ST_IO] = "[blocked in I/O]",
-	[ST_SLEEP] = "[sleeping]",
-	[ST_LOCK_WAIT] = "[waiting for a lock]",
-	[ST_OTHER] = "[other]",
-};
-
-const char *agg_state_label(enum gs_state s)
-{
-	return (unsigned)s < ST_COUNT ? state_labels[s] : "[other]";
-}
-
 static uint64_t hash_bytes(const void *p, size_t n, uint64_t h)
 {
 	const unsigned char *s = p;
@@ -429,7 +413,7 @@ static int mode_keeps(const struct agg *a, const struct agg_thread_in *t)
 {
 	switch (a->opt.mode) {
 	case AGG_MODE_CPU:
-		return t->state == ST_PYTHON || t->state == ST_NATIVE_GIL || t->state == ST_NATIVE;
+		return !!(gs_state_info(t->state)->flags & GS_ON_CPU);
 	case AGG_MODE_GIL:
 		return t->holds_gil;
 	case AGG_MODE_WALL:
@@ -518,7 +502,7 @@ static uint32_t leaf_for(struct agg *a, uint32_t node, uint32_t native, enum gs_
 		uint32_t sf = a->state_frame[state];
 
 		if (!sf) {
-			sf = frame_id(a, intern(a, agg_state_label(state)), intern(a, ""), 0,
+			sf = frame_id(a, intern(a, gs_state_info(state)->label), intern(a, ""), 0,
 				      AGG_FRAME_STATE, (uint8_t)state);
 			if (sf == AGG_NONE)
 				return node;

@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "../sample/classify.h"
+#include "../sample/states.h"
 
 #define AGG_MAX_NODES (1u << 21)
 #define AGG_MAX_SPANS (1u << 21)
@@ -199,8 +199,6 @@ void agg_finish(struct agg *a);
 const char *agg_str(const struct agg *a, uint32_t id);
 /* p in [0, 100]; 0 when there are no stretches. */
 uint64_t agg_stretch_pct(const struct agg_stretches *s, double p);
-/* The label of a state leaf, e.g. "[waiting for GIL]". */
-const char *agg_state_label(enum gs_state s);
 
 /* Up to n frame ids with the most `self` samples in `state` (Python
  * frames only), most first. Returns how many were written. */

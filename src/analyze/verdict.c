@@ -3,9 +3,10 @@
  *
  * Only busy threads vote: a thread that sleeps or waits on a lock most of
  * the time (a main thread joining workers, an idle pool) says nothing about
- * what limits the program. Among the busy threads' samples the shares of
- * the states decide, in this order (cpu = python + native_gil + native +
- * gil_wait: the states of threads that want a CPU):
+ * what limits the program. Which states are busy, want a CPU and are on one
+ * is said once, in sample/states.c. Among the busy threads' samples the
+ * shares of the states decide, in this order (cpu = the states that want a
+ * CPU: python + native_gil + native + gil_wait):
  *   no busy thread                               -> idle
  *   io >= 50% and io >= 2 * cpu (or cpu < 20%)   -> io-bound
  *   cpu < 20%                                    -> mixed
@@ -40,15 +41,21 @@ const char *verdict_kind_name(enum verdict_kind k)
 	return (unsigned)k < sizeof(kind_names) / sizeof(kind_names[0]) ? kind_names[k] : "mixed";
 }
 
+/* Samples of t in the states with any of `flags` (enum gs_state_flag). */
+static uint64_t samples_in(const struct agg_thread *t, unsigned flags)
+{
+	uint64_t n = 0;
+	int s;
+
+	for (s = 0; s < ST_COUNT; s++)
+		if (gs_state_info((enum gs_state)s)->flags & flags)
+			n += t->states[s];
+	return n;
+}
+
 double verdict_busy_fraction(const struct agg_thread *t)
 {
-	uint64_t busy;
-
-	if (!t->samples)
-		return 0;
-	busy = t->states[ST_PYTHON] + t->states[ST_NATIVE_GIL] + t->states[ST_NATIVE] +
-	       t->states[ST_GIL_WAIT] + t->states[ST_IO];
-	return (double)busy / (double)t->samples;
+	return t->samples ? (double)samples_in(t, GS_BUSY) / (double)t->samples : 0;
 }
 
 static const char *hot_name(const struct agg *a, const struct verdict *v, enum gs_state s,
@@ -72,7 +79,7 @@ static const char *hot_name(const struct agg *a, const struct verdict *v, enum g
 void verdict_decide(const struct agg *a, struct verdict *v)
 {
 	uint64_t tot[ST_COUNT] = { 0 }, all = 0;
-	double oncpu_single = 0, cpu;
+	double oncpu_single = 0, cpu = 0;
 	int cpu_threads = 0;
 	char where[512];
 	size_t i;
@@ -91,15 +98,15 @@ void verdict_decide(const struct agg *a, struct verdict *v)
 			all += t->states[s];
 		}
 		if (t->samples &&
-		    (double)(t->states[ST_PYTHON] + t->states[ST_NATIVE_GIL] + t->states[ST_NATIVE] +
-			     t->states[ST_GIL_WAIT]) >= 0.3 * (double)t->samples) {
+		    (double)samples_in(t, GS_WANTS_CPU) >= 0.3 * (double)t->samples) {
 			cpu_threads++;
-			oncpu_single = (double)(t->states[ST_PYTHON] + t->states[ST_NATIVE_GIL] +
-						t->states[ST_NATIVE]) / (double)t->samples;
+			oncpu_single = (double)samples_in(t, GS_ON_CPU) / (double)t->samples;
 		}
 	}
 	for (s = 0; s < ST_COUNT; s++) {
 		v->share[s] = all ? (double)tot[s] / (double)all : 0;
+		if (gs_state_info((enum gs_state)s)->flags & GS_WANTS_CPU)
+			cpu += v->share[s];
 		v->nhot[s] = agg_hot_frames(a, (enum gs_state)s, v->hot[s], VERDICT_HOT);
 		v->nnative[s] = agg_hot_native(a, (enum gs_state)s, v->native[s], VERDICT_HOT);
 	}
@@ -120,8 +127,6 @@ void verdict_decide(const struct agg *a, struct verdict *v)
 			 "waits for (the lock_wait and sleep frames below).");
 		return;
 	}
-	cpu = v->share[ST_PYTHON] + v->share[ST_NATIVE_GIL] + v->share[ST_NATIVE] +
-	      v->share[ST_GIL_WAIT];
 	/* I/O decides only when it clearly outweighs the threads that want
 	 * the CPU: a thread parked in read() (an acceptor, a main thread on
 	 * stdin) next to busy workers does not make the program I/O-bound */

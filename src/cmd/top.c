@@ -65,13 +65,14 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* The state table gives top's colours as ANSI numbers, which curses' are. */
+_Static_assert(COLOR_BLACK == 0 && COLOR_RED == 1 && COLOR_GREEN == 2 && COLOR_YELLOW == 3 &&
+	       COLOR_BLUE == 4 && COLOR_MAGENTA == 5 && COLOR_CYAN == 6 && COLOR_WHITE == 7,
+	       "curses colours are not the ANSI numbers");
+
+/* A state without a colour (sleep) is shown dimmed, and its bar cells plain. */
 static void ui_colors(struct ui *ui)
 {
-	static const short fg[ST_COUNT] = {
-		[ST_PYTHON] = COLOR_GREEN, [ST_NATIVE_GIL] = COLOR_MAGENTA,
-		[ST_NATIVE] = COLOR_CYAN, [ST_GIL_WAIT] = COLOR_RED, [ST_IO] = COLOR_BLUE,
-		[ST_SLEEP] = -1, [ST_LOCK_WAIT] = COLOR_YELLOW, [ST_OTHER] = COLOR_WHITE,
-	};
 	int st, color = has_colors();
 
 	ui->attrs[TA_NORMAL] = A_NORMAL;
@@ -84,14 +85,15 @@ static void ui_colors(struct ui *ui)
 		use_default_colors();
 	}
 	for (st = 0; st < ST_COUNT; st++) {
+		int fg = gs_state_info((enum gs_state)st)->term_color;
 		attr_t a = A_NORMAL;
 
-		if (color && fg[st] >= 0 && init_pair((short)(st + 1), fg[st], -1) == OK)
+		if (color && fg >= 0 && init_pair((short)(st + 1), (short)fg, -1) == OK)
 			a = COLOR_PAIR(st + 1);
-		ui->attrs[TA_STATE + st] = st == ST_SLEEP ? A_DIM : a | A_BOLD;
+		ui->attrs[TA_STATE + st] = fg < 0 ? A_DIM : a | A_BOLD;
 		/* bar cells: the colour as background, so they read as blocks;
 		 * without colour, the letters alone tell the states apart */
-		ui->attrs[TA_CELL + st] = color && st != ST_SLEEP ? a | A_REVERSE : A_NORMAL;
+		ui->attrs[TA_CELL + st] = color && fg >= 0 ? a | A_REVERSE : A_NORMAL;
 	}
 }
 

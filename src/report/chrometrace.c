@@ -53,7 +53,7 @@ static void add_span(struct strbuf *sb, const struct agg *a, int pid,
 		     const struct agg_thread *t, const struct agg_span *s)
 {
 	const struct agg_frame *f = leaf_frame(a, s->leaf);
-	const char *state = s->state < ST_COUNT ? gs_state_name(s->state) : "other";
+	const char *state = gs_state_name((enum gs_state)s->state);
 
 	strbuf_addf(sb, ",\n{\"ph\": \"X\", \"cat\": \"state\", \"pid\": %d, \"tid\": %d, \"name\": \"%s\", \"ts\": ",
 		    pid, (int)t->tid, state);

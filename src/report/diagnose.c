@@ -10,11 +10,6 @@
 
 #define BAR 32
 
-static const char bar_ch[ST_COUNT] = {
-	[ST_PYTHON] = 'P', [ST_NATIVE_GIL] = 'C', [ST_NATIVE] = 'N', [ST_GIL_WAIT] = 'W',
-	[ST_IO] = 'I', [ST_SLEEP] = 's', [ST_LOCK_WAIT] = 'l', [ST_OTHER] = '?',
-};
-
 static double frac(uint64_t x, uint64_t of)
 {
 	return of ? (double)x / (double)of : 0;
@@ -33,7 +28,7 @@ static void bar(struct strbuf *sb, const struct agg_thread *t)
 	for (s = 0; s < ST_COUNT; s++) {
 		n = (int)(frac(t->states[s], t->samples) * BAR + 0.5);
 		for (k = 0; k < n && w < BAR; k++, w++)
-			strbuf_addch(sb, bar_ch[s]);
+			strbuf_addch(sb, gs_state_info((enum gs_state)s)->letter);
 	}
 	for (; w < BAR; w++)
 		strbuf_addch(sb, ' ');

@@ -33,170 +33,37 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-static const char *const state_colors[ST_COUNT] = {
-	[ST_PYTHON] = "#f0a030",
-	[ST_NATIVE_GIL] = "#d84a3c",
-	[ST_NATIVE] = "#5ab45a",
-	[ST_GIL_WAIT] = "#be3ca0",
-	[ST_IO] = "#468cdc",
-	[ST_SLEEP] = "#a0b4c8",
-	[ST_LOCK_WAIT] = "#8c6ed2",
-	[ST_OTHER] = "#a0a0a0",
+/* What flamegraph.js leaves to this file, as @NAME@. */
+static const struct {
+	const char *name, *value;
+} script_vars[] = {
+	{ "@GS_NS@", GS_NS },
+	{ "@HIGHLIGHT@", HIGHLIGHT },
+	{ "@FRAME_H@", STR(FRAME_H) },
 };
 
-const char *flamegraph_state_color(enum gs_state s)
+static void add_script(struct strbuf *sb)
 {
-	return (unsigned)s < ST_COUNT ? state_colors[s] : state_colors[ST_OTHER];
-}
+	const char *p = (const char *)flamegraph_js, *end = p + flamegraph_js_len, *at;
+	size_t i, n;
 
-/*
- * The script. Frames are cached once (label, sample offset and width, row);
- * zoom() lays them out for a chosen frame: ancestors full width and dimmed,
- * the frame and what is above it scaled, the rest hidden. search() colours
- * matches and reports the union of their sample ranges. ?s=REGEX and
- * ?x=PX&y=PX (a point in the unzoomed graph) restore a search and a zoom,
- * and both are written back to the address, so a view can be shared.
- */
-static const char script[] =
-"'use strict';\n"
-"var NS = '" GS_NS "';\n"
-"var frames = [], byEl = new Map(), total = 0, xpad = 0, usable = 0, fontw = 7;\n"
-"var details, unzoomBtn, searchBtn, matchedTxt, zoomed = null, searching = null;\n"
-"var HL = '" HIGHLIGHT "';\n"
-"function gs_init() {\n"
-"  var root = document.getElementById('frames');\n"
-"  total = +root.getAttributeNS(NS, 'total');\n"
-"  xpad = +root.getAttributeNS(NS, 'xpad');\n"
-"  usable = +root.getAttributeNS(NS, 'usable');\n"
-"  fontw = +root.getAttributeNS(NS, 'fontw');\n"
-"  details = document.getElementById('details');\n"
-"  unzoomBtn = document.getElementById('unzoom');\n"
-"  searchBtn = document.getElementById('search');\n"
-"  matchedTxt = document.getElementById('matched');\n"
-"  var gs = root.getElementsByTagName('g');\n"
-"  for (var i = 0; i < gs.length; i++) {\n"
-"    var g = gs[i], rect = g.getElementsByTagName('rect')[0];\n"
-"    var title = g.getElementsByTagName('title')[0].textContent.split('\\n');\n"
-"    var f = { g: g, rect: rect, text: g.getElementsByTagName('text')[0],\n"
-"      x: +g.getAttributeNS(NS, 'x'), w: +g.getAttributeNS(NS, 'w'),\n"
-"      y: +rect.getAttribute('y'), fill: rect.getAttribute('fill'),\n"
-"      label: title[0], info: title[0] + ' \\u2014 ' + title[title.length - 2],\n"
-"      find: title.length > 3 ? title[0] + ' ' + title[1] : title[0] };\n"
-"    frames.push(f);\n"
-"    byEl.set(g, f);\n"
-"  }\n"
-"  root.addEventListener('click', function (e) { var f = frameOf(e.target); if (f) zoom(f); });\n"
-"  root.addEventListener('mouseover', function (e) { var f = frameOf(e.target); if (f) details.textContent = f.info; });\n"
-"  root.addEventListener('mouseout', function () { details.textContent = ' '; });\n"
-"  unzoomBtn.addEventListener('click', function () { unzoom(); saveState(); });\n"
-"  searchBtn.addEventListener('click', searchPrompt);\n"
-"  window.addEventListener('keydown', function (e) {\n"
-"    if (e.keyCode === 114 || ((e.ctrlKey || e.metaKey) && e.keyCode === 70)) {\n"
-"      e.preventDefault(); searchPrompt();\n"
-"    } else if (e.key === 'Escape') { resetSearch(); saveState(); }\n"
-"  });\n"
-"  loadState();\n"
-"}\n"
-"function frameOf(el) {\n"
-"  while (el && el.nodeType === 1) { var f = byEl.get(el); if (f) return f; el = el.parentNode; }\n"
-"  return null;\n"
-"}\n"
-"function fit(f, pw) {\n"
-"  var n = Math.floor((pw - 6) / fontw), chars = Array.from(f.label);\n"
-"  if (n < 3) f.text.textContent = '';\n"
-"  else if (chars.length > n) f.text.textContent = chars.slice(0, n - 2).join('') + '..';\n"
-"  else f.text.textContent = f.label;\n"
-"}\n"
-"function place(f, px, pw) {\n"
-"  f.rect.setAttribute('x', px.toFixed(2));\n"
-"  f.rect.setAttribute('width', pw.toFixed(2));\n"
-"  f.text.setAttribute('x', (px + 3).toFixed(2));\n"
-"  fit(f, pw);\n"
-"}\n"
-"function zoom(z) {\n"
-"  if (!(z.w > 0)) return;\n"
-"  zoomed = z;\n"
-"  unzoomBtn.classList.remove('hide');\n"
-"  frames.forEach(function (f) {\n"
-"    f.g.classList.remove('hide', 'parent');\n"
-"    if (f.y > z.y && f.x <= z.x && f.x + f.w >= z.x + z.w) {\n"
-"      f.g.classList.add('parent');\n"
-"      place(f, xpad, usable);\n"
-"    } else if (f.y <= z.y && f.x >= z.x && f.x + f.w <= z.x + z.w) {\n"
-"      place(f, xpad + (f.x - z.x) / z.w * usable, f.w / z.w * usable);\n"
-"    } else {\n"
-"      f.g.classList.add('hide');\n"
-"    }\n"
-"  });\n"
-"  saveState();\n"
-"}\n"
-"function unzoom() {\n"
-"  zoomed = null;\n"
-"  unzoomBtn.classList.add('hide');\n"
-"  frames.forEach(function (f) {\n"
-"    f.g.classList.remove('hide', 'parent');\n"
-"    place(f, xpad + f.x / total * usable, f.w / total * usable);\n"
-"  });\n"
-"}\n"
-"function searchPrompt() {\n"
-"  if (searching !== null) { resetSearch(); saveState(); return; }\n"
-"  var term = window.prompt('Search for (regular expression):', '');\n"
-"  if (term) search(term);\n"
-"}\n"
-"function resetSearch() {\n"
-"  searching = null;\n"
-"  frames.forEach(function (f) { f.rect.setAttribute('fill', f.fill); });\n"
-"  matchedTxt.classList.add('hide');\n"
-"  searchBtn.textContent = 'Search';\n"
-"}\n"
-"function search(term) {\n"
-"  var re;\n"
-"  try { re = new RegExp(term); } catch (e) { matchedTxt.textContent = 'Bad expression'; matchedTxt.classList.remove('hide'); return; }\n"
-"  var ranges = [];\n"
-"  frames.forEach(function (f) {\n"
-"    if (re.test(f.find)) { f.rect.setAttribute('fill', HL); ranges.push([f.x, f.x + f.w]); }\n"
-"    else f.rect.setAttribute('fill', f.fill);\n"
-"  });\n"
-"  ranges.sort(function (a, b) { return a[0] - b[0]; });\n"
-"  var covered = 0, end = -1;\n"
-"  ranges.forEach(function (r) {\n"
-"    if (r[0] >= end) { covered += r[1] - r[0]; end = r[1]; }\n"
-"    else if (r[1] > end) { covered += r[1] - end; end = r[1]; }\n"
-"  });\n"
-"  searching = term;\n"
-"  searchBtn.textContent = 'Reset Search';\n"
-"  matchedTxt.textContent = 'Matched: ' + (total ? covered / total * 100 : 0).toFixed(1) + '%';\n"
-"  matchedTxt.classList.remove('hide');\n"
-"  saveState();\n"
-"}\n"
-"function frameAt(px, py) {\n"
-"  for (var i = 0; i < frames.length; i++) {\n"
-"    var f = frames[i], x0 = xpad + f.x / total * usable, x1 = x0 + f.w / total * usable;\n"
-"    if (px >= x0 && px <= x1 && py >= f.y && py < f.y + " STR(FRAME_H) ") return f;\n"
-"  }\n"
-"  return null;\n"
-"}\n"
-"function loadState() {\n"
-"  var p;\n"
-"  try { p = new URLSearchParams(window.location.search); } catch (e) { return; }\n"
-"  if (p.get('x') !== null && p.get('y') !== null) {\n"
-"    var f = frameAt(+p.get('x'), +p.get('y'));\n"
-"    if (f) zoom(f);\n"
-"  }\n"
-"  if (p.get('s')) search(p.get('s'));\n"
-"}\n"
-"function saveState() {\n"
-"  try {\n"
-"    var p = new URLSearchParams();\n"
-"    if (zoomed) {\n"
-"      p.set('x', (xpad + (zoomed.x + zoomed.w / 2) / total * usable).toFixed(2));\n"
-"      p.set('y', zoomed.y + 1);\n"
-"    }\n"
-"    if (searching !== null) p.set('s', searching);\n"
-"    var q = p.toString();\n"
-"    history.replaceState(null, '', window.location.pathname + (q ? '?' + q : ''));\n"
-"  } catch (e) { /* file: documents may refuse; the view still works */ }\n"
-"}\n";
+	while ((at = memchr(p, '@', (size_t)(end - p)))) {
+		strbuf_add(sb, p, (size_t)(at - p));
+		for (i = 0; i < sizeof(script_vars) / sizeof(script_vars[0]); i++) {
+			n = strlen(script_vars[i].name);
+			if ((size_t)(end - at) >= n && !memcmp(at, script_vars[i].name, n))
+				break;
+		}
+		if (i < sizeof(script_vars) / sizeof(script_vars[0])) {
+			strbuf_addstr(sb, script_vars[i].value);
+			p = at + n;
+		} else {
+			strbuf_addch(sb, '@');
+			p = at + 1;
+		}
+	}
+	strbuf_add(sb, p, (size_t)(end - p));
+}
 
 struct fg {
 	const struct agg *a;
@@ -246,7 +113,7 @@ static enum gs_state dominant(const struct agg *a, uint32_t node)
 /* A colour near the state's, varied by the label so neighbours differ. */
 static void add_color(struct strbuf *sb, enum gs_state s, const char *label)
 {
-	const char *hex = flamegraph_state_color(s);
+	const char *hex = gs_state_info(s)->color;
 	uint32_t h = 2166136261u;
 	int rgb[3], i;
 
@@ -470,7 +337,8 @@ static void add_legend(struct strbuf *sb, const struct agg *a, int width, double
 
 		strbuf_addf(sb, "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"12\" rx=\"2\" "
 			    "ry=\"2\" fill=\"%s\"/><text x=\"%.0f\" y=\"%.0f\">%s %.1f%%</text>\n",
-			    x, y, state_colors[s], x + 16, y + 10.5, gs_state_name((enum gs_state)s),
+			    x, y, gs_state_info((enum gs_state)s)->color, x + 16, y + 10.5,
+			    gs_state_name((enum gs_state)s),
 			    pct(n, root ? root->total : 0));
 	}
 	strbuf_addstr(sb, "</g>\n");
@@ -532,7 +400,7 @@ int report_flamegraph(struct strbuf *sb, const struct agg *a,
 		      ".hide { display: none; }\n"
 		      "]]></style>\n");
 	strbuf_addstr(sb, "<script type=\"text/ecmascript\"><![CDATA[\n");
-	strbuf_addstr(sb, script);
+	add_script(sb);
 	strbuf_addstr(sb, "]]></script>\n");
 	strbuf_addf(sb, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%.0f\" fill=\"#f8f8f4\"/>\n",
 		    width, height);

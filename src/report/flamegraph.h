@@ -10,7 +10,8 @@
  * breakdown (also in each frame's <title> tooltip); a click zooms to a
  * frame, "Reset Zoom" goes back; "Search" (or Ctrl-F) highlights frames
  * matching a regular expression and shows the share of samples they cover.
- * The script is inline (CDATA); no network access, no external files.
+ * The script (flamegraph.js, embedded at build time) is inline (CDATA); no
+ * network access, no external files.
  *
  * Frames narrower than min_width pixels are left out, with what is under
  * them, to keep big profiles small; their samples still count in the
@@ -37,7 +38,8 @@ struct flamegraph_options {
 int report_flamegraph(struct strbuf *sb, const struct agg *a,
 		      const struct flamegraph_options *opt);
 
-/* The colour of a state in the flame graph, "#rrggbb". */
-const char *flamegraph_state_color(enum gs_state s);
+/* The script's source, embedded at build time (flamegraph_js.c). */
+extern const unsigned char flamegraph_js[];
+extern const size_t flamegraph_js_len;
 
 #endif

@@ -239,7 +239,7 @@ void rtree_label(struct strbuf *sb, const struct agg *a, uint32_t node)
 			strbuf_addstr(sb, func);
 		break;
 	case AGG_FRAME_STATE:
-		strbuf_addstr(sb, func[0] ? func : agg_state_label(f->state));
+		strbuf_addstr(sb, func[0] ? func : gs_state_info((enum gs_state)f->state)->label);
 		break;
 	default:
 		strbuf_addstr(sb, func[0] ? func : "<unknown>");

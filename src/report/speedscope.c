@@ -100,7 +100,7 @@ static void add_frame(struct strbuf *sb, const struct agg *a, uint32_t id)
 
 	strbuf_addstr(sb, "{\"name\": ");
 	if (f->kind == AGG_FRAME_STATE && (!func || !func[0]))
-		func = agg_state_label(f->state);
+		func = gs_state_info((enum gs_state)f->state)->label;
 	strbuf_add_json_str(sb, func && func[0] ? func : "<unknown>");
 	if (f->kind == AGG_FRAME_PYTHON && file && file[0]) {
 		strbuf_addstr(sb, ", \"file\": ");

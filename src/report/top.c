@@ -27,18 +27,6 @@
 #define NAME_W 15
 #define NOW_W 10
 
-/* one letter per state, as in diagnose's bars */
-static const char bar_ch[ST_COUNT] = {
-	[ST_PYTHON] = 'P', [ST_NATIVE_GIL] = 'C', [ST_NATIVE] = 'N', [ST_GIL_WAIT] = 'W',
-	[ST_IO] = 'I', [ST_SLEEP] = 's', [ST_LOCK_WAIT] = 'l', [ST_OTHER] = '?',
-};
-
-static const char *const legend[ST_COUNT] = {
-	[ST_PYTHON] = "python", [ST_NATIVE_GIL] = "native+GIL", [ST_NATIVE] = "native",
-	[ST_GIL_WAIT] = "GIL wait", [ST_IO] = "io", [ST_SLEEP] = "sleep",
-	[ST_LOCK_WAIT] = "lock", [ST_OTHER] = "other",
-};
-
 int top_screen_init(struct top_screen *s, int cols, int rows)
 {
 	memset(s, 0, sizeof(*s));
@@ -237,7 +225,7 @@ static void state_bar(const struct top_screen *s, struct top_line *l, const stru
 		acc += frac(t->states[st], t->samples) * width;
 		n = (int)(acc + 0.5) - w;
 		for (k = 0; k < n && w < width; k++, w++)
-			put_bytes(l, TA_CELL + st, &bar_ch[st], 1, 1);
+			put_bytes(l, TA_CELL + st, &gs_state_info((enum gs_state)st)->letter, 1, 1);
 	}
 	for (; w < width; w++)
 		put_bytes(l, TA_DIM, " ", 1, 1);
@@ -280,18 +268,19 @@ static int cmp_hot(const void *x, const void *y)
 	       p->id < q->id ? -1 : p->id > q->id;
 }
 
-/* The frames most often innermost in a working state, most first. */
+/* The frames most often innermost in a busy state, most first. */
 static size_t hot_list(const struct agg *a, struct hot *out, size_t max)
 {
-	static const enum gs_state busy[] = { ST_PYTHON, ST_NATIVE_GIL, ST_NATIVE, ST_GIL_WAIT,
-					      ST_IO, ST_OTHER };
-	struct hot all[(sizeof(busy) / sizeof(busy[0])) * HOT_PER_STATE * 2];
+	struct hot all[ST_COUNT * HOT_PER_STATE * 2];
 	uint32_t ids[HOT_PER_STATE];
-	size_t n = 0, i, k, m;
+	size_t n = 0, k, m;
+	int i;
 
-	for (i = 0; i < sizeof(busy) / sizeof(busy[0]); i++) {
-		enum gs_state st = busy[i];
+	for (i = 0; i < ST_COUNT; i++) {
+		enum gs_state st = (enum gs_state)i;
 
+		if (!(gs_state_info(st)->flags & GS_BUSY))
+			continue;
 		for (m = 0; m < 2; m++) {
 			k = m ? agg_hot_native(a, st, ids, HOT_PER_STATE) :
 				agg_hot_frames(a, st, ids, HOT_PER_STATE);
@@ -386,11 +375,12 @@ static void bottom(struct top_screen *s, const struct top_info *info)
 	put(s, l, TA_TITLE, "q");
 	put(s, l, TA_NORMAL, " quit ");
 	for (st = 0; st < ST_COUNT; st++) {
-		char cell[2] = { bar_ch[st], 0 };
+		const struct gs_state_info *si = gs_state_info((enum gs_state)st);
+		char cell[2] = { si->letter, 0 };
 
 		put(s, l, TA_NORMAL, " ");
 		put(s, l, TA_CELL + st, cell);
-		putf(s, l, TA_DIM, " %s", legend[st]);
+		putf(s, l, TA_DIM, " %s", si->key);
 	}
 }
 

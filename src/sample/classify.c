@@ -11,34 +11,8 @@
  */
 #include "classify.h"
 
-#include <string.h>
+#include <stddef.h>
 #include <sys/syscall.h>
-
-static const char *const names[ST_COUNT] = {
-	[ST_PYTHON] = "python",
-	[ST_NATIVE_GIL] = "native_gil",
-	[ST_NATIVE] = "native",
-	[ST_GIL_WAIT] = "gil_wait",
-	[ST_IO] = "io",
-	[ST_SLEEP] = "sleep",
-	[ST_LOCK_WAIT] = "lock_wait",
-	[ST_OTHER] = "other",
-};
-
-const char *gs_state_name(enum gs_state s)
-{
-	return (unsigned)s < ST_COUNT ? names[s] : "other";
-}
-
-int gs_state_from_name(const char *name)
-{
-	int i;
-
-	for (i = 0; i < ST_COUNT; i++)
-		if (!strcmp(names[i], name))
-			return i;
-	return -1;
-}
 
 struct sc_entry {
 	long nr;

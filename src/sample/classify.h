@@ -8,21 +8,7 @@
 
 #include <stdint.h>
 
-enum gs_state {
-	ST_PYTHON,	/* holds the GIL, runs bytecode */
-	ST_NATIVE_GIL,	/* holds the GIL inside native code */
-	ST_NATIVE,	/* runs native code without the GIL */
-	ST_GIL_WAIT,	/* blocked waiting for the GIL */
-	ST_IO,		/* blocked in an I/O system call */
-	ST_SLEEP,	/* in a sleep */
-	ST_LOCK_WAIT,	/* blocked on a lock/condition that is not the GIL */
-	ST_OTHER,
-	ST_COUNT
-};
-
-const char *gs_state_name(enum gs_state s);
-/* Inverse of gs_state_name; -1 if unknown. */
-int gs_state_from_name(const char *name);
+#include "states.h"
 
 /* What classification looks at. */
 struct classify_in {

@@ -39,7 +39,7 @@ SPEEDSCOPE_SCHEMA = es.REPO / "tests" / "schema" / "speedscope.schema.json"
 DRIVER = es.REPO / "build" / "render-driver"
 GIL_TID = 2147483647
 STATES = es.STATES
-# flamegraph_state_color() in src/report/flamegraph.c
+# the colours of src/sample/states.c
 STATE_COLORS = {
     "python": (0xf0, 0xa0, 0x30), "native_gil": (0xd8, 0x4a, 0x3c), "native": (0x5a, 0xb4, 0x5a),
     "gil_wait": (0xbe, 0x3c, 0xa0), "io": (0x46, 0x8c, 0xdc), "sleep": (0xa0, 0xb4, 0xc8),

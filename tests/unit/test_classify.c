@@ -155,6 +155,33 @@ static void t_state_names(struct unit *u)
 	CHECK(u, syscall_name(SYS_getpid) == NULL);
 }
 
+/* Every state has all its words, a letter of its own and a colour
+ * flamegraph.c can parse; the flags nest (on a CPU wants one, wanting one
+ * is busy) and out-of-range values read as other. */
+static void t_state_table(struct unit *u)
+{
+	int i, j, ok;
+
+	for (i = 0; i < ST_COUNT; i++) {
+		const struct gs_state_info *si = gs_state_info((enum gs_state)i);
+
+		CHECK(u, si->name && si->name[0] && si->label && si->label[0] == '[' &&
+			 si->key && si->key[0] && si->letter > ' ');
+		ok = si->color && strlen(si->color) == 7 && si->color[0] == '#';
+		for (j = 1; ok && j < 7; j++)
+			ok = (si->color[j] >= '0' && si->color[j] <= '9') ||
+			     (si->color[j] >= 'a' && si->color[j] <= 'f');
+		CHECK(u, ok);
+		CHECK(u, si->term_color >= -1 && si->term_color <= 7);
+		CHECK(u, !(si->flags & GS_ON_CPU) || (si->flags & GS_WANTS_CPU));
+		CHECK(u, !(si->flags & GS_WANTS_CPU) || (si->flags & GS_BUSY));
+		for (j = 0; j < i; j++)
+			CHECK(u, gs_state_info((enum gs_state)j)->letter != si->letter);
+	}
+	CHECK(u, gs_state_info((enum gs_state)ST_COUNT) == gs_state_info(ST_OTHER));
+	CHECK(u, gs_state_info(ST_GIL_WAIT)->flags == (GS_BUSY | GS_WANTS_CPU));
+}
+
 UNIT_SUITE(classify)
 {
 	UNIT_RUN(u, t_classify_holder);
@@ -162,4 +189,5 @@ UNIT_SUITE(classify)
 	UNIT_RUN(u, t_classify_running_no_gil);
 	UNIT_RUN(u, t_classify_free_threaded);
 	UNIT_RUN(u, t_state_names);
+	UNIT_RUN(u, t_state_table);
 }

@@ -692,16 +692,16 @@ static void t_flamegraph(struct unit *u)
 			"python 6 (100.0%)</title>") != NULL);
 	/* colours: state leaves by their state, frames by their dominant state */
 	CHECK(u, frame_fill(svg, "[waiting for the GIL]", rgb) &&
-	      near_color(rgb, flamegraph_state_color(ST_GIL_WAIT)));
-	CHECK(u, frame_fill(svg, "[blocked in I/O]", rgb) && near_color(rgb, flamegraph_state_color(ST_IO)));
+	      near_color(rgb, gs_state_info(ST_GIL_WAIT)->color));
+	CHECK(u, frame_fill(svg, "[blocked in I/O]", rgb) && near_color(rgb, gs_state_info(ST_IO)->color));
 	CHECK(u, frame_fill(svg, "&lt;lambda&gt; (main.py:5)", rgb) &&
-	      near_color(rgb, flamegraph_state_color(ST_PYTHON)));
+	      near_color(rgb, gs_state_info(ST_PYTHON)->color));
 	CHECK(u, frame_fill(svg, "crunch (c.py:3)", rgb) &&
-	      near_color(rgb, flamegraph_state_color(ST_NATIVE)));
+	      near_color(rgb, gs_state_info(ST_NATIVE)->color));
 	CHECK(u, frame_fill(svg, "compute (calc.py:7)", rgb) &&
-	      near_color(rgb, flamegraph_state_color(ST_NATIVE_GIL)));
+	      near_color(rgb, gs_state_info(ST_NATIVE_GIL)->color));
 	CHECK(u, frame_fill(svg, "a&amp;b (we;ird name.py:1)", rgb) &&
-	      near_color(rgb, flamegraph_state_color(ST_LOCK_WAIT)));
+	      near_color(rgb, gs_state_info(ST_LOCK_WAIT)->color));
 	/* the legend names every state */
 	CHECK(u, strstr(svg, ">gil_wait 6.7%</text>") != NULL);
 	CHECK(u, strstr(svg, ">python 21.7%</text>") != NULL);
