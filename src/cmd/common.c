@@ -18,6 +18,36 @@
 #include "../target/process.h"
 #include "../util/error.h"
 
+static const char *cur_name = "gilscope";
+static unsigned cur_flags;
+
+void cmd_begin(const char *name, unsigned flags)
+{
+	cur_name = name;
+	cur_flags = flags;
+}
+
+void cmd_check_needs(int have_pid, int have_command, long pid)
+{
+	if (cur_flags & CMD_MAY_LAUNCH) {
+		if (have_pid && have_command)
+			usage_error(cur_name, "give either --pid or a command to run, not both");
+		if (!have_pid && !have_command)
+			usage_error(cur_name, "give --pid PID, or a command: gilscope %s -- python "
+				    "app.py", cur_name);
+	} else if ((cur_flags & CMD_NEEDS_PID) && !have_pid) {
+		usage_error(cur_name, "which process? give --pid PID");
+	}
+	if ((cur_flags & CMD_NEEDS_TTY) && (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))) {
+		fprintf(stderr, "gilscope %s: %s is not a terminal; %s is a live view for one. For "
+			"a report use `gilscope diagnose --pid %ld` (add --json for a program), or "
+			"`gilscope dump --pid %ld` for one instant\n", cur_name,
+			isatty(STDOUT_FILENO) ? "standard input" : "standard output", cur_name,
+			pid, pid);
+		exit(GS_EXIT_USAGE);
+	}
+}
+
 void usage_error(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;

@@ -10,10 +10,10 @@
  * the target exits.
  */
 #include "cmd.h"
+#include "opt.h"
 
 #include <curses.h>
 #include <errno.h>
-#include <getopt.h>
 #include <locale.h>
 #include <poll.h>
 #include <stdio.h>
@@ -34,16 +34,15 @@
 #define DEFAULT_RATE 100.0
 #define MAX_RATE 1000.0
 
-static const char usage[] =
+static const struct opt_cmd top_cmd = {
+	.name = "top",
+	.synopsis =
 	"usage: gilscope top --pid PID [--rate HZ]\n"
 	"\n"
 	"A live view of a Python process, refreshed every second: each thread's\n"
 	"state now and over the last two seconds, GIL use and contention, the\n"
-	"hottest functions, and the verdict. q quits. Needs a terminal.\n"
-	"\n"
-	"  -p, --pid PID    the process to watch\n"
-	"  -r, --rate HZ    samples per second (default 100, at most 1000)\n"
-	"  -h, --help       this help\n";
+	"hottest functions, and the verdict. q quits. Needs a terminal.\n",
+};
 
 struct window {
 	struct agg agg;
@@ -244,12 +243,6 @@ static struct window *older(struct window win[2])
 
 int cmd_top(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct window win[2];
 	struct nowtab now = { 0 };
 	struct process proc;
@@ -258,43 +251,15 @@ int cmd_top(int argc, char **argv)
 	double rate = DEFAULT_RATE;
 	uint64_t period, next_sample, next_refresh;
 	pid_t pid = -1;
-	int c, status = 0, exited = 0, quit = 0, i;
-	char *end;
+	int status = 0, exited = 0, quit = 0, i;
+	const struct opt opts[] = {
+		{ .name = "pid", .letter = 'p', .kind = OPT_PID, .dest = &pid, .arg = "PID",
+		  .help = "the process to watch" },
+		{ .name = "rate", .letter = 'r', .kind = OPT_NUM, .dest = &rate, .arg = "HZ",
+		  .lo = 1, .hi = MAX_RATE, .help = "samples per second (default 100, at most 1000)" },
+	};
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:r:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			pid = cmd_parse_pid(optarg);
-			if (pid < 0)
-				usage_error("top", "--pid wants a process id, not '%s'", optarg);
-			break;
-		case 'r':
-			rate = strtod(optarg, &end);
-			if (*end || !(rate >= 1 && rate <= MAX_RATE))
-				usage_error("top", "--rate wants samples per second, 1 to %.0f, not '%s'",
-					    MAX_RATE, optarg);
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		default:
-			usage_error("top", "unknown option");
-		}
-	}
-	if (optind < argc)
-		usage_error("top", "unexpected argument '%s'", argv[optind]);
-	if (pid < 0)
-		usage_error("top", "which process? give --pid PID");
-	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
-		fprintf(stderr, "gilscope top: %s is not a terminal; top is a live view for "
-			"one. For a report use `gilscope diagnose --pid %d` (add --json for "
-			"a program), or `gilscope dump --pid %d` for one instant\n",
-			isatty(STDOUT_FILENO) ? "standard input" : "standard output",
-			(int)pid, (int)pid);
-		return GS_EXIT_USAGE;
-	}
-
+	opt_parse(&top_cmd, opts, OPT_COUNT(opts), argc, argv);
 	status = cmd_attach(pid, &proc, &s);
 	if (status)
 		return status;
