@@ -63,7 +63,7 @@ int loop_stop_signal(int *from_terminal)
 	return stop_flag ? first_sig : 0;
 }
 
-static uint64_t now_ns(void)
+uint64_t loop_now_ns(void)
 {
 	struct timespec ts;
 
@@ -78,12 +78,12 @@ static uint64_t now_ns(void)
 static void sleep_until(uint64_t t)
 {
 	struct timespec ts = { (time_t)(t / 1000000000ull), (long)(t % 1000000000ull) };
-	uint64_t now = now_ns();
+	uint64_t now = loop_now_ns();
 
 	if (now >= t)
 		return;
 	if (t - now < SPIN_NS) {
-		while (now_ns() < t && !stop_flag)
+		while (loop_now_ns() < t && !stop_flag)
 			;
 		return;
 	}
@@ -140,7 +140,7 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 	     struct loop_stats *st)
 {
 	uint64_t period = (uint64_t)(1e9 / (o->rate_hz > 0 ? o->rate_hz : 100));
-	uint64_t start = now_ns(), deadline = start, end = 0, last_progress = start;
+	uint64_t start = loop_now_ns(), deadline = start, end = 0, last_progress = start;
 	int ret = 0, reaped = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -172,7 +172,7 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 			reaped = 1;
 			break;
 		}
-		t = now_ns();
+		t = loop_now_ns();
 		if (end && t >= end)
 			break;
 		st->requested++;
@@ -194,7 +194,7 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 			if (ret)
 				break;
 		}
-		t = now_ns();
+		t = loop_now_ns();
 		if (o->progress && t - last_progress > 250000000ull) {
 			progress(st, (double)(t - start) / 1e9, 0);
 			last_progress = t;
@@ -214,10 +214,14 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 		}
 		if (end && deadline > end)
 			deadline = end;
-		if (deadline > t)
+		if (o->wait) {
+			if (o->wait(o->wait_ctx, deadline > t ? deadline : t))
+				break;
+		} else if (deadline > t) {
 			sleep_until(deadline);
+		}
 	}
-	st->elapsed_s = (double)(now_ns() - start) / 1e9;
+	st->elapsed_s = (double)(loop_now_ns() - start) / 1e9;
 	if (o->progress)
 		progress(st, st->elapsed_s, 1);
 	/* a child seen gone by the sampler is reaped here, so that its exit
