@@ -22,7 +22,7 @@ static const struct opt_cmd diagnose_cmd = {
 	"frames in each state, and what to do about it. With a command instead of\n"
 	"--pid (after --), launch it and sample it until it exits.\n",
 	.epilog = "\n" LAUNCH_END_HELP,
-	.operands = 1,
+	.operands = OPT_COMMAND,
 };
 
 int cmd_diagnose(int argc, char **argv)

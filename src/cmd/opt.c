@@ -91,7 +91,8 @@ int opt_parse(const struct opt_cmd *c, const struct opt *opts, size_t n, int arg
 		usage_error(c->name, "too many options in the table (internal error)");
 	/* "+": stop at the first operand, so that `-- python app.py -x` and
 	 * `python app.py -x` both leave the command's own options alone */
-	shorts[k++] = '+';
+	if (c->operands == OPT_COMMAND)
+		shorts[k++] = '+';
 	for (i = 0; i <= n; i++) {
 		const struct opt *o = i < n ? &opts[i] : &help_opt;
 		int has_arg = o->kind == OPT_FLAG ? no_argument : required_argument;

@@ -39,9 +39,10 @@ struct opt_cmd {
 	const char *name;	/* "diagnose": in messages */
 	const char *synopsis;	/* "usage: ..." and the description, '\n'-ended */
 	const char *epilog;	/* after the option lines; may be NULL */
-	/* arguments after the options: 0 none (an unexpected one is an
-	 * error), 1 kept for the command (parsing stops at the first) */
-	int operands;
+	/* what may come besides options: nothing (one is an error), a
+	 * command to launch (parsing stops at its first word: its own
+	 * options are its own), or operands among the options */
+	enum { OPT_NO_OPERANDS, OPT_COMMAND, OPT_OPERANDS } operands;
 };
 
 /*

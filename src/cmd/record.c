@@ -29,7 +29,7 @@ static const struct opt_cmd record_cmd = {
 	"command instead of --pid (after --), launch it and sample it until it\n"
 	"exits.\n",
 	.epilog = "\n" LAUNCH_END_HELP,
-	.operands = 1,
+	.operands = OPT_COMMAND,
 };
 
 enum fmt { F_FLAMEGRAPH, F_SPEEDSCOPE, F_CHROMETRACE, F_COLLAPSED, F_JSON };

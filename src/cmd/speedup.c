@@ -33,7 +33,7 @@ static const struct opt_cmd speedup_cmd = {
 	"\n"
 	"TARGET is module:function (imported with the current directory first on\n"
 	"sys.path) or path/to/file.py:function; the function takes no arguments.\n",
-	.operands = 1,
+	.operands = OPT_OPERANDS,
 };
 
 static long parse_long(const char *opt, const char *s, long lo, long hi)
