@@ -18,6 +18,7 @@
 
 #include "cmd.h"
 #include "../analyze/feed.h"
+#include "../util/clock.h"
 #include "../util/error.h"
 
 #define KILL_WAIT_MS 2000	/* SIGKILL takes effect at once, short of D state */
@@ -27,13 +28,6 @@ static int on_sample(void *ctx, const struct sample *smp)
 	return agg_add_sample((struct agg *)ctx, smp);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Launch mode: the runtime appears once the dynamic loader has mapped
  * libpython; poll for it while the child lives (up to 10 s), or until we
@@ -86,7 +80,7 @@ static int wait_program(struct run *r, uint64_t end)
 	for (;;) {
 		if (launch_reap(&r->child))
 			return 1;
-		if (loop_stop_requested() || (end && now_ms() >= end))
+		if (loop_stop_requested() || (end && gs_now_ms() >= end))
 			return 0;
 		nanosleep(&ts, NULL);
 	}
@@ -293,7 +287,7 @@ static void finish_program(const struct run_opts *o, struct run *r)
 		if (o->duration_s > 0) {
 			double left = o->duration_s - r->st.elapsed_s;
 
-			end = now_ms() + (uint64_t)(left > 0 ? left * 1000 : 0);
+			end = gs_now_ms() + (uint64_t)(left > 0 ? left * 1000 : 0);
 		}
 		if (r->st.target_execd && end)
 			fprintf(stderr, "gilscope: %s (pid %d) exec'd another program: sampling "

@@ -28,6 +28,7 @@
 #include "../report/top.h"
 #include "../sample/loop.h"
 #include "../sample/sampler.h"
+#include "../util/clock.h"
 #include "../util/error.h"
 
 #define REFRESH_NS 1000000000ull
@@ -269,7 +270,7 @@ static int top_wait(void *ctx, uint64_t until)
 	struct top *t = ctx;
 
 	for (;;) {
-		uint64_t now = loop_now_ns(), wake;
+		uint64_t now = gs_now_ns(), wake;
 		struct pollfd pfd;
 		int timeout, ch, redraw = 0;
 
@@ -358,7 +359,7 @@ int cmd_top(int argc, char **argv)
 	lo.rate_hz = rate;
 	lo.wait = top_wait;
 	lo.wait_ctx = t;
-	t->next_refresh = loop_now_ns() + REFRESH_NS;
+	t->next_refresh = gs_now_ns() + REFRESH_NS;
 	ret = loop_run(&s, &lo, top_sample, t, &t->st);
 	exited = !ret && !t->quit && !t->failed && !loop_stop_requested() &&
 		 (t->st.target_exited || t->st.target_execd);

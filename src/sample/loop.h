@@ -19,7 +19,7 @@ struct loop_opts {
 	pid_t child;		/* launch mode: reap this child (and any other
 				 * child of ours that ended), 0 otherwise */
 	/* Between samples, instead of sleeping: wait until `until`
-	 * (CLOCK_MONOTONIC ns) doing the caller's own work (a live view
+	 * (gs_now_ns(), util/clock.h) doing the caller's own work (a live view
 	 * reads keys and redraws); a non-zero return ends the loop. NULL:
 	 * sleep. */
 	int (*wait)(void *ctx, uint64_t until);
@@ -50,9 +50,6 @@ int loop_stop_requested(void);
 /* The first of them (0 if none), and whether it came from the terminal
  * (Ctrl-C: the kernel sends it to the whole foreground process group). */
 int loop_stop_signal(int *from_terminal);
-
-/* CLOCK_MONOTONIC, in nanoseconds: the loop's clock. */
-uint64_t loop_now_ns(void);
 
 /* Run until done (or until o->wait says so); returns 0 or a gs_err from
  * the callback. *st is kept up to date as it runs. */

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "procfs.h"
+#include "../util/clock.h"
 #include "../util/error.h"
 
 /* What the launched child does before exec. */
@@ -133,13 +134,6 @@ int launch_wait(pid_t pid)
 
 /* --- the process table ------------------------------------------------------ */
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int read_stat(pid_t pid, struct proc_stat *st)
 {
@@ -616,7 +610,7 @@ static int wait_gone(struct launched *l, struct table *tb, int *blind, uint64_t 
 			any = tb->in[i] && live(&tb->t[i]);
 		if (!any)
 			return 1;
-		if (now_ms() >= until || (o->hurry && o->hurry() != hurry0))
+		if (gs_now_ms() >= until || (o->hurry && o->hurry() != hurry0))
 			return 0;
 		nanosleep(&ts, NULL);
 	}
@@ -671,7 +665,7 @@ int launch_end(struct launched *l, const struct launch_end_opts *o, struct launc
 {
 	struct table tb = { 0 };
 	struct pidset others = { 0 }, killed = { 0 };
-	uint64_t t0 = now_ms();
+	uint64_t t0 = gs_now_ms();
 	int step, blind = 0, ret = 0;
 	size_t i;
 
@@ -690,7 +684,7 @@ int launch_end(struct launched *l, const struct launch_end_opts *o, struct launc
 		if (!r)
 			break;
 		hurry0 = o->hurry ? o->hurry() : 0;
-		if (wait_gone(l, &tb, &blind, now_ms() + (uint64_t)(wait > 0 ? wait : 0), o, hurry0))
+		if (wait_gone(l, &tb, &blind, gs_now_ms() + (uint64_t)(wait > 0 ? wait : 0), o, hurry0))
 			break;
 	}
 	res->gone_before = !res->nsent;
@@ -709,7 +703,7 @@ int launch_end(struct launched *l, const struct launch_end_opts *o, struct launc
 out:
 	res->others = (int)others.n;
 	res->others_killed = (int)killed.n;
-	res->seconds = (double)(now_ms() - t0) / 1e3;
+	res->seconds = (double)(gs_now_ms() - t0) / 1e3;
 	free(others.v);
 	free(killed.v);
 	table_release(&tb);
