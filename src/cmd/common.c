@@ -16,6 +16,7 @@
 
 #include "../sample/sampler.h"
 #include "../target/process.h"
+#include "../util/afile.h"
 #include "../util/error.h"
 
 static const char *cur_name = "gilscope";
@@ -206,10 +207,10 @@ int cmd_output_target(const char *path, char *real, size_t reallen, int *direct,
 
 int cmd_write_output(const char *path, const char *buf, size_t len)
 {
-	char tmp[4096], real[4096];
-	FILE *f;
+	struct gs_afile af;
+	char real[GS_AFILE_PATH_MAX];
 	mode_t mode;
-	int fd, n, direct, status;
+	int fd, direct, status, e;
 
 	if (!path || !strcmp(path, "-")) {
 		if (fwrite(buf, 1, len, stdout) != len || fflush(stdout)) {
@@ -225,8 +226,7 @@ int cmd_write_output(const char *path, const char *buf, size_t len)
 	if (direct) {
 		fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
 		if (fd < 0 || write_all_fd(fd, buf, len) || close(fd)) {
-			int e = errno;
-
+			e = errno;
 			if (fd >= 0)
 				close(fd);
 			fprintf(stderr, "gilscope: writing %s failed: %s\n", path, strerror(e));
@@ -234,48 +234,23 @@ int cmd_write_output(const char *path, const char *buf, size_t len)
 		}
 		return 0;
 	}
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", real);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		fprintf(stderr, "gilscope: output path too long: %s\n", path);
+	e = gs_afile_open(&af, real, mode);
+	if (e) {
+		fprintf(stderr, "gilscope: cannot write %s: %s (choose a writable directory with "
+			"-o)\n", path, strerror(e));
 		return GS_EXIT_OUTPUT;
 	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		fprintf(stderr, "gilscope: cannot write %s: %s (choose a writable "
-			"directory with -o)\n", path, strerror(errno));
+	if (fwrite(buf, 1, len, af.f) != len) {
+		e = errno;
+		gs_afile_abort(&af);
+		fprintf(stderr, "gilscope: writing %s failed: %s; nothing was written\n", path,
+			strerror(e));
 		return GS_EXIT_OUTPUT;
 	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		unlink(tmp);
-		fprintf(stderr, "gilscope: cannot write %s: %s\n", path, strerror(errno));
-		return GS_EXIT_OUTPUT;
-	}
-	if (fwrite(buf, 1, len, f) != len || fflush(f) || fsync(fileno(f))) {
-		int e = errno;
-
-		fclose(f);
-		unlink(tmp);
-		fprintf(stderr, "gilscope: writing %s failed: %s; nothing was written\n",
-			path, strerror(e));
-		return GS_EXIT_OUTPUT;
-	}
-	if (fclose(f)) {
-		unlink(tmp);
-		fprintf(stderr, "gilscope: writing %s failed: %s; nothing was written\n",
-			path, strerror(errno));
-		return GS_EXIT_OUTPUT;
-	}
-	/* mkstemp makes the file 0600; give it the mode open(2) would, or the
-	 * mode of the file it replaces */
-	if (chmod(tmp, mode))
-		(void)0;	/* keep 0600: still a usable file */
-	if (rename(tmp, real)) {
-		int e = errno;
-
-		unlink(tmp);
-		fprintf(stderr, "gilscope: cannot write %s: %s\n", path, strerror(e));
+	e = gs_afile_commit(&af);
+	if (e) {
+		fprintf(stderr, "gilscope: writing %s failed: %s; nothing was written\n", path,
+			strerror(e));
 		return GS_EXIT_OUTPUT;
 	}
 	return 0;
