@@ -1,6 +1,7 @@
 # gilscope - see README.md.
 #
-#   make            build ./gilscope
+#   make            build ./gilscope (nothing is installed: see make deps)
+#   make deps       install the Debian packages the build and the tests need (says which first)
 #   make demo       install what is missing, build, diagnose the bundled examples
 #   make test       install what is missing, unit + end-to-end tests (normal and ASan builds),
 #                   the fuzzers' seed corpora replayed once
@@ -17,7 +18,7 @@ FUZZ_TIME ?= 60
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(CFLAGS)
-LDLIBS   := -lelf -lncursesw
+LDLIBS   := -lelf -lncursesw -lm -pthread
 
 SRC := $(sort $(wildcard src/*.c src/*/*.c))
 LIB_SRC := $(filter-out src/main.c,$(SRC))
@@ -38,7 +39,19 @@ PYTEST := $(VENV)/bin/python -m pytest
 .PHONY: all asan test unit e2e demo install clean deps pydeps fuzz fuzz-build fuzz-regress bench clang-check
 .DELETE_ON_ERROR:
 
-all: deps gilscope
+all: gilscope
+
+# A missing library header would stop the build with a compiler error deep
+# in a file; say instead what to install.
+HEADERS := libelf.h ncurses.h
+build/.headers-ok:
+	@for h in $(HEADERS); do \
+		echo "#include <$$h>" | $(CC) -E -x c - >/dev/null 2>&1 || \
+		{ echo "gilscope: <$$h> is missing: run 'make deps' (as root: installs $(DEB_BUILD))" >&2; exit 1; }; \
+	done
+	@mkdir -p $(dir $@) && touch $@
+
+$(OBJ) $(ASAN_OBJ): | build/.headers-ok
 
 gilscope: $(OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
@@ -63,7 +76,7 @@ build/gen/flamegraph_js.inc: src/report/flamegraph.js
 	sed '/^\/\//d' $< | od -An -v -tx1 | sed 's/[0-9a-f][0-9a-f]/0x&,/g' > $@.tmp && mv $@.tmp $@
 build/src/report/flamegraph_js.o build-asan/src/report/flamegraph_js.o build-fuzz/src/report/flamegraph_js.o clang-check: build/gen/flamegraph_js.inc
 
-asan: deps gilscope-asan build-asan/unit-tests
+asan: gilscope-asan build-asan/unit-tests
 
 gilscope-asan: $(ASAN_OBJ)
 	$(CC) $(ASAN_FLAGS) -o $@ $^ $(LDLIBS)
@@ -114,7 +127,8 @@ test: deps
 # missing and we are root (CI and the developer machines run as root).
 # chromium: tests/e2e/test_formats.py loads the flame graph SVG in it;
 # valgrind: tests/e2e/test_faults.py runs diagnose and record under memcheck.
-DEB_PKGS := gcc clang make libelf-dev pkg-config python3-venv libncurses-dev tmux chromium valgrind
+DEB_BUILD := gcc make libelf-dev libncurses-dev
+DEB_PKGS := $(DEB_BUILD) clang pkg-config python3-venv tmux chromium valgrind
 deps:
 	@missing=""; \
 	for p in $(DEB_PKGS); do \

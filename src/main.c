@@ -15,17 +15,28 @@
 struct command {
 	const char *name;
 	int (*fn)(int argc, char **argv);
+	unsigned flags;		/* enum cmd_flags: checked once its options are parsed */
 	const char *help;
 };
 
+#define PID CMD_NEEDS_PID
+#define LAUNCH CMD_MAY_LAUNCH
+#define TTY CMD_NEEDS_TTY
+
 static const struct command commands[] = {
-	{ "diagnose", cmd_diagnose, "sample a process and say whether it is GIL-bound, and why" },
-	{ "record", cmd_record, "sample a process and write a flame graph, trace or profile" },
-	{ "dump", cmd_dump, "show every thread's state, GIL holder and stack now" },
-	{ "top", cmd_top, "a live view of every thread's state, the GIL and the verdict" },
-	{ "info", cmd_info, "version, build, and whether the GIL is on right now, and why" },
-	{ "speedup", cmd_speedup, "time a function on 1 and on N threads, and say why it scales or not" },
-	{ "snapshot", cmd_snapshot, "record the memory one walk reads (for tests and bug reports)" },
+	{ "diagnose", cmd_diagnose, PID | LAUNCH,
+	  "sample a process and say whether it is GIL-bound, and why" },
+	{ "record", cmd_record, PID | LAUNCH,
+	  "sample a process and write a flame graph, trace or profile" },
+	{ "dump", cmd_dump, PID, "show every thread's state, GIL holder and stack now" },
+	{ "top", cmd_top, PID | TTY, "a live view of every thread's state, the GIL and the verdict" },
+	/* --pid, or --python to start one: info checks which itself */
+	{ "info", cmd_info, 0, "version, build, and whether the GIL is on right now, and why" },
+	/* starts its own interpreter */
+	{ "speedup", cmd_speedup, 0,
+	  "time a function on 1 and on N threads, and say why it scales or not" },
+	{ "snapshot", cmd_snapshot, PID,
+	  "record the memory one walk reads (for tests and bug reports)" },
 };
 
 static void usage(FILE *f)
@@ -57,8 +68,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
+		if (!strcmp(argv[1], commands[i].name)) {
+			cmd_begin(commands[i].name, commands[i].flags);
 			return commands[i].fn(argc - 1, argv + 1);
+		}
 	fprintf(stderr, "gilscope: unknown command '%s' (gilscope --help lists them)\n", argv[1]);
 	return GS_EXIT_USAGE;
 }

@@ -18,6 +18,21 @@ int cmd_speedup(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 
+/* What a command needs, from main.c's command table; opt_parse() checks
+ * them once the options are parsed, for every command in one place. */
+enum cmd_flags {
+	CMD_NEEDS_PID = 1 << 0,	/* reads a running process: --pid PID */
+	CMD_MAY_LAUNCH = 1 << 1,	/* ... or a command to launch instead (after --) */
+	CMD_NEEDS_TTY = 1 << 2,	/* a live view: stdin and stdout are a terminal */
+};
+
+/* The dispatcher says which command runs, and what it needs. */
+void cmd_begin(const char *name, unsigned flags);
+/* Check what the running command needs, given whether --pid was given
+ * and whether a command follows the options; a usage error (exit 2) when
+ * something is missing. */
+void cmd_check_needs(int have_pid, int have_command, long pid);
+
 /* Print "gilscope: <message>" for err about process pid and return the exit
  * status to use (README "Exit codes"). `version` names what we found when
  * err is GS_EUNSUPPORTED. */

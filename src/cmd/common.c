@@ -16,7 +16,38 @@
 
 #include "../sample/sampler.h"
 #include "../target/process.h"
+#include "../util/afile.h"
 #include "../util/error.h"
+
+static const char *cur_name = "gilscope";
+static unsigned cur_flags;
+
+void cmd_begin(const char *name, unsigned flags)
+{
+	cur_name = name;
+	cur_flags = flags;
+}
+
+void cmd_check_needs(int have_pid, int have_command, long pid)
+{
+	if (cur_flags & CMD_MAY_LAUNCH) {
+		if (have_pid && have_command)
+			usage_error(cur_name, "give either --pid or a command to run, not both");
+		if (!have_pid && !have_command)
+			usage_error(cur_name, "give --pid PID, or a command: gilscope %s -- python "
+				    "app.py", cur_name);
+	} else if ((cur_flags & CMD_NEEDS_PID) && !have_pid) {
+		usage_error(cur_name, "which process? give --pid PID");
+	}
+	if ((cur_flags & CMD_NEEDS_TTY) && (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO))) {
+		fprintf(stderr, "gilscope %s: %s is not a terminal; %s is a live view for one. For "
+			"a report use `gilscope diagnose --pid %ld` (add --json for a program), or "
+			"`gilscope dump --pid %ld` for one instant\n", cur_name,
+			isatty(STDOUT_FILENO) ? "standard input" : "standard output", cur_name,
+			pid, pid);
+		exit(GS_EXIT_USAGE);
+	}
+}
 
 void usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -176,10 +207,10 @@ int cmd_output_target(const char *path, char *real, size_t reallen, int *direct,
 
 int cmd_write_output(const char *path, const char *buf, size_t len)
 {
-	char tmp[4096], real[4096];
-	FILE *f;
+	struct gs_afile af;
+	char real[GS_AFILE_PATH_MAX];
 	mode_t mode;
-	int fd, n, direct, status;
+	int fd, direct, status, e;
 
 	if (!path || !strcmp(path, "-")) {
 		if (fwrite(buf, 1, len, stdout) != len || fflush(stdout)) {
@@ -195,8 +226,7 @@ int cmd_write_output(const char *path, const char *buf, size_t len)
 	if (direct) {
 		fd = open(path, O_WRONLY | O_NOCTTY | O_CLOEXEC);
 		if (fd < 0 || write_all_fd(fd, buf, len) || close(fd)) {
-			int e = errno;
-
+			e = errno;
 			if (fd >= 0)
 				close(fd);
 			fprintf(stderr, "gilscope: writing %s failed: %s\n", path, strerror(e));
@@ -204,48 +234,23 @@ int cmd_write_output(const char *path, const char *buf, size_t len)
 		}
 		return 0;
 	}
-	n = snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", real);
-	if (n < 0 || (size_t)n >= sizeof(tmp)) {
-		fprintf(stderr, "gilscope: output path too long: %s\n", path);
+	e = gs_afile_open(&af, real, mode);
+	if (e) {
+		fprintf(stderr, "gilscope: cannot write %s: %s (choose a writable directory with "
+			"-o)\n", path, strerror(e));
 		return GS_EXIT_OUTPUT;
 	}
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		fprintf(stderr, "gilscope: cannot write %s: %s (choose a writable "
-			"directory with -o)\n", path, strerror(errno));
+	if (fwrite(buf, 1, len, af.f) != len) {
+		e = errno;
+		gs_afile_abort(&af);
+		fprintf(stderr, "gilscope: writing %s failed: %s; nothing was written\n", path,
+			strerror(e));
 		return GS_EXIT_OUTPUT;
 	}
-	f = fdopen(fd, "w");
-	if (!f) {
-		close(fd);
-		unlink(tmp);
-		fprintf(stderr, "gilscope: cannot write %s: %s\n", path, strerror(errno));
-		return GS_EXIT_OUTPUT;
-	}
-	if (fwrite(buf, 1, len, f) != len || fflush(f) || fsync(fileno(f))) {
-		int e = errno;
-
-		fclose(f);
-		unlink(tmp);
-		fprintf(stderr, "gilscope: writing %s failed: %s; nothing was written\n",
-			path, strerror(e));
-		return GS_EXIT_OUTPUT;
-	}
-	if (fclose(f)) {
-		unlink(tmp);
-		fprintf(stderr, "gilscope: writing %s failed: %s; nothing was written\n",
-			path, strerror(errno));
-		return GS_EXIT_OUTPUT;
-	}
-	/* mkstemp makes the file 0600; give it the mode open(2) would, or the
-	 * mode of the file it replaces */
-	if (chmod(tmp, mode))
-		(void)0;	/* keep 0600: still a usable file */
-	if (rename(tmp, real)) {
-		int e = errno;
-
-		unlink(tmp);
-		fprintf(stderr, "gilscope: cannot write %s: %s\n", path, strerror(e));
+	e = gs_afile_commit(&af);
+	if (e) {
+		fprintf(stderr, "gilscope: writing %s failed: %s; nothing was written\n", path,
+			strerror(e));
 		return GS_EXIT_OUTPUT;
 	}
 	return 0;

@@ -12,22 +12,18 @@
 #include "../report/diagnose.h"
 #include "../util/error.h"
 
-static const char usage[] =
+static const struct opt_cmd diagnose_cmd = {
+	.name = "diagnose",
+	.synopsis =
 	"usage: gilscope diagnose (--pid PID | [--] command [args...]) [options]\n"
 	"\n"
 	"Sample every thread of a Python process and tell whether it is GIL-bound,\n"
 	"I/O-bound, running native code, or idle, with the figures, the hottest\n"
-	"frames in each state, and what to do about it.\n"
-	"\n"
-	"  -p, --pid PID        attach to a running process\n"
-	"  -- command ...       launch the command, sample it until it exits\n"
-	"  -d, --duration S     sample for S seconds (default: 5 when attaching,\n"
-	"                       until exit when launching; Ctrl-C stops early)\n"
-	"  -r, --rate HZ        samples per second (default 100)\n"
-	"  -j, --json           JSON instead of text\n"
-	"  -o, --output FILE    write the report to FILE instead of stdout\n"
-	"      --no-progress    no progress line on stderr\n"
-	LAUNCH_END_HELP;
+	"frames in each state, and what to do about it. With a command instead of\n"
+	"--pid (after --), launch it and sample it until it exits.\n",
+	.epilog = "\n" LAUNCH_END_HELP,
+	.operands = OPT_COMMAND,
+};
 
 int cmd_diagnose(int argc, char **argv)
 {
@@ -37,11 +33,21 @@ int cmd_diagnose(int argc, char **argv)
 	struct run r;
 	int status;
 
-	memset(&o, 0, sizeof(o));
-	o.run.rate_hz = 100;
-	o.run.progress = -1;
-	o.run.agg.mode = AGG_MODE_WALL;
-	sample_opts_parse("diagnose", usage, argc, argv, &o);
+	const struct opt opts[] = {
+		SO_PID(&o),
+		SO_DURATION(&o, "sample for S seconds (default: 5 when attaching,\n"
+			    "until exit when launching; Ctrl-C stops early)"),
+		SO_RATE(&o),
+		SO_JSON(&o),
+		SO_OUTPUT(&o, "write the report to FILE instead of stdout"),
+		SO_NO_PROGRESS(&o),
+		SO_PROGRESS(&o),
+		SO_GRACE(&o),
+		SO_KEEP_RUNNING(&o),
+	};
+
+	sample_opts_init(&o);
+	sample_opts_parse(&diagnose_cmd, opts, OPT_COUNT(opts), argc, argv, &o);
 	if (o.run.pid > 0 && !o.run.duration_s)
 		o.run.duration_s = 5;
 

@@ -3,8 +3,8 @@
  * the GIL holder and its stack, at one instant.
  */
 #include "cmd.h"
+#include "opt.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,56 +16,33 @@
 /* Re-reads of a thread whose stack read torn (see sampler.h). */
 #define DUMP_TORN_REREADS 8
 
-static const char usage[] =
+static const struct opt_cmd dump_cmd = {
+	.name = "dump",
+	.synopsis =
 	"usage: gilscope dump --pid PID [--json]\n"
 	"\n"
 	"Show every Python thread of process PID at this instant: its state\n"
 	"(python, native_gil, native, gil_wait, io, sleep, lock_wait, other),\n"
-	"whether it holds the GIL, and its Python stack, innermost frame first.\n"
-	"\n"
-	"  -p, --pid PID    the process to look at\n"
-	"  -j, --json       one JSON object instead of text\n"
-	"  -h, --help       this help\n";
+	"whether it holds the GIL, and its Python stack, innermost frame first.\n",
+};
 
 int cmd_dump(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct strbuf sb = STRBUF_INIT;
 	struct process proc;
 	struct sampler s;
 	const struct sample *smp;
 	struct dump_info info;
 	pid_t pid = -1;
-	int json = 0, c, status, ret;
+	int json = 0, status, ret;
+	const struct opt opts[] = {
+		{ .name = "pid", .letter = 'p', .kind = OPT_PID, .dest = &pid, .arg = "PID",
+		  .help = "the process to look at" },
+		{ .name = "json", .letter = 'j', .kind = OPT_FLAG, .dest = &json, .ival = 1,
+		  .help = "one JSON object instead of text" },
+	};
 
-	optind = 1;
-	opterr = 0;	/* one line of our own instead of getopt's */
-	while ((c = getopt_long(argc, argv, "p:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			pid = cmd_parse_pid(optarg);
-			if (pid < 0)
-				usage_error("dump", "--pid wants a process id, not '%s'", optarg);
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		default:
-			usage_bad_option("dump", argc, argv);
-		}
-	}
-	if (optind < argc)
-		usage_error("dump", "unexpected argument '%s'", argv[optind]);
-	if (pid < 0)
-		usage_error("dump", "which process? give --pid PID");
+	opt_parse(&dump_cmd, opts, OPT_COUNT(opts), argc, argv);
 
 	status = cmd_attach(pid, &proc, &s);
 	if (status)

@@ -8,8 +8,8 @@
  * "what would this interpreter (with these imports) do about the GIL?".
  */
 #include "cmd.h"
+#include "opt.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,21 +27,17 @@
 #define FINISH_GRACE_MS 5000
 #define ENV_VALUE_MAX 64
 
-static const char usage[] =
+static const struct opt_cmd info_cmd = {
+	.name = "info",
+	.synopsis =
 	"usage: gilscope info (--pid PID | --python PY [--import MODULE]...) [--json]\n"
 	"\n"
 	"What a Python process is and what its GIL is doing: version and build\n"
 	"(free-threaded or not), whether the GIL is enabled right now (what\n"
 	"sys._is_gil_enabled() would say) and what turned it on or off\n"
 	"(the build, PYTHON_GIL, -X gil, or an extension module that needs it),\n"
-	"the switch interval, threads, executable, libpython and runtime address.\n"
-	"\n"
-	"  -p, --pid PID        look at a running process\n"
-	"      --python PY      start interpreter PY (idle), look at it, end it\n"
-	"      --import MODULE  with --python: import MODULE first (repeatable), to\n"
-	"                       see whether it turns the GIL back on\n"
-	"  -j, --json           one JSON object instead of text\n"
-	"  -h, --help           this help\n";
+	"the switch interval, threads, executable, libpython and runtime address.\n",
+};
 
 /* The helper's program: imports come from its argv, never from this text. */
 static const char helper_code[] =
@@ -192,59 +188,46 @@ static int launch_and_inspect(const char *python, char **imports, size_t nimport
 	return status;
 }
 
+struct imports {
+	char *v[MAX_IMPORTS];
+	size_t n;
+};
+
+static void add_import(void *ctx, const char *name)
+{
+	struct imports *im = ctx;
+
+	if (im->n == MAX_IMPORTS)
+		usage_error("info", "at most %d --import options", MAX_IMPORTS);
+	if (!*name || name[0] == '-')
+		usage_error("info", "--import wants a module name, not '%s'", name);
+	im->v[im->n++] = (char *)name;
+}
+
 int cmd_info(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "python", required_argument, NULL, 'P' },
-		{ "import", required_argument, NULL, 'i' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	char *imports[MAX_IMPORTS];
-	size_t nimports = 0;
+	struct imports im = { { NULL }, 0 };
 	const char *python = NULL;
 	pid_t pid = -1;
-	int json = 0, c;
+	int json = 0;
+	const struct opt opts[] = {
+		{ .name = "pid", .letter = 'p', .kind = OPT_PID, .dest = &pid, .arg = "PID",
+		  .help = "look at a running process" },
+		{ .name = "python", .kind = OPT_STRING, .dest = &python, .arg = "PY",
+		  .help = "start interpreter PY (idle), look at it, end it" },
+		{ .name = "import", .kind = OPT_CALL, .call = add_import, .ctx = &im, .arg = "MODULE",
+		  .help = "with --python: import MODULE first (repeatable), to\n"
+			  "see whether it turns the GIL back on" },
+		{ .name = "json", .letter = 'j', .kind = OPT_FLAG, .dest = &json, .ival = 1,
+		  .help = "one JSON object instead of text" },
+	};
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:jh", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			pid = cmd_parse_pid(optarg);
-			if (pid < 0)
-				usage_error("info", "--pid wants a process id, not '%s'", optarg);
-			break;
-		case 'P':
-			if (!*optarg)
-				usage_error("info", "--python wants an interpreter, e.g. python3.13t");
-			python = optarg;
-			break;
-		case 'i':
-			if (nimports == MAX_IMPORTS)
-				usage_error("info", "at most %d --import options", MAX_IMPORTS);
-			if (!*optarg || optarg[0] == '-')
-				usage_error("info", "--import wants a module name, not '%s'", optarg);
-			imports[nimports++] = optarg;
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		default:
-			usage_error("info", "unknown option");
-		}
-	}
-	if (optind < argc)
-		usage_error("info", "unexpected argument '%s'", argv[optind]);
+	opt_parse(&info_cmd, opts, OPT_COUNT(opts), argc, argv);
 	if ((pid > 0) == !!python)
 		usage_error("info", "give one of --pid PID or --python PY");
-	if (nimports && !python)
+	if (im.n && !python)
 		usage_error("info", "--import goes with --python");
 	if (python)
-		return launch_and_inspect(python, imports, nimports, json);
+		return launch_and_inspect(python, im.v, im.n, json);
 	return inspect(pid, 0, json);
 }

@@ -18,26 +18,19 @@
 #include "../report/stacks_json.h"
 #include "../util/error.h"
 
-static const char usage[] =
+static const struct opt_cmd record_cmd = {
+	.name = "record",
+	.synopsis =
 	"usage: gilscope record -o FILE (--pid PID | [--] command [args...]) [options]\n"
 	"\n"
 	"Sample a Python process and write a profile. Every stack ends in the\n"
 	"thread's state ([waiting for the GIL], [blocked in I/O], ...), so the\n"
-	"profile shows where threads wait as well as where they run.\n"
-	"\n"
-	"  -o, --output FILE    where to write (written whole, then renamed)\n"
-	"  -f, --format F       flamegraph (default, interactive SVG), speedscope,\n"
-	"                       chrometrace (Perfetto / chrome://tracing, with a GIL\n"
-	"                       track), collapsed (flamegraph.pl input), json\n"
-	"  -m, --mode M         wall (every sample, default), cpu (on-CPU samples\n"
-	"                       only), gil (samples holding the GIL only)\n"
-	"  -p, --pid PID        attach to a running process\n"
-	"  -- command ...       launch the command, sample it until it exits\n"
-	"  -d, --duration S     sample for S seconds (default: until the process\n"
-	"                       exits or Ctrl-C)\n"
-	"  -r, --rate HZ        samples per second (default 100)\n"
-	"      --no-progress    no progress line on stderr\n"
-	LAUNCH_END_HELP;
+	"profile shows where threads wait as well as where they run. With a\n"
+	"command instead of --pid (after --), launch it and sample it until it\n"
+	"exits.\n",
+	.epilog = "\n" LAUNCH_END_HELP,
+	.operands = OPT_COMMAND,
+};
 
 enum fmt { F_FLAMEGRAPH, F_SPEEDSCOPE, F_CHROMETRACE, F_COLLAPSED, F_JSON };
 
@@ -65,12 +58,29 @@ int cmd_record(int argc, char **argv)
 	enum fmt fmt;
 	int status, ret = 0;
 
-	memset(&o, 0, sizeof(o));
-	o.run.rate_hz = 100;
-	o.run.progress = -1;
-	o.run.agg.mode = AGG_MODE_WALL;
+	const struct opt opts[] = {
+		SO_OUTPUT(&o, "where to write (written whole, then renamed)"),
+		{ .name = "format", .letter = 'f', .kind = OPT_STRING, .dest = &o.format, .arg = "F",
+		  .help = "flamegraph (default, interactive SVG), speedscope,\n"
+			  "chrometrace (Perfetto / chrome://tracing, with a GIL\n"
+			  "track), collapsed (flamegraph.pl input), json" },
+		{ .name = "mode", .letter = 'm', .kind = OPT_CHOICE, .dest = &o.mode, .arg = "M",
+		  .choices = sample_modes,
+		  .help = "wall (every sample, default), cpu (on-CPU samples\n"
+			  "only), gil (samples holding the GIL only)" },
+		SO_PID(&o),
+		SO_DURATION(&o, "sample for S seconds (default: until the process\n"
+			    "exits or Ctrl-C)"),
+		SO_RATE(&o),
+		SO_NO_PROGRESS(&o),
+		SO_PROGRESS(&o),
+		SO_GRACE(&o),
+		SO_KEEP_RUNNING(&o),
+	};
+
+	sample_opts_init(&o);
 	o.run.agg.state_leaves = 1;
-	sample_opts_parse("record", usage, argc, argv, &o);
+	sample_opts_parse(&record_cmd, opts, OPT_COUNT(opts), argc, argv, &o);
 	if (!o.output)
 		usage_error("record", "where to? give -o FILE");
 	fmt = parse_format(o.format);

@@ -18,6 +18,7 @@
 
 #include "cmd.h"
 #include "../analyze/feed.h"
+#include "../util/clock.h"
 #include "../util/error.h"
 
 #define KILL_WAIT_MS 2000	/* SIGKILL takes effect at once, short of D state */
@@ -27,13 +28,6 @@ static int on_sample(void *ctx, const struct sample *smp)
 	return agg_add_sample((struct agg *)ctx, smp);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 /* Launch mode: the runtime appears once the dynamic loader has mapped
  * libpython; poll for it while the child lives (up to 10 s), or until we
@@ -86,7 +80,7 @@ static int wait_program(struct run *r, uint64_t end)
 	for (;;) {
 		if (launch_reap(&r->child))
 			return 1;
-		if (loop_stop_requested() || (end && now_ms() >= end))
+		if (loop_stop_requested() || (end && gs_now_ms() >= end))
 			return 0;
 		nanosleep(&ts, NULL);
 	}
@@ -215,7 +209,7 @@ static void stop_reason(char *buf, size_t len)
  * (the program has then been dealt with). */
 static int launch_and_attach(const struct run_opts *o, struct run *r)
 {
-	char name[256], why[64];
+	char name[256], why[64], last[LAUNCH_TAIL_MAX];
 	int ret, status;
 
 	if (launch_program(o->argv, o->keep_running, &r->child))
@@ -228,8 +222,10 @@ static int launch_and_attach(const struct run_opts *o, struct run *r)
 		return 0;
 	if (ret == GS_EEXITED) {
 		program_exited(r);
+		launch_last_words(&r->child, 200, last, sizeof(last));
 		fprintf(stderr, "gilscope: %s exited (status %d) before its Python runtime could be "
-			"found\n", o->argv[0], r->child.status);
+			"found%s%s\n", o->argv[0], r->child.status, last[0] ? "; it printed: " : "",
+			last);
 		return r->child.status ? r->child.status : GS_EXIT_EXITED;
 	}
 	program_name(name, sizeof(name), o->argv);
@@ -291,7 +287,7 @@ static void finish_program(const struct run_opts *o, struct run *r)
 		if (o->duration_s > 0) {
 			double left = o->duration_s - r->st.elapsed_s;
 
-			end = now_ms() + (uint64_t)(left > 0 ? left * 1000 : 0);
+			end = gs_now_ms() + (uint64_t)(left > 0 ? left * 1000 : 0);
 		}
 		if (r->st.target_execd && end)
 			fprintf(stderr, "gilscope: %s (pid %d) exec'd another program: sampling "
@@ -313,6 +309,28 @@ static void finish_program(const struct run_opts *o, struct run *r)
 		snprintf(why, sizeof(why), "after the %g s duration", o->duration_s);
 		end_program(o, r, "duration", why);
 	}
+}
+
+/*
+ * It ended by itself with an error within its first second (a script that
+ * is not there, an import that fails): what was sampled is the interpreter
+ * starting up, and a verdict on it would mislead. Say how it ended and
+ * what it printed last, and return its status; 0 otherwise.
+ */
+static int failed_at_once(const struct run_opts *o, struct run *r)
+{
+	char name[256], how[128], last[LAUNCH_TAIL_MAX];
+
+	if (r->info.launch.end != DIAG_LAUNCH_EXITED || !r->child.reaped || !r->child.status ||
+	    loop_stop_requested() || r->st.elapsed_s >= RUN_FAILED_AT_ONCE_S)
+		return 0;
+	program_name(name, sizeof(name), o->argv);
+	how_ended(how, sizeof(how), r->child.wstatus);
+	launch_last_words(&r->child, 200, last, sizeof(last));
+	fprintf(stderr, "gilscope: %s (pid %d) %s after %.2f s, before there was anything to "
+		"diagnose: no report%s%s\n", name, (int)r->child.pid, how, r->st.elapsed_s,
+		last[0] ? "; it printed: " : "", last);
+	return r->child.status;
 }
 
 int run_session(const struct run_opts *o, struct run *r)
@@ -373,13 +391,16 @@ int run_session(const struct run_opts *o, struct run *r)
 	r->info.target_execd = r->st.target_execd;
 	r->info.interrupted = r->st.interrupted;
 	r->info.child_status = r->st.child_status;
-	if (r->info.launched)
+	if (r->info.launched) {
 		finish_program(o, r);
+		return failed_at_once(o, r);
+	}
 	return 0;
 }
 
 void run_release(struct run *r)
 {
+	launch_release(&r->child);
 	if (r->have_agg)
 		agg_release(&r->agg);
 	if (r->have_sampler)

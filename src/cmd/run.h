@@ -26,6 +26,9 @@ struct run_opts {
 };
 
 #define RUN_GRACE_S 2.0		/* after SIGINT, and again after SIGTERM */
+/* a launched program that fails within this much sampling gets no report:
+ * what was seen is the interpreter starting up, not the program */
+#define RUN_FAILED_AT_ONCE_S 1.0
 
 struct run {
 	struct process proc;

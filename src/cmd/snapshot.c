@@ -9,8 +9,8 @@
  * saw (py_model_format_stacks), which a replay must reproduce.
  */
 #include "cmd.h"
+#include "opt.h"
 
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -20,21 +20,18 @@
 #include "../util/error.h"
 #include "../util/strbuf.h"
 
-static const char usage[] =
+static const struct opt_cmd snapshot_cmd = {
+	.name = "snapshot",
+	.synopsis =
 	"usage: gilscope snapshot --pid PID -o FILE\n"
 	"\n"
 	"Record the memory gilscope reads from process PID in one walk of all\n"
 	"its threads into FILE (replayable offline), and the stacks it saw into\n"
-	"FILE.stacks. The file contains pieces of the process's memory.\n";
+	"FILE.stacks. The file contains pieces of the process's memory.\n",
+};
 
 int cmd_snapshot(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct strbuf sb = STRBUF_INIT, path = STRBUF_INIT;
 	struct process proc;
 	struct sampler s;
@@ -44,29 +41,17 @@ int cmd_snapshot(int argc, char **argv)
 	pid_t pid = -1;
 	pid_t tids[PY_MAX_THREADS];
 	long ntids;
-	int c, status, ret;
+	int status, ret;
+	const struct opt opts[] = {
+		{ .name = "pid", .letter = 'p', .kind = OPT_PID, .dest = &pid, .arg = "PID",
+		  .help = "the process to read" },
+		{ .name = "output", .letter = 'o', .kind = OPT_STRING, .dest = &out, .arg = "FILE",
+		  .help = "the snapshot file (FILE.stacks beside it)" },
+	};
 
-	optind = 1;
-	opterr = 0;	/* one line of our own instead of getopt's */
-	while ((c = getopt_long(argc, argv, "p:o:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			pid = cmd_parse_pid(optarg);
-			if (pid < 0)
-				usage_error("snapshot", "--pid wants a process id, not '%s'", optarg);
-			break;
-		case 'o':
-			out = optarg;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		default:
-			usage_bad_option("snapshot", argc, argv);
-		}
-	}
-	if (pid < 0 || !out)
-		usage_error("snapshot", "give --pid PID and -o FILE");
+	opt_parse(&snapshot_cmd, opts, OPT_COUNT(opts), argc, argv);
+	if (!out)
+		usage_error("snapshot", "where to? give -o FILE");
 
 	ret = process_attach(pid, &proc);
 	if (ret)

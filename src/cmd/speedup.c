@@ -4,9 +4,9 @@
  * and say from samples of each threaded run why it scaled or did not.
  */
 #include "cmd.h"
+#include "opt.h"
 
 #include <errno.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +19,9 @@
 #define MAX_THREADS 1024
 #define MAX_CALLS 1000000000L
 
-static const char usage[] =
+static const struct opt_cmd speedup_cmd = {
+	.name = "speedup",
+	.synopsis =
 	"usage: gilscope speedup TARGET [options]\n"
 	"\n"
 	"Do threads make this function faster, and if not, why? Runs it CALLS\n"
@@ -30,18 +32,9 @@ static const char usage[] =
 	"on and the verdict (GIL-bound Python, native code releasing the GIL, ...).\n"
 	"\n"
 	"TARGET is module:function (imported with the current directory first on\n"
-	"sys.path) or path/to/file.py:function; the function takes no arguments.\n"
-	"\n"
-	"      --python PY      the interpreter to use (default: python3 from PATH)\n"
-	"  -t, --threads LIST   thread counts, comma-separated (default: 1,2,4,8)\n"
-	"  -n, --calls N        calls per thread, and in the baseline (default: as\n"
-	"                       many as make the baseline last about 0.5 s)\n"
-	"      --processes      also run each count on a ProcessPoolExecutor\n"
-	"  -r, --rate HZ        samples per second (default 100)\n"
-	"  -j, --json           JSON instead of text\n"
-	"  -o, --output FILE    write the report to FILE instead of stdout\n"
-	"      --no-progress    no phase lines on stderr\n"
-	"  -h, --help           this help\n";
+	"sys.path) or path/to/file.py:function; the function takes no arguments.\n",
+	.operands = OPT_OPERANDS,
+};
 
 static long parse_long(const char *opt, const char *s, long lo, long hi)
 {
@@ -56,13 +49,14 @@ static long parse_long(const char *opt, const char *s, long lo, long hi)
 	return v;
 }
 
-static void parse_counts(const char *list, struct speedup_opts *o)
+static void parse_counts(void *ctx, const char *list)
 {
+	struct speedup_opts *o = ctx;
 	char buf[512], *tok, *save = NULL;
 
 	if (strlen(list) >= sizeof(buf))
 		usage_error("speedup", "--threads: list too long");
-	strcpy(buf, list);
+	memcpy(buf, list, strlen(list) + 1);
 	o->ncounts = 0;
 	for (tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
 		if (o->ncounts == SPEEDUP_MAX_COUNTS)
@@ -73,36 +67,35 @@ static void parse_counts(const char *list, struct speedup_opts *o)
 		usage_error("speedup", "--threads wants counts like 1,2,4,8, not '%s'", list);
 }
 
-static double parse_rate(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (!*s || *end || !(v >= 1 && v <= 10000))
-		usage_error("speedup", "--rate wants a number from 1 to 10000, not '%s'", s);
-	return v;
-}
-
 int cmd_speedup(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "python", required_argument, NULL, 'P' },
-		{ "threads", required_argument, NULL, 't' },
-		{ "calls", required_argument, NULL, 'n' },
-		{ "processes", no_argument, NULL, 'X' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "progress", no_argument, NULL, 'G' },
-		{ "no-progress", no_argument, NULL, 'Q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct speedup_opts o;
 	struct speedup_report *rep;
 	struct strbuf sb = STRBUF_INIT;
 	const char *output = NULL, *colon;
-	int json = 0, c, status;
+	int json = 0, status, i;
+	const struct opt opts[] = {
+		{ .name = "python", .kind = OPT_STRING, .dest = &o.python, .arg = "PY",
+		  .help = "the interpreter to use (default: python3 from PATH)" },
+		{ .name = "threads", .letter = 't', .kind = OPT_CALL, .call = parse_counts, .ctx = &o,
+		  .arg = "LIST", .help = "thread counts, comma-separated (default: 1,2,4,8)" },
+		{ .name = "calls", .letter = 'n', .kind = OPT_LONG, .dest = &o.calls, .arg = "N",
+		  .lo = 1, .hi = MAX_CALLS,
+		  .help = "calls per thread, and in the baseline (default: as\n"
+			  "many as make the baseline last about 0.5 s)" },
+		{ .name = "processes", .kind = OPT_FLAG, .dest = &o.processes, .ival = 1,
+		  .help = "also run each count on a ProcessPoolExecutor" },
+		{ .name = "rate", .letter = 'r', .kind = OPT_NUM, .dest = &o.rate_hz, .arg = "HZ",
+		  .lo = 1, .hi = 10000, .help = "samples per second (default 100)" },
+		{ .name = "json", .letter = 'j', .kind = OPT_FLAG, .dest = &json, .ival = 1,
+		  .help = "JSON instead of text" },
+		{ .name = "output", .letter = 'o', .kind = OPT_STRING, .dest = &output, .arg = "FILE",
+		  .help = "write the report to FILE instead of stdout" },
+		{ .name = "no-progress", .kind = OPT_FLAG, .dest = &o.progress, .ival = 0,
+		  .help = "no phase lines on stderr" },
+		{ .name = "progress", .kind = OPT_FLAG, .dest = &o.progress, .ival = 1,
+		  .help = "phase lines on stderr (default: when stderr is a\nterminal)" },
+	};
 
 	memset(&o, 0, sizeof(o));
 	o.python = "python3";
@@ -110,53 +103,14 @@ int cmd_speedup(int argc, char **argv)
 	o.progress = -1;
 	o.counts[0] = 1, o.counts[1] = 2, o.counts[2] = 4, o.counts[3] = 8;
 	o.ncounts = 4;
-	optind = 1;
-	opterr = 0;	/* one line of our own instead of getopt's */
-	while ((c = getopt_long(argc, argv, "t:n:r:jo:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'P':
-			if (!*optarg)
-				usage_error("speedup", "--python wants an interpreter");
-			o.python = optarg;
-			break;
-		case 't':
-			parse_counts(optarg, &o);
-			break;
-		case 'n':
-			o.calls = parse_long("--calls", optarg, 1, MAX_CALLS);
-			break;
-		case 'X':
-			o.processes = 1;
-			break;
-		case 'r':
-			o.rate_hz = parse_rate(optarg);
-			break;
-		case 'j':
-			json = 1;
-			break;
-		case 'o':
-			output = optarg;
-			break;
-		case 'G':
-			o.progress = 1;
-			break;
-		case 'Q':
-			o.progress = 0;
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		default:
-			usage_bad_option("speedup", argc, argv);
-		}
-	}
-	if (optind >= argc)
+	i = opt_parse(&speedup_cmd, opts, OPT_COUNT(opts), argc, argv);
+	if (i >= argc)
 		usage_error("speedup", "which function? give TARGET as module:function or "
 			    "path/to/file.py:function");
-	if (optind + 1 < argc)
+	if (i + 1 < argc)
 		usage_error("speedup", "unexpected argument '%s' (the function takes no arguments)",
-			    argv[optind + 1]);
-	o.target = argv[optind];
+			    argv[i + 1]);
+	o.target = argv[i];
 	colon = strrchr(o.target, ':');
 	if (!colon || colon == o.target || !colon[1])
 		usage_error("speedup", "TARGET is module:function or path/to/file.py:function, "

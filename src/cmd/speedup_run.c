@@ -384,65 +384,12 @@ static int on_window_sample(void *ctx, const struct sample *smp)
 	return 0;
 }
 
-static int tid_listed(const struct jv *tids, int32_t tid)
-{
-	size_t i;
-
-	for (i = 0; i < tids->n; i++)
-		if (tids->items[i].type == JV_NUMBER && tids->items[i].number == (double)tid)
-			return 1;
-	return 0;
-}
-
-/* Shares of the worker threads' samples (the tids the harness listed; on
- * a Python without native thread ids, every thread but the main one). */
-static void worker_states(const struct agg *a, const struct jv *tids, pid_t main_tid,
-			  double out[ST_COUNT])
-{
-	uint64_t tot[ST_COUNT] = { 0 }, all = 0;
-	size_t i;
-	int s;
-
-	for (i = 0; i < a->nthreads; i++) {
-		const struct agg_thread *t = &a->threads[i];
-		int mine = tids && tids->type == JV_ARRAY && tids->n ? tid_listed(tids, t->tid) :
-			   t->tid != (int32_t)main_tid;
-
-		if (!mine)
-			continue;
-		for (s = 0; s < ST_COUNT; s++) {
-			tot[s] += t->states[s];
-			all += t->states[s];
-		}
-	}
-	for (s = 0; s < ST_COUNT; s++)
-		out[s] = all ? (double)tot[s] / (double)all : 0;
-}
-
-/* "f() at file.py:12", or "callable, called from f() at file.py:12". */
-static void where_of(const struct agg *a, const struct verdict *v, int s, char *buf, size_t len)
-{
-	char py[SPEEDUP_WHERE_MAX / 2] = "";
-
-	if (v->nhot[s]) {
-		const struct agg_frame *f = &a->frames[v->hot[s][0]];
-		const char *file = agg_str(a, f->file), *slash = strrchr(file, '/');
-
-		snprintf(py, sizeof(py), "%.80s() at %.60s:%d", agg_str(a, f->func),
-			 slash ? slash + 1 : file, (int)f->line);
-	}
-	if (v->nnative[s])
-		snprintf(buf, len, "%.100s%s%s", agg_str(a, a->frames[v->native[s][0]].func),
-			 py[0] ? ", called from " : "", py);
-	else
-		snprintf(buf, len, "%s", py);
-}
-
+/* The window is over: its figures, and what its samples say. */
 static void fold_window(struct session *ss, struct agg *agg, const struct loop_stats *st,
 			const struct jv *tids, struct speedup_point *p)
 {
-	struct verdict v;
-	int s;
+	int32_t ids[SPEEDUP_MAX_TIDS];
+	size_t i, n = 0;
 
 	agg->requested = st->requested;
 	agg->taken = st->taken;
@@ -450,17 +397,11 @@ static void fold_window(struct session *ss, struct agg *agg, const struct loop_s
 	agg->errors = st->errors;
 	agg->worst_lag_ns = st->worst_lag_ns;
 	agg_finish(agg);
-	verdict_decide(agg, &v);
-	p->sampled = agg->samples > 0;
-	p->samples = agg->samples;
-	worker_states(agg, tids, ss->pid, p->states);
-	p->gil_held = v.gil_held;
-	p->gil_contended = v.gil_contended;
-	p->kind = v.kind;
-	copy_str(p->summary, sizeof(p->summary), v.summary);
-	copy_str(p->advice, sizeof(p->advice), v.advice);
-	for (s = 0; s < ST_COUNT; s++)
-		where_of(agg, &v, s, p->where[s], sizeof(p->where[s]));
+	for (i = 0; tids && tids->type == JV_ARRAY && i < tids->n && n < SPEEDUP_MAX_TIDS; i++)
+		if (tids->items[i].type == JV_NUMBER && tids->items[i].number >= 1 &&
+		    tids->items[i].number <= 0x3fffffff)
+			ids[n++] = (int32_t)tids->items[i].number;
+	speedup_fold(agg, ids, n, ss->pid, p);
 }
 
 static void set_times(const struct speedup_report *rep, struct speedup_point *p, double seconds)

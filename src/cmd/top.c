@@ -10,10 +10,10 @@
  * the target exits.
  */
 #include "cmd.h"
+#include "opt.h"
 
 #include <curses.h>
 #include <errno.h>
-#include <getopt.h>
 #include <locale.h>
 #include <poll.h>
 #include <stdio.h>
@@ -28,27 +28,29 @@
 #include "../report/top.h"
 #include "../sample/loop.h"
 #include "../sample/sampler.h"
+#include "../util/clock.h"
 #include "../util/error.h"
 
 #define REFRESH_NS 1000000000ull
 #define DEFAULT_RATE 100.0
 #define MAX_RATE 1000.0
 
-static const char usage[] =
+static const struct opt_cmd top_cmd = {
+	.name = "top",
+	.synopsis =
 	"usage: gilscope top --pid PID [--rate HZ]\n"
 	"\n"
 	"A live view of a Python process, refreshed every second: each thread's\n"
 	"state now and over the last two seconds, GIL use and contention, the\n"
-	"hottest functions, and the verdict. q quits. Needs a terminal.\n"
-	"\n"
-	"  -p, --pid PID    the process to watch\n"
-	"  -r, --rate HZ    samples per second (default 100, at most 1000)\n"
-	"  -h, --help       this help\n";
+	"hottest functions, and the verdict. q quits. Needs a terminal.\n",
+};
 
 struct window {
 	struct agg agg;
 	int live;
-	uint64_t lost, missed;
+	/* the sampling loop's counters when the window started: what it
+	 * lost and missed since is the window's */
+	uint64_t errors0, missed0;
 };
 
 struct ui {
@@ -56,14 +58,6 @@ struct ui {
 	struct top_screen screen;
 	attr_t attrs[TA_COUNT];
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* The state table gives top's colours as ANSI numbers, which curses' are. */
 _Static_assert(COLOR_BLACK == 0 && COLOR_RED == 1 && COLOR_GREEN == 2 && COLOR_YELLOW == 3 &&
@@ -191,7 +185,7 @@ static void nowtab_set(struct nowtab *t, const struct sample *smp)
 	t->n = smp->nthreads;
 }
 
-static int window_start(struct window *w, double rate)
+static int window_start(struct window *w, double rate, const struct loop_stats *st)
 {
 	struct agg_options o;
 
@@ -201,7 +195,8 @@ static int window_start(struct window *w, double rate)
 	if (w->live)
 		agg_release(&w->agg);
 	w->live = 0;
-	w->lost = w->missed = 0;
+	w->errors0 = st->errors;
+	w->missed0 = st->missed;
 	if (agg_init(&w->agg, &o))
 		return GS_ENOMEM;
 	w->live = 1;
@@ -209,7 +204,8 @@ static int window_start(struct window *w, double rate)
 }
 
 static void draw(struct ui *ui, struct window *w, const struct nowtab *now, pid_t pid,
-		 const struct sampler *s, double rate, const char *message)
+		 const struct sampler *s, double rate, const struct loop_stats *st,
+		 const char *message)
 {
 	struct top_info info;
 	struct verdict v;
@@ -227,8 +223,8 @@ static void draw(struct ui *ui, struct window *w, const struct nowtab *now, pid_
 	info.rate_hz = rate;
 	info.now = now->v;
 	info.nnow = now->n;
-	info.lost = w->lost;
-	info.missed = w->missed;
+	info.lost = st->errors - w->errors0;
+	info.missed = st->missed - w->missed0;
 	info.message = message;
 	report_top(&ui->screen, &info, a, &v);
 	ui_paint(ui);
@@ -244,167 +240,156 @@ static struct window *older(struct window win[2])
 	return win[0].agg.t_first <= win[1].agg.t_first ? &win[0] : &win[1];
 }
 
+/* The live view, between samples of the sampling loop. */
+struct top {
+	struct window win[2];
+	struct nowtab now;
+	struct ui ui;
+	struct sampler *s;
+	struct loop_stats st;
+	pid_t pid;
+	double rate;
+	uint64_t next_refresh;
+	int quit, failed;
+};
+
+static int top_sample(void *ctx, const struct sample *smp)
+{
+	struct top *t = ctx;
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (t->win[i].live)
+			agg_add_sample(&t->win[i].agg, smp);	/* full: the window is
+					cut short, and restarts within 1 s */
+	nowtab_set(&t->now, smp);
+	return 0;
+}
+
+/* Until the next sample is due: redraw every second, read keys. */
+static int top_wait(void *ctx, uint64_t until)
+{
+	struct top *t = ctx;
+
+	for (;;) {
+		uint64_t now = gs_now_ns(), wake;
+		struct pollfd pfd;
+		int timeout, ch, redraw = 0;
+
+		if (now >= t->next_refresh) {
+			struct window *o = older(t->win);
+
+			draw(&t->ui, o, &t->now, t->pid, t->s, t->rate, &t->st, NULL);
+			/* the older window starts again and the younger becomes
+			 * the older; at the first refresh, the second starts */
+			if (window_start(t->win[0].live && t->win[1].live ? o : &t->win[1], t->rate,
+					 &t->st)) {
+				t->failed = 1;
+				return 1;
+			}
+			t->next_refresh += REFRESH_NS;
+			if (t->next_refresh <= now)
+				t->next_refresh = now + REFRESH_NS;
+		}
+		if (now >= until)
+			return 0;
+		wake = until < t->next_refresh ? until : t->next_refresh;
+		timeout = (int)((wake - now + 999999) / 1000000);
+		pfd.fd = STDIN_FILENO;
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+			return 1;
+		/* keys, and KEY_RESIZE after a SIGWINCH interrupted poll */
+		while ((ch = getch()) != ERR) {
+			if (ch == 'q' || ch == 'Q' || ch == 3 /* ^C in case of raw mode */)
+				t->quit = 1;
+			else if (ch == KEY_RESIZE)
+				ui_resize(&t->ui), redraw = 1;
+			else if (ch == 12)	/* ^L */
+				clear(), redraw = 1;
+		}
+		if (t->quit || loop_stop_requested())
+			return 1;
+		if (redraw)
+			draw(&t->ui, older(t->win), &t->now, t->pid, t->s, t->rate, &t->st, NULL);
+	}
+}
+
 int cmd_top(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "pid", required_argument, NULL, 'p' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	struct window win[2];
-	struct nowtab now = { 0 };
+	struct top *t;
+	struct loop_opts lo;
 	struct process proc;
 	struct sampler s;
-	struct ui ui;
 	double rate = DEFAULT_RATE;
-	uint64_t period, next_sample, next_refresh;
 	pid_t pid = -1;
-	int c, status = 0, exited = 0, quit = 0, i;
-	char *end;
+	int status = 0, exited, ret, i;
+	const struct opt opts[] = {
+		{ .name = "pid", .letter = 'p', .kind = OPT_PID, .dest = &pid, .arg = "PID",
+		  .help = "the process to watch" },
+		{ .name = "rate", .letter = 'r', .kind = OPT_NUM, .dest = &rate, .arg = "HZ",
+		  .lo = 1, .hi = MAX_RATE, .help = "samples per second (default 100, at most 1000)" },
+	};
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "p:r:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			pid = cmd_parse_pid(optarg);
-			if (pid < 0)
-				usage_error("top", "--pid wants a process id, not '%s'", optarg);
-			break;
-		case 'r':
-			rate = strtod(optarg, &end);
-			if (*end || !(rate >= 1 && rate <= MAX_RATE))
-				usage_error("top", "--rate wants samples per second, 1 to %.0f, not '%s'",
-					    MAX_RATE, optarg);
-			break;
-		case 'h':
-			fputs(usage, stdout);
-			return 0;
-		default:
-			usage_error("top", "unknown option");
-		}
-	}
-	if (optind < argc)
-		usage_error("top", "unexpected argument '%s'", argv[optind]);
-	if (pid < 0)
-		usage_error("top", "which process? give --pid PID");
-	if (!isatty(STDOUT_FILENO) || !isatty(STDIN_FILENO)) {
-		fprintf(stderr, "gilscope top: %s is not a terminal; top is a live view for "
-			"one. For a report use `gilscope diagnose --pid %d` (add --json for "
-			"a program), or `gilscope dump --pid %d` for one instant\n",
-			isatty(STDOUT_FILENO) ? "standard input" : "standard output",
-			(int)pid, (int)pid);
-		return GS_EXIT_USAGE;
-	}
-
+	opt_parse(&top_cmd, opts, OPT_COUNT(opts), argc, argv);
 	status = cmd_attach(pid, &proc, &s);
 	if (status)
 		return status;
-	memset(win, 0, sizeof(win));
-	if (window_start(&win[0], rate)) {
+	t = calloc(1, sizeof(*t));
+	if (!t || window_start(&t->win[0], rate, &t->st)) {
 		fprintf(stderr, "gilscope: out of memory\n");
 		status = GS_EXIT_ERROR;
 		goto out;
 	}
+	t->s = &s;
+	t->pid = pid;
+	t->rate = rate;
 	setlocale(LC_ALL, "");
 	loop_install_signals();
-	if (ui_start(&ui)) {
+	if (ui_start(&t->ui)) {
 		fprintf(stderr, "gilscope top: cannot drive this terminal (TERM=%s)\n",
 			getenv("TERM") ? getenv("TERM") : "(unset)");
 		status = GS_EXIT_ERROR;
 		goto out;
 	}
-	draw(&ui, &win[0], &now, pid, &s, rate, NULL);
+	draw(&t->ui, &t->win[0], &t->now, pid, &s, rate, &t->st, NULL);
 
-	period = (uint64_t)(1e9 / rate);
-	next_sample = now_ns();
-	next_refresh = next_sample + REFRESH_NS;
-	while (!quit && !loop_stop_requested()) {
-		uint64_t t = now_ns(), wake;
-		struct pollfd pfd;
-		int timeout, ch, redraw = 0;
-
-		if (t >= next_sample) {
-			const struct sample *smp = NULL;
-			int ret = sampler_take(&s, &smp);
-
-			if (ret == GS_EEXITED) {
-				exited = 1;
-				break;
-			}
-			for (i = 0; i < 2; i++) {
-				if (!win[i].live)
-					continue;
-				if (ret && !smp)
-					win[i].lost++;
-				else
-					agg_add_sample(&win[i].agg, smp);	/* full: the
-						window is cut short, and restarts within 1 s */
-			}
-			if (!ret || smp)
-				nowtab_set(&now, smp);
-			t = now_ns();
-			next_sample += period;
-			if (t >= next_sample) {
-				uint64_t behind = (t - next_sample) / period + 1;
-
-				next_sample += behind * period;
-				for (i = 0; i < 2; i++)
-					win[i].missed += behind;
-			}
-		}
-		if (t >= next_refresh) {
-			struct window *o = older(win);
-
-			draw(&ui, o, &now, pid, &s, rate, NULL);
-			/* the older window starts again and the younger becomes the
-			 * older; at the first refresh, the second window starts */
-			if (window_start(win[0].live && win[1].live ? o : &win[1], rate))
-				break;
-			next_refresh += REFRESH_NS;
-			if (next_refresh <= t)
-				next_refresh = t + REFRESH_NS;
-		}
-
-		wake = next_sample < next_refresh ? next_sample : next_refresh;
-		t = now_ns();
-		timeout = wake > t ? (int)((wake - t + 999999) / 1000000) : 0;
-		pfd.fd = STDIN_FILENO;
-		pfd.events = POLLIN;
-		pfd.revents = 0;
-		if (timeout > 0 && poll(&pfd, 1, timeout) < 0 && errno != EINTR)
-			break;
-		/* keys, and KEY_RESIZE after a SIGWINCH interrupted poll */
-		while ((ch = getch()) != ERR) {
-			if (ch == 'q' || ch == 'Q' || ch == 3 /* ^C in case of raw mode */)
-				quit = 1;
-			else if (ch == KEY_RESIZE)
-				ui_resize(&ui), redraw = 1;
-			else if (ch == 12)	/* ^L */
-				clear(), redraw = 1;
-		}
-		if (redraw && !quit)
-			draw(&ui, older(win), &now, pid, &s, rate, NULL);
-	}
+	/* the loop of every sampling command: its deadlines, its lag
+	 * accounting; between samples, the view */
+	memset(&lo, 0, sizeof(lo));
+	lo.rate_hz = rate;
+	lo.wait = top_wait;
+	lo.wait_ctx = t;
+	t->next_refresh = gs_now_ns() + REFRESH_NS;
+	ret = loop_run(&s, &lo, top_sample, t, &t->st);
+	exited = !ret && !t->quit && !t->failed && !loop_stop_requested() &&
+		 (t->st.target_exited || t->st.target_execd);
 	if (exited) {
 		char msg[96];
 
 		snprintf(msg, sizeof(msg), "process %d exited; press any key", (int)pid);
-		draw(&ui, older(win), &now, pid, &s, rate, msg);
+		draw(&t->ui, older(t->win), &t->now, pid, &s, rate, &t->st, msg);
 		nodelay(stdscr, FALSE);
 		halfdelay(50);	/* at most 5 s, then give the terminal back */
 		getch();
 	}
-	ui_stop(&ui);
+	ui_stop(&t->ui);
 	if (exited) {
 		fprintf(stderr, "gilscope: process %d exited\n", (int)pid);
 		status = GS_EXIT_EXITED;
+	} else if (t->failed) {
+		fprintf(stderr, "gilscope: out of memory\n");
+		status = GS_EXIT_ERROR;
 	}
 out:
-	for (i = 0; i < 2; i++)
-		if (win[i].live)
-			agg_release(&win[i].agg);
-	free(now.v);
+	if (t) {
+		for (i = 0; i < 2; i++)
+			if (t->win[i].live)
+				agg_release(&t->win[i].agg);
+		free(t->now.v);
+		free(t);
+	}
 	sampler_release(&s);
 	process_release(&proc);
 	return status;

@@ -161,13 +161,6 @@ static void top_states(struct strbuf *sb, const struct speedup_point *p, size_t 
 		strbuf_addch(sb, ' ');
 }
 
-double speedup_excess_wait(const struct speedup_report *r, int n, double cpu_wait)
-{
-	double own = r->cpus > 0 && n > r->cpus ? 1.0 - (double)r->cpus / n : 0;
-
-	return cpu_wait < 0 ? 0 : cpu_wait - own;
-}
-
 /* Runs whose timing other processes may have spoiled. */
 static void noisy_note(struct strbuf *sb, const struct speedup_report *r)
 {

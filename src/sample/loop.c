@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "../target/launch.h"
+#include "../util/clock.h"
 #include "../util/error.h"
 
 /* how many SIGINT/SIGTERM came (saturating), and what the first was */
@@ -63,13 +64,6 @@ int loop_stop_signal(int *from_terminal)
 	return stop_flag ? first_sig : 0;
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* Below this, waiting is cheaper on the CPU than a sleep and the wake-up
  * that ends it (tens of microseconds on a busy machine, often more). */
@@ -78,12 +72,12 @@ static uint64_t now_ns(void)
 static void sleep_until(uint64_t t)
 {
 	struct timespec ts = { (time_t)(t / 1000000000ull), (long)(t % 1000000000ull) };
-	uint64_t now = now_ns();
+	uint64_t now = gs_now_ns();
 
 	if (now >= t)
 		return;
 	if (t - now < SPIN_NS) {
-		while (now_ns() < t && !stop_flag)
+		while (gs_now_ns() < t && !stop_flag)
 			;
 		return;
 	}
@@ -140,7 +134,7 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 	     struct loop_stats *st)
 {
 	uint64_t period = (uint64_t)(1e9 / (o->rate_hz > 0 ? o->rate_hz : 100));
-	uint64_t start = now_ns(), deadline = start, end = 0, last_progress = start;
+	uint64_t start = gs_now_ns(), deadline = start, end = 0, last_progress = start;
 	int ret = 0, reaped = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -172,7 +166,7 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 			reaped = 1;
 			break;
 		}
-		t = now_ns();
+		t = gs_now_ns();
 		if (end && t >= end)
 			break;
 		st->requested++;
@@ -194,7 +188,7 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 			if (ret)
 				break;
 		}
-		t = now_ns();
+		t = gs_now_ns();
 		if (o->progress && t - last_progress > 250000000ull) {
 			progress(st, (double)(t - start) / 1e9, 0);
 			last_progress = t;
@@ -214,10 +208,14 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 		}
 		if (end && deadline > end)
 			deadline = end;
-		if (deadline > t)
+		if (o->wait) {
+			if (o->wait(o->wait_ctx, deadline > t ? deadline : t))
+				break;
+		} else if (deadline > t) {
 			sleep_until(deadline);
+		}
 	}
-	st->elapsed_s = (double)(now_ns() - start) / 1e9;
+	st->elapsed_s = (double)(gs_now_ns() - start) / 1e9;
 	if (o->progress)
 		progress(st, st->elapsed_s, 1);
 	/* a child seen gone by the sampler is reaped here, so that its exit

@@ -18,6 +18,12 @@ struct loop_opts {
 	int progress;		/* print progress to stderr */
 	pid_t child;		/* launch mode: reap this child (and any other
 				 * child of ours that ended), 0 otherwise */
+	/* Between samples, instead of sleeping: wait until `until`
+	 * (gs_now_ns(), util/clock.h) doing the caller's own work (a live view
+	 * reads keys and redraws); a non-zero return ends the loop. NULL:
+	 * sleep. */
+	int (*wait)(void *ctx, uint64_t until);
+	void *wait_ctx;
 };
 
 struct loop_stats {
@@ -45,7 +51,8 @@ int loop_stop_requested(void);
  * (Ctrl-C: the kernel sends it to the whole foreground process group). */
 int loop_stop_signal(int *from_terminal);
 
-/* Run until done; returns 0 or a gs_err from the callback. */
+/* Run until done (or until o->wait says so); returns 0 or a gs_err from
+ * the callback. *st is kept up to date as it runs. */
 int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx,
 	     struct loop_stats *st);
 

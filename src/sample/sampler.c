@@ -44,6 +44,7 @@
 
 #include "../cpython/code.h"
 #include "../target/procfs.h"
+#include "../util/clock.h"
 #include "../util/error.h"
 
 enum { F_SCHED, F_SYSCALL, F_STAT, F_N };
@@ -97,13 +98,6 @@ struct thread_cache {
 	const struct py_code *free_code;
 };
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void tc_clear(struct thread_cache *c)
 {
@@ -987,7 +981,7 @@ int sampler_take(struct sampler *s, const struct sample **out)
 	code_cache_maybe_flush(s->model.codes);
 	memset(smp, 0, sizeof(*smp));
 	smp->threads = s->ts;
-	smp->t_ns = now_ns();
+	smp->t_ns = gs_now_ns();
 
 	ret = py_model_head(&s->model, &h);
 	if (ret)

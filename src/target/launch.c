@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,12 +18,19 @@
 #include <unistd.h>
 
 #include "procfs.h"
+#include "../util/clock.h"
 #include "../util/error.h"
 
-/* fork + execvp; the child first runs prepare(arg) (NULL: nothing).
+/* What the launched child does before exec. */
+struct child_setup {
+	int keep_running;
+	int err_fd;		/* becomes its stderr; -1: keep ours */
+};
+
+/* fork + execvp; the child first runs prepare(cs) (NULL: nothing).
  * 0 and *pid, or GS_ENOPROC after printing why, or GS_EGENERIC. */
-static int fork_exec(char *const argv[], void (*prepare)(pid_t parent, int arg), int arg,
-		     pid_t *pid)
+static int fork_exec(char *const argv[], void (*prepare)(pid_t parent, const struct child_setup *),
+		     const struct child_setup *cs, pid_t *pid)
 {
 	pid_t parent = getpid();
 	int pfd[2];
@@ -42,7 +50,7 @@ static int fork_exec(char *const argv[], void (*prepare)(pid_t parent, int arg),
 	if (p == 0) {
 		close(pfd[0]);
 		if (prepare)
-			prepare(parent, arg);
+			prepare(parent, cs);
 		execvp(argv[0], argv);
 		err = errno;
 		if (write(pfd[1], &err, sizeof(err)) < 0)
@@ -65,7 +73,7 @@ static int fork_exec(char *const argv[], void (*prepare)(pid_t parent, int arg),
 
 int launch_start(char *const argv[], pid_t *pid)
 {
-	return fork_exec(argv, NULL, 0, pid);
+	return fork_exec(argv, NULL, NULL, pid);
 }
 
 int launch_exit_status(int st)
@@ -126,13 +134,6 @@ int launch_wait(pid_t pid)
 
 /* --- the process table ------------------------------------------------------ */
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int read_stat(pid_t pid, struct proc_stat *st)
 {
@@ -306,17 +307,179 @@ static int live(const struct launch_proc *p)
 
 /* --- launching -------------------------------------------------------------- */
 
-static void prepare_child(pid_t parent, int keep_running)
+static void prepare_child(pid_t parent, const struct child_setup *cs)
 {
 	/* Should gilscope die without ending it, the program gets SIGTERM;
 	 * if gilscope is already gone, do not start it at all. */
-	if (!keep_running &&
+	if (!cs->keep_running &&
 	    (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) || getppid() != parent))
 		_exit(127);
+	if (cs->err_fd >= 0 && dup2(cs->err_fd, 2) < 0)
+		_exit(127);
+}
+
+/* --- its stderr, passed on ------------------------------------------------ */
+
+struct launch_tee {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	int fd;			/* the pipe's read end */
+	int eof;		/* the thread saw the pipe close, and has ended */
+	char tail[LAUNCH_TAIL_MAX];
+	size_t len;
+};
+
+static void write_all(int fd, const char *p, size_t n)
+{
+	ssize_t w;
+
+	while (n) {
+		w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;	/* our stderr is gone: keep draining the pipe */
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+static void *tee_main(void *arg)
+{
+	struct launch_tee *t = arg;
+	char buf[4096];
+	ssize_t n;
+	size_t k;
+
+	for (;;) {
+		n = read(t->fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		write_all(2, buf, (size_t)n);
+		k = (size_t)n;
+		pthread_mutex_lock(&t->mu);
+		if (k >= LAUNCH_TAIL_MAX) {
+			memcpy(t->tail, buf + k - LAUNCH_TAIL_MAX, LAUNCH_TAIL_MAX);
+			t->len = LAUNCH_TAIL_MAX;
+		} else {
+			if (t->len + k > LAUNCH_TAIL_MAX) {
+				size_t drop = t->len + k - LAUNCH_TAIL_MAX;
+
+				memmove(t->tail, t->tail + drop, t->len - drop);
+				t->len -= drop;
+			}
+			memcpy(t->tail + t->len, buf, k);
+			t->len += k;
+		}
+		pthread_mutex_unlock(&t->mu);
+	}
+	pthread_mutex_lock(&t->mu);
+	t->eof = 1;
+	pthread_mutex_unlock(&t->mu);
+	return NULL;
+}
+
+/* A pipe for the child's stderr and the thread that reads it; *wfd is the
+ * write end, for the child (close-on-exec here, dup2'd onto its fd 2).
+ * NULL when any of it cannot be had: the child keeps our stderr. */
+static struct launch_tee *tee_start(int *wfd)
+{
+	struct launch_tee *t = calloc(1, sizeof(*t));
+	sigset_t all, old;
+	int pfd[2], err;
+
+	*wfd = -1;
+	if (!t)
+		return NULL;
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		free(t);
+		return NULL;
+	}
+	t->fd = pfd[0];
+	pthread_mutex_init(&t->mu, NULL);
+	/* signals stay with the main thread (its sleeps end on them) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	err = pthread_create(&t->thread, NULL, tee_main, t);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		pthread_mutex_destroy(&t->mu);
+		close(pfd[0]);
+		close(pfd[1]);
+		free(t);
+		return NULL;
+	}
+	*wfd = pfd[1];
+	return t;
+}
+
+/* Wait up to ms for the thread to reach the pipe's end; 1 if it did. */
+static int tee_drained(struct launch_tee *t, int ms)
+{
+	struct timespec ts = { 0, 5 * 1000 * 1000 };
+	int eof, i;
+
+	for (i = 0;; i++) {
+		pthread_mutex_lock(&t->mu);
+		eof = t->eof;
+		pthread_mutex_unlock(&t->mu);
+		if (eof || i >= ms / 5)
+			return eof;
+		nanosleep(&ts, NULL);
+	}
+}
+
+void launch_last_words(struct launched *l, int wait_ms, char *out, size_t outlen)
+{
+	struct launch_tee *t = l->tee;
+	size_t end, start, i, n;
+
+	if (!outlen)
+		return;
+	out[0] = '\0';
+	if (!t)
+		return;
+	if (l->reaped)
+		tee_drained(t, wait_ms);
+	pthread_mutex_lock(&t->mu);
+	end = t->len;
+	while (end && (t->tail[end - 1] == '\n' || t->tail[end - 1] == '\r' ||
+		       t->tail[end - 1] == ' '))
+		end--;
+	start = end;
+	while (start && t->tail[start - 1] != '\n')
+		start--;
+	/* printable bytes only: it goes into one line of ours */
+	for (i = start, n = 0; i < end && n + 1 < outlen; i++)
+		out[n++] = (unsigned char)t->tail[i] < 0x20 ? ' ' : t->tail[i];
+	out[n] = '\0';
+	pthread_mutex_unlock(&t->mu);
+}
+
+void launch_release(struct launched *l)
+{
+	struct launch_tee *t = l->tee;
+
+	if (!t)
+		return;
+	l->tee = NULL;
+	if (tee_drained(t, 200)) {
+		pthread_join(t->thread, NULL);
+		pthread_mutex_destroy(&t->mu);
+		close(t->fd);
+		free(t);
+		return;
+	}
+	/* something it started still holds the pipe: the thread stays, to
+	 * pass on what comes, until we exit */
+	pthread_detach(t->thread);
 }
 
 int launch_program(char *const argv[], int keep_running, struct launched *l)
 {
+	struct child_setup cs = { keep_running, -1 };
 	struct table tb = { 0 };
 	pid_t self = getpid();
 	size_t i;
@@ -342,7 +505,14 @@ int launch_program(char *const argv[], int keep_running, struct launched *l)
 	/* orphans of what we launch come to us, not to init (Linux 3.4+;
 	 * without it they are out of reach once their parent is gone) */
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
-	return fork_exec(argv, prepare_child, keep_running, &l->pid);
+	if (!keep_running)
+		l->tee = tee_start(&cs.err_fd);
+	ret = fork_exec(argv, prepare_child, &cs, &l->pid);
+	if (cs.err_fd >= 0)
+		close(cs.err_fd);
+	if (ret)
+		launch_release(l);
+	return ret;
 }
 
 int launch_reap(struct launched *l)
@@ -440,7 +610,7 @@ static int wait_gone(struct launched *l, struct table *tb, int *blind, uint64_t 
 			any = tb->in[i] && live(&tb->t[i]);
 		if (!any)
 			return 1;
-		if (now_ms() >= until || (o->hurry && o->hurry() != hurry0))
+		if (gs_now_ms() >= until || (o->hurry && o->hurry() != hurry0))
 			return 0;
 		nanosleep(&ts, NULL);
 	}
@@ -495,7 +665,7 @@ int launch_end(struct launched *l, const struct launch_end_opts *o, struct launc
 {
 	struct table tb = { 0 };
 	struct pidset others = { 0 }, killed = { 0 };
-	uint64_t t0 = now_ms();
+	uint64_t t0 = gs_now_ms();
 	int step, blind = 0, ret = 0;
 	size_t i;
 
@@ -514,7 +684,7 @@ int launch_end(struct launched *l, const struct launch_end_opts *o, struct launc
 		if (!r)
 			break;
 		hurry0 = o->hurry ? o->hurry() : 0;
-		if (wait_gone(l, &tb, &blind, now_ms() + (uint64_t)(wait > 0 ? wait : 0), o, hurry0))
+		if (wait_gone(l, &tb, &blind, gs_now_ms() + (uint64_t)(wait > 0 ? wait : 0), o, hurry0))
 			break;
 	}
 	res->gone_before = !res->nsent;
@@ -533,7 +703,7 @@ int launch_end(struct launched *l, const struct launch_end_opts *o, struct launc
 out:
 	res->others = (int)others.n;
 	res->others_killed = (int)killed.n;
-	res->seconds = (double)(now_ms() - t0) / 1e3;
+	res->seconds = (double)(gs_now_ms() - t0) / 1e3;
 	free(others.v);
 	free(killed.v);
 	table_release(&tb);

@@ -36,6 +36,15 @@ int launch_wait(pid_t pid);
 int launch_wait_raw(pid_t pid);
 
 #define LAUNCH_BEFORE_MAX 32
+#define LAUNCH_TAIL_MAX 2048
+
+/*
+ * The program's stderr, passed on to ours as it comes, its last
+ * LAUNCH_TAIL_MAX bytes kept: what it printed last, for the one line that
+ * says it failed (a program that fails at once leaves nothing to
+ * diagnose). A thread copies it; its state is behind the mutex.
+ */
+struct launch_tee;
 
 /* A program launched for sampling, and what belongs to it. */
 struct launched {
@@ -48,15 +57,28 @@ struct launched {
 	pid_t before[LAUNCH_BEFORE_MAX];
 	size_t nbefore;
 	int before_unknown;	/* too many to list: adopt no orphan */
+	struct launch_tee *tee;	/* its stderr (NULL: left as it was) */
 };
 
 /* Start argv for sampling: fork + execvp in our process group, with us as
  * its subreaper. Unless keep_running, the kernel sends it SIGTERM should
- * gilscope die without ending it (PR_SET_PDEATHSIG). Returns 0, or
- * GS_ENOPROC after printing why it could not be run, or GS_EGENERIC. */
+ * gilscope die without ending it (PR_SET_PDEATHSIG), and its stderr comes
+ * through us (struct launch_tee; with keep_running it must outlive us, so
+ * it is left as it is). Returns 0, or GS_ENOPROC after printing why it
+ * could not be run, or GS_EGENERIC. */
 int launch_program(char *const argv[], int keep_running, struct launched *l);
 /* Reap what of ours has exited; 1 once the program itself has been. */
 int launch_reap(struct launched *l);
+/*
+ * The last line the program wrote to stderr, up to outlen-1 bytes (empty
+ * if none, or if its stderr was not passed through us). Once it has
+ * exited, waits up to wait_ms for what it wrote before that to come
+ * through (what it started may keep the pipe open).
+ */
+void launch_last_words(struct launched *l, int wait_ms, char *out, size_t outlen);
+/* Stop passing its stderr on (what is still in the pipe is copied first,
+ * unless something it started keeps it open) and free what it needs. */
+void launch_release(struct launched *l);
 
 /* What launch_end did. */
 struct launch_end {

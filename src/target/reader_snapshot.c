@@ -9,6 +9,7 @@
  */
 #include "reader.h"
 
+#include "../util/afile.h"
 #include "../util/error.h"
 
 #include <errno.h>
@@ -576,51 +577,22 @@ static int recorder_write(const struct recorder *rec, const char *meta, FILE *f)
 int reader_recorder_save(struct reader *r, const char *meta, const char *path)
 {
 	struct recorder *rec = (struct recorder *)r;
-	static const char suffix[] = ".tmp.XXXXXX";
-	size_t plen = strlen(path);
-	char *tmp = NULL;
-	FILE *f = NULL;
-	int fd = -1, ret;
+	struct gs_afile af;
+	int ret, e;
 
 	if (!r || r->ops != &recorder_ops)
 		return GS_EGENERIC;
 	if (rec->err)
 		return rec->err;
-	tmp = malloc(plen + sizeof(suffix));
-	if (!tmp)
-		return GS_ENOMEM;
-	memcpy(tmp, path, plen);
-	memcpy(tmp + plen, suffix, sizeof(suffix));
-
-	ret = GS_EIO;
-	fd = mkstemp(tmp);
-	if (fd < 0) {
-		free(tmp);
-		return errno == EACCES || errno == EPERM ? GS_EPERM : GS_EIO;
+	/* 0600 whatever the umask: it holds pieces of another process's
+	 * memory (README: treat it as a core dump) */
+	e = gs_afile_open(&af, path, 0600);
+	if (e)
+		return e == EACCES || e == EPERM ? GS_EPERM : e == ENOMEM ? GS_ENOMEM : GS_EIO;
+	ret = recorder_write(rec, meta, af.f);
+	if (ret) {
+		gs_afile_abort(&af);
+		return ret;
 	}
-	f = fdopen(fd, "wb");
-	if (!f)
-		goto out;
-	fd = -1;	/* owned by f now */
-	ret = recorder_write(rec, meta, f);
-	if (ret)
-		goto out;
-	ret = GS_EIO;
-	if (fflush(f) || fsync(fileno(f)))
-		goto out;
-	ret = fclose(f) ? GS_EIO : 0;
-	f = NULL;
-	if (ret)
-		goto out;
-	if (rename(tmp, path) < 0)
-		ret = GS_EIO;
-out:
-	if (f)
-		fclose(f);
-	if (fd >= 0)
-		close(fd);
-	if (ret)
-		unlink(tmp);
-	free(tmp);
-	return ret;
+	return gs_afile_commit(&af) ? GS_EIO : 0;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "launch.h"
+#include "../util/clock.h"
 #include "../util/error.h"
 
 static void close_fd(int *fd)
@@ -81,13 +82,6 @@ fail:
 	return GS_EGENERIC;
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static int try_reap(struct spawned *sp)
 {
@@ -109,14 +103,14 @@ static int try_reap(struct spawned *sp)
 
 int spawn_wait_ready(struct spawned *sp, int timeout_ms)
 {
-	uint64_t end = now_ms() + (uint64_t)timeout_ms;
+	uint64_t end = gs_now_ms() + (uint64_t)timeout_ms;
 	struct pollfd pfd;
 	char c;
 	ssize_t n;
 	int left, r;
 
 	for (;;) {
-		uint64_t now = now_ms();
+		uint64_t now = gs_now_ms();
 
 		if (now >= end)
 			return GS_ERANGE;
@@ -135,7 +129,7 @@ int spawn_wait_ready(struct spawned *sp, int timeout_ms)
 		if (n < 0 && errno == EINTR)
 			continue;
 		/* EOF: it exited (or closed fd 3, which ours never does) */
-		while (!try_reap(sp) && now_ms() < end) {
+		while (!try_reap(sp) && gs_now_ms() < end) {
 			struct timespec ts = { 0, 2 * 1000 * 1000 };
 
 			nanosleep(&ts, NULL);
@@ -146,11 +140,11 @@ int spawn_wait_ready(struct spawned *sp, int timeout_ms)
 
 static int wait_exit(struct spawned *sp, int ms)
 {
-	uint64_t end = now_ms() + (uint64_t)ms;
+	uint64_t end = gs_now_ms() + (uint64_t)ms;
 	struct timespec ts = { 0, 2 * 1000 * 1000 };
 
 	while (!try_reap(sp)) {
-		if (now_ms() >= end)
+		if (gs_now_ms() >= end)
 			return 0;
 		nanosleep(&ts, NULL);
 	}

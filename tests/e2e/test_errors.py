@@ -5,6 +5,7 @@
   7 target exited during the operation (not provoked here: no deterministic way).
 """
 import os
+import re
 import shutil
 import subprocess
 
@@ -123,3 +124,58 @@ def test_usage_error(gilscope, args):
 def test_no_arguments_is_a_usage_error(gilscope):
     # Without any argument, a usage summary may follow the error line.
     check_error(es.run_gilscope(gilscope, []), 2, one_line=False)
+
+
+# Every command, with what makes the rest of its line valid (so that only
+# the option under test can be wrong).
+COMMANDS = {
+    "diagnose": ["--pid", "1"],
+    "record": ["-o", "/dev/null", "--pid", "1"],
+    "dump": ["--pid", "1"],
+    "top": ["--pid", "1"],
+    "info": ["--pid", "1"],
+    "speedup": [],
+    "snapshot": ["--pid", "1", "-o", "/dev/null"],
+}
+
+
+def help_options(gilscope, command):
+    """The long options a command's --help lists, and whether each takes a
+    value (a word in capitals after it)."""
+    run = es.run_gilscope(gilscope, [command, "--help"])
+    assert run.returncode == 0 and run.stdout.startswith("usage: gilscope " + command), \
+        run.describe()
+    opts = {}
+    for line in run.stdout.splitlines():
+        # "  -o, --output FILE    text" / "      --grace S        text"
+        m = re.match(r"^ {2}(?:-\w, | {4})(--[\w-]+)(?: ([A-Z][A-Z_]*))?(?: {2,}|$)", line)
+        if m:
+            opts[m.group(1)] = bool(m.group(2))
+    assert "--help" in opts, run.describe()
+    return opts
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_bad_option_is_one_line(gilscope, command):
+    """An unknown option: exit 2 and one line naming it, whatever the
+    command (top and info once printed getopt's message before ours)."""
+    run = es.run_gilscope(gilscope, [command, "--no-such-option"] + COMMANDS[command])
+    check_error(run, 2, mentions=["--no-such-option", f"gilscope {command} --help"])
+    run = es.run_gilscope(gilscope, [command, "-Z"] + COMMANDS[command])
+    check_error(run, 2, mentions=["-Z"])
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_help_lists_what_is_accepted(gilscope, command):
+    """What --help lists is what the command accepts: each listed option
+    given a value it cannot take is refused for its value, never as an
+    unknown option (both come from one table)."""
+    opts = help_options(gilscope, command)
+    assert len(opts) >= 2, opts
+    for opt, takes in opts.items():
+        if opt == "--help" or not takes:
+            continue
+        run = es.run_gilscope(gilscope, [command, opt, ""] + COMMANDS[command])
+        assert run.returncode == 2, (opt, run.describe())
+        assert "unknown" not in run.stderr, (opt, run.describe())
+        assert opt in run.stderr, (opt, run.describe())

@@ -639,6 +639,13 @@ def test_snapshot_output(gilscope, fault_interp, fault_target, tmp_path):
     assert run.returncode == 0, run.describe()
     assert out.read_bytes()[:8] == b"GSSNAP01"
     assert not leftovers(tmp_path, "t.snap")
+    # pieces of the target's memory: for its owner alone, whatever the
+    # umask; the .stacks text beside it is a report (the umask's mode)
+    assert out.stat().st_mode & 0o777 == 0o600, oct(out.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    stacks = tmp_path / "t.snap.stacks"
+    assert stacks.stat().st_mode & 0o777 == 0o666 & ~umask, oct(stacks.stat().st_mode)
     run = es.run_gilscope(gilscope, ["snapshot", "--pid", str(t.pid), "-o", "/dev/full"])
     assert run.returncode == 8, run.describe()
     run = es.run_gilscope(gilscope, ["snapshot", "--pid", str(t.pid), "-o",

@@ -501,7 +501,10 @@ def test_ends_by_itself_within_duration(gilscope, interp, tmp_path):
     through, gilscope does not wait for the rest of the duration, and says
     nothing about ending it."""
     script = tmp_path / "short.py"
-    script.write_text("import sys\nx = 0\nfor i in range(2_000_000):\n    x += i\nsys.exit(7)\n")
+    # past its first second (RUN_FAILED_AT_ONCE_S), by its own clock: a
+    # program that fails sooner gets no report (test_fails_at_once)
+    script.write_text("import sys, time\nt = time.monotonic() + 1.5\nx = 0\n"
+                      "while time.monotonic() < t:\n    x += 1\nsys.exit(7)\n")
     t0 = time.monotonic()
     run = es.run_gilscope(gilscope, ["diagnose", "-d", "60", "--json", "--no-progress", "--",
                                      interp.path, str(script)], save_dir=tmp_path,
@@ -511,6 +514,33 @@ def test_ends_by_itself_within_duration(gilscope, interp, tmp_path):
     assert "gilscope: ended" not in run.stderr, run.describe()
     doc = json.loads(run.stdout)
     assert doc["launch"]["end"] == "exited" and doc["launch"]["exit_status"] == 7, doc["launch"]
+
+
+@pytest.mark.asan
+@pytest.mark.parametrize("command", ["diagnose", "record"])
+@pytest.mark.parametrize("case", ["missing", "import"])
+def test_fails_at_once(gilscope, interp, tmp_path, command, case):
+    """A program that fails at once (a script that is not there, an import
+    that fails): no verdict drawn from the interpreter's start-up, no report
+    written; one line says how it ended and what it printed last, its stderr
+    reaches the user whole, and its exit status passes through."""
+    if case == "missing":
+        argv, status, last = [str(tmp_path / "missing.py")], 2, "can't open file"
+    else:
+        argv, status, last = ["-c", "import gilscope_no_such_module"], 1, \
+            "No module named 'gilscope_no_such_module'"
+    out = tmp_path / "profile.json"
+    opts = ["-o", str(out), "-f", "speedscope"] if command == "record" else ["--json"]
+    run = es.run_gilscope(gilscope, [command, "--no-progress"] + opts + ["--", interp.path] + argv,
+                          save_dir=tmp_path, timeout=MARGIN + 20)
+    assert run.returncode == status, run.describe()
+    assert run.stdout == "" and not out.exists(), run.describe()
+    lines = [ln for ln in run.stderr.splitlines() if ln.startswith("gilscope: ")]
+    assert len(lines) == 1, run.describe()
+    assert f"exited with status {status} after " in lines[0], run.describe()
+    assert "no report; it printed: " in lines[0] and last in lines[0], run.describe()
+    if case == "import":   # the program's own stderr, passed on as it came
+        assert "Traceback (most recent call last):" in run.stderr, run.describe()
 
 
 # --- errors -------------------------------------------------------------------------------
