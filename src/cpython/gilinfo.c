@@ -11,6 +11,7 @@
  */
 #include "gilinfo.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "model_internal.h"
@@ -213,7 +214,7 @@ static int check_module(void *arg, uint64_t key, uint64_t value)
 		return 1;
 	}
 	if (py_model_read_str(w->m, key, gi->modules[gi->nmodules], PY_MODNAME_MAX))
-		strcpy(gi->modules[gi->nmodules], "?");
+		snprintf(gi->modules[gi->nmodules], PY_MODNAME_MAX, "?");
 	gi->nmodules++;
 	return 0;
 }
