@@ -527,7 +527,7 @@ int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
 	if (!t)
 		return GS_ENOMEM;
 	if ((unsigned)in->state >= ST_COUNT)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("(unsigned)in->state >= ST_COUNT");
 	a->thread_samples++;
 	if (!t->samples)
 		t->first_ns = a->cur_t;
@@ -658,7 +658,7 @@ int agg_restate(struct agg *a, int32_t tid, uint64_t n, uint64_t from_ns, enum g
 		}
 	}
 	if (!t || t->states[from] < n)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!t || t->states[from] < n");
 	since = from_ns > a->t_first ? from_ns - a->t_first : 0;
 	t->states[from] -= n;
 	t->states[to] += n;

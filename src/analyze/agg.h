@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "../sample/states.h"
+#include "../util/error.h"
 
 #define AGG_MAX_NODES (1u << 21)
 #define AGG_MAX_SPANS (1u << 21)
@@ -98,6 +99,8 @@ struct agg_thread {
 	int key_leaf_ok;
 };
 
+#define AGG_WHY_MAX 8
+
 struct agg_options {
 	enum agg_mode mode;
 	int state_leaves;	/* add [state] leaves to stacks (record does) */
@@ -142,6 +145,10 @@ struct agg {
 	/* the sampling loop's accounting (filled by the loop) */
 	uint64_t requested, taken, missed, errors;
 	uint64_t rereads;	/* thread states read again after a torn stack */
+	/* the checks of target memory that failed first in a sample, most
+	 * often first (util/error.h; filled by the caller at the end) */
+	const struct gs_why *why[AGG_WHY_MAX];
+	size_t nwhy;
 	uint64_t worst_lag_ns;
 	double duration_s;
 	/* internal */

@@ -115,11 +115,21 @@ int cmd_report_error(int err, pid_t pid, const char *version)
 			(int)pid);
 		break;
 	case GS_ECORRUPT:
-	case GS_EFAULT:
+	case GS_EFAULT: {
+		const struct gs_why *w = err == GS_ECORRUPT ? gs_why_last() : NULL;
+		char why[256] = "";
+
+		if (w) {
+			why[0] = ':';
+			why[1] = ' ';
+			gs_why_format(w, why + 2, sizeof(why) - 2);
+		}
 		fprintf(stderr, "gilscope: process %d: the interpreter's memory did not make "
-			"sense (%s); it may be starting up or shutting down, try again\n",
-			(int)pid, gs_strerror(err));
+			"sense (%s%s); it may be starting up or shutting down, try again "
+			"(GILSCOPE_TRACE=1 shows every check that failed)\n", (int)pid,
+			gs_strerror(err), why);
 		break;
+	}
 	default:
 		fprintf(stderr, "gilscope: process %d: %s\n", (int)pid, gs_strerror(err));
 		break;

@@ -379,6 +379,7 @@ int run_session(const struct run_opts *o, struct run *r)
 	r->agg.missed = r->st.missed;
 	r->agg.errors = r->st.errors;
 	r->agg.rereads = r->s.n_rereads;
+	r->agg.nwhy = gs_why_counts(r->agg.why, AGG_WHY_MAX);
 	r->agg.worst_lag_ns = r->st.worst_lag_ns;
 	agg_finish(&r->agg);
 

@@ -220,7 +220,7 @@ static int next_msg(struct session *ss, struct jv *msg)
 			return r;
 		}
 		if (ss->blen == sizeof(ss->buf))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("ss->blen == sizeof(ss->buf)");
 		if (ss->eof)
 			return GS_EEXITED;
 		if (loop_stop_requested())
@@ -341,7 +341,7 @@ static int msg_seconds(const struct jv *msg, double *out)
 	double d;
 
 	if (!jv_get_num(msg, "seconds", &d) || !(d >= 0 && d < 1e9))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!jv_get_num(msg, \"seconds\", &d) || !(d >= 0 && d < 1e9)");
 	*out = d;
 	return 0;
 }

@@ -41,8 +41,8 @@ static int read_cstr(struct py_model *m, uint64_t addr, char *out, size_t outlen
 	out[outlen - 1] = '\0';
 	for (i = 0; out[i]; i++)
 		if ((unsigned char)out[i] < 0x20)
-			return GS_ECORRUPT;
-	return i ? 0 : GS_ECORRUPT;
+			return GS_CORRUPT("(unsigned char)out[i] < 0x20");
+	return i ? 0 : GS_CORRUPT("an empty C string");
 }
 
 static int type_name(struct py_model *m, uint64_t type, char *out, size_t outlen)
@@ -138,7 +138,7 @@ static int saved_sp(struct py_model *m, const struct py_frame *f, uint64_t need,
 		return GS_ENOTPY;
 	*base = f->addr + o->fr_localsplus + 8 * (uint64_t)f->code->nlocalsplus;
 	if (*sp < *base + 8 * need || *sp > *base + 8 * (uint64_t)f->code->stacksize)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("*sp < *base + 8 * need || *sp > *base + 8 * (uint64_t)f->code->stacksize");
 	return 0;
 }
 
@@ -186,7 +186,7 @@ int py_model_callee(struct py_model *m, const struct py_frame *f, char *out, siz
 		return GS_ENOTPY;
 	if (f->code->stacksize <= 0 || f->code->stacksize > 100000 ||
 	    f->code->nlocalsplus < 0 || f->code->nlocalsplus > 100000)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("f->code->stacksize <= 0 || f->code->stacksize > 100000 || f->code->nl...");
 	ref_start(m, f, ref);
 
 	/* 3.14+: below the saved stack pointer sit callable, self_or_null,

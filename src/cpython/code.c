@@ -175,7 +175,7 @@ int str_read(struct py_model *m, uint64_t addr, char *out, size_t outlen)
 	ascii = (state >> o->uni_ascii_bit) & 1;
 	if (!compact || (kind != 1 && kind != 2 && kind != 4) || (ascii && kind != 1) ||
 	    length < 0 || length > (int64_t)1 << 40)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!compact || (kind != 1 && kind != 2 && kind != 4) || (ascii && kind !...");
 	nchars = (size_t)length < PY_STR_MAX ? (size_t)length : PY_STR_MAX;
 	data_addr = addr + (ascii ? o->uni_ascii_size : o->uni_compact_size);
 	if (nchars) {
@@ -190,7 +190,7 @@ int str_read(struct py_model *m, uint64_t addr, char *out, size_t outlen)
 		if (kind == 1) {
 			cp = data[i];
 			if (ascii && cp >= 0x80)
-				return GS_ECORRUPT;
+				return GS_CORRUPT("ascii && cp >= 0x80");
 		} else if (kind == 2) {
 			uint16_t v;
 
@@ -226,7 +226,7 @@ static int bytes_read(struct py_model *m, uint64_t addr, size_t max, uint8_t **o
 	if (ret)
 		return ret;
 	if (size < 0 || size > (int64_t)LINETABLE_MAX)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("size < 0 || size > (int64_t)LINETABLE_MAX");
 	if ((uint64_t)size > max)
 		return GS_ERANGE;
 	buf = malloc(size ? (size_t)size : 1);
@@ -347,7 +347,7 @@ int code_get_hdr(struct py_model *m, uint64_t addr, const uint8_t *hdr,
 	int ret;
 
 	if (m->loc.code_type && get_u64(hdr, o->ob_type) != m->loc.code_type)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("m->loc.code_type && get_u64(hdr, o->ob_type) != m->loc.code_type");
 	e = slot_find(c, addr);
 	if (e && e->used) {
 		if (e->c.p_name == get_u64(hdr, o->co_name) &&
@@ -403,7 +403,7 @@ int code_get(struct py_model *m, uint64_t addr, const struct py_code **out)
 	int ret;
 
 	if (!addr || (addr & 7) || o->co_size > sizeof(hdr))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!addr || (addr & 7) || o->co_size > sizeof(hdr)");
 	hit = code_checked(m, addr);
 	if (hit) {
 		*out = hit;

@@ -190,10 +190,10 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 	int f;
 
 	if (len < 24 || memcmp(buf, "xdebugpy", 8))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("len < 24 || memcmp(buf, \"xdebugpy\", 8)");
 	memcpy(&version, buf + 8, sizeof(version));
 	if ((version >> 24) != 3)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("(version >> 24) != 3");
 	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
 		if (layouts[i].minor == ((version >> 16) & 0xff) &&
 		    version >= layouts[i].min_version)
@@ -201,13 +201,13 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 	if (!L)
 		return GS_EUNSUPPORTED;
 	if (len < (size_t)L->nslots * 8)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("len < (size_t)L->nslots * 8");
 	x = &L->extra;
 	for (f = 0; f < DO_NFIELDS; f++)
 		v[f] = L->slot[f] ? slot(buf, L->slot[f]) : 0;
 	ft = v[DO_free_threaded];
 	if (ft > 1)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("ft > 1");
 
 	rt_size = v[DO_rt_size];
 	is_size = v[DO_is_size];
@@ -241,7 +241,7 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 	    !in_struct(v[DO_uni_state], uni_size, 4) ||
 	    !in_struct(v[DO_uni_length], uni_size, 8) ||
 	    !in_struct(v[DO_uni_ascii_size], uni_size, 0))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("a field lies outside its struct");
 	/* pointer fields are pointer-aligned */
 	if ((v[DO_rt_interpreters_head] | v[DO_is_next] | v[DO_is_threads_head] |
 	     v[DO_is_ceval_gil] | v[DO_ts_prev] | v[DO_ts_next] | v[DO_ts_interp] |
@@ -249,18 +249,18 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 	     v[DO_fr_instr_ptr] | v[DO_co_filename] | v[DO_co_name] |
 	     v[DO_co_qualname] | v[DO_co_linetable] | v[DO_ob_type] |
 	     v[DO_uni_length]) & 7)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("(v[DO_rt_interpreters_head] | v[DO_is_next] | v[DO_is_threads_head] |...");
 	/* object header: ob_type is 8 (default) or 24 (free-threaded) bytes in */
 	if (v[DO_ob_type] != (ft ? 24 : 8) || v[DO_tp_name] > 4096 ||
 	    v[DO_bytes_ob_size] > 64 || v[DO_bytes_ob_sval] > 128 ||
 	    v[DO_bytes_ob_size] < v[DO_ob_type] || v[DO_uni_length] < v[DO_ob_type] ||
 	    v[DO_uni_ascii_size] > 256 || v[DO_uni_state] < v[DO_uni_length])
-		return GS_ECORRUPT;
+		return GS_CORRUPT("v[DO_ob_type] != (ft ? 24 : 8) || v[DO_tp_name] > 4096 || v[DO_bytes_...");
 	/* length and state are fields of PyASCIIObject: str_read takes them
 	 * out of the header it read, which is no longer than that */
 	if (v[DO_uni_length] + 8 > v[DO_uni_ascii_size] ||
 	    v[DO_uni_state] + 4 > v[DO_uni_ascii_size])
-		return GS_ECORRUPT;
+		return GS_CORRUPT("v[DO_uni_length] + 8 > v[DO_uni_ascii_size] || v[DO_uni_state] + 4 > ...");
 	/* The GIL: locked and holder are given relative to the interpreter; we
 	 * want them relative to the GIL struct, and we check that they sit
 	 * where this version's layout (interval, last_holder, locked,
@@ -271,10 +271,10 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 	gil_holder = v[DO_is_gil_holder];
 	if (gil_locked < gil_base || gil_holder < gil_base ||
 	    !in_struct(gil_locked, is_size, 4) || !in_struct(gil_holder, is_size, 8))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("gil_locked < gil_base || gil_holder < gil_base || !in_struct(gil_lock...");
 	shift = gil_holder - gil_base - 8;	/* 8 on free-threaded: `enabled` first */
 	if (shift != (ft ? 8u : 0u) || gil_locked - gil_base != 16 + shift)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("shift != (ft ? 8u : 0u) || gil_locked - gil_base != 16 + shift");
 
 	memset(out, 0, sizeof(*out));
 	out->version_hex = (uint32_t)version;
@@ -289,7 +289,7 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 	out->is_code_gen = OFF_NONE;
 	if (L->slot[DO_is_code_gen]) {
 		if (!in_struct(v[DO_is_code_gen], is_size, 8) || (v[DO_is_code_gen] & 7))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("!in_struct(v[DO_is_code_gen], is_size, 8) || (v[DO_is_code_gen] & 7)");
 		out->is_code_gen = (uint32_t)v[DO_is_code_gen];
 	}
 	out->is_size = (uint32_t)is_size;
@@ -303,7 +303,7 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 	out->ts_base_frame = OFF_NONE;
 	if (L->slot[DO_ts_base_frame]) {
 		if (!in_struct(v[DO_ts_base_frame], ts_size, 8) || (v[DO_ts_base_frame] & 7))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("!in_struct(v[DO_ts_base_frame], ts_size, 8) || (v[DO_ts_base_frame] & 7)");
 		out->ts_base_frame = (uint32_t)v[DO_ts_base_frame];
 	}
 	out->ts_thread_id = (uint32_t)v[DO_ts_thread_id];
@@ -321,24 +321,24 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 	if (ft && L->slot[DO_fr_tlbc_index] && L->slot[DO_co_tlbc]) {
 		if (!in_struct(v[DO_fr_tlbc_index], fr_size, 4) ||
 		    !in_struct(v[DO_co_tlbc], co_size, 8) || (v[DO_co_tlbc] & 7))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("!in_struct(v[DO_fr_tlbc_index], fr_size, 4) || !in_struct(v[DO_co_tlb...");
 		out->fr_tlbc_index = (uint32_t)v[DO_fr_tlbc_index];
 		out->co_tlbc = (uint32_t)v[DO_co_tlbc];
 	}
 	if (!in_struct(v[DO_fr_localsplus], fr_size, 0) || (v[DO_fr_localsplus] & 7))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!in_struct(v[DO_fr_localsplus], fr_size, 0) || (v[DO_fr_localsplus] & 7)");
 	out->fr_localsplus = (uint32_t)v[DO_fr_localsplus];
 	out->fr_stackpointer = OFF_NONE;
 	if (L->slot[DO_fr_stackpointer]) {
 		if (!in_struct(v[DO_fr_stackpointer], fr_size, 8) || (v[DO_fr_stackpointer] & 7))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("!in_struct(v[DO_fr_stackpointer], fr_size, 8) || (v[DO_fr_stackpointe...");
 		out->fr_stackpointer = (uint32_t)v[DO_fr_stackpointer];
 	}
 	out->fr_valuestack = OFF_NONE;
 	out->co_stacksize = x->co_stacksize[ft];
 	out->co_nlocalsplus = x->co_nlocalsplus[ft];
 	if (!in_struct(out->co_nlocalsplus, co_size + 64, 4))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!in_struct(out->co_nlocalsplus, co_size + 64, 4)");
 	out->fr_size = (uint32_t)fr_size;
 	out->fr_code_tag_mask = x->code_tag_mask;
 	out->owner_cstack = x->owner_cstack;

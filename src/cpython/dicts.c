@@ -32,14 +32,14 @@ int dict_tab_scan(struct objctx *c, const struct dict_tab *t, dict_entry_fn fn, 
 	int ret, kind, cut = 0;
 
 	if (!valid_ptr(t->keys) || L->dk_indices > sizeof(hdr))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!valid_ptr(t->keys) || L->dk_indices > sizeof(hdr)");
 	ret = reader_read(c->m->r, t->keys, hdr, L->dk_indices);
 	if (ret)
 		return ret;
 	if (L->keys == KEYS_SIZE) {
 		size = rd64(hdr, L->dk_size);
 		if (size < 8 || size > (1ull << 31) || (size & (size - 1)))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("size < 8 || size > (1ull << 31) || (size & (size - 1))");
 		ixbytes = size * (size <= 0xff ? 1 : size <= 0xffff ? 2 : 4);
 		kind = 0;
 	} else {
@@ -49,19 +49,19 @@ int dict_tab_scan(struct objctx *c, const struct dict_tab *t, dict_entry_fn fn, 
 		/* index width: 1 byte below 2^8 slots, 2 below 2^16, 4 below 2^32 */
 		if (lg < 3 || lg > 31 || dk_kind > 2 ||
 		    lib != lg + (lg < 8 ? 0 : lg < 16 ? 1 : 2))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("lg < 3 || lg > 31 || dk_kind > 2 || lib != lg + (lg < 8 ? 0 : lg < 16...");
 		size = 1ull << lg;
 		ixbytes = 1ull << lib;
 		kind = dk_kind != 0;	/* DICT_KEYS_GENERAL is 0 */
 	}
 	memcpy(&nentries, hdr + L->dk_nentries, sizeof(nentries));
 	if (nentries < 0 || (uint64_t)nentries > size)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("nentries < 0 || (uint64_t)nentries > size");
 	esz = L->entry_size[kind];
 	koff = L->entry_key[kind];
 	voff = L->entry_value[kind];
 	if (esz > 24 || koff + 8 > esz || voff + 8 > esz)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("esz > 24 || koff + 8 > esz || voff + 8 > esz");
 	entries = t->keys + L->dk_indices + ixbytes;
 	n = (uint64_t)nentries;
 	/* a split table's keys may have grown past this instance's values */
@@ -101,7 +101,7 @@ static int values_tab(struct objctx *c, uint64_t addr, int need_valid, struct di
 	int ret;
 
 	if (!valid_ptr(addr))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!valid_ptr(addr)");
 	t->values = addr + L->values_values;
 	t->nvalues = UINT64_MAX;
 	if (L->values_capacity < 0)
@@ -131,7 +131,7 @@ int dict_tab_of(struct objctx *c, uint64_t dict, struct dict_tab *t)
 	if (ret)
 		return ret;
 	if (!t->keys)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!t->keys");
 	return values ? values_tab(c, values, 0, t) : 0;
 }
 
@@ -162,7 +162,7 @@ static int tab_get(struct objctx *c, const struct dict_tab *t, const char *key, 
 	ret = dict_tab_scan(c, t, match_str, &f);
 	if (ret == 1) {
 		if (!valid_ptr(f.value))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("!valid_ptr(f.value)");
 		*value = f.value;
 		return 0;
 	}
@@ -186,7 +186,7 @@ static int cached_keys(struct objctx *c, uint64_t type, uint64_t flags, uint64_t
 
 	*keys = 0;
 	if (!(flags & c->L->f_heaptype))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!(flags & c->L->f_heaptype)");
 	ret = obj_read_ptr(c, type + c->L->ht_cached_keys, keys);
 	return ret ? ret : *keys ? 0 : GS_ECORRUPT;
 }

@@ -97,12 +97,12 @@ static int chain_read(struct py_model *m, uint64_t frame, const struct py_window
 			break;
 		}
 		if (!valid_ptr(frame) || frame == prev || frame + o->fr_size < frame) {
-			ret = GS_ECORRUPT;
+			ret = GS_CORRUPT("a frame link is no valid address, or points to itself");
 			break;
 		}
 		if (frame == mark) {
 			count = loop_start(m->raw, count);
-			ret = GS_ECORRUPT;
+			ret = GS_CORRUPT("the frame chain loops");
 			break;
 		}
 		if (++lap == power) {
@@ -236,13 +236,13 @@ static int stack_walk(struct py_model *m, uint64_t tstate, uint64_t top, uint64_
 	end->torn = PY_WHOLE;
 	end->last = 0;
 	if (o->fr_size > 512)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("o->fr_size > 512");
 	if (o->ts_cframe != OFF_NONE) {
 		if (!top)
 			return 0;
 		if (!valid_ptr(top)) {
 			end->torn = PY_TORN_UNREADABLE;
-			return GS_ECORRUPT;
+			return GS_CORRUPT("the cframe pointer is not a valid address");
 		}
 		ret = reader_read_u64(m->r, top + o->cframe_current_frame, &frame);
 		if (ret) {

@@ -44,10 +44,10 @@ int py_model_gil(struct py_model *m, uint64_t interp, struct py_gil *g)
 		if (ret)
 			return ret;
 		if (!valid_ptr(addr))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("!valid_ptr(addr)");
 	}
 	if (o->gil_switch_number + 8 > sizeof(buf))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("o->gil_switch_number + 8 > sizeof(buf)");
 	ret = reader_read(m->r, addr, buf, o->gil_switch_number + 8);
 	if (ret)
 		return ret;
@@ -76,7 +76,7 @@ int py_model_head(struct py_model *m, struct py_head *h)
 
 	memset(h, 0, sizeof(*h));
 	if (o->gil_switch_number + 8 > sizeof(gbuf))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("o->gil_switch_number + 8 > sizeof(gbuf)");
 	lo = o->is_next < o->is_threads_head ? o->is_next : o->is_threads_head;
 	hi = (o->is_next > o->is_threads_head ? o->is_next : o->is_threads_head) + 8;
 	if (o->is_code_gen != OFF_NONE) {
@@ -104,7 +104,7 @@ int py_model_head(struct py_model *m, struct py_head *h)
 	if (iov[0].err)
 		return iov[0].err;
 	if (!valid_ptr(head))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!valid_ptr(head)");
 	if (head == interp && i_span && !iov[i_span].err) {
 		memcpy(&next, span + (o->is_next - lo), 8);
 		memcpy(&thead, span + (o->is_threads_head - lo), 8);

@@ -75,17 +75,17 @@ static int type_is(struct py_model *m, uint64_t obj, const char *want, uint64_t 
 
 	*type = 0;
 	if (!valid_ptr(obj) || wlen + 1 > sizeof(name))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!valid_ptr(obj) || wlen + 1 > sizeof(name)");
 	ret = reader_read_u64(m->r, obj + m->off.ob_type, type);
 	if (ret)
 		return ret;
 	if (!valid_ptr(*type))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!valid_ptr(*type)");
 	ret = reader_read_u64(m->r, *type + m->off.tp_name, &tp_name);
 	if (ret)
 		return ret;
 	if (!tp_name)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!tp_name");
 	ret = reader_read(m->r, tp_name, name, wlen + 1);
 	if (ret)
 		return ret;
@@ -109,7 +109,7 @@ static int small_int_or_none(struct py_model *m, uint64_t obj, int *out)
 	if (ret)
 		return ret;
 	if (v > 1000)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("v > 1000");
 	*out = (int)v;
 	return 0;
 }
@@ -125,7 +125,7 @@ static int read_flags(struct py_model *m, const struct gilinfo_layout *L, uint64
 	if (ret)
 		return ret;
 	if (!flags)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!flags");
 	ret = type_is(m, flags, "sys.flags", &type);
 	if (ret <= 0)
 		return ret ? ret : GS_ECORRUPT;
@@ -133,7 +133,7 @@ static int read_flags(struct py_model *m, const struct gilinfo_layout *L, uint64
 	if (ret)
 		return ret;
 	if (size != L->flags_len)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("size != L->flags_len");
 	/* gil is past the visible fields; the struct sequence keeps it after
 	 * them in the same ob_item array */
 	ret = reader_read_u64(m->r, flags + L->tuple_items + 8u * L->flags_gil, &item);
@@ -142,7 +142,7 @@ static int read_flags(struct py_model *m, const struct gilinfo_layout *L, uint64
 	if (ret)
 		return ret;
 	if (v > 1)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("v > 1");
 	gi->flag = v;
 	ret = reader_read_u64(m->r, flags + L->tuple_items + 8u * L->flags_ignore_env, &item);
 	if (!ret && !small_int_or_none(m, item, &v) && v >= 0)

@@ -48,7 +48,7 @@ static int line_add(int64_t *line, int64_t delta)
 	int64_t v = *line + delta;
 
 	if (v < INT_MIN || v > INT_MAX)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("v < INT_MIN || v > INT_MAX");
 	*line = v;
 	return 0;
 }
@@ -60,7 +60,7 @@ static int line_add(int64_t *line, int64_t delta)
 static int set_line(struct linetable_pos *pos, int64_t line)
 {
 	if (line < 0)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("line < 0");
 	*pos = no_pos;
 	pos->line = (int)line;
 	return 0;
@@ -82,7 +82,7 @@ static int lookup_lnotab(const uint8_t *t, size_t len, int firstlineno,
 	int err;
 
 	if (len % 2)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("len % 2");
 	for (i = 0; i < len; i += 2) {
 		addr += t[i];
 		if (addr > offset)
@@ -109,7 +109,7 @@ static int lookup_310(const uint8_t *t, size_t len, int firstlineno,
 	int err, delta;
 
 	if (len % 2)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("len % 2");
 	for (i = 0; i < len; i += 2) {
 		uint64_t end = start + t[i];
 
@@ -144,7 +144,7 @@ struct loc_reader {
 static int loc_byte(struct loc_reader *r, uint8_t *out)
 {
 	if (r->p >= r->end || (*r->p & 0x80))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("r->p >= r->end || (*r->p & 0x80)");
 	*out = *r->p++;
 	return 0;
 }
@@ -166,10 +166,10 @@ static int loc_varint(struct loc_reader *r, uint32_t *out)
 			break;
 		shift += 6;
 		if (shift > VARINT_MAX_SHIFT)
-			return GS_ECORRUPT;
+			return GS_CORRUPT("shift > VARINT_MAX_SHIFT");
 	}
 	if (val > UINT32_MAX)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("val > UINT32_MAX");
 	*out = (uint32_t)val;
 	return 0;
 }
@@ -197,7 +197,7 @@ static int loc_column(struct loc_reader *r, int *col)
 	if (err)
 		return err;
 	if (u > (uint32_t)INT_MAX + 1)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("u > (uint32_t)INT_MAX + 1");
 	*col = (int)((int64_t)u - 1);
 	return 0;
 }
@@ -258,7 +258,7 @@ static int loc_entry(struct loc_reader *r, unsigned int code, int64_t *line,
 	if (err)
 		return err;
 	if (*line < 0 || *line + end_delta > INT_MAX)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("*line < 0 || *line + end_delta > INT_MAX");
 	pos->line = (int)*line;
 	pos->end_line = (int)(*line + end_delta);
 	return 0;
@@ -286,7 +286,7 @@ static int lookup_locations(const uint8_t *t, size_t len, int firstlineno,
 		uint64_t end = start + 2 * ((first & 7) + 1);
 
 		if (!(first & 0x80))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("!(first & 0x80)");
 		err = loc_entry(&r, (first >> 3) & 15, &line, &cur);
 		if (err)
 			return err;

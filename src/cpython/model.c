@@ -60,7 +60,7 @@ int py_model_init(struct py_model *m, struct reader *r, const struct py_location
 		if (ret)
 			return ret;
 		if (v && (v >> 16) != (m->off.version_hex >> 16))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("v && (v >> 16) != (m->off.version_hex >> 16)");
 	} else {
 		t = py_offsets_table(v);
 		if (!t)
@@ -149,7 +149,7 @@ static int parse_u64(const char *s, uint64_t *v)
 	char *end;
 
 	if (!s || !*s)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!s || !*s");
 	*v = strtoull(s, &end, 0);
 	return *end ? GS_ECORRUPT : 0;
 }
@@ -162,9 +162,9 @@ int py_location_parse(const char *(*get)(void *ctx, const char *key), void *ctx,
 
 	memset(loc, 0, sizeof(*loc));
 	if (parse_u64(get(ctx, "runtime"), &loc->runtime_addr))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("parse_u64(get(ctx, \"runtime\"), &loc->runtime_addr)");
 	if (parse_u64(get(ctx, "version"), &v) || v > UINT32_MAX)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("parse_u64(get(ctx, \"version\"), &v) || v > UINT32_MAX");
 	loc->version_hex = (uint32_t)v;
 	ft = get(ctx, "free_threaded");
 	loc->free_threaded = ft && !strcmp(ft, "1") ? 1 : ft && !strcmp(ft, "0") ? 0 : -1;

@@ -146,12 +146,12 @@ static int type_flags(struct objctx *c, uint64_t obj, uint64_t *type, uint64_t *
 	int ret;
 
 	if (!valid_ptr(obj))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!valid_ptr(obj)");
 	ret = obj_read_ptr(c, obj + c->L->ob_type, type);
 	if (ret)
 		return ret;
 	if (!*type)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!*type");
 	for (i = 0; i < c->ntypes && i < TYPE_CACHE; i++)
 		if (c->types[i].type == *type) {
 			*flags = c->types[i].flags;
@@ -233,7 +233,7 @@ int obj_attr_get(struct objctx *c, uint64_t obj, const char *name, uint64_t *val
 			if (ret)
 				return ret;
 			if (size < (uint64_t)L->ob_type + 8 || size > MAX_BASICSIZE || (size & 7))
-				return GS_ECORRUPT;
+				return GS_CORRUPT("size < (uint64_t)L->ob_type + 8 || size > MAX_BASICSIZE || (size & 7)");
 			return dict_values_get(c, type, flags, obj + size, 1, name, value);
 		}
 		return 0;	/* no attributes set yet */
@@ -246,7 +246,7 @@ int obj_attr_get(struct objctx *c, uint64_t obj, const char *name, uint64_t *val
 	if (off <= 0)
 		return 0;
 	if (off > MAX_BASICSIZE || (off & 7))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("off > MAX_BASICSIZE || (off & 7)");
 	ret = obj_read_ptr(c, obj + (uint64_t)off, &dict);
 	if (ret || !dict)
 		return ret;
@@ -267,7 +267,7 @@ int obj_long_u64(struct objctx *c, uint64_t addr, uint64_t *out)
 	if (ret <= 0)
 		return ret ? ret : GS_ECORRUPT;
 	if (L->long_digit > sizeof(hdr))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("L->long_digit > sizeof(hdr)");
 	ret = reader_read(c->m->r, addr, hdr, L->long_digit);
 	if (ret)
 		return ret;
@@ -294,7 +294,7 @@ int obj_long_u64(struct objctx *c, uint64_t addr, uint64_t *out)
 	v = 0;
 	for (i = (int)ndigits - 1; i >= 0; i--) {
 		if (digit[i] >> 30)
-			return GS_ECORRUPT;
+			return GS_CORRUPT("digit[i] >> 30");
 		if (i == 2 && digit[i] >> 4)
 			return GS_ERANGE;	/* over 64 bits */
 		v |= (uint64_t)digit[i] << (30 * i);

@@ -90,7 +90,7 @@ int py_model_thread_reread(struct py_model *m, const struct py_thread *old, uint
 		w->clo[0] = w->chi[0] = w->clo[1] = w->chi[1] = 0;
 	}
 	if (!valid_ptr(old->tstate) || n > sizeof(ts))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!valid_ptr(old->tstate) || n > sizeof(ts)");
 	/* First the thread state and right after it the frames, so that the
 	 * frames are those of the current frame read (a running thread moves
 	 * on while we read); the rest does not change that fast. */
@@ -138,7 +138,7 @@ int py_model_thread_reread(struct py_model *m, const struct py_thread *old, uint
 	if (iov[0].err)
 		return iov[0].err;
 	if (rd64(ts, o->ts_interp) != old->interp)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("rd64(ts, o->ts_interp) != old->interp");
 	tstate_fill(m, ts, old->tstate, old->interp, out);
 	if (i_tid && !iov[i_tid].err && out->pthread_id == old->pthread_id && tid > 0)
 		out->tid = tid;

@@ -69,7 +69,7 @@ int py_model_thread_names(struct py_model *m, uint64_t interp, const uint64_t *i
 	if (ret || !f.want)
 		return ret;
 	if (!valid_ptr(interp))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!valid_ptr(interp)");
 	ret = obj_read_ptr(&c, interp + m->off.is_modules, &modules);
 	if (ret || !modules)
 		return ret;	/* no sys.modules (yet, or any more): no names */

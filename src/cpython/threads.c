@@ -27,7 +27,7 @@ int py_model_interp(struct py_model *m, uint64_t *interp)
 	if (ret)
 		return ret;
 	if (!valid_ptr(*interp))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!valid_ptr(*interp)");
 	m->interp_main = *interp;
 	return 0;
 }
@@ -120,12 +120,12 @@ int py_model_thread_read(struct py_model *m, uint64_t tstate, uint64_t interp,
 	int ret;
 
 	if (!valid_ptr(tstate) || n > sizeof(ts))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!valid_ptr(tstate) || n > sizeof(ts)");
 	ret = reader_read(m->r, tstate, ts, n);
 	if (ret)
 		return ret;
 	if (rd64(ts, o->ts_interp) != interp)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("rd64(ts, o->ts_interp) != interp");
 	tstate_fill(m, ts, tstate, interp, out);
 	return 0;
 }
@@ -161,14 +161,14 @@ int py_model_threads(struct py_model *m, struct py_thread *out, size_t max, size
 		return ret;
 	ts_read = tstate_span(o);
 	if (ts_read > sizeof(ts))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("ts_read > sizeof(ts)");
 
 	while (interp && ninterp++ < PY_MAX_INTERPRETERS) {
 		uint64_t next_interp;
 		size_t nthis = 0;
 
 		if (!valid_ptr(interp)) {
-			ret = GS_ECORRUPT;
+			ret = GS_CORRUPT("an interpreter link is no valid address");
 			break;
 		}
 		ret = reader_read_u64(m->r, interp + o->is_threads_head, &tstate);
@@ -179,21 +179,22 @@ int py_model_threads(struct py_model *m, struct py_thread *out, size_t max, size
 			int dup = 0;
 
 			if (!valid_ptr(tstate) || count >= max || nthis >= PY_MAX_THREADS) {
-				ret = count >= max ? GS_ERANGE : GS_ECORRUPT;
+				ret = count >= max ? GS_ERANGE :
+				      GS_CORRUPT("a thread-state link is no valid address, or the list is too long");
 				break;
 			}
 			for (i = 0; i < count; i++)
 				if (out[i].tstate == tstate)
 					dup = 1;
 			if (dup) {
-				ret = GS_ECORRUPT;	/* the list loops */
+				ret = GS_CORRUPT("the thread-state list loops");
 				break;
 			}
 			ret = reader_read(m->r, tstate, ts, ts_read);
 			if (ret)
 				break;
 			if (rd64(ts, o->ts_interp) != interp) {
-				ret = GS_ECORRUPT;	/* not a thread state of ours */
+				ret = GS_CORRUPT("a thread state of another interpreter");
 				break;
 			}
 			t = &out[count];

@@ -6,6 +6,7 @@
  */
 #include "diagnose.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define BAR 32
@@ -213,13 +214,28 @@ void report_diagnose_json(struct strbuf *sb, const struct diag_info *info,
 	strbuf_addf(sb, ",\n \"sampling\": {\"requested\": %llu, \"taken\": %llu, \"missed\": %llu, "
 		    "\"errors\": %llu, \"worst_lag_ms\": %.3f, \"target_exited\": %s, "
 		    "\"target_execd\": %s, \"interrupted\": %s, \"thread_samples\": %llu, "
-		    "\"torn\": %llu, \"rereads\": %llu}",
+		    "\"torn\": %llu, \"rereads\": %llu",
 		    (unsigned long long)a->requested, (unsigned long long)a->taken,
 		    (unsigned long long)a->missed, (unsigned long long)a->errors,
 		    (double)a->worst_lag_ns / 1e6, info->target_exited ? "true" : "false",
 		    info->target_execd ? "true" : "false", info->interrupted ? "true" : "false",
 		    (unsigned long long)a->thread_samples, (unsigned long long)a->torn,
 		    (unsigned long long)a->rereads);
+	/* which checks of its memory failed, for bug reports */
+	strbuf_addstr(sb, ", \"corrupt\": [");
+	for (i = 0; i < a->nwhy; i++) {
+		char at[320];
+
+		snprintf(at, sizeof(at), "%s:%d", a->why[i]->file, a->why[i]->line);
+		strbuf_addf(sb, "%s{\"at\": ", i ? ", " : "");
+		strbuf_add_json_str(sb, at);
+		strbuf_addstr(sb, ", \"function\": ");
+		strbuf_add_json_str(sb, a->why[i]->func);
+		strbuf_addstr(sb, ", \"why\": ");
+		strbuf_add_json_str(sb, a->why[i]->why);
+		strbuf_addf(sb, ", \"samples\": %llu}", (unsigned long long)a->why[i]->count);
+	}
+	strbuf_addstr(sb, "]}");
 	json_launch(sb, info);
 	strbuf_addf(sb, ",\n \"gil\": {\"held\": %.4f, \"contended\": %.4f, \"known_samples\": %llu",
 		    v->gil_held, v->gil_contended, (unsigned long long)a->gil_known);

@@ -294,7 +294,7 @@ static int read_sched(struct sampler *s, struct thread_cache *c, uint64_t *run, 
 	if (n < 0)
 		return (int)n;
 	if (procfs_parse_schedstat(buf, (size_t)n, &ss))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("procfs_parse_schedstat(buf, (size_t)n, &ss)");
 	*run = ss.run_ns;
 	*slices = ss.slices;
 	/* a thread that has run but shows no slice: the kernel does not
@@ -573,7 +573,7 @@ static int read_stay(struct sampler *s, struct thread_cache *c, uint64_t *vcsw, 
 	close(fd);
 	if (n <= 0 || procfs_status_field(buf, (size_t)n, "voluntary_ctxt_switches", val,
 					  sizeof(val)))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("n <= 0 || procfs_status_field(buf, (size_t)n, \"voluntary_ctxt_switche...");
 	*vcsw = strtoull(val, &end, 10);
 	return end == val ? GS_ECORRUPT : 0;
 }
@@ -969,7 +969,7 @@ static int take_walk(struct sampler *s, struct sample *smp, const struct py_head
 	return 0;
 }
 
-int sampler_take(struct sampler *s, const struct sample **out)
+static int take(struct sampler *s, const struct sample **out)
 {
 	struct sample *smp = &s->cur;
 	struct py_head h;
@@ -1029,4 +1029,14 @@ done:
 			return GS_EEXITED;
 	}
 	return 0;
+}
+
+int sampler_take(struct sampler *s, const struct sample **out)
+{
+	unsigned long mark = gs_why_mark();
+	int ret = take(s, out);
+
+	/* the first check that failed in this sample, if any, is counted */
+	gs_why_count(gs_why_first(mark));
+	return ret;
 }

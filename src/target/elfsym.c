@@ -91,7 +91,7 @@ int elfsym_open_mem(const void *buf, size_t len, struct elfsym **out)
 
 	*out = NULL;
 	if (!len)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!len");
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return GS_ENOMEM;
@@ -161,20 +161,20 @@ static int search_symtab(struct elfsym *e, Elf_Scn *scn, const GElf_Shdr *sh,
 	size_t i, n;
 
 	if (!entsize || sh->sh_entsize != entsize)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!entsize || sh->sh_entsize != entsize");
 	data = elf_getdata(scn, NULL);
 	if (!data || !data->d_buf)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!data || !data->d_buf");
 	n = data->d_size / entsize;
 	if (n > ELFSYM_MAX_SYMS)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("n > ELFSYM_MAX_SYMS");
 	/* Entry 0 is the reserved null symbol. */
 	for (i = 1; i < n; i++) {
 		GElf_Sym sym;
 		const char *s;
 
 		if (!gelf_getsym(data, (int)i, &sym))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("!gelf_getsym(data, (int)i, &sym)");
 		if (sym.st_shndx == SHN_UNDEF || !sym.st_name)
 			continue;
 		s = elf_strptr(e->elf, sh->sh_link, sym.st_name);
@@ -202,9 +202,9 @@ int elfsym_lookup(struct elfsym *e, const char *name, uint64_t *value, uint64_t 
 		GElf_Shdr sh;
 
 		if (++nsec > ELFSYM_MAX_SECTIONS)
-			return GS_ECORRUPT;
+			return GS_CORRUPT("++nsec > ELFSYM_MAX_SECTIONS");
 		if (!gelf_getshdr(scn, &sh))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("!gelf_getshdr(scn, &sh)");
 		if (sh.sh_type != SHT_SYMTAB && sh.sh_type != SHT_DYNSYM)
 			continue;
 		/* A broken table does not hide a symbol the other one has. */
@@ -231,7 +231,7 @@ int elfsym_first_load_vaddr(struct elfsym *e, uint64_t *vaddr)
 		GElf_Phdr ph;
 
 		if (!gelf_getphdr(e->elf, (int)i, &ph))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("!gelf_getphdr(e->elf, (int)i, &ph)");
 		if (ph.p_type != PT_LOAD)
 			continue;
 		if (!found || ph.p_vaddr < first.p_vaddr)
@@ -268,7 +268,7 @@ static int copy_backed(struct elfsym *e, uint64_t start, uint64_t fileoff,
 	size_t n = 0;
 
 	if (!in_image(e, fileoff, filesz))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!in_image(e, fileoff, filesz)");
 	if (off < filesz) {
 		n = filesz - off < len ? (size_t)(filesz - off) : len;
 		memcpy(buf, e->image + fileoff + off, n);
@@ -294,7 +294,7 @@ int elfsym_read_vaddr(struct elfsym *e, uint64_t vaddr, void *buf, size_t len)
 		GElf_Phdr ph;
 
 		if (!gelf_getphdr(e->elf, (int)i, &ph))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("!gelf_getphdr(e->elf, (int)i, &ph)");
 		if (ph.p_type != PT_LOAD || ph.p_filesz > ph.p_memsz)
 			continue;
 		if (contains(ph.p_vaddr, ph.p_memsz, vaddr, len))
@@ -306,7 +306,7 @@ int elfsym_read_vaddr(struct elfsym *e, uint64_t vaddr, void *buf, size_t len)
 		GElf_Shdr sh;
 
 		if (++nsec > ELFSYM_MAX_SECTIONS || !gelf_getshdr(scn, &sh))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("++nsec > ELFSYM_MAX_SECTIONS || !gelf_getshdr(scn, &sh)");
 		if (!(sh.sh_flags & SHF_ALLOC) || !contains(sh.sh_addr, sh.sh_size, vaddr, len))
 			continue;
 		return copy_backed(e, sh.sh_addr, sh.sh_offset,
@@ -335,7 +335,7 @@ static int scan_notes(Elf_Data *data, char *out, size_t outlen)
 			continue;
 		if (!nh.n_descsz || nh.n_descsz > ELFSYM_MAX_BUILD_ID ||
 		    desc_off > data->d_size || data->d_size - desc_off < nh.n_descsz)
-			return GS_ECORRUPT;
+			return GS_CORRUPT("!nh.n_descsz || nh.n_descsz > ELFSYM_MAX_BUILD_ID || desc_off > data-...");
 		if (outlen < 2 * (size_t)nh.n_descsz + 1)
 			return GS_ERANGE;
 		for (i = 0; i < nh.n_descsz; i++) {
@@ -361,7 +361,7 @@ int elfsym_build_id(struct elfsym *e, char *out, size_t outlen)
 		Elf_Data *data;
 
 		if (!gelf_getphdr(e->elf, (int)i, &ph))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("!gelf_getphdr(e->elf, (int)i, &ph)");
 		if (ph.p_type != PT_NOTE || !in_image(e, ph.p_offset, ph.p_filesz) ||
 		    ph.p_offset > INT64_MAX)
 			continue;
@@ -380,7 +380,7 @@ int elfsym_build_id(struct elfsym *e, char *out, size_t outlen)
 		Elf_Data *data;
 
 		if (++nsec > ELFSYM_MAX_SECTIONS || !gelf_getshdr(scn, &sh))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("++nsec > ELFSYM_MAX_SECTIONS || !gelf_getshdr(scn, &sh)");
 		if (sh.sh_type != SHT_NOTE)
 			continue;
 		data = elf_getdata(scn, NULL);

@@ -222,7 +222,7 @@ int maps_file_base(const struct maps *m, const char *path, uint64_t *base)
 	if (!best)
 		return GS_ENOTPY;	/* not mapped: same "absent" as elfsym_lookup */
 	if (best->offset > best->start)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("best->offset > best->start");
 	*base = best->start - best->offset;
 	return 0;
 }

@@ -118,14 +118,14 @@ int procfs_parse_stat(const char *buf, size_t len, struct proc_stat *out)
 	memset(out, 0, sizeof(*out));
 	out->processor = -1;
 	if (!buf)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!buf");
 	/* comm is arbitrary bytes up to 16, including ')': take the last one. */
 	lp = memchr(buf, '(', len);
 	if (!lp)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!lp");
 	rp = mem_rchr(lp + 1, len - (size_t)(lp + 1 - buf), ')');
 	if (!rp)
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!rp");
 	n = (size_t)(rp - lp - 1);
 	if (n > sizeof(out->comm) - 1)
 		n = sizeof(out->comm) - 1;
@@ -140,13 +140,13 @@ int procfs_parse_stat(const char *buf, size_t len, struct proc_stat *out)
 		switch (field) {
 		case 0:
 			if (toklen != 1)
-				return GS_ECORRUPT;
+				return GS_CORRUPT("toklen != 1");
 			out->state = tok[0];
 			break;
 		case STAT_PPID:
 		case STAT_PGRP:
 			if (tok_u64(tok, toklen, 10, &v) || v > INT32_MAX)
-				return GS_ECORRUPT;
+				return GS_CORRUPT("tok_u64(tok, toklen, 10, &v) || v > INT32_MAX");
 			if (field == STAT_PPID)
 				out->ppid = (pid_t)v;
 			else
@@ -159,7 +159,7 @@ int procfs_parse_stat(const char *buf, size_t len, struct proc_stat *out)
 		case STAT_UTIME:
 		case STAT_STIME:
 			if (tok_u64(tok, toklen, 10, &v))
-				return GS_ECORRUPT;
+				return GS_CORRUPT("tok_u64(tok, toklen, 10, &v)");
 			if (field == STAT_UTIME)
 				out->utime = v;
 			else
@@ -185,18 +185,18 @@ int procfs_parse_syscall(const char *buf, size_t len, struct proc_syscall *out)
 	memset(out, 0, sizeof(*out));
 	out->nr = -1;
 	if (!buf || next_token(&c, &tok, &toklen))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("!buf || next_token(&c, &tok, &toklen)");
 	if (toklen == 7 && !memcmp(tok, "running", 7)) {
 		out->running = 1;
 		return 0;
 	}
 	if (tok_long(tok, toklen, &out->nr))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("tok_long(tok, toklen, &out->nr)");
 	/* In a system call: six arguments, sp, pc. Blocked outside: sp, pc. */
 	want = out->nr >= 0 ? 8 : 2;
 	for (i = 0; i < want; i++)
 		if (next_token(&c, &tok, &toklen) || tok_u64(tok, toklen, 16, &v[i]))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("next_token(&c, &tok, &toklen) || tok_u64(tok, toklen, 16, &v[i])");
 	if (want == 8)
 		memcpy(out->args, v, sizeof(out->args));
 	out->sp = v[want - 2];
@@ -215,7 +215,7 @@ int procfs_parse_schedstat(const char *buf, size_t len, struct proc_schedstat *o
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < 3; i++)
 		if (next_token(&c, &tok, &toklen) || tok_u64(tok, toklen, 10, &v[i]))
-			return GS_ECORRUPT;
+			return GS_CORRUPT("next_token(&c, &tok, &toklen) || tok_u64(tok, toklen, 10, &v[i])");
 	out->run_ns = v[0];
 	out->wait_ns = v[1];
 	out->slices = v[2];
@@ -255,7 +255,7 @@ int procfs_status_field(const char *buf, size_t len, const char *key,
 			break;
 		p = nl + 1;
 	}
-	return GS_ECORRUPT;
+	return GS_CORRUPT("the field was not found");
 }
 
 /*

@@ -128,7 +128,7 @@ static int snapshot_parse_meta(struct snapshot *s, const uint8_t *p, size_t len)
 	char *line, *end;
 
 	if (memchr(p, '\0', len))
-		return GS_ECORRUPT;
+		return GS_CORRUPT("memchr(p, '\\0', len)");
 	s->metabuf = malloc(len + 1);
 	if (!s->metabuf)
 		return GS_ENOMEM;

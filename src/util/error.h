@@ -7,6 +7,8 @@
 #ifndef GS_ERROR_H
 #define GS_ERROR_H
 
+#include <stddef.h>
+
 enum gs_err {
 	GS_OK = 0,
 	GS_EGENERIC = -1,	/* something else went wrong (errno may say more) */
@@ -38,5 +40,39 @@ enum gs_exit {
 
 const char *gs_strerror(int err);
 int gs_exit_code(int err);
+
+/*
+ * Why remote data failed a sanity check: where (file, line, function) and
+ * a few words. Every GS_ECORRUPT is returned through GS_CORRUPT("why"),
+ * which records the reason and returns GS_ECORRUPT; with GILSCOPE_TRACE=1
+ * in the environment each one is also printed on stderr (git's
+ * GIT_TRACE). The sampler counts the first reason of each sample
+ * (gs_why_mark / gs_why_first) and reports the counts (diagnose --json
+ * "sampling"."corrupt"); error messages quote the last one.
+ */
+struct gs_why {
+	const char *file;	/* basename of the source file */
+	int line;
+	const char *func;
+	const char *why;
+	unsigned long long count;	/* samples whose first reason it was */
+};
+
+/* (the value is the constant, so the compiler knows it is an error) */
+#define GS_CORRUPT(why) (gs_corrupt(__FILE__, __LINE__, __func__, (why)), GS_ECORRUPT)
+void gs_corrupt(const char *file, int line, const char *func, const char *why);
+
+/* The last reason recorded (NULL if none since the start). */
+const struct gs_why *gs_why_last(void);
+/* A mark to call before a unit of work (a sample); gs_why_first() then
+ * gives the first reason recorded after the mark, or NULL. */
+unsigned long gs_why_mark(void);
+const struct gs_why *gs_why_first(unsigned long mark);
+/* Count one sample against the reason (a gs_why_first() result). */
+void gs_why_count(const struct gs_why *w);
+/* The reasons counted so far, most first: up to n into out; how many. */
+size_t gs_why_counts(const struct gs_why **out, size_t n);
+/* "frames.c:212 walk_chain: frame owner out of range", into buf. */
+void gs_why_format(const struct gs_why *w, char *buf, size_t len);
 
 #endif
