@@ -84,13 +84,11 @@ int cmd_snapshot(int argc, char **argv)
 		status = cmd_report_error(ret, pid, s.found.version);
 		goto out;
 	}
-	py_location_format(&s.model.loc, meta, sizeof(meta));
 	/* the tid offset found while walking, so a replay needs no search */
 	{
-		struct py_location loc = s.model.loc;
+		struct py_location loc;
 
-		loc.pthread_tid_off = s.model.tid_off;
-		loc.version_hex = s.model.off.version_hex;
+		py_model_replay_location(&s.model, &loc);
 		py_location_format(&loc, meta, sizeof(meta));
 	}
 	{

@@ -115,6 +115,23 @@ void py_model_begin_sample(struct py_model *m, const struct py_head *h)
 	m->code_gen = h ? h->code_gen : 0;
 }
 
+uint32_t py_model_version_hex(const struct py_model *m)
+{
+	return m->off.version_hex;
+}
+
+int py_model_needs_task_list(const struct py_model *m)
+{
+	return m->off.ts_native_thread_id == OFF_NONE;
+}
+
+void py_model_replay_location(const struct py_model *m, struct py_location *out)
+{
+	*out = m->loc;
+	out->pthread_tid_off = m->tid_off;
+	out->version_hex = m->off.version_hex;
+}
+
 int py_model_is_operator(const struct py_model *m, int opcode)
 {
 	return opcode >= 0 && opcode < 256 && m->op_info[opcode].is_op;

@@ -326,6 +326,17 @@ int py_model_callee_still(struct py_model *m, const struct py_callee_ref *ref);
 
 /* Is `opcode` an operator: C reached without a call (see opcodes.c)? */
 int py_model_is_operator(const struct py_model *m, int opcode);
+
+/* The version the model reads (PY_VERSION_HEX), 0 if not known yet (a
+ * failed py_model_init may still have read it). */
+uint32_t py_model_version_hex(const struct py_model *m);
+/* Are native thread ids matched through the task list (3.9-3.10, whose
+ * thread states do not hold them; py_model_threads' tids argument)? */
+int py_model_needs_task_list(const struct py_model *m);
+/* Where the runtime is, with what the walks learned since (the pthread
+ * tid offset, the version): for a snapshot, so that a replay needs no
+ * search. */
+void py_model_replay_location(const struct py_model *m, struct py_location *out);
 /* ... and one at which the eval loop never hands the GIL over? */
 int py_model_operator_no_handoff(const struct py_model *m, int opcode);
 

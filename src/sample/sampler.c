@@ -160,8 +160,8 @@ int sampler_init(struct sampler *s, struct process *proc)
 	ret = py_model_init(&s->model, proc->reader, &s->found.loc);
 	if (ret) {
 		/* a runtime we found but cannot read: say which */
-		if (ret == GS_EUNSUPPORTED && s->model.off.version_hex)
-			py_version_str(s->model.off.version_hex, s->found.version,
+		if (ret == GS_EUNSUPPORTED && py_model_version_hex(&s->model))
+			py_version_str(py_model_version_hex(&s->model), s->found.version,
 				       sizeof(s->found.version));
 		goto fail;
 	}
@@ -944,7 +944,7 @@ static int take_walk(struct sampler *s, struct sample *smp, const struct py_head
 	int ret;
 
 	s->list_valid = 0;
-	if (s->model.off.ts_native_thread_id == OFF_NONE) {
+	if (py_model_needs_task_list(&s->model)) {
 		/* 3.9-3.10: native ids come through glibc, checked against the
 		 * task list */
 		ntids = procfs_list_tasks(s->proc->pid, (pid_t *)s->tids, s->max_threads * 4);
