@@ -179,12 +179,50 @@ static int in_struct(uint64_t off, uint64_t size, uint64_t width)
 	return size && size <= MAX_STRUCT && off <= size && width <= size - off;
 }
 
+/* A field of _Py_DebugOffsets we read, the size field of its struct, how
+ * many bytes we read there (8: a pointer, which must be aligned; 5: the
+ * 4-byte tstate->state next to _status), and its name in CPython's
+ * struct for messages. */
+struct do_check {
+	uint8_t field, size, width;
+	const char *name, *owner;
+};
+
+static const struct do_check checks[] = {
+	{ DO_rt_interpreters_head, DO_rt_size, 8, "runtime_state.interpreters_head", "runtime_state" },
+	{ DO_is_next, DO_is_size, 8, "interpreter_state.next", "interpreter_state" },
+	{ DO_is_threads_head, DO_is_size, 8, "interpreter_state.threads_head", "interpreter_state" },
+	{ DO_is_modules, DO_is_size, 8, "interpreter_state.imports_modules", "interpreter_state" },
+	{ DO_is_ceval_gil, DO_is_size, 8, "interpreter_state.ceval_gil", "interpreter_state" },
+	{ DO_ts_prev, DO_ts_size, 8, "thread_state.prev", "thread_state" },
+	{ DO_ts_next, DO_ts_size, 8, "thread_state.next", "thread_state" },
+	{ DO_ts_interp, DO_ts_size, 8, "thread_state.interp", "thread_state" },
+	{ DO_ts_current_frame, DO_ts_size, 8, "thread_state.current_frame", "thread_state" },
+	{ DO_ts_thread_id, DO_ts_size, 8, "thread_state.thread_id", "thread_state" },
+	{ DO_ts_native_thread_id, DO_ts_size, 8, "thread_state.native_thread_id", "thread_state" },
+	{ DO_ts_status, DO_ts_size, 4, "thread_state.status", "thread_state" },
+	{ DO_ts_status, DO_ts_size, 5, "thread_state.status (its state field)", "thread_state" },
+	{ DO_fr_previous, DO_fr_size, 8, "interpreter_frame.previous", "interpreter_frame" },
+	{ DO_fr_executable, DO_fr_size, 8, "interpreter_frame.executable", "interpreter_frame" },
+	{ DO_fr_instr_ptr, DO_fr_size, 8, "interpreter_frame.instr_ptr", "interpreter_frame" },
+	{ DO_fr_owner, DO_fr_size, 1, "interpreter_frame.owner", "interpreter_frame" },
+	{ DO_co_filename, DO_co_size, 8, "code_object.filename", "code_object" },
+	{ DO_co_name, DO_co_size, 8, "code_object.name", "code_object" },
+	{ DO_co_qualname, DO_co_size, 8, "code_object.qualname", "code_object" },
+	{ DO_co_linetable, DO_co_size, 8, "code_object.linetable", "code_object" },
+	{ DO_co_firstlineno, DO_co_size, 4, "code_object.firstlineno", "code_object" },
+	{ DO_co_code_adaptive, DO_co_size, 0, "code_object.co_code_adaptive", "code_object" },
+	{ DO_uni_state, DO_uni_size, 4, "unicode_object.state", "unicode_object" },
+	{ DO_uni_length, DO_uni_size, 8, "unicode_object.length", "unicode_object" },
+	{ DO_uni_ascii_size, DO_uni_size, 0, "unicode_object.asciiobject_size", "unicode_object" },
+};
+
 int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out)
 {
 	const struct do_layout *L = NULL;
 	const struct py_layout_extra *x;
 	uint64_t version, ft, v[DO_NFIELDS];
-	uint64_t rt_size, is_size, ts_size, fr_size, co_size, uni_size;
+	uint64_t rt_size, is_size, ts_size, fr_size, co_size;
 	uint64_t gil_locked, gil_holder, gil_base, shift;
 	size_t i;
 	int f;
@@ -214,42 +252,26 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 	ts_size = v[DO_ts_size];
 	fr_size = v[DO_fr_size];
 	co_size = v[DO_co_size];
-	uni_size = v[DO_uni_size];
-	if (!in_struct(v[DO_rt_interpreters_head], rt_size, 8) ||
-	    !in_struct(v[DO_is_next], is_size, 8) ||
-	    !in_struct(v[DO_is_threads_head], is_size, 8) ||
-	    !in_struct(v[DO_is_modules], is_size, 8) ||
-	    !in_struct(v[DO_is_ceval_gil], is_size, 8) ||
-	    !in_struct(v[DO_ts_prev], ts_size, 8) ||
-	    !in_struct(v[DO_ts_next], ts_size, 8) ||
-	    !in_struct(v[DO_ts_interp], ts_size, 8) ||
-	    !in_struct(v[DO_ts_current_frame], ts_size, 8) ||
-	    !in_struct(v[DO_ts_thread_id], ts_size, 8) ||
-	    !in_struct(v[DO_ts_native_thread_id], ts_size, 8) ||
-	    !in_struct(v[DO_ts_status], ts_size, 4) ||
-	    !in_struct(v[DO_ts_status] + (uint64_t)x->ts_state_from_status, ts_size, 4) ||
-	    !in_struct(v[DO_fr_previous], fr_size, 8) ||
-	    !in_struct(v[DO_fr_executable], fr_size, 8) ||
-	    !in_struct(v[DO_fr_instr_ptr], fr_size, 8) ||
-	    !in_struct(v[DO_fr_owner], fr_size, 1) ||
-	    !in_struct(v[DO_co_filename], co_size, 8) ||
-	    !in_struct(v[DO_co_name], co_size, 8) ||
-	    !in_struct(v[DO_co_qualname], co_size, 8) ||
-	    !in_struct(v[DO_co_linetable], co_size, 8) ||
-	    !in_struct(v[DO_co_firstlineno], co_size, 4) ||
-	    !in_struct(v[DO_co_code_adaptive], co_size, 0) ||
-	    !in_struct(v[DO_uni_state], uni_size, 4) ||
-	    !in_struct(v[DO_uni_length], uni_size, 8) ||
-	    !in_struct(v[DO_uni_ascii_size], uni_size, 0))
-		return GS_CORRUPT("a field lies outside its struct");
-	/* pointer fields are pointer-aligned */
-	if ((v[DO_rt_interpreters_head] | v[DO_is_next] | v[DO_is_threads_head] |
-	     v[DO_is_ceval_gil] | v[DO_ts_prev] | v[DO_ts_next] | v[DO_ts_interp] |
-	     v[DO_ts_current_frame] | v[DO_fr_previous] | v[DO_fr_executable] |
-	     v[DO_fr_instr_ptr] | v[DO_co_filename] | v[DO_co_name] |
-	     v[DO_co_qualname] | v[DO_co_linetable] | v[DO_ob_type] |
-	     v[DO_uni_length]) & 7)
-		return GS_CORRUPT("(v[DO_rt_interpreters_head] | v[DO_is_next] | v[DO_is_threads_head] |...");
+	/* every field we read lies inside its struct, pointers aligned: the
+	 * first that does not is named, as CPython's own validation does */
+	for (i = 0; i < sizeof(checks) / sizeof(checks[0]); i++) {
+		const struct do_check *c = &checks[i];
+		uint64_t off = v[c->field] + (c->field == DO_ts_status && c->width == 5 ?
+					      (uint64_t)x->ts_state_from_status : 0);
+		uint64_t size = v[c->size];
+		uint64_t width = c->width == 5 ? 4 : c->width;
+
+		if (!in_struct(off, size, width))
+			return GS_CORRUPTF("_Py_DebugOffsets: %s=%llu lies outside %s (size %llu)",
+					   c->name, (unsigned long long)off, c->owner,
+					   (unsigned long long)size);
+		if (c->width == 8 && (off & 7))
+			return GS_CORRUPTF("_Py_DebugOffsets: %s=%llu is not pointer-aligned",
+					   c->name, (unsigned long long)off);
+	}
+	if (v[DO_ob_type] & 7)
+		return GS_CORRUPTF("_Py_DebugOffsets: pyobject.ob_type=%llu is not pointer-aligned",
+				   (unsigned long long)v[DO_ob_type]);
 	/* object header: ob_type is 8 (default) or 24 (free-threaded) bytes in */
 	if (v[DO_ob_type] != (ft ? 24 : 8) || v[DO_tp_name] > 4096 ||
 	    v[DO_bytes_ob_size] > 64 || v[DO_bytes_ob_sval] > 128 ||

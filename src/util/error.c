@@ -1,6 +1,7 @@
 /* error.c - names and exit codes of gilscope's error codes. */
 #include "error.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,28 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
+static void record(const char *file, int line, const char *func, const char *why,
+		   const char *detail);
+
 void gs_corrupt(const char *file, int line, const char *func, const char *why)
+{
+	record(file, line, func, why, NULL);
+}
+
+void gs_corruptf(const char *file, int line, const char *func, const char *fmt, ...)
+{
+	char detail[sizeof(sites[0].detail)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof(detail), fmt, ap);
+	va_end(ap);
+	record(file, line, func, detail, detail);
+}
+
+/* why: static text, or detail (copied: it is the caller's) */
+static void record(const char *file, int line, const char *func, const char *why,
+		   const char *detail)
 {
 	struct gs_why *w = NULL;
 	size_t i;
@@ -76,6 +98,10 @@ void gs_corrupt(const char *file, int line, const char *func, const char *why)
 		w->func = func;
 		w->why = why;
 	}
+	if (w && detail) {
+		snprintf(w->detail, sizeof(w->detail), "%s", detail);
+		w->why = w->detail;
+	}
 	if (w) {
 		serial++;
 		last = w;
@@ -90,7 +116,8 @@ void gs_corrupt(const char *file, int line, const char *func, const char *why)
 		trace = t && *t && strcmp(t, "0");
 	}
 	if (trace)
-		fprintf(stderr, "gilscope trace: %s:%d %s: %s\n", file, line, func, why);
+		fprintf(stderr, "gilscope trace: %s:%d %s: %s\n", file, line, func,
+			w ? w->why : why);
 }
 
 const struct gs_why *gs_why_last(void)

@@ -56,11 +56,17 @@ struct gs_why {
 	const char *func;
 	const char *why;
 	unsigned long long count;	/* samples whose first reason it was */
+	char detail[192];	/* GS_CORRUPTF: the last text made (why points here) */
 };
 
 /* (the value is the constant, so the compiler knows it is an error) */
 #define GS_CORRUPT(why) (gs_corrupt(__FILE__, __LINE__, __func__, (why)), GS_ECORRUPT)
 void gs_corrupt(const char *file, int line, const char *func, const char *why);
+/* The same with a text made from values: "thread_state.status=900 lies
+ * outside thread_state (size 880)". */
+#define GS_CORRUPTF(...) (gs_corruptf(__FILE__, __LINE__, __func__, __VA_ARGS__), GS_ECORRUPT)
+void gs_corruptf(const char *file, int line, const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 /* The last reason recorded (NULL if none since the start). */
 const struct gs_why *gs_why_last(void);

@@ -141,6 +141,20 @@ static void t_debug_offsets_corrupt(struct unit *u)
 				       (unsigned long long)bads[i].val);
 		}
 	}
+	/* the first field that fails is named, with its value and its
+	 * struct's size (what info and the error message then say):
+	 * thread_state.next (slot 24) far outside thread_state */
+	{
+		const struct gs_why *w;
+
+		memcpy(bad, buf, len);
+		v = 1u << 19;
+		memcpy(bad + 24 * 8, &v, 8);
+		CHECK_EQ(u, py_offsets_from_debug(bad, len, &o), (uint64_t)GS_ECORRUPT);
+		w = gs_why_last();
+		CHECK(u, w && strstr(w->why, "_Py_DebugOffsets: thread_state.next=524288 lies "
+					    "outside thread_state (size "));
+	}
 	/* any one slot set to an absurd value: never accepted with an
 	 * offset that points outside its struct */
 	for (slot = 3; slot < len / 8 && slot < 95; slot++) {
