@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../cpython/model.h"
 #include "../sample/sampler.h"
 #include "../target/process.h"
 #include "../util/afile.h"
@@ -104,12 +105,15 @@ int cmd_report_error(int err, pid_t pid, const char *version)
 			"file defines CPython's _PyRuntime (is it a wrapper script or a "
 			"launcher? give the pid of the python process itself)\n", (int)pid);
 		break;
-	case GS_EUNSUPPORTED:
+	case GS_EUNSUPPORTED: {
+		char supported[160];
+
+		py_supported_str(supported, sizeof(supported));
 		fprintf(stderr, "gilscope: process %d runs Python %s, which gilscope cannot "
-			"read: supported are CPython 3.9 to 3.15 (3.15 from 3.15.0b4), "
-			"default and free-threaded builds\n", (int)pid,
-			version && *version ? version : "(unknown version)");
+			"read: supported are %s\n", (int)pid,
+			version && *version ? version : "(unknown version)", supported);
 		break;
+	}
 	case GS_EEXITED:
 		fprintf(stderr, "gilscope: process %d exited while gilscope was reading it\n",
 			(int)pid);

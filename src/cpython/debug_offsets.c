@@ -413,3 +413,14 @@ int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out
 	out->dict_ma_values = (uint32_t)v[DO_dict_ma_values];
 	return 0;
 }
+
+size_t py_debug_layouts(uint8_t *minors, uint32_t *min_versions, size_t max)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]) && n < max; i++) {
+		minors[n] = layouts[i].minor;
+		min_versions[n++] = layouts[i].min_version;
+	}
+	return n;
+}

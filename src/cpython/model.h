@@ -327,6 +327,10 @@ int py_model_callee_still(struct py_model *m, const struct py_callee_ref *ref);
 /* Is `opcode` an operator: C reached without a call (see opcodes.c)? */
 int py_model_is_operator(const struct py_model *m, int opcode);
 
+/* What gilscope reads, from its tables: "CPython 3.9 to 3.15 (3.15 from
+ * 3.15.0b4), default and free-threaded builds". */
+void py_supported_str(char *out, size_t outlen);
+
 /* The version the model reads (PY_VERSION_HEX), 0 if not known yet (a
  * failed py_model_init may still have read it). */
 uint32_t py_model_version_hex(const struct py_model *m);

@@ -148,6 +148,10 @@ const struct py_offsets *py_offsets_table(uint32_t version_hex);
  * Pure: takes bytes, so it is unit-tested and fuzzed. */
 #define PY_DEBUG_OFFSETS_MAX 2048
 int py_offsets_from_debug(const uint8_t *buf, size_t len, struct py_offsets *out);
+/* The minors _Py_DebugOffsets layouts are known for, lowest first, and
+ * the oldest release of each that has it (0: any): for messages. */
+size_t py_debug_layouts(uint8_t *minors, uint32_t *min_versions, size_t max);
+
 
 /* Format version_hex as Python does ("3.13.0", "3.15.0rc1"). */
 void py_version_str(uint32_t version_hex, char *out, size_t outlen);

@@ -7,6 +7,7 @@
  * Py_BUILD_CORE), see tools/offsets-probe.c. Layouts do not change within a
  * minor series.
  */
+#include "model.h"
 #include "offsets.h"
 #include "linetable.h"
 
@@ -141,4 +142,30 @@ void py_version_str(uint32_t v, char *out, size_t outlen)
 		snprintf(out, outlen, "%u.%u.%u", major, minor, micro);
 	else
 		snprintf(out, outlen, "%u.%u.%u%s%u", major, minor, micro, lv, serial);
+}
+
+void py_supported_str(char *out, size_t outlen)
+{
+	uint8_t minors[16];
+	uint32_t mins[16];
+	size_t n = py_debug_layouts(minors, mins, 16), i, len;
+	unsigned lo = 0, hi = 0, m;
+	char v[32];
+
+	/* the oldest minor with a table here, the newest with debug offsets */
+	for (m = 0; m < 64 && !lo; m++)
+		if (py_offsets_table(0x03000000u | m << 16))
+			lo = m;
+	for (i = 0; i < n; i++)
+		if (minors[i] > hi)
+			hi = minors[i];
+	len = (size_t)snprintf(out, outlen, "CPython 3.%u to 3.%u", lo, hi);
+	for (i = 0; i < n && len < outlen; i++) {
+		if (!mins[i])
+			continue;
+		py_version_str(mins[i], v, sizeof(v));
+		len += (size_t)snprintf(out + len, outlen - len, " (3.%u from %s)", minors[i], v);
+	}
+	if (len < outlen)
+		snprintf(out + len, outlen - len, ", default and free-threaded builds");
 }

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/cpython/model.h"
 #include "../../src/cpython/offsets.h"
 #include "../../src/target/reader.h"
 #include "../../src/util/error.h"
@@ -168,8 +169,32 @@ static void t_debug_offsets_corrupt(struct unit *u)
 	}
 }
 
+/* The supported range in messages comes from the tables: the oldest
+ * minor with an offset table, the newest with a _Py_DebugOffsets layout,
+ * and the first release of a layout that starts mid-series. */
+static void t_supported_str(struct unit *u)
+{
+	char buf[200], want[64];
+	uint8_t minors[16];
+	uint32_t mins[16];
+	size_t n = py_debug_layouts(minors, mins, 16), i;
+
+	py_supported_str(buf, sizeof(buf));
+	CHECK(u, n >= 3 && py_offsets_table(0x03090000) && !py_offsets_table(0x03080000));
+	snprintf(want, sizeof(want), "CPython 3.9 to 3.%u", (unsigned)minors[n - 1]);
+	CHECK(u, strstr(buf, want) == buf);
+	for (i = 0; i < n; i++) {
+		if (!mins[i])
+			continue;
+		py_version_str(mins[i], want + 32, 32);
+		CHECK(u, strstr(buf, want + 32) != NULL);
+	}
+	CHECK(u, strstr(buf, "free-threaded") != NULL);
+}
+
 UNIT_SUITE(debug_offsets)
 {
+	UNIT_RUN(u, t_supported_str);
 	UNIT_RUN(u, t_debug_offsets_real);
 	UNIT_RUN(u, t_debug_offsets_corrupt);
 }
