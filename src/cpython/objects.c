@@ -35,7 +35,6 @@
 #define OBJ_FT .ob_type = 24, .tp_basicsize = 48, .tp_flags = 184, .tp_dictoffset = 304, \
 	.md_dict = 32
 
-#define MAX_BASICSIZE (1u << 16)
 
 static const struct obj_layout layouts[] = {
 	{
@@ -140,7 +139,7 @@ int obj_read_ptr(struct objctx *c, uint64_t addr, uint64_t *out)
 }
 
 /* tp_flags of the object's type; *type is the type's address. */
-static int type_flags(struct objctx *c, uint64_t obj, uint64_t *type, uint64_t *flags)
+int obj_type_flags(struct objctx *c, uint64_t obj, uint64_t *type, uint64_t *flags)
 {
 	unsigned i;
 	int ret;
@@ -170,7 +169,7 @@ static int type_flags(struct objctx *c, uint64_t obj, uint64_t *type, uint64_t *
 int obj_is_a(struct objctx *c, uint64_t obj, uint64_t flag)
 {
 	uint64_t type, flags;
-	int ret = type_flags(c, obj, &type, &flags);
+	int ret = obj_type_flags(c, obj, &type, &flags);
 
 	return ret ? ret : !!(flags & flag);
 }
@@ -198,61 +197,6 @@ int obj_str_is(struct objctx *c, uint64_t addr, const char *want, size_t wlen)
 		return 0;
 	return obj_is_a(c, addr, c->L->f_unicode) == 1;
 }
-int obj_attr_get(struct objctx *c, uint64_t obj, const char *name, uint64_t *value)
-{
-	const struct obj_layout *L = c->L;
-	uint64_t type, flags, w, dict;
-	int64_t off;
-	int ret;
-
-	*value = 0;
-	ret = type_flags(c, obj, &type, &flags);
-	if (ret)
-		return ret;
-	if (L->f_managed_dict && (flags & L->f_managed_dict)) {
-		uint64_t at = obj + (uint64_t)(int64_t)L->managed_dict;
-
-		if (L->idict == IDICT_VALUES_PTR) {
-			ret = obj_read_ptr(c, obj + (uint64_t)(int64_t)L->managed_values, &w);
-			if (ret)
-				return ret;
-			if (w)
-				return dict_values_get(c, type, flags, w, 0, name, value);
-		}
-		ret = reader_read_u64(c->m->r, at, &dict);
-		if (ret)
-			return ret;
-		if (L->idict == IDICT_DICT_OR_VALUES && (dict & 1))
-			return dict_values_get(c, type, flags, dict + 1, 0, name, value);
-		if (dict)
-			return valid_ptr(dict) ? dict_get(c, dict, name, value) : GS_ECORRUPT;
-		if (L->idict == IDICT_INLINE && (flags & L->f_inline_values)) {
-			uint64_t size;
-
-			ret = reader_read_u64(c->m->r, type + L->tp_basicsize, &size);
-			if (ret)
-				return ret;
-			if (size < (uint64_t)L->ob_type + 8 || size > MAX_BASICSIZE || (size & 7))
-				return GS_CORRUPT("size < (uint64_t)L->ob_type + 8 || size > MAX_BASICSIZE || (size & 7)");
-			return dict_values_get(c, type, flags, obj + size, 1, name, value);
-		}
-		return 0;	/* no attributes set yet */
-	}
-	ret = reader_read_u64(c->m->r, type + L->tp_dictoffset, &w);
-	if (ret)
-		return ret;
-	off = (int64_t)w;
-	/* negative offsets (variable-size objects) are not worth following here */
-	if (off <= 0)
-		return 0;
-	if (off > MAX_BASICSIZE || (off & 7))
-		return GS_CORRUPT("off > MAX_BASICSIZE || (off & 7)");
-	ret = obj_read_ptr(c, obj + (uint64_t)off, &dict);
-	if (ret || !dict)
-		return ret;
-	return dict_get(c, dict, name, value);
-}
-
 int obj_long_u64(struct objctx *c, uint64_t addr, uint64_t *out)
 {
 	const struct obj_layout *L = c->L;
@@ -301,16 +245,6 @@ int obj_long_u64(struct objctx *c, uint64_t addr, uint64_t *out)
 	}
 	*out = v;
 	return 0;
-}
-
-int py_model_attr(struct py_model *m, uint64_t obj, const char *name, uint64_t *value)
-{
-	struct objctx c;
-	int ret;
-
-	*value = 0;
-	ret = objctx_init(&c, m);
-	return ret ? ret : obj_attr_get(&c, obj, name, value);
 }
 
 int py_model_long_u64(struct py_model *m, uint64_t addr, uint64_t *out)

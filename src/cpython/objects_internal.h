@@ -66,6 +66,7 @@ struct obj_layout {
 
 #define KEY_MAX 64		/* longest key we look up, NUL included */
 #define TYPE_CACHE 8
+#define MAX_BASICSIZE (1u << 16)	/* no instance we read is larger */
 
 /* One lookup's state: the layout, and the tp_flags of types seen so far
  * (str, int, dict, Thread...: a handful, read once each). */
@@ -94,6 +95,8 @@ int objctx_init(struct objctx *c, struct py_model *m);
 int obj_read_ptr(struct objctx *c, uint64_t addr, uint64_t *out);
 /* 1 if the object's type has `flag` (a *_SUBCLASS bit), 0 if not, or a gs_err. */
 int obj_is_a(struct objctx *c, uint64_t obj, uint64_t flag);
+/* obj's type and that type's tp_flags (cached per lookup). */
+int obj_type_flags(struct objctx *c, uint64_t obj, uint64_t *type, uint64_t *flags);
 /* 1 if the object at addr is a str equal to `want` (ASCII), 0 if not. */
 int obj_str_is(struct objctx *c, uint64_t addr, const char *want, size_t wlen);
 /* As py_model_attr() and py_model_long_u64(). */
