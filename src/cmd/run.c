@@ -212,6 +212,7 @@ static int launch_and_attach(const struct run_opts *o, struct run *r)
 	char name[256], why[64], last[LAUNCH_TAIL_MAX];
 	int ret, status;
 
+	r->launched_ms = gs_now_ms();
 	if (launch_program(o->argv, o->keep_running, &r->child))
 		return GS_EXIT_NOPROC;
 	r->info.launched = 1;
@@ -320,15 +321,18 @@ static void finish_program(const struct run_opts *o, struct run *r)
 static int failed_at_once(const struct run_opts *o, struct run *r)
 {
 	char name[256], how[128], last[LAUNCH_TAIL_MAX];
+	double lived = (double)(gs_now_ms() - r->launched_ms) / 1000;
 
+	/* its whole life, not the sampling: a program that exec'd another
+	 * one ran on after sampling stopped */
 	if (r->info.launch.end != DIAG_LAUNCH_EXITED || !r->child.reaped || !r->child.status ||
-	    loop_stop_requested() || r->st.elapsed_s >= RUN_FAILED_AT_ONCE_S)
+	    loop_stop_requested() || r->st.target_execd || lived >= RUN_FAILED_AT_ONCE_S)
 		return 0;
 	program_name(name, sizeof(name), o->argv);
 	how_ended(how, sizeof(how), r->child.wstatus);
 	launch_last_words(&r->child, 200, last, sizeof(last));
 	fprintf(stderr, "gilscope: %s (pid %d) %s after %.2f s, before there was anything to "
-		"diagnose: no report%s%s\n", name, (int)r->child.pid, how, r->st.elapsed_s,
+		"diagnose: no report%s%s\n", name, (int)r->child.pid, how, lived,
 		last[0] ? "; it printed: " : "", last);
 	return r->child.status;
 }

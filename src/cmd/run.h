@@ -26,7 +26,7 @@ struct run_opts {
 };
 
 #define RUN_GRACE_S 2.0		/* after SIGINT, and again after SIGTERM */
-/* a launched program that fails within this much sampling gets no report:
+/* a launched program that fails within this long of its start gets no report:
  * what was seen is the interpreter starting up, not the program */
 #define RUN_FAILED_AT_ONCE_S 1.0
 
@@ -42,6 +42,7 @@ struct run {
 	 * left it running, 1 when it could not be ended */
 	int exit_status;
 	int have_proc, have_sampler, have_agg;
+	uint64_t launched_ms;	/* launch mode: when it was started (gs_now_ms) */
 };
 
 /* Returns 0, or an exit status after printing the error. In launch mode
