@@ -258,8 +258,10 @@ def test_launch_mode_passes_exit_status(gilscope, interp, tmp_path):
     script = tmp_path / "short.py"
     # past its first second by its own clock: a program that fails sooner
     # gets no report (test_launch.py::test_fails_at_once)
+    # (the clock read once per 20,000 additions: the time is bytecode's)
     script.write_text("import sys, time\nt = time.monotonic() + 1.5\nx = 0\n"
-                      "while time.monotonic() < t:\n    x += 1\nsys.exit(7)\n")
+                      "while time.monotonic() < t:\n    for i in range(20000):\n"
+                      "        x += i\nsys.exit(7)\n")
     run = es.run_gilscope(gilscope, ["diagnose", "--json", "--no-progress", "--", interp.path,
                                      str(script)], save_dir=tmp_path)
     assert run.returncode == 7, run.describe()
