@@ -121,37 +121,48 @@ static int name_callable(struct py_model *m, uint64_t obj, char *out, size_t out
 }
 
 /*
- * 3.14+: the stack pointer the frame saved, if it leaves at least `need`
- * slots on the frame's value stack. Release builds never clear it, so
- * between an instruction's start and its first escaping call it is the
- * one an earlier instruction saved: one that points below `need` would
- * read the frame's locals (a cell, a loop variable) as operands, and a
- * name found there would stay, for the slot never changes.
+ * 3.14+: is sp, the stack pointer the frame saved, one that leaves at
+ * least `need` slots on the frame's value stack? Release builds never
+ * clear it, so between an instruction's start and its first escaping call
+ * it is the one an earlier instruction saved: one that points below
+ * `need` would read the frame's locals (a cell, a loop variable) as
+ * operands, and a name found there would stay, for the slot never
+ * changes. 0 and the stack's base, or GS_ENOTPY / GS_ECORRUPT.
  */
-static int saved_sp(struct py_model *m, const struct py_frame *f, uint64_t need, uint64_t *sp,
+static int saved_sp(struct py_model *m, const struct py_frame *f, uint64_t sp, uint64_t need,
 		    uint64_t *base)
 {
-	const struct py_offsets *o = &m->off;
+	const struct py_code *c = f->code;
 
-	if (o->fr_stackpointer == OFF_NONE || o->fr_localsplus == OFF_NONE ||
-	    reader_read_u64(m->r, f->addr + o->fr_stackpointer, sp) || !valid_ptr(*sp))
+	if (m->off.fr_localsplus == OFF_NONE || !valid_ptr(sp) || !c)
 		return GS_ENOTPY;
-	*base = f->addr + o->fr_localsplus + 8 * (uint64_t)f->code->nlocalsplus;
-	if (*sp < *base + 8 * need || *sp > *base + 8 * (uint64_t)f->code->stacksize)
-		return GS_CORRUPT("*sp < *base + 8 * need || *sp > *base + 8 * (uint64_t)f->code->stacksize");
+	if (c->stacksize <= 0 || c->stacksize > 100000 || c->nlocalsplus < 0 ||
+	    c->nlocalsplus > 100000)
+		return GS_CORRUPT("code with a stack size or a count of locals out of range");
+	*base = f->addr + m->off.fr_localsplus + 8 * (uint64_t)c->nlocalsplus;
+	if (sp < *base + 8 * need || sp > *base + 8 * (uint64_t)c->stacksize)
+		return GS_CORRUPT("saved stack pointer leaves no room for the operands or lies past the stack");
 	return 0;
 }
 
-/* Start a lookup: nothing found yet; on 3.14+ the saved stack pointer the
- * lookup reads, as it is now (a later change means it was stale). */
-static void ref_start(struct py_model *m, const struct py_frame *f, struct py_callee_ref *ref)
+/* Start a lookup: nothing found yet. On 3.14+ read the frame's saved
+ * stack pointer, once: into *sp for the lookup, and into ref as it is now
+ * (a later change means it was stale). 0 when it was read. */
+static int ref_start(struct py_model *m, const struct py_frame *f, struct py_callee_ref *ref,
+		     uint64_t *sp)
 {
-	if (!ref)
-		return;
-	ref->slot = ref->obj = ref->sp_at = ref->sp = 0;
-	if (m->off.fr_stackpointer != OFF_NONE &&
-	    !reader_read_u64(m->r, f->addr + m->off.fr_stackpointer, &ref->sp))
-		ref->sp_at = f->addr + m->off.fr_stackpointer;
+	int ret = GS_ENOTPY;
+
+	if (m->off.fr_stackpointer != OFF_NONE)
+		ret = reader_read_u64(m->r, f->addr + m->off.fr_stackpointer, sp);
+	if (ref) {
+		ref->slot = ref->obj = ref->sp_at = ref->sp = 0;
+		if (!ret) {
+			ref->sp_at = f->addr + m->off.fr_stackpointer;
+			ref->sp = *sp;
+		}
+	}
+	return ret;
 }
 
 /* The callable found: obj, in the stack slot at `slot`. */
@@ -178,24 +189,24 @@ int py_model_callee(struct py_model *m, const struct py_frame *f, char *out, siz
 		    struct py_callee_ref *ref)
 {
 	const struct py_offsets *o = &m->off;
-	uint64_t base, slots[MAX_STACK_SCAN], mask = o->fr_code_tag_mask;
+	uint64_t sp, base, slots[MAX_STACK_SCAN], mask = o->fr_code_tag_mask;
 	int32_t n, i;
 
 	out[0] = '\0';
+	if (ref)	/* nothing found, should we return early */
+		ref->slot = ref->obj = ref->sp_at = ref->sp = 0;
 	if (!f->code || f->opcode < 0 || !py_model_is_call_opcode(m, f->opcode))
 		return GS_ENOTPY;
 	if (f->code->stacksize <= 0 || f->code->stacksize > 100000 ||
 	    f->code->nlocalsplus < 0 || f->code->nlocalsplus > 100000)
 		return GS_CORRUPT("f->code->stacksize <= 0 || f->code->stacksize > 100000 || f->code->nl...");
-	ref_start(m, f, ref);
-
 	/* 3.14+: below the saved stack pointer sit callable, self_or_null,
 	 * then oparg arguments (and kwnames for CALL_KW) */
-	if (o->fr_stackpointer != OFF_NONE) {
-		uint64_t sp, v;
+	if (!ref_start(m, f, ref, &sp)) {
+		uint64_t v;
 		int k;
 
-		if (!saved_sp(m, f, (uint64_t)f->oparg + 2, &sp, &base)) {
+		if (!saved_sp(m, f, sp, (uint64_t)f->oparg + 2, &base)) {
 			for (k = 2; k <= 4; k++) {
 				uint64_t at = sp - 8 * ((uint64_t)f->oparg + (uint64_t)k);
 
@@ -264,10 +275,7 @@ int py_model_operator(struct py_model *m, const struct py_frame *f, char *out, s
 		return 0;
 	}
 	depth = py_operator_receiver_depth(op, f->oparg);
-	ref_start(m, f, ref);
-	if (depth > 0 && f->code && f->code->stacksize > 0 && f->code->stacksize <= 100000 &&
-	    f->code->nlocalsplus >= 0 && f->code->nlocalsplus <= 100000 &&
-	    !saved_sp(m, f, (uint64_t)depth, &sp, &base)) {
+	if (!ref_start(m, f, ref, &sp) && depth > 0 && !saved_sp(m, f, sp, (uint64_t)depth, &base)) {
 		at = sp - 8 * (uint64_t)depth;
 		if (!reader_read_u64(m->r, at, &v) &&
 		    !obj_type_name(m, v & ~mask, lhs, sizeof(lhs))) {

@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base.h"
 #include "../cpython/code.h"
 #include "../target/procfs.h"
 #include "../util/clock.h"
@@ -68,7 +69,7 @@ struct thread_cache {
 	size_t nframes, cap;
 	int truncated, stack_err;
 	enum py_torn torn;	/* how that stack's walk ended */
-	uint64_t base;		/* where its last whole walk ended, 0 unknown */
+	struct base_track bt;	/* where its whole walks end */
 	int on_cpu;		/* the last full read found it on a CPU */
 	struct py_ranges ranges;	/* the memory its last stack walk read */
 	uint64_t stack_key;
@@ -412,40 +413,40 @@ static int same_thread(const struct py_thread *a, const struct py_thread *b);
  * The stack of the thread of c into s->pool, from its current frame `top`
  * (and `w`, memory read with it). A read is torn when its walk did not end
  * at the thread's entry frame (py_stack_end), or ended at another one than
- * the thread's last whole read: a thread's base frame stays while it
- * lives, unless its outermost call returned and another began (a thread
- * of C code that calls Python now and then), and such a new base is taken
- * once two reads in a row end there; so is a thread with no frames at all.
- * A torn read is done again, the thread
- * state first (its current frame now) with the memory the walk will likely
- * need, at most s->torn_rereads times; what stays torn is marked so.
+ * the thread's base (base.h says when a new one is taken; `before` is the
+ * thread's schedstat read before the walk, if it was). A torn read is done
+ * again, the thread state first (its current frame now) with the memory
+ * the walk will likely need, at most s->torn_rereads times; what stays
+ * torn is marked so.
  */
-#define NO_FRAMES 1	/* a walk that found none (no frame is at address 1) */
-
 static int read_stack(struct sampler *s, struct thread_cache *c, uint64_t top,
-		      const struct py_window *w, size_t *n, int *truncated, enum py_torn *torn)
+		      const struct py_window *w, struct base_clock *before, size_t *n,
+		      int *truncated, enum py_torn *torn)
 {
 	struct py_thread t = c->p, fresh;
 	struct py_stack_end end;
 	struct py_ranges guess;
 	struct py_guess g;
-	uint64_t moved = 0;
 	int err, k, linked;
 
+	if (!before->known && base_wants_clock(&c->bt) && c->p.tid > 0 &&
+	    !read_sched(s, c, &before->run, &before->slices))
+		before->known = 1;
 	t.top = top;
 	for (k = 0;; k++) {
 		err = py_model_stack_thread(&s->model, &t, w, s->pool, PY_MAX_DEPTH, n, truncated,
 					    &end);
-		if (!end.torn && end.last && c->base && end.last != c->base && end.last != moved) {
-			moved = end.last;
-			end.torn = PY_TORN_NOT_BASE;
-		}
-		/* no frames at all, from a thread whose last whole read had
-		 * some: read between the frames, unless a second read in a
-		 * row finds none either (its outermost call returned) */
-		if (!end.torn && !*n && c->base && moved != NO_FRAMES) {
-			moved = NO_FRAMES;
-			end.torn = PY_TORN_NOT_BASE;
+		if (!end.torn) {
+			uint64_t at = *n && end.last ? end.last : BASE_NO_FRAMES;
+			uint64_t cand = c->bt.cand;
+
+			if (base_judge(&c->bt, at, before) == BASE_TORN) {
+				end.torn = PY_TORN_NOT_BASE;
+				/* the same wrong end twice in a row: read again
+				 * now, it would be the same */
+				if (at == cand)
+					break;
+			}
 		}
 		if (!end.torn || k >= s->torn_rereads)
 			break;
@@ -463,8 +464,6 @@ static int read_stack(struct sampler *s, struct thread_cache *c, uint64_t top,
 		t = fresh;
 		w = &s->win;
 	}
-	if (!end.torn)
-		c->base = *n ? end.last : 0;	/* none: no base until it has frames again */
 	*torn = end.torn;
 	return err;
 }
@@ -478,11 +477,12 @@ static int read_stack(struct sampler *s, struct thread_cache *c, uint64_t top,
 static int read_full(struct sampler *s, struct thread_cache *c, uint64_t top,
 		     const struct py_window *w, int sched_read, uint64_t run, uint64_t slices)
 {
+	struct base_clock before = { sched_read, run, slices }, after = { 0, 0, 0 };
 	enum py_torn torn;
 	size_t n = 0;
 	int truncated = 0, err, ret;
 
-	err = read_stack(s, c, top, w, &n, &truncated, &torn);
+	err = read_stack(s, c, top, w, &before, &n, &truncated, &torn);
 	keep_stack(s, c, n, truncated, err, torn);
 	/* where the next walk will likely go: where the last whole one went,
 	 * and this one */
@@ -491,6 +491,11 @@ static int read_full(struct sampler *s, struct thread_cache *c, uint64_t top,
 	else
 		py_ranges_add(&c->ranges, &s->model.walked);
 	ret = read_kernel(s, c, !c->comm[0] || c->comm_stale);
+	/* a walk that ended at a new base: how far the thread had got just
+	 * after it, for the next walk that ends there (base.h) */
+	if (base_wants_ref(&c->bt) && c->p.tid > 0 && !read_sched(s, c, &after.run, &after.slices))
+		after.known = 1;
+	base_after(&c->bt, &after, c->kstate);
 	c->have = 1;
 	c->run_ns = run;
 	c->slices = slices;
