@@ -1,6 +1,6 @@
 /*
  * debug-offsets-probe.c - prints, for one CPython 3.13+ build, the slot of
- * each _Py_DebugOffsets field gilscope reads (src/cpython/debug_offsets.c)
+ * each _Py_DebugOffsets field gilscope reads (the DO_3xx slot tables of src/cpython/layouts.c)
  * and the layout facts the debug offsets do not carry. Not part of the build.
  *
  *   cc -I$INC -I$INC/internal -o probe tools/debug-offsets-probe.c && ./probe

@@ -3,7 +3,7 @@
  * src/cpython/objects.c and dicts.c need to read threading names (module
  * and dict internals, instance dicts, type flags, int objects), measured with
  * offsetof()/sizeof() against that build's own headers. Used to write the
- * table in objects.c; not part of the build.
+ * obj rows of src/cpython/layouts.c; not part of the build.
  *
  *   cc -I$INC -I$INC/internal -o probe tools/names-probe.c && ./probe
  *

@@ -1,7 +1,7 @@
 /*
  * offsets-probe.c - prints the struct offsets gilscope needs for one CPython
  * version, measured with offsetof() against its installed headers. Used to
- * write src/cpython/tables.c; not part of the build.
+ * write src/cpython/layouts.c; not part of the build.
  *
  *   cc -I$PREFIX/include/python3.X -I$PREFIX/include/python3.X/internal \
  *      -o probe tools/offsets-probe.c && ./probe

@@ -58,18 +58,21 @@ static int type_name(struct py_model *m, uint64_t type, char *out, size_t outlen
 static int name_callable(struct py_model *m, uint64_t obj, char *out, size_t outlen)
 {
 	const struct py_offsets *o = &m->off;
-	uint64_t hdr = o->ob_type + 8, type, ml, name_p, self, mod, dtype;
+	const struct py_layout *l = model_layout(m);
+	uint64_t type, ml, name_p, self, mod, dtype;
 	char tname[96], fname[96], mname[128];
 
+	if (!l)
+		return GS_ENOTPY;
 	if (!valid_ptr(obj) || reader_read_u64(m->r, obj + o->ob_type, &type) ||
 	    type_name(m, type, tname, sizeof(tname)))
 		return GS_ENOTPY;
 	if (!strcmp(tname, "builtin_function_or_method")) {
-		if (reader_read_u64(m->r, obj + hdr, &ml) || !valid_ptr(ml) ||
+		if (reader_read_u64(m->r, obj + l->call.cf_ml, &ml) || !valid_ptr(ml) ||
 		    reader_read_u64(m->r, ml, &name_p) || read_cstr(m, name_p, fname, sizeof(fname)))
 			return GS_ENOTPY;
 		/* module functions carry their module's name in m_module */
-		if (!reader_read_u64(m->r, obj + hdr + 16, &mod) && valid_ptr(mod) &&
+		if (!reader_read_u64(m->r, obj + l->call.cf_module, &mod) && valid_ptr(mod) &&
 		    !str_read(m, mod, mname, sizeof(mname)) && mname[0]) {
 			if (!strcmp(mname, "builtins"))
 				snprintf(out, outlen, "%s", fname);
@@ -78,7 +81,7 @@ static int name_callable(struct py_model *m, uint64_t obj, char *out, size_t out
 			return 0;
 		}
 		/* a bound method of a C object: name its type */
-		if (!reader_read_u64(m->r, obj + hdr + 8, &self) && valid_ptr(self) &&
+		if (!reader_read_u64(m->r, obj + l->call.cf_self, &self) && valid_ptr(self) &&
 		    !reader_read_u64(m->r, self + o->ob_type, &type) &&
 		    !type_name(m, type, mname, sizeof(mname))) {
 			snprintf(out, outlen, "%s.%s", mname, fname);
@@ -88,10 +91,10 @@ static int name_callable(struct py_model *m, uint64_t obj, char *out, size_t out
 		return 0;
 	}
 	if (!strcmp(tname, "method_descriptor") || !strcmp(tname, "classmethod_descriptor")) {
-		if (reader_read_u64(m->r, obj + hdr + 24, &ml) || !valid_ptr(ml) ||
+		if (reader_read_u64(m->r, obj + l->call.descr_method, &ml) || !valid_ptr(ml) ||
 		    reader_read_u64(m->r, ml, &name_p) || read_cstr(m, name_p, fname, sizeof(fname)))
 			return GS_ENOTPY;
-		if (!reader_read_u64(m->r, obj + hdr, &dtype) &&
+		if (!reader_read_u64(m->r, obj + l->call.descr_type, &dtype) &&
 		    !type_name(m, dtype, mname, sizeof(mname)))
 			snprintf(out, outlen, "%s.%s", mname, fname);
 		else

@@ -3,10 +3,7 @@
  * the modules that need the GIL, read from a free-threaded interpreter.
  *
  * Layout facts the debug offsets do not carry (tuple items, the sys.flags
- * field order, PyModuleObject) are the table below, checked against each
- * version's headers (Include/cpython/tupleobject.h, Python/sysmodule.c
- * flags_fields, Include/internal/pycore_moduleobject.h) and against live
- * interpreters. Every object is type-checked by its tp_name before it is
+ * field order, PyModuleObject) are the build's row of layouts.c. Every object is type-checked by its tp_name before it is
  * trusted.
  */
 #include "gilinfo.h"
@@ -18,50 +15,13 @@
 #include "objects.h"
 #include "../util/error.h"
 
-enum md_gil_kind {
-	MD_GIL_NONE,	/* default build: no such field */
-	MD_GIL_PTR,	/* void *md_gil: Py_MOD_GIL_USED (0) or _NOT_USED (1) */
-	MD_GIL_BOOL,	/* bool md_requires_gil (3.15+) */
-};
-
-struct gilinfo_layout {
-	uint8_t minor, ft;
-	uint16_t ob_type;	/* must agree with py_offsets.ob_type */
-	uint16_t tuple_items;	/* PyTupleObject.ob_item (3.14+: after ob_hash) */
-	uint8_t flags_len;	/* sys.flags visible fields (Py_SIZE) */
-	uint8_t flags_ignore_env, flags_gil;	/* indices into ob_item */
-	uint16_t md_dict;
-	uint16_t md_ext;	/* md_def (3.13-3.14) / md_token (3.15): set for
-				 * extension modules, NULL for Python ones */
-	uint16_t md_gil;
-	uint8_t md_gil_kind;
-};
-
-static const struct gilinfo_layout layouts[] = {
-	/* minor ft ob_type items len -E gil md_dict md_ext md_gil */
-	{ 13, 0, 8, 24, 18, 7, 18, 16, 0, 0, MD_GIL_NONE },
-	{ 13, 1, 24, 40, 18, 7, 18, 32, 40, 72, MD_GIL_PTR },
-	{ 14, 0, 8, 32, 18, 7, 18, 16, 0, 0, MD_GIL_NONE },
-	{ 14, 1, 24, 48, 18, 7, 18, 32, 40, 72, MD_GIL_PTR },
-	{ 15, 0, 8, 32, 18, 7, 18, 16, 0, 0, MD_GIL_NONE },
-	/* 3.15t: md_token_is_def @64, md_requires_gil @65, md_token @104 */
-	{ 15, 1, 24, 48, 18, 7, 18, 32, 104, 65, MD_GIL_BOOL },
-};
-
 #define TYPE_NAME_MAX 32
 
-static const struct gilinfo_layout *layout_of(const struct py_model *m)
+static const struct gil_layout *layout_of(const struct py_model *m)
 {
-	unsigned minor = (m->off.version_hex >> 16) & 0xff;
-	size_t i;
+	const struct py_layout *l = model_layout(m);
 
-	if ((m->off.version_hex >> 24) != 3)
-		return NULL;
-	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
-		if (layouts[i].minor == minor && layouts[i].ft == !!m->free_threaded &&
-		    layouts[i].ob_type == m->off.ob_type)
-			return &layouts[i];
-	return NULL;
+	return l && l->has_gil && l->obj.ob_type == m->off.ob_type ? &l->gil : NULL;
 }
 
 /* The object's type and whether its tp_name is `want`: 1 yes, 0 no, or a
@@ -114,7 +74,7 @@ static int small_int_or_none(struct py_model *m, uint64_t obj, int *out)
 	return 0;
 }
 
-static int read_flags(struct py_model *m, const struct gilinfo_layout *L, uint64_t sysdict,
+static int read_flags(struct py_model *m, const struct gil_layout *L, uint64_t sysdict,
 		      struct py_gil_info *gi)
 {
 	uint64_t flags, type, size, item, xopts, xgil;
@@ -164,7 +124,7 @@ static int read_flags(struct py_model *m, const struct gilinfo_layout *L, uint64
 
 struct modwalk {
 	struct py_model *m;
-	const struct gilinfo_layout *L;
+	const struct gil_layout *L;
 	struct py_gil_info *gi;
 	uint64_t module_type;	/* `module`'s type, once seen */
 };
@@ -172,7 +132,7 @@ struct modwalk {
 static int check_module(void *arg, uint64_t key, uint64_t value)
 {
 	struct modwalk *w = arg;
-	const struct gilinfo_layout *L = w->L;
+	const struct gil_layout *L = w->L;
 	struct py_gil_info *gi = w->gi;
 	uint8_t buf[128];
 	uint64_t ext, type;
@@ -222,7 +182,7 @@ static int check_module(void *arg, uint64_t key, uint64_t value)
 int py_model_gil_info(struct py_model *m, uint64_t interp, const struct py_gil *g,
 		      struct py_gil_info *gi)
 {
-	const struct gilinfo_layout *L;
+	const struct gil_layout *L;
 	struct modwalk w;
 	uint64_t modules, sysmod, sysdict, type;
 	int32_t count;

@@ -70,6 +70,9 @@ int py_model_init(struct py_model *m, struct reader *r, const struct py_location
 		m->off.free_threaded = 0;
 	}
 	m->free_threaded = m->off.free_threaded;
+	m->layout = py_layout_find(m->off.version_hex, m->free_threaded);
+	if (!m->layout)
+		return GS_EUNSUPPORTED;
 	py_version_str(m->off.version_hex, m->version, sizeof(m->version));
 
 	{

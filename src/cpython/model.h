@@ -166,12 +166,15 @@ struct py_raw_frame {
 #define PY_CODE_BATCH 64
 #define PY_CODE_HDR_MAX 512
 
+struct py_layout;
+
 struct py_model {
 	struct reader *r;	/* borrowed */
 	struct py_offsets off;
 	struct py_location loc;
 	char version[32];
 	int free_threaded;
+	const struct py_layout *layout;	/* the build's row of layouts.c */
 	struct code_cache *codes;
 	uint8_t call_ops[256];	/* opcode is a call (the version's, filled by init) */
 	struct py_op_info op_info[256];	/* operators (the same) */

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "layouts.h"
 #include "model.h"
 
 static inline uint64_t rd64(const uint8_t *b, uint32_t off)
@@ -66,5 +67,12 @@ void frame_position(struct py_model *m, const struct py_code *c, const struct py
 /* frames.c: py_model_stack(), and how the walk ended. */
 int stack_of_tstate(struct py_model *m, uint64_t tstate, struct py_frame *frames, size_t max,
 		    size_t *n, int *truncated, struct py_stack_end *end);
+
+/* The build's row of layouts.c (a model set up by hand in a test may
+ * leave it to be looked up). */
+static inline const struct py_layout *model_layout(const struct py_model *m)
+{
+	return m->layout ? m->layout : py_layout_find(m->off.version_hex, m->free_threaded);
+}
 
 #endif

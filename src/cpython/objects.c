@@ -5,8 +5,7 @@
  * int values. Dict tables are dicts.c's.
  *
  * Those layouts changed in nearly every version from 3.9 to 3.15; they are
- * the table below, measured with tools/names-probe.c against each
- * version's own headers, and checked against the model's offsets before
+ * the build's row of layouts.c, checked against the model's offsets before
  * use. Every pointer is checked before it is followed, and every object's
  * type is checked through its tp_flags before it is trusted as a str, int
  * or dict; a torn object costs the lookup, never more.
@@ -17,109 +16,16 @@
 
 #include "../util/error.h"
 
-/* The same in every version: Py_TPFLAGS_HEAPTYPE, LONG/UNICODE/DICT_SUBCLASS. */
-#define TPFLAGS .f_heaptype = 1u << 9, .f_long = 1u << 24, .f_unicode = 1u << 28, \
-	.f_dict = 1u << 29
-/* 3.11+ keys: dk_log2_size 8, dk_log2_index_bytes 9, dk_kind 10 (0 general),
- * dk_nentries 24, dk_indices 32 (the free-threaded dk_mutex fits in the
- * padding); entries {hash,key,value} 24 bytes, {key,value} 16 bytes. */
-#define KEYS_311 .keys = KEYS_LOG2, .dk_size = 8, .dk_log2_index_bytes = 9, .dk_kind = 10, \
-	.dk_nentries = 24, .dk_indices = 32, \
-	.entry_size = { 24, 16 }, .entry_key = { 8, 0 }, .entry_value = { 16, 8 }
-/* 3.13+ PyDictValues: capacity, size, embedded, valid (bytes), then values[] */
-#define VALUES_313 .values_values = 8, .values_capacity = 0, .values_valid = 3
-/* Default builds: 16-byte object header. */
-#define OBJ_DEFAULT .ob_type = 8, .tp_basicsize = 32, .tp_flags = 168, .tp_dictoffset = 288, \
-	.md_dict = 16
-/* Free-threaded builds: 32-byte object header, every field 16 further. */
-#define OBJ_FT .ob_type = 24, .tp_basicsize = 48, .tp_flags = 184, .tp_dictoffset = 304, \
-	.md_dict = 32
-
-
-static const struct obj_layout layouts[] = {
-	{
-		.minor = 9, OBJ_DEFAULT, .ht_cached_keys = 864, TPFLAGS,
-		.keys = KEYS_SIZE, .dk_size = 8, .dk_nentries = 32, .dk_indices = 40,
-		.entry_size = { 24, 24 }, .entry_key = { 8, 8 }, .entry_value = { 16, 16 },
-		.values_values = 0, .values_capacity = -1, .values_valid = -1,
-		.idict = IDICT_DICTOFFSET,
-		.long_kind = LONG_OB_SIZE, .long_size = 16, .long_digit = 24,
-	},
-	{
-		.minor = 10, OBJ_DEFAULT, .ht_cached_keys = 872, TPFLAGS,
-		.keys = KEYS_SIZE, .dk_size = 8, .dk_nentries = 32, .dk_indices = 40,
-		.entry_size = { 24, 24 }, .entry_key = { 8, 8 }, .entry_value = { 16, 16 },
-		.values_values = 0, .values_capacity = -1, .values_valid = -1,
-		.idict = IDICT_DICTOFFSET,
-		.long_kind = LONG_OB_SIZE, .long_size = 16, .long_digit = 24,
-	},
-	{
-		.minor = 11, OBJ_DEFAULT, .ht_cached_keys = 872, TPFLAGS,
-		.f_managed_dict = 1u << 4, KEYS_311,
-		.values_values = 0, .values_capacity = -1, .values_valid = -1,
-		.idict = IDICT_VALUES_PTR, .managed_dict = -24, .managed_values = -32,
-		.long_kind = LONG_OB_SIZE, .long_size = 16, .long_digit = 24,
-	},
-	{
-		.minor = 12, OBJ_DEFAULT, .ht_cached_keys = 880, TPFLAGS,
-		.f_managed_dict = 1u << 4, KEYS_311,
-		.values_values = 0, .values_capacity = -1, .values_valid = -1,
-		.idict = IDICT_DICT_OR_VALUES, .managed_dict = -24,
-		.long_kind = LONG_LV_TAG, .long_size = 16, .long_digit = 24,
-	},
-	{
-		.minor = 13, OBJ_DEFAULT, .ht_cached_keys = 880, TPFLAGS,
-		.f_managed_dict = 1u << 4, .f_inline_values = 1u << 2, KEYS_311, VALUES_313,
-		.idict = IDICT_INLINE, .managed_dict = -24,
-		.long_kind = LONG_LV_TAG, .long_size = 16, .long_digit = 24,
-	},
-	{
-		.minor = 13, .ft = 1, OBJ_FT, .ht_cached_keys = 896, TPFLAGS,
-		.f_managed_dict = 1u << 4, .f_inline_values = 1u << 2, KEYS_311, VALUES_313,
-		.idict = IDICT_INLINE, .managed_dict = -8,	/* no GC header before it */
-		.long_kind = LONG_LV_TAG, .long_size = 32, .long_digit = 40,
-	},
-	{
-		.minor = 14, OBJ_DEFAULT, .ht_cached_keys = 880, TPFLAGS,
-		.f_managed_dict = 1u << 4, .f_inline_values = 1u << 2, KEYS_311, VALUES_313,
-		.idict = IDICT_INLINE, .managed_dict = -24,
-		.long_kind = LONG_LV_TAG, .long_size = 16, .long_digit = 24,
-	},
-	{
-		.minor = 14, .ft = 1, OBJ_FT, .ht_cached_keys = 896, TPFLAGS,
-		.f_managed_dict = 1u << 4, .f_inline_values = 1u << 2, KEYS_311, VALUES_313,
-		.idict = IDICT_INLINE, .managed_dict = -8,
-		.long_kind = LONG_LV_TAG, .long_size = 32, .long_digit = 40,
-	},
-	{
-		.minor = 15, OBJ_DEFAULT, .ht_cached_keys = 888, TPFLAGS,
-		.f_managed_dict = 1u << 4, .f_inline_values = 1u << 2, KEYS_311, VALUES_313,
-		.idict = IDICT_INLINE, .managed_dict = -24,
-		.long_kind = LONG_LV_TAG, .long_size = 16, .long_digit = 24,
-	},
-	{
-		.minor = 15, .ft = 1, OBJ_FT, .ht_cached_keys = 904, TPFLAGS,
-		.f_managed_dict = 1u << 4, .f_inline_values = 1u << 2, KEYS_311, VALUES_313,
-		.idict = IDICT_INLINE, .managed_dict = -8,
-		.long_kind = LONG_LV_TAG, .long_size = 32, .long_digit = 40,
-	},
-};
-
 int objctx_init(struct objctx *c, struct py_model *m)
 {
-	unsigned minor = (m->off.version_hex >> 16) & 0xff;
+	const struct py_layout *l = model_layout(m);
 	const struct py_offsets *o = &m->off;
-	size_t i;
 
 	memset(c, 0, sizeof(*c));
 	c->m = m;
-	if ((m->off.version_hex >> 24) != 3)
+	if (!l)
 		return GS_EUNSUPPORTED;
-	for (i = 0; i < sizeof(layouts) / sizeof(layouts[0]); i++)
-		if (layouts[i].minor == minor && layouts[i].ft == !!m->free_threaded)
-			c->L = &layouts[i];
-	if (!c->L)
-		return GS_EUNSUPPORTED;
+	c->L = &l->obj;
 	/* py_offsets and our table describe the same build, or we stop */
 	if (o->ob_type != c->L->ob_type || o->dict_ma_keys > 256 || o->dict_ma_values > 256 ||
 	    (o->dict_ma_keys | o->dict_ma_values) & 7 || o->is_modules == OFF_NONE ||

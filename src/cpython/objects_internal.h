@@ -1,8 +1,8 @@
 /*
  * objects_internal.h - what objects.c, dicts.c and thread_names.c share:
- * the per-version layouts of the objects they read (dict tables, instance
- * dicts, ints, type flags), one lookup's context, and the readers
- * themselves. Private to cpython/; the public calls are in objects.h.
+ * one lookup's context (with the build's layouts of the objects they
+ * read: dict tables, instance dicts, ints, type flags; layouts.h), and the
+ * readers themselves. Private to cpython/; the public calls are in objects.h.
  */
 #ifndef GS_OBJECTS_INTERNAL_H
 #define GS_OBJECTS_INTERNAL_H
@@ -12,57 +12,6 @@
 
 #include "model_internal.h"
 #include "objects.h"
-
-/* How a dict's keys object is laid out. */
-enum keys_kind {
-	KEYS_SIZE,	/* 3.9-3.10: Py_ssize_t dk_size; {hash,key,value} entries only */
-	KEYS_LOG2,	/* 3.11+: uint8 dk_log2_size, dk_log2_index_bytes, dk_kind;
-			 * {hash,key,value} or, for str-only tables, {key,value} */
-};
-
-/* Where an instance of a type with Py_TPFLAGS_MANAGED_DICT keeps its
- * attributes (others use tp_dictoffset in every version). */
-enum idict_kind {
-	IDICT_DICTOFFSET,	/* 3.9-3.10: no managed dicts */
-	IDICT_VALUES_PTR,	/* 3.11: values* at managed_values, dict* at managed_dict */
-	IDICT_DICT_OR_VALUES,	/* 3.12: one word at managed_dict: a dict*, or
-				 * values* - 1 (odd) */
-	IDICT_INLINE,		/* 3.13+: dict* at managed_dict; without one, values
-				 * inline at obj + tp_basicsize (Py_TPFLAGS_INLINE_VALUES) */
-};
-
-enum long_kind {
-	LONG_OB_SIZE,	/* 3.9-3.11: ob_size = sign * number of digits */
-	LONG_LV_TAG,	/* 3.12+: lv_tag = ndigits << 3 | sign (0 +, 1 zero, 2 -) */
-};
-
-/* One build's layouts of the objects read here: the table in objects.c. */
-struct obj_layout {
-	uint8_t minor, ft;
-	uint16_t ob_type;	/* must agree with py_offsets.ob_type */
-	/* PyTypeObject, PyHeapTypeObject */
-	uint16_t tp_basicsize, tp_flags, tp_dictoffset, ht_cached_keys;
-	uint64_t f_heaptype, f_managed_dict, f_inline_values;
-	uint64_t f_long, f_unicode, f_dict;	/* Py_TPFLAGS_*_SUBCLASS */
-	/* PyModuleObject */
-	uint16_t md_dict;
-	/* PyDictKeysObject */
-	enum keys_kind keys;
-	uint8_t dk_size;	/* dk_size (KEYS_SIZE) or dk_log2_size (KEYS_LOG2) */
-	uint8_t dk_log2_index_bytes, dk_kind;	/* KEYS_LOG2 only */
-	uint8_t dk_nentries, dk_indices;
-	/* entries: [0] of DICT_KEYS_GENERAL tables, [1] of the others */
-	uint8_t entry_size[2], entry_key[2], entry_value[2];
-	/* PyDictValues: where values[] starts; capacity and valid bytes, -1 none */
-	uint8_t values_values;
-	int8_t values_capacity, values_valid;
-	/* instance dicts, offsets relative to the object */
-	enum idict_kind idict;
-	int8_t managed_dict, managed_values;
-	/* PyLongObject (30-bit digits in every supported build) */
-	enum long_kind long_kind;
-	uint8_t long_size, long_digit;	/* ob_size or lv_tag; ob_digit */
-};
 
 #define KEY_MAX 64		/* longest key we look up, NUL included */
 #define TYPE_CACHE 8

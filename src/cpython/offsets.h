@@ -4,11 +4,11 @@
  * The walker (threads, frames, code objects, strings, the GIL) reads target
  * memory only through the offsets in struct py_offsets, never through
  * version tests. They come from one of two places:
- *   - a built-in table for 3.9-3.12 (tables.c, measured with offsetof()
- *     against each version's own headers), or
+ *   - the version's row of layouts.c for 3.9-3.12 (measured with
+ *     offsetof() against each version's own headers), or
  *   - the target's _Py_DebugOffsets for 3.13 and later (debug_offsets.c),
  *     validated field by field before use, plus the few layout facts the
- *     debug offsets do not carry (py_layout_extra in tables.c).
+ *     debug offsets do not carry (struct py_layout_extra, layouts.h).
  *
  * OFF_NONE marks a field this version does not have.
  */

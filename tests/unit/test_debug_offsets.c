@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/cpython/layouts.h"
 #include "../../src/cpython/model.h"
 #include "../../src/cpython/offsets.h"
 #include "../../src/target/reader.h"
@@ -192,8 +193,62 @@ static void t_supported_str(struct unit *u)
 	CHECK(u, strstr(buf, "free-threaded") != NULL);
 }
 
+/* The one table of layouts: every supported (minor, build) has a row,
+ * found by version, and the facts that two parts of a row state about the
+ * same struct agree: the object header of the offsets, of the object
+ * layouts and of the callables; a free-threaded row reads
+ * _Py_DebugOffsets through the same slots as its default build. */
+static void t_layout_rows(struct unit *u)
+{
+	size_t i, n = py_layout_count();
+	unsigned minor;
+
+	CHECK(u, n >= 10);
+	for (minor = 9; minor <= 15; minor++) {
+		uint32_t v = 0x03000000u | minor << 16 | 0xf0;
+		const struct py_layout *d = py_layout_find(v, 0), *t = py_layout_find(v, 1);
+
+		if (!CHECK(u, d != NULL))
+			continue;
+		CHECK_EQ(u, d->minor, minor);
+		CHECK_EQ(u, d->ft, 0);
+		/* free-threaded builds from 3.13 */
+		CHECK_EQ(u, t != NULL, minor >= 13);
+		CHECK_EQ(u, d->fixed != NULL, minor <= 12);
+		if (t) {
+			CHECK_EQ(u, t->ft, 1);
+			CHECK_EQ(u, t->do_nslots, d->do_nslots);
+			CHECK(u, !memcmp(t->do_slot, d->do_slot, sizeof(d->do_slot)));
+			CHECK_EQ(u, t->obj.ob_type, 24);
+		}
+	}
+	CHECK(u, !py_layout_find(0x030800f0, 0) && !py_layout_find(0x031000f0, 0));
+	CHECK(u, !py_layout_find(0x030f00a2, 0));	/* an early 3.15 beta's table */
+	CHECK(u, py_layout_find(0x030f00c1, 1) != NULL);
+	for (i = 0; i < n; i++) {
+		const struct py_layout *l = py_layout_at(i);
+
+		if (!CHECK(u, l != NULL))
+			continue;
+		if (l->fixed)
+			CHECK_EQ(u, l->fixed->ob_type, l->obj.ob_type);
+		CHECK_EQ(u, l->obj.ob_type, l->ft ? 24 : 8);
+		CHECK_EQ(u, l->call.cf_ml, l->obj.ob_type + 8u);
+		CHECK_EQ(u, l->call.descr_type, l->obj.ob_type + 8u);
+		CHECK(u, l->call.cf_self > l->call.cf_ml && l->call.cf_module > l->call.cf_self);
+		CHECK_EQ(u, l->has_gil, l->minor >= 13);
+		if (l->has_gil)
+			CHECK_EQ(u, l->gil.md_dict, l->obj.md_dict);
+		if (!l->fixed)
+			CHECK(u, l->do_nslots > 0 && l->do_slot[DO_free_threaded] &&
+				 l->do_slot[DO_version]);
+	}
+	CHECK(u, !py_layout_at(n));
+}
+
 UNIT_SUITE(debug_offsets)
 {
+	UNIT_RUN(u, t_layout_rows);
 	UNIT_RUN(u, t_supported_str);
 	UNIT_RUN(u, t_debug_offsets_real);
 	UNIT_RUN(u, t_debug_offsets_corrupt);
