@@ -71,7 +71,6 @@ static int inspect(pid_t pid, int launched, int json)
 	char *env = NULL;
 	size_t envlen = 0;
 	pid_t *tids = NULL;
-	uint64_t interp = 0;
 	int status, ret;
 	long n;
 
@@ -95,19 +94,13 @@ static int inspect(pid_t pid, int launched, int json)
 	}
 	if (!smp->walk_err)
 		d.threads = (long)smp->nthreads;
-	memset(&gil, 0, sizeof(gil));
-	if (smp->gil.known)
-		gil = smp->gil;
-	ret = py_model_interp(&s.model, &interp);
-	if (!ret && !gil.known)
-		py_model_gil(&s.model, interp, &gil);
-	if (gil.known)
-		d.switch_interval_s = (double)gil.interval_us / 1e6;
+	ret = py_model_gil_report(&s.model, &smp->gil, &gil, &gi);
 	if (ret) {
 		status = cmd_report_error(ret, pid, s.found.version);
 		goto out;
 	}
-	py_model_gil_info(&s.model, interp, &gil, &gi);
+	if (gil.known)
+		d.switch_interval_s = (double)gil.interval_us / 1e6;
 	d.gil = &gi;
 
 	tids = malloc(sizeof(*tids) * PY_MAX_THREADS * 4);

@@ -242,6 +242,24 @@ int py_model_gil_info(struct py_model *m, uint64_t interp, const struct py_gil *
 }
 
 /* Who forced sys.flags.gil to 0 or 1. */
+int py_model_gil_report(struct py_model *m, const struct py_gil *seen, struct py_gil *g,
+			struct py_gil_info *gi)
+{
+	uint64_t interp = 0;
+	int ret;
+
+	memset(g, 0, sizeof(*g));
+	memset(gi, 0, sizeof(*gi));
+	if (seen && seen->known)
+		*g = *seen;
+	ret = py_model_interp(m, &interp);
+	if (ret)
+		return ret;
+	if (!g->known)
+		(void)py_model_gil(m, interp, g);
+	return py_model_gil_info(m, interp, g, gi);
+}
+
 static enum py_gil_cause forced_by(const struct py_gil_info *gi, const char *env)
 {
 	if (gi->xoption >= 0)

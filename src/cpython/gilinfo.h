@@ -64,6 +64,14 @@ struct py_gil_info {
 int py_model_gil_info(struct py_model *m, uint64_t interp, const struct py_gil *g,
 		      struct py_gil_info *gi);
 
+/*
+ * The same for the main interpreter, in one call: its GIL as the sampler
+ * last read it (`seen`, NULL or not known: read now, into *g) and what
+ * *gi says of it. Returns 0, or the gs_err of finding the interpreter.
+ */
+int py_model_gil_report(struct py_model *m, const struct py_gil *seen, struct py_gil *g,
+			struct py_gil_info *gi);
+
 enum py_gil_cause {
 	GIL_CAUSE_DEFAULT,	/* the build's default: on with a GIL build,
 				 * off free-threaded with nothing asking for it */

@@ -723,12 +723,28 @@ const char *launch_signal_name(int sig)
 		{ SIGPIPE, "SIGPIPE" }, { SIGALRM, "SIGALRM" }, { SIGTERM, "SIGTERM" },
 		{ SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" }, { SIGSYS, "SIGSYS" },
 	};
-	static char other[32];
+	/* the others by number, constant strings: callers keep them */
+	static const char *const numbered[] = {
+		"signal 0", "signal 1", "signal 2", "signal 3", "signal 4", "signal 5",
+		"signal 6", "signal 7", "signal 8", "signal 9", "signal 10",
+		"signal 11", "signal 12", "signal 13", "signal 14", "signal 15",
+		"signal 16", "signal 17", "signal 18", "signal 19", "signal 20",
+		"signal 21", "signal 22", "signal 23", "signal 24", "signal 25",
+		"signal 26", "signal 27", "signal 28", "signal 29", "signal 30",
+		"signal 31", "signal 32", "signal 33", "signal 34", "signal 35",
+		"signal 36", "signal 37", "signal 38", "signal 39", "signal 40",
+		"signal 41", "signal 42", "signal 43", "signal 44", "signal 45",
+		"signal 46", "signal 47", "signal 48", "signal 49", "signal 50",
+		"signal 51", "signal 52", "signal 53", "signal 54", "signal 55",
+		"signal 56", "signal 57", "signal 58", "signal 59", "signal 60",
+		"signal 61", "signal 62", "signal 63", "signal 64",
+	};
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		if (names[i].sig == sig)
 			return names[i].name;
-	snprintf(other, sizeof(other), "signal %d", sig);
-	return other;
+	if (sig >= 0 && (size_t)sig < sizeof(numbered) / sizeof(numbered[0]))
+		return numbered[sig];
+	return "a signal out of range";
 }

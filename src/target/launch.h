@@ -131,7 +131,7 @@ long launch_tree_mark(const struct launch_proc *t, size_t n, pid_t root, pid_t s
 		      unsigned char *in);
 
 /* "SIGINT", "SIGKILL", ...; "signal N" for one without a name here
- * (in a static buffer). */
+ * (constant strings, kept as long as the caller likes). */
 const char *launch_signal_name(int sig);
 
 #endif

@@ -112,6 +112,14 @@ static void t_signal_names(struct unit *u)
 	CHECK_STREQ(u, launch_signal_name(SIGTERM), "SIGTERM");
 	CHECK_STREQ(u, launch_signal_name(SIGKILL), "SIGKILL");
 	CHECK_STREQ(u, launch_signal_name(63), "signal 63");
+	{
+		/* kept by the caller: a second name leaves the first alone */
+		const char *a = launch_signal_name(40), *b = launch_signal_name(41);
+
+		CHECK_STREQ(u, a, "signal 40");
+		CHECK_STREQ(u, b, "signal 41");
+		CHECK(u, launch_signal_name(-1) != NULL && launch_signal_name(200) != NULL);
+	}
 }
 
 UNIT_SUITE(launch)
