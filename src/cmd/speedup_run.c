@@ -15,6 +15,7 @@
  *   "done"      reap the harness
  * An "error" message at any point becomes one line on stderr.
  */
+
 #include "speedup_run.h"
 
 #include <errno.h>
@@ -38,7 +39,7 @@
 #include "../target/launch.h"
 #include "../target/process.h"
 #include "../util/error.h"
-#include "../util/json.h"
+#include "../util/jmsg.h"
 
 #define MSG_MAX 65536
 #define WINDOW_END 1		/* from on_sample: the harness spoke */
@@ -199,7 +200,7 @@ pipe_failed:
 /* The next message: 0 and an object in *msg (the caller releases it);
  * GS_EEXITED when the harness ended without one; GS_ECORRUPT for a line
  * that is not a JSON object; GS_EGENERIC when we were interrupted. */
-static int next_msg(struct session *ss, struct jv *msg)
+static int next_msg(struct session *ss, json_t **msg)
 {
 	for (;;) {
 		char *nl = memchr(ss->buf, '\n', ss->blen);
@@ -210,14 +211,10 @@ static int next_msg(struct session *ss, struct jv *msg)
 		if (nl) {
 			size_t len = (size_t)(nl - ss->buf);
 
-			r = jv_parse(ss->buf, len, msg);
+			*msg = jmsg_parse(ss->buf, len);
 			memmove(ss->buf, nl + 1, ss->blen - len - 1);
 			ss->blen -= len + 1;
-			if (!r && msg->type != JV_OBJECT) {
-				jv_release(msg);
-				r = GS_ECORRUPT;
-			}
-			return r;
+			return *msg ? 0 : GS_CORRUPT("a line from the harness that is no JSON object");
 		}
 		if (ss->blen == sizeof(ss->buf))
 			return GS_CORRUPT("ss->blen == sizeof(ss->buf)");
@@ -282,7 +279,7 @@ static int harness_ended(struct session *ss)
 
 /* Read the next message and check that it is `phase`; an "error" message
  * is printed as the one line it is. Returns 0 or an exit status. */
-static int expect(struct session *ss, const char *phase, struct jv *msg)
+static int expect(struct session *ss, const char *phase, json_t **msg)
 {
 	const char *p;
 	int ret = next_msg(ss, msg);
@@ -298,18 +295,20 @@ static int expect(struct session *ss, const char *phase, struct jv *msg)
 			"read (%s)\n", gs_strerror(ret));
 		return GS_EXIT_ERROR;
 	}
-	p = jv_get_str(msg, "phase");
+	p = jmsg_str(*msg, "phase");
 	if (p && !strcmp(p, "error")) {
-		const char *m = jv_get_str(msg, "message");
+		const char *m = jmsg_str(*msg, "message");
 
 		print_line("gilscope: ", m ? m : "the speedup harness failed");
-		jv_release(msg);
+		json_decref(*msg);
+		*msg = NULL;
 		return GS_EXIT_ERROR;
 	}
 	if (!p || strcmp(p, phase)) {
 		fprintf(stderr, "gilscope: the speedup harness said \"%.40s\" where \"%s\" was "
 			"due\n", p ? p : "?", phase);
-		jv_release(msg);
+		json_decref(*msg);
+		*msg = NULL;
 		return GS_EXIT_ERROR;
 	}
 	return 0;
@@ -327,31 +326,31 @@ static int send_go(struct session *ss)
 }
 
 /* A positive count from a message, at most max; 0 when absent or bad. */
-static long msg_count(const struct jv *msg, const char *key, long max)
+static long msg_count(const json_t *msg, const char *key, long max)
 {
 	double d;
 
-	if (!jv_get_num(msg, key, &d) || !(d >= 1 && d <= (double)max) || d != (double)(long)d)
+	if (!jmsg_num(msg, key, &d) || !(d >= 1 && d <= (double)max) || d != (double)(long)d)
 		return 0;
 	return (long)d;
 }
 
-static int msg_seconds(const struct jv *msg, double *out)
+static int msg_seconds(const json_t *msg, double *out)
 {
 	double d;
 
-	if (!jv_get_num(msg, "seconds", &d) || !(d >= 0 && d < 1e9))
-		return GS_CORRUPT("!jv_get_num(msg, \"seconds\", &d) || !(d >= 0 && d < 1e9)");
+	if (!jmsg_num(msg, "seconds", &d) || !(d >= 0 && d < 1e9))
+		return GS_CORRUPT("a message whose seconds are missing or out of range");
 	*out = d;
 	return 0;
 }
 
 /* cpu_wait_s over n threads' time, as a share; -1 when absent. */
-static double msg_cpu_wait(const struct jv *msg, int n, double seconds)
+static double msg_cpu_wait(const json_t *msg, int n, double seconds)
 {
 	double d;
 
-	if (!jv_get_num(msg, "cpu_wait_s", &d) || !(d >= 0) || seconds <= 0 || n <= 0)
+	if (!jmsg_num(msg, "cpu_wait_s", &d) || !(d >= 0) || seconds <= 0 || n <= 0)
 		return -1;
 	d /= n * seconds;
 	return d > 1 ? 1 : d;
@@ -386,7 +385,7 @@ static int on_window_sample(void *ctx, const struct sample *smp)
 
 /* The window is over: its figures, and what its samples say. */
 static void fold_window(struct session *ss, struct agg *agg, const struct loop_stats *st,
-			const struct jv *tids, struct speedup_point *p)
+			const json_t *tids, struct speedup_point *p)
 {
 	int32_t ids[SPEEDUP_MAX_TIDS];
 	size_t i, n = 0;
@@ -397,10 +396,13 @@ static void fold_window(struct session *ss, struct agg *agg, const struct loop_s
 	agg->errors = st->errors;
 	agg->worst_lag_ns = st->worst_lag_ns;
 	agg_finish(agg);
-	for (i = 0; tids && tids->type == JV_ARRAY && i < tids->n && n < SPEEDUP_MAX_TIDS; i++)
-		if (tids->items[i].type == JV_NUMBER && tids->items[i].number >= 1 &&
-		    tids->items[i].number <= 0x3fffffff)
-			ids[n++] = (int32_t)tids->items[i].number;
+	for (i = 0; json_is_array(tids) && i < json_array_size(tids) && n < SPEEDUP_MAX_TIDS; i++) {
+		const json_t *t = json_array_get(tids, i);
+		double d = json_is_number(t) ? json_number_value(t) : 0;
+
+		if (d >= 1 && d <= 0x3fffffff)
+			ids[n++] = (int32_t)d;
+	}
 	speedup_fold(agg, ids, n, ss->pid, p);
 }
 
@@ -412,7 +414,7 @@ static void set_times(const struct speedup_report *rep, struct speedup_point *p,
 }
 
 /* One thread count: the "start" message is in hand. */
-static int threaded_phase(struct session *ss, int n, const struct jv *start)
+static int threaded_phase(struct session *ss, int n, const json_t *start)
 {
 	struct speedup_point *p = &ss->rep->threads[ss->rep->nthreads];
 	struct agg agg;
@@ -420,7 +422,7 @@ static int threaded_phase(struct session *ss, int n, const struct jv *start)
 	struct loop_opts lo;
 	struct loop_stats st;
 	struct window w;
-	struct jv end;
+	json_t *end = NULL;
 	double seconds;
 	int ret, windowed = 0;
 
@@ -465,19 +467,19 @@ read_end:
 	ret = expect(ss, "threads", &end);
 	if (ret)
 		goto out;
-	if (msg_count(&end, "n", INT_MAX) != n || jv_get_true(&end, "start") ||
-	    msg_seconds(&end, &seconds)) {
-		jv_release(&end);
+	if (msg_count(end, "n", INT_MAX) != n || jmsg_true(end, "start") ||
+	    msg_seconds(end, &seconds)) {
+		json_decref(end);
 		fprintf(stderr, "gilscope: the speedup harness ended the %d-thread run with a "
 			"message gilscope cannot read\n", n);
 		ret = GS_EXIT_ERROR;
 		goto out;
 	}
-	p->cpu_wait = msg_cpu_wait(&end, n, seconds);
-	jv_release(&end);
+	p->cpu_wait = msg_cpu_wait(end, n, seconds);
+	json_decref(end);
 	set_times(ss->rep, p, seconds);
 	if (windowed)
-		fold_window(ss, &agg, &st, jv_get(start, "tids"), p);
+		fold_window(ss, &agg, &st, json_object_get(start, "tids"), p);
 	ss->rep->nthreads++;
 	note(ss, "%d thread%s: %.3f s, %.2fx", n, n == 1 ? "" : "s", seconds, p->speedup);
 	/* the harness waits for this before the next phase */
@@ -490,16 +492,16 @@ out:
 
 /* --- the session ------------------------------------------------------------- */
 
-static void python_facts(struct speedup_report *rep, const struct jv *ready)
+static void python_facts(struct speedup_report *rep, const json_t *ready)
 {
-	const struct jv *py = jv_get(ready, "python");
+	const json_t *py = json_object_get(ready, "python");
 
-	copy_str(rep->version, sizeof(rep->version), jv_get_str(py, "version"));
+	copy_str(rep->version, sizeof(rep->version), jmsg_str(py, "version"));
 	copy_str(rep->implementation, sizeof(rep->implementation),
-		 jv_get_str(py, "implementation"));
-	copy_str(rep->executable, sizeof(rep->executable), jv_get_str(py, "executable"));
-	rep->free_threaded = jv_get_true(py, "free_threaded");
-	rep->gil_enabled = jv_get_true(py, "gil_enabled");
+		 jmsg_str(py, "implementation"));
+	copy_str(rep->executable, sizeof(rep->executable), jmsg_str(py, "executable"));
+	rep->free_threaded = jmsg_true(py, "free_threaded");
+	rep->gil_enabled = jmsg_true(py, "gil_enabled");
 }
 
 static void attach(struct session *ss)
@@ -525,7 +527,7 @@ static int session_run(struct session *ss)
 {
 	struct speedup_report *rep = ss->rep;
 	struct sigaction sa;
-	struct jv msg;
+	json_t *msg = NULL;
 	size_t i;
 	long pid;
 	int ret;
@@ -544,13 +546,13 @@ static int session_run(struct session *ss)
 	ret = expect(ss, "ready", &msg);
 	if (ret)
 		return ret;
-	python_facts(rep, &msg);
-	rep->calls = msg_count(&msg, "calls", 1000000000L);
-	if (!jv_get_num(&msg, "call_s", &rep->call_s))
+	python_facts(rep, msg);
+	rep->calls = msg_count(msg, "calls", 1000000000L);
+	if (!jmsg_num(msg, "call_s", &rep->call_s))
 		rep->call_s = 0;
-	pid = msg_count(&msg, "pid", INT_MAX);
+	pid = msg_count(msg, "pid", INT_MAX);
 	ss->pid = (pid_t)pid;
-	jv_release(&msg);
+	json_decref(msg);
 	if (!rep->calls) {
 		fprintf(stderr, "gilscope: the speedup harness did not say how many calls it makes\n");
 		return GS_EXIT_ERROR;
@@ -563,10 +565,10 @@ static int session_run(struct session *ss)
 	ret = expect(ss, "baseline", &msg);
 	if (ret)
 		return ret;
-	ret = msg_seconds(&msg, &rep->baseline_s);
+	ret = msg_seconds(msg, &rep->baseline_s);
 	if (!ret)
-		rep->baseline_cpu_wait = msg_cpu_wait(&msg, 1, rep->baseline_s);
-	jv_release(&msg);
+		rep->baseline_cpu_wait = msg_cpu_wait(msg, 1, rep->baseline_s);
+	json_decref(msg);
 	if (ret) {
 		fprintf(stderr, "gilscope: the speedup harness sent a baseline without a time\n");
 		return GS_EXIT_ERROR;
@@ -579,14 +581,14 @@ static int session_run(struct session *ss)
 		ret = expect(ss, "threads", &msg);
 		if (ret)
 			return ret;
-		if (msg_count(&msg, "n", INT_MAX) != n || !jv_get_true(&msg, "start")) {
-			jv_release(&msg);
+		if (msg_count(msg, "n", INT_MAX) != n || !jmsg_true(msg, "start")) {
+			json_decref(msg);
 			fprintf(stderr, "gilscope: the speedup harness did not start the %d-thread "
 				"run as expected\n", n);
 			return GS_EXIT_ERROR;
 		}
-		ret = threaded_phase(ss, n, &msg);
-		jv_release(&msg);
+		ret = threaded_phase(ss, n, msg);
+		json_decref(msg);
 		if (ret)
 			return ret;
 	}
@@ -598,14 +600,14 @@ static int session_run(struct session *ss)
 		ret = expect(ss, "processes", &msg);
 		if (ret)
 			return ret;
-		if (msg_count(&msg, "n", INT_MAX) != ss->o->counts[i] ||
-		    msg_seconds(&msg, &seconds)) {
-			jv_release(&msg);
+		if (msg_count(msg, "n", INT_MAX) != ss->o->counts[i] ||
+		    msg_seconds(msg, &seconds)) {
+			json_decref(msg);
 			fprintf(stderr, "gilscope: the speedup harness sent a process pool time "
 				"gilscope cannot read\n");
 			return GS_EXIT_ERROR;
 		}
-		jv_release(&msg);
+		json_decref(msg);
 		memset(p, 0, sizeof(*p));
 		p->n = ss->o->counts[i];
 		p->cpu_wait = -1;	/* not measured in the pool's workers */
@@ -615,7 +617,7 @@ static int session_run(struct session *ss)
 	ret = expect(ss, "done", &msg);
 	if (ret)
 		return ret;
-	jv_release(&msg);
+	json_decref(msg);
 	if (!ss->reaped) {
 		ss->status = launch_wait(ss->child);
 		ss->reaped = 1;
