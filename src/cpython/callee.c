@@ -297,3 +297,32 @@ int py_model_operator(struct py_model *m, const struct py_frame *f, char *out, s
 	snprintf(out, outlen, "%s", dunder);
 	return 0;
 }
+
+void py_model_site(const struct py_model *m, const struct py_frame *f, struct py_site *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!f)
+		return;
+	out->in_call = py_model_is_call_opcode(m, f->opcode);
+	out->in_bytecode = f->opcode >= 0 && !out->in_call;
+	out->operator = py_model_is_operator(m, f->opcode);
+	out->no_handoff = out->in_bytecode && py_model_operator_no_handoff(m, f->opcode);
+}
+
+int py_model_native_name(struct py_model *m, const struct py_frame *f,
+			 const struct py_site *site, int known, int check,
+			 struct py_callee_ref *ref, char *out, size_t outlen)
+{
+	if (!f || !(site->in_call || site->operator))
+		return 0;
+	if (known && check && !py_model_callee_still(m, ref))
+		known = 0;
+	if (known)
+		return 0;
+	out[0] = '\0';
+	if (site->in_call)
+		(void)py_model_callee(m, f, out, outlen, ref);
+	else
+		(void)py_model_operator(m, f, out, outlen, ref);
+	return 1;
+}

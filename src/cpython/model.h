@@ -347,6 +347,28 @@ void py_model_replay_location(const struct py_model *m, struct py_location *out)
 /* ... and one at which the eval loop never hands the GIL over? */
 int py_model_operator_no_handoff(const struct py_model *m, int opcode);
 
+/* What the instruction an innermost frame is at means for its thread's
+ * state: py_model_site() sums up the opcode tables above. */
+struct py_site {
+	int in_call;		/* a call into a callable */
+	int in_bytecode;	/* any other instruction */
+	int operator;		/* an operator: C reached without a call */
+	int no_handoff;		/* bytecode at which the GIL is never handed over */
+};
+void py_model_site(const struct py_model *m, const struct py_frame *f, struct py_site *out);
+
+/*
+ * The C code an innermost frame at `site` runs, named into out (a call's
+ * callable, or an operator's special method; "" when none is found), with
+ * where it was found in *ref. A name already in out (`known`) stands
+ * unless `check` asks whether it still does and py_model_callee_still()
+ * says no. Returns 1 when it looked the name up, 0 when the known one
+ * stood or the site runs no C code.
+ */
+int py_model_native_name(struct py_model *m, const struct py_frame *f,
+			 const struct py_site *site, int known, int check,
+			 struct py_callee_ref *ref, char *out, size_t outlen);
+
 /*
  * The special method an innermost frame's operator runs, named like a
  * callee: "int.__mul__", "numpy.ndarray.__matmul__", "list.__getitem__".

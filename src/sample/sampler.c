@@ -680,6 +680,7 @@ static void thread_out(struct sampler *s, struct sample *smp, size_t i, int reus
 	const struct py_thread *p = &c->p;
 	struct thread_sample *t = &s->ts[i];
 	struct classify_in in = { 0 };
+	struct py_site site;
 
 	t->tid = p->tid;
 	t->tstate = p->tstate;
@@ -713,10 +714,10 @@ static void thread_out(struct sampler *s, struct sample *smp, size_t i, int reus
 	in.holds_gil = t->holds_gil;
 	in.gil_addr = smp->gil.addr;
 	in.gil_size = smp->gil.size;
-	in.in_call = c->nframes && py_model_is_call_opcode(&s->model, c->frames[0].opcode);
-	in.in_bytecode = c->nframes && c->frames[0].opcode >= 0 && !in.in_call;
-	in.at_operator = in.in_bytecode &&
-			 py_model_operator_no_handoff(&s->model, c->frames[0].opcode);
+	py_model_site(&s->model, c->nframes ? &c->frames[0] : NULL, &site);
+	in.in_call = site.in_call;
+	in.in_bytecode = site.in_bytecode;
+	in.at_operator = site.no_handoff;
 	in.gil_overdue = s->gil_overdue;
 	in.ts_status = p->status;
 	t->restate_n = 0;
@@ -738,24 +739,12 @@ static void thread_out(struct sampler *s, struct sample *smp, size_t i, int reus
 		hold_run(c, t, smp);
 	else
 		c->run_n = 0;
-	if ((t->state == ST_NATIVE_GIL || t->state == ST_NATIVE) &&
-	    (in.in_call ||
-	     (c->nframes && py_model_is_operator(&s->model, c->frames[0].opcode)))) {
-		if (c->callee_verify) {
-			c->callee_verify = 0;
-			if (!py_model_callee_still(&s->model, &c->callee_ref))
-				c->callee_done = 0;
-		}
-		if (!c->callee_done) {
-			c->callee[0] = '\0';
-			if (in.in_call)
-				py_model_callee(&s->model, &c->frames[0], c->callee,
-						sizeof(c->callee), &c->callee_ref);
-			else
-				py_model_operator(&s->model, &c->frames[0], c->callee,
-						  sizeof(c->callee), &c->callee_ref);
-			c->callee_done = 1;
-		}
+	if ((t->state == ST_NATIVE_GIL || t->state == ST_NATIVE) && (site.in_call || site.operator)) {
+		(void)py_model_native_name(&s->model, &c->frames[0], &site, c->callee_done,
+					   c->callee_verify, &c->callee_ref, c->callee,
+					   sizeof(c->callee));
+		c->callee_done = 1;
+		c->callee_verify = 0;
 		memcpy(t->callee, c->callee, sizeof(t->callee));
 	}
 }

@@ -1085,6 +1085,37 @@ static int still_after(struct unit *u, struct hsnap *h, uint64_t slot, uint64_t 
 	return still_after_sp(u, h, slot, put, obj, 0);
 }
 
+/* py_model_native_name keeps a known name while its slot still holds the
+ * object, looks again (here: a frame without code, so "") once it does
+ * not, and names nothing at a site that runs no C code. */
+static void native_name_kept(struct unit *u, struct hsnap *h, uint64_t slot, uint64_t obj)
+{
+	struct py_site call = { 1, 0, 0, 0 }, none = { 0, 1, 0, 0 };
+	struct py_callee_ref ref = { slot, obj, 0, 0 };
+	struct py_frame f;
+	struct replay rp;
+	char out[32];
+
+	memset(&f, 0, sizeof(f));
+	f.opcode = -1;
+	hs_reset(h);
+	if (rp_open(&rp, h) || rp.init) {
+		rp_close(u, &rp, "callee");
+		return;
+	}
+	snprintf(out, sizeof(out), "kept");
+	NOTE(u, h, py_model_native_name(&rp.m, &f, &call, 1, 1, &ref, out, sizeof(out)) == 0);
+	NOTE(u, h, !strcmp(out, "kept"));
+	NOTE(u, h, py_model_native_name(&rp.m, &f, &none, 0, 0, &ref, out, sizeof(out)) == 0);
+	NOTE(u, h, !strcmp(out, "kept"));
+	ref.obj = obj + 16;
+	NOTE(u, h, py_model_native_name(&rp.m, &f, &call, 1, 0, &ref, out, sizeof(out)) == 0);
+	NOTE(u, h, !strcmp(out, "kept"));	/* not asked to check */
+	NOTE(u, h, py_model_native_name(&rp.m, &f, &call, 1, 1, &ref, out, sizeof(out)) == 1);
+	NOTE(u, h, out[0] == '\0');
+	rp_close(u, &rp, "callee");
+}
+
 static void callee_slots(struct unit *u, struct hsnap *h)
 {
 	uint64_t slots[8], vals[8];
@@ -1102,6 +1133,8 @@ static void callee_slots(struct unit *u, struct hsnap *h)
 		vals[i] = hs_get(h, slots[i], 8) & ~rp.m.off.fr_code_tag_mask;
 	}
 	rp_close(u, &rp, "callee");
+	if (n)
+		native_name_kept(u, h, slots[0], vals[0]);
 	for (i = 0; i < n && i < 8; i++) {
 		NOTE(u, h, still_after(u, h, slots[i], 0, vals[i]) == 1);
 		NOTE(u, h, still_after(u, h, slots[i], vals[i] + 16, vals[i]) == 0);
