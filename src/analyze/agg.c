@@ -526,6 +526,8 @@ int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
 
 	if (!t)
 		return GS_ENOMEM;
+	if (in->ns_tid)
+		t->ns_tid = in->ns_tid;
 	if ((unsigned)in->state >= ST_COUNT)
 		return GS_CORRUPT("(unsigned)in->state >= ST_COUNT");
 	a->thread_samples++;

@@ -79,6 +79,7 @@ struct agg_stretches {
 
 struct agg_thread {
 	int32_t tid;
+	int32_t ns_tid;		/* its id in the target's PID namespace, 0: the same */
 	uint32_t name;		/* string id */
 	uint32_t root;		/* tree node of the thread */
 	uint64_t samples;
@@ -172,6 +173,7 @@ struct agg_frame_in {
 
 struct agg_thread_in {
 	int32_t tid;
+	int32_t ns_tid;		/* 0, or its id in the target's PID namespace */
 	const char *name;
 	enum gs_state state;
 	int holds_gil;

@@ -36,6 +36,7 @@ int agg_add_sample(struct agg *a, const struct sample *smp)
 			frames[j].line = f->line;
 		}
 		in.tid = t->tid;
+		in.ns_tid = t->ns_tid;
 		in.name = t->name;
 		in.state = t->state;
 		in.holds_gil = t->holds_gil;

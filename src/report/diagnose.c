@@ -91,10 +91,21 @@ void report_diagnose_text(struct strbuf *sb, const struct diag_info *info,
 	strbuf_addch(sb, '\n');
 
 	strbuf_addstr(sb, "\nThreads (P python, C native holding GIL, N native, W GIL wait, I io, s sleep, l lock):\n");
+	for (i = 0; i < a->nthreads && !a->threads[i].ns_tid; i++)
+		;
+	if (i < a->nthreads)
+		strbuf_addstr(sb, "  (thread ids: this machine's/the target's PID namespace's)\n");
 	for (i = 0; i < a->nthreads; i++) {
 		const struct agg_thread *t = &a->threads[i];
 
-		strbuf_addf(sb, "  %-7d %-16.16s ", (int)t->tid, agg_str(a, t->name));
+		if (t->ns_tid) {
+			char both[32];
+
+			snprintf(both, sizeof(both), "%d/%d", (int)t->tid, (int)t->ns_tid);
+			strbuf_addf(sb, "  %-7s %-16.16s ", both, agg_str(a, t->name));
+		} else {
+			strbuf_addf(sb, "  %-7d %-16.16s ", (int)t->tid, agg_str(a, t->name));
+		}
 		bar(sb, t);
 		strbuf_addf(sb, " GIL %3.0f%%", 100 * frac(t->gil_held, t->samples));
 		if (t->hold.count)
@@ -248,7 +259,10 @@ void report_diagnose_json(struct strbuf *sb, const struct diag_info *info,
 		const struct agg_thread *t = &a->threads[i];
 		uint64_t sum = 0;
 
-		strbuf_addf(sb, "%s\n  {\"tid\": %d, \"name\": ", i ? "," : "", (int)t->tid);
+		strbuf_addf(sb, "%s\n  {\"tid\": %d, ", i ? "," : "", (int)t->tid);
+		if (t->ns_tid)
+			strbuf_addf(sb, "\"ns_tid\": %d, ", (int)t->ns_tid);
+		strbuf_addstr(sb, "\"name\": ");
 		strbuf_add_json_str(sb, agg_str(a, t->name));
 		strbuf_addf(sb, ", \"samples\": %llu, \"torn\": %llu, \"states\": {",
 			    (unsigned long long)t->samples, (unsigned long long)t->torn);

@@ -37,8 +37,11 @@ void report_dump_text(struct strbuf *sb, const struct dump_info *info,
 	for (i = 0; i < smp->nthreads; i++) {
 		const struct thread_sample *t = &smp->threads[i];
 
-		strbuf_addf(sb, "\nThread %d \"%s\": %s%s", (int)t->tid, t->name,
-			    gs_state_name(t->state), t->holds_gil ? "  [holds GIL]" : "");
+		strbuf_addf(sb, "\nThread %d", (int)t->tid);
+		if (t->ns_tid)
+			strbuf_addf(sb, " (%d in its namespace)", (int)t->ns_tid);
+		strbuf_addf(sb, " \"%s\": %s%s", t->name, gs_state_name(t->state),
+			    t->holds_gil ? "  [holds GIL]" : "");
 		if (t->detail && t->detail[0])
 			strbuf_addf(sb, "  (%s)", t->detail);
 		strbuf_addch(sb, '\n');
@@ -86,7 +89,10 @@ void report_dump_json(struct strbuf *sb, const struct dump_info *info,
 	for (i = 0; i < smp->nthreads; i++) {
 		const struct thread_sample *t = &smp->threads[i];
 
-		strbuf_addf(sb, "%s\n  {\"tid\": %d, \"name\": ", i ? "," : "", (int)t->tid);
+		strbuf_addf(sb, "%s\n  {\"tid\": %d, ", i ? "," : "", (int)t->tid);
+		if (t->ns_tid)
+			strbuf_addf(sb, "\"ns_tid\": %d, ", (int)t->ns_tid);
+		strbuf_addstr(sb, "\"name\": ");
 		strbuf_add_json_str(sb, t->name);
 		strbuf_addf(sb, ", \"state\": \"%s\", \"holds_gil\": %s, \"detail\": ",
 			    gs_state_name(t->state), t->holds_gil ? "true" : "false");

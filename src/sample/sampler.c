@@ -70,6 +70,7 @@ struct thread_cache {
 	int truncated, stack_err;
 	enum py_torn torn;	/* how that stack's walk ended */
 	struct base_track bt;	/* where its whole walks end */
+	int32_t ktid;		/* its id in this machine's /proc, -1 unknown */
 	int on_cpu;		/* the last full read found it on a CPU */
 	struct py_ranges ranges;	/* the memory its last stack walk read */
 	uint64_t stack_key;
@@ -177,8 +178,15 @@ int sampler_init(struct sampler *s, struct process *proc)
 	s->tc = calloc(s->max_threads, sizeof(*s->tc));
 	s->tc_new = calloc(s->max_threads, sizeof(*s->tc_new));
 	s->tc_hash = calloc(2 * s->max_threads, sizeof(*s->tc_hash));
+	s->ns_nested = process_pidns_nested(proc);
+	if (s->ns_nested) {
+		s->nsmap = calloc(s->max_threads * 4, sizeof(*s->nsmap));
+		s->nsmap_new = calloc(s->max_threads * 4, sizeof(*s->nsmap_new));
+		s->htids = calloc(s->max_threads * 4, sizeof(*s->htids));
+	}
 	if (!s->pythreads || !s->ts || !s->pool || !s->tids || !s->pynames || !s->name_ids ||
-	    !s->tc || !s->tc_new || !s->tc_hash) {
+	    !s->tc || !s->tc_new || !s->tc_hash ||
+	    (s->ns_nested && (!s->nsmap || !s->nsmap_new || !s->htids))) {
 		ret = GS_ENOMEM;
 		goto fail;
 	}
@@ -216,6 +224,9 @@ void sampler_release(struct sampler *s)
 	free(s->ts);
 	free(s->pool);
 	free(s->tids);
+	free(s->nsmap);
+	free(s->nsmap_new);
+	free(s->htids);
 	free(s->pynames);
 	free(s->name_ids);
 	free(s->tc);
@@ -227,6 +238,9 @@ void sampler_release(struct sampler *s)
 	s->ts = NULL;
 	s->pool = NULL;
 	s->tids = NULL;
+	s->nsmap = s->nsmap_new = NULL;
+	s->htids = NULL;
+	s->nns = 0;
 	s->tc = s->tc_new = NULL;
 	s->tc_hash = NULL;
 	s->ntc = 0;
@@ -269,10 +283,10 @@ static long tc_read(struct sampler *s, struct thread_cache *c, int f, char *buf,
 			char path[96];
 
 			snprintf(path, sizeof(path), "/proc/%d/task/%d/%s", (int)s->proc->pid,
-				 (int)c->p.tid, file_names[f]);
+				 (int)c->ktid, file_names[f]);
 			return procfs_read_file(path, buf, cap);
 		}
-		fd = procfs_task_open(s->task_dir, c->p.tid, file_names[f]);
+		fd = procfs_task_open(s->task_dir, c->ktid, file_names[f]);
 		if (fd < 0)
 			return fd;
 		if (c->keep)
@@ -319,7 +333,7 @@ static int read_kernel(struct sampler *s, struct thread_cache *c, int need_comm)
 	c->syscall_running = 0;
 	c->syscall_nr = -1;
 	memset(c->syscall_args, 0, sizeof(c->syscall_args));
-	if (c->p.tid <= 0)
+	if (c->ktid <= 0)
 		return 0;
 	n = tc_read(s, c, F_SYSCALL, buf, sizeof(buf));
 	if (n == GS_ENOPROC)
@@ -429,7 +443,7 @@ static int read_stack(struct sampler *s, struct thread_cache *c, uint64_t top,
 	struct py_guess g;
 	int err, k, linked;
 
-	if (!before->known && base_wants_clock(&c->bt) && c->p.tid > 0 &&
+	if (!before->known && base_wants_clock(&c->bt) && c->ktid > 0 &&
 	    !read_sched(s, c, &before->run, &before->slices))
 		before->known = 1;
 	t.top = top;
@@ -493,7 +507,7 @@ static int read_full(struct sampler *s, struct thread_cache *c, uint64_t top,
 	ret = read_kernel(s, c, !c->comm[0] || c->comm_stale);
 	/* a walk that ended at a new base: how far the thread had got just
 	 * after it, for the next walk that ends there (base.h) */
-	if (base_wants_ref(&c->bt) && c->p.tid > 0 && !read_sched(s, c, &after.run, &after.slices))
+	if (base_wants_ref(&c->bt) && c->ktid > 0 && !read_sched(s, c, &after.run, &after.slices))
 		after.known = 1;
 	base_after(&c->bt, &after, c->kstate);
 	c->have = 1;
@@ -569,9 +583,9 @@ static int read_stay(struct sampler *s, struct thread_cache *c, uint64_t *vcsw, 
 	long n;
 	int fd;
 
-	if (s->task_dir < 0 || c->p.tid <= 0 || read_sched(s, c, run, &slices))
+	if (s->task_dir < 0 || c->ktid <= 0 || read_sched(s, c, run, &slices))
 		return GS_ENOPROC;
-	fd = procfs_task_open(s->task_dir, c->p.tid, "status");
+	fd = procfs_task_open(s->task_dir, c->ktid, "status");
 	if (fd < 0)
 		return fd;
 	n = procfs_pread(fd, buf, sizeof(buf));
@@ -682,7 +696,8 @@ static void thread_out(struct sampler *s, struct sample *smp, size_t i, int reus
 	struct classify_in in = { 0 };
 	struct py_site site;
 
-	t->tid = p->tid;
+	t->tid = c->ktid > 0 ? c->ktid : p->tid;
+	t->ns_tid = s->ns_nested && p->tid > 0 && p->tid != t->tid ? p->tid : 0;
 	t->tstate = p->tstate;
 	t->ts_status = p->status;
 	t->name[0] = '\0';
@@ -778,7 +793,7 @@ static int take_trusted(struct sampler *s, struct sample *smp, size_t i, uint64_
 	struct py_thread fresh;
 	int sched = 0, ret, linked;
 
-	if (c->p.tid > 0 && !(c->have && c->on_cpu)) {
+	if (c->ktid > 0 && !(c->have && c->on_cpu)) {
 		ret = read_sched(s, c, &run, &slices);
 		if (ret == GS_ENOPROC)
 			return 1;	/* the thread is gone */
@@ -814,7 +829,7 @@ static void take_walked(struct sampler *s, struct sample *smp, size_t i)
 	struct py_thread fresh;
 	int sched = 0, linked;
 
-	if (c->p.tid > 0)
+	if (c->ktid > 0)
 		sched = !read_sched(s, c, &run, &slices);
 	if (sched && c->have && c->reusable && run == c->run_ns && slices == c->slices) {
 		s->n_reused++;
@@ -840,6 +855,73 @@ static void take_walked(struct sampler *s, struct sample *smp, size_t i)
 static size_t hash_slot(uint64_t tstate, size_t cap)
 {
 	return (size_t)((tstate * 0x9e3779b97f4a7c15ull) >> 20) % cap;
+}
+
+/* The thread id /proc here knows for the target's own `tid`: the same
+ * outside a PID namespace of its own, else the map's; -1 unknown. */
+static int32_t host_tid(const struct sampler *s, int32_t tid)
+{
+	size_t lo = 0, hi = s->nns;
+
+	if (!s->ns_nested)
+		return tid;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->nsmap[mid].ns == tid)
+			return s->nsmap[mid].host;
+		if (s->nsmap[mid].ns < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
+static int pair_by_ns(const void *a, const void *b)
+{
+	const struct ns_pair *x = a, *y = b;
+
+	return (x->ns > y->ns) - (x->ns < y->ns);
+}
+
+/* The target's threads by both their ids: the task list, each task's
+ * NSpid read once (a thread keeps its ids). */
+static void ns_map_refresh(struct sampler *s)
+{
+	size_t cap = s->max_threads * 4, n = 0, i, j;
+	long ntasks = procfs_list_tasks(s->proc->pid, (pid_t *)s->htids, cap);
+
+	for (i = 0; ntasks > 0 && i < (size_t)ntasks; i++) {
+		int32_t host = s->htids[i], ns = -1;
+		int levels;
+
+		for (j = 0; j < s->nns; j++)
+			if (s->nsmap[j].host == host) {
+				ns = s->nsmap[j].ns;
+				break;
+			}
+		if (ns < 0) {
+			char path[64], buf[2048];
+			long len;
+
+			snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)s->proc->pid,
+				 (int)host);
+			len = procfs_read_file(path, buf, sizeof(buf));
+			if (len <= 0 || procfs_parse_nspid(buf, (size_t)len, &ns, &levels))
+				continue;
+		}
+		s->nsmap_new[n].ns = ns;
+		s->nsmap_new[n++].host = host;
+	}
+	qsort(s->nsmap_new, n, sizeof(*s->nsmap_new), pair_by_ns);
+	{
+		struct ns_pair *t = s->nsmap;
+
+		s->nsmap = s->nsmap_new;
+		s->nsmap_new = t;
+	}
+	s->nns = n;
 }
 
 /* After a walk: carry each thread's cache over (matched by thread state,
@@ -872,11 +954,12 @@ static void rebuild_caches(struct sampler *s, size_t npy)
 			}
 		}
 		if (!nc->p.tstate && !nc->have) {
-			nc->keep = p->tid > 0 && s->nopen < max_open;
+			nc->keep = host_tid(s, p->tid) > 0 && s->nopen < max_open;
 			if (nc->keep)
 				s->nopen++;
 		}
 		nc->p = *p;
+		nc->ktid = host_tid(s, p->tid);
 	}
 	for (i = 0; i < s->ntc; i++)
 		if (s->tc[i].p.tstate || s->tc[i].keep || s->tc[i].frames)
@@ -938,7 +1021,14 @@ static int take_walk(struct sampler *s, struct sample *smp, const struct py_head
 	int ret;
 
 	s->list_valid = 0;
-	if (py_model_needs_task_list(&s->model)) {
+	if (s->ns_nested)
+		ns_map_refresh(s);
+	if (py_model_needs_task_list(&s->model) && s->ns_nested) {
+		/* the ids glibc keeps are the namespace's */
+		for (i = 0; i < s->nns; i++)
+			s->tids[i] = s->nsmap[i].ns;
+		ntids = (long)s->nns;
+	} else if (py_model_needs_task_list(&s->model)) {
 		/* 3.9-3.10: native ids come through glibc, checked against the
 		 * task list */
 		ntids = procfs_list_tasks(s->proc->pid, (pid_t *)s->tids, s->max_threads * 4);

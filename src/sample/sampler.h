@@ -32,7 +32,9 @@
 #define SAMPLE_TORN_REREADS 2
 
 struct thread_sample {
-	int32_t tid;
+	int32_t tid;		/* the kernel's, as this machine's /proc knows it */
+	int32_t ns_tid;		/* the target's own where its PID namespace is
+				 * another one, 0 otherwise */
 	uint64_t tstate;
 	enum gs_state state;
 	const char *detail;	/* why that state (static string) */
@@ -128,6 +130,15 @@ struct sampler {
 	int gil_overdue;
 	int execd;		/* sampler_take said GS_EEXITED because the
 				 * process exec'd another program */
+	/* The target lives in a PID namespace below ours (a container): the
+	 * thread ids the interpreter keeps are that namespace's, /proc here
+	 * knows the threads by others. nsmap pairs them, sorted by ns. */
+	int ns_nested;
+	struct ns_pair {
+		int32_t ns, host;
+	} *nsmap, *nsmap_new;
+	size_t nns;
+	int32_t *htids;		/* the task list, scratch for the map */
 };
 
 /* Locate the runtime in proc and set up the model. Returns 0 or a gs_err

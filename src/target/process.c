@@ -238,6 +238,18 @@ int process_map_file_path(const struct process *p, const struct map_entry *e,
 	return GS_ENOPROC;
 }
 
+int process_pidns_nested(const struct process *p)
+{
+	char path[64], buf[2048];
+	int32_t inner;
+	int levels;
+	long n;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)p->pid);
+	n = procfs_read_file(path, buf, sizeof(buf));
+	return n > 0 && !procfs_parse_nspid(buf, (size_t)n, &inner, &levels) && levels > 1;
+}
+
 void process_perm_hint(pid_t pid, char *out, size_t outlen)
 {
 	char scope[16] = "";

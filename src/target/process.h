@@ -33,6 +33,9 @@ int process_attach(pid_t pid, struct process *p);
 /* Re-read /proc/PID/maps (libraries come and go). */
 int process_refresh_maps(struct process *p);
 void process_release(struct process *p);
+/* Does the process live in a PID namespace below the one our /proc shows
+ * (its NSpid has more than one level: a container seen from the host)? */
+int process_pidns_nested(const struct process *p);
 /* Still there? (kill(pid, 0) and not a zombie) */
 int process_alive(pid_t pid);
 /* 1 when the address space we attached to is gone: the process exited, or

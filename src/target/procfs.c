@@ -222,6 +222,37 @@ int procfs_parse_schedstat(const char *buf, size_t len, struct proc_schedstat *o
 	return 0;
 }
 
+int procfs_parse_nspid(const char *buf, size_t len, int32_t *inner, int *levels)
+{
+	char line[128];
+	const char *q;
+	int n = 0;
+
+	if (procfs_status_field(buf, len, "NSpid", line, sizeof(line)))
+		return GS_CORRUPT("no NSpid line in status");
+	for (q = line; *q;) {
+		long v = 0;
+		int digits = 0;
+
+		while (*q == ' ' || *q == '\t')
+			q++;
+		if (!*q)
+			break;
+		while (*q >= '0' && *q <= '9' && digits < 10) {
+			v = v * 10 + (*q++ - '0');
+			digits++;
+		}
+		if (!digits || v <= 0 || v > INT32_MAX || (*q && *q != ' ' && *q != '\t'))
+			return GS_CORRUPT("an NSpid value that is no process id");
+		*inner = (int32_t)v;
+		n++;
+	}
+	if (!n)
+		return GS_CORRUPT("an empty NSpid line");
+	*levels = n;
+	return 0;
+}
+
 int procfs_status_field(const char *buf, size_t len, const char *key,
 			char *out, size_t outlen)
 {

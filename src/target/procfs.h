@@ -45,6 +45,12 @@ int procfs_parse_schedstat(const char *buf, size_t len, struct proc_schedstat *o
 int procfs_status_field(const char *buf, size_t len, const char *key,
 			char *out, size_t outlen);
 
+/* The NSpid line of /proc/PID/status (or of a task's): the id in each
+ * PID namespace from the reader's down to the process's own. *inner: the
+ * innermost (the id the process knows itself by), *levels: how many.
+ * Returns 0 or GS_ECORRUPT (no such line, or not numbers). */
+int procfs_parse_nspid(const char *buf, size_t len, int32_t *inner, int *levels);
+
 /* Read a whole small /proc file into buf (NUL-terminated). Returns bytes read
  * or a negative gs_err: GS_ENOPROC if it does not exist, GS_EPERM if denied. */
 long procfs_read_file(const char *path, char *buf, size_t cap);
