@@ -173,7 +173,6 @@ struct agg_frame_in {
 
 struct agg_thread_in {
 	int32_t tid;
-	int32_t ns_tid;		/* 0, or its id in the target's PID namespace */
 	const char *name;
 	enum gs_state state;
 	int holds_gil;
@@ -187,6 +186,7 @@ struct agg_thread_in {
 	 * the thread's "[torn stack]" node, not its root. The state counts
 	 * all the same. */
 	int torn;
+	int32_t ns_tid;		/* 0, or its id in the target's PID namespace */
 };
 
 int agg_init(struct agg *a, const struct agg_options *opt);

@@ -13,7 +13,7 @@ static void add(struct agg *a, int32_t tid, const char *name, enum gs_state st, 
 		{ "Worker.run", "/app/work.py", 5 },
 		{ "<module>", "/app/main.py", 1 },
 	};
-	struct agg_thread_in t = { tid, name, st, gil, f, 3, NULL, 0, 0 };
+	struct agg_thread_in t = { tid, name, st, gil, f, 3, NULL, 0, 0, 0 };
 
 	agg_add_thread(a, &t);
 }
@@ -232,7 +232,7 @@ static void restate_run(struct agg *a, int restate, enum gs_state from, enum gs_
 		{ "work", "/app/work.py", 11 },
 		{ "<module>", "/app/main.py", 1 },
 	};
-	struct agg_thread_in t = { 1, "w1", to, gil, f, 2, "int.__mul__", 42, 0 };
+	struct agg_thread_in t = { 1, "w1", to, gil, f, 2, "int.__mul__", 42, 0, 0 };
 	int i;
 
 	agg_init(a, &o);

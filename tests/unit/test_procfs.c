@@ -194,6 +194,45 @@ static void t_status(struct unit *u)
 	CHECK_EQ(u, procfs_status_field(S(status), "Name", out, 0), GS_ERANGE);
 }
 
+/* NSpid: one id per PID namespace, the reader's first, the process's own
+ * last; a nested process has more than one. */
+static void t_nspid(struct unit *u)
+{
+	static const char host[] = "Name:\tpython3\nTgid:\t20336\nNSpid:\t20336\n";
+	static const char nested[] = "Tgid:\t20379\nNStgid:\t20336\t1\nNSpid:\t20379\t44\n"
+				     "NSpgid:\t20334\t0\n";
+	static const char deep[] = "NSpid:\t900\t31\t7\n";
+	static const char *const bad[] = {
+		"Name:\tx\n", "NSpid:\t\n", "NSpid:\tabc\n", "NSpid:\t12x\n", "NSpid:\t0\n",
+		"NSpid:\t-4\n", "NSpid:\t99999999999\n",
+	};
+	int32_t inner = 0;
+	int levels = 0;
+	size_t i;
+
+	CHECK_EQ(u, procfs_parse_nspid(host, sizeof(host) - 1, &inner, &levels), 0);
+	CHECK_EQ(u, inner, 20336);
+	CHECK_EQ(u, levels, 1);
+	CHECK_EQ(u, procfs_parse_nspid(nested, sizeof(nested) - 1, &inner, &levels), 0);
+	CHECK_EQ(u, inner, 44);
+	CHECK_EQ(u, levels, 2);
+	CHECK_EQ(u, procfs_parse_nspid(deep, sizeof(deep) - 1, &inner, &levels), 0);
+	CHECK_EQ(u, inner, 7);
+	CHECK_EQ(u, levels, 3);
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!CHECK(u, procfs_parse_nspid(bad[i], strlen(bad[i]), &inner, &levels) != 0))
+			printf("    accepted: %s", bad[i]);
+	/* this process: not nested from its own /proc */
+	{
+		char buf[4096];
+		long n = procfs_read_file("/proc/self/status", buf, sizeof(buf));
+
+		CHECK(u, n > 0);
+		CHECK_EQ(u, procfs_parse_nspid(buf, (size_t)n, &inner, &levels), 0);
+		CHECK_EQ(u, inner, getpid());
+	}
+}
+
 static void t_read_self(struct unit *u)
 {
 	char path[64], buf[4096], small[8];
@@ -274,6 +313,7 @@ static void t_list_pids(struct unit *u)
 UNIT_SUITE(procfs)
 {
 	UNIT_RUN(u, t_stat);
+	UNIT_RUN(u, t_nspid);
 	UNIT_RUN(u, t_stat_states);
 	UNIT_RUN(u, t_stat_bad);
 	UNIT_RUN(u, t_syscall);
