@@ -885,22 +885,30 @@ static int pair_by_ns(const void *a, const void *b)
 	return (x->ns > y->ns) - (x->ns < y->ns);
 }
 
+static int pair_by_host(const void *a, const void *b)
+{
+	const struct ns_pair *x = a, *y = b;
+
+	return (x->host > y->host) - (x->host < y->host);
+}
+
 /* The target's threads by both their ids: the task list, each task's
  * NSpid read once (a thread keeps its ids). */
 static void ns_map_refresh(struct sampler *s)
 {
-	size_t cap = s->max_threads * 4, n = 0, i, j;
+	size_t cap = s->max_threads * 4, n = 0, i, j = 0;
 	long ntasks = procfs_list_tasks(s->proc->pid, (pid_t *)s->htids, cap);
 
+	/* the old pairs by host id, walked beside the task list (sorted too) */
+	qsort(s->nsmap, s->nns, sizeof(*s->nsmap), pair_by_host);
 	for (i = 0; ntasks > 0 && i < (size_t)ntasks; i++) {
 		int32_t host = s->htids[i], ns = -1;
 		int levels;
 
-		for (j = 0; j < s->nns; j++)
-			if (s->nsmap[j].host == host) {
-				ns = s->nsmap[j].ns;
-				break;
-			}
+		while (j < s->nns && s->nsmap[j].host < host)
+			j++;
+		if (j < s->nns && s->nsmap[j].host == host)
+			ns = s->nsmap[j].ns;
 		if (ns < 0) {
 			char path[64], buf[2048];
 			long len;
