@@ -43,17 +43,35 @@ def host_ids(pid: int) -> dict:
     return out
 
 
+# Mounts an interpreter's prefix on a tmpfs of the new mount namespace, so
+# that it is found at a path the host does not have, then runs the rest.
+INSIDE = """set -e
+mount -t tmpfs gilscope-test "$1"
+mkdir "$1/py"
+mount --bind "$2" "$1/py"
+shift 2
+exec "$@"
+"""
+
+
 class NsTarget:
-    def __init__(self, it: es.Interp):
+    def __init__(self, it: es.Interp, inside: str = ""):
         if not shutil.which("unshare"):
             pytest.fail("unshare (util-linux) is not installed", pytrace=False)
         if os.geteuid() != 0:
             pytest.skip("making PID and mount namespaces needs root here")
         r_ready, w_ready = os.pipe()
         r_ctl, w_ctl = os.pipe()
-        argv = ["unshare", "--pid", "--fork", "--mount-proc", it.path, str(TARGET),
-                "--ready-fd", str(w_ready), "--control-fd", str(r_ctl),
-                "--spinners", str(SPINNERS)]
+        python = it.path
+        pre = ["unshare", "--pid", "--fork", "--mount-proc", "--propagation", "private"]
+        if inside:
+            # the interpreter's prefix (bin/python3.X under it) at `inside`,
+            # a directory that stays empty on the host
+            prefix = os.path.dirname(os.path.dirname(it.realpath))
+            python = os.path.join(inside, "py", os.path.relpath(it.realpath, prefix))
+            pre += ["sh", "-c", INSIDE, "inside", inside, prefix]
+        argv = pre + [python, str(TARGET), "--ready-fd", str(w_ready), "--control-fd",
+                      str(r_ctl), "--spinners", str(SPINNERS)]
         self.proc = subprocess.Popen(argv, pass_fds=(w_ready, r_ctl), env=it.env(),
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)
@@ -194,3 +212,28 @@ def test_dump_in_pid_namespace(gilscope, interp, ns_target):
     assert text.returncode == 0, text.describe()
     main_ns = t.ns_tids["MainThread"]
     assert f"Thread {ids[main_ns]} ({main_ns} in its namespace)" in text.stdout, text.stdout
+
+
+def test_interpreter_only_inside(gilscope, interp, tmp_path):
+    """The interpreter (and, built shared, its libpython) at a path that
+    exists only in the target's mount namespace: gilscope finds the runtime
+    through the target's own view of its files."""
+    inside = tmp_path / "mnt"
+    inside.mkdir()
+    t = NsTarget(interp, inside=str(inside))
+    try:
+        exe = os.readlink(f"/proc/{t.pid}/exe")
+        assert exe.startswith(str(inside)) and not os.path.exists(exe), exe
+        ids = host_ids(t.pid)
+        run = es.run_gilscope(gilscope, ["dump", "--pid", str(t.pid), "--json"])
+        assert run.returncode == 0, run.describe()
+        doc = json.loads(run.stdout)
+        by_tid = es.threads_by_tid(doc)
+        for name, ns in t.ns_tids.items():
+            th = by_tid.get(ids[ns])
+            assert th is not None, (name, sorted(by_tid))
+            if name.startswith("spin-"):
+                assert any(f["function"] == "spin" for f in th["frames"]), \
+                    es.describe_thread(th)
+    finally:
+        t.close()
