@@ -27,7 +27,7 @@ marks = {}
 
 
 def spin(name, ready):
-    marks[name] = []
+    marks[name] = [(time.monotonic(), time.thread_time(), 0)]
     ready.release()
     x = n = 0
     while not stop.is_set():
@@ -41,7 +41,7 @@ def spin(name, ready):
 
 
 def nap(name, ready):
-    marks[name] = []
+    marks[name] = [(time.monotonic(), time.thread_time(), 0)]
     ready.release()
     while not stop.is_set():
         marks[name].append((time.monotonic(), time.thread_time(), 0))
