@@ -319,6 +319,27 @@ static int read_sched(struct sampler *s, struct thread_cache *c, uint64_t *run, 
 	return 0;
 }
 
+/* /proc/PID/task/TID/status of one of the target's threads (by the id
+ * this machine's /proc knows): its length, or a negative gs_err. */
+static long read_task_status(struct sampler *s, int32_t tid, char *buf, size_t cap)
+{
+	long n;
+	int fd;
+
+	if (s->task_dir < 0) {
+		char path[96];
+
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)s->proc->pid, (int)tid);
+		return procfs_read_file(path, buf, cap);
+	}
+	fd = procfs_task_open(s->task_dir, tid, "status");
+	if (fd < 0)
+		return fd;
+	n = procfs_pread(fd, buf, cap);
+	close(fd);
+	return n;
+}
+
 /* Kernel facts: the system call (and, unless it says the thread runs, the
  * state letter from stat: R, S, D, T, Z ...). */
 static int read_kernel(struct sampler *s, struct thread_cache *c, int need_comm)
@@ -581,15 +602,10 @@ static int read_stay(struct sampler *s, struct thread_cache *c, uint64_t *vcsw, 
 	char buf[2048], val[32], *end;
 	uint64_t slices;
 	long n;
-	int fd;
 
 	if (s->task_dir < 0 || c->ktid <= 0 || read_sched(s, c, run, &slices))
 		return GS_ENOPROC;
-	fd = procfs_task_open(s->task_dir, c->ktid, "status");
-	if (fd < 0)
-		return fd;
-	n = procfs_pread(fd, buf, sizeof(buf));
-	close(fd);
+	n = read_task_status(s, c->ktid, buf, sizeof(buf));
 	if (n <= 0 || procfs_status_field(buf, (size_t)n, "voluntary_ctxt_switches", val,
 					  sizeof(val)))
 		return GS_CORRUPT("n <= 0 || procfs_status_field(buf, (size_t)n, \"voluntary_ctxt_switche...");
@@ -910,12 +926,9 @@ static void ns_map_refresh(struct sampler *s)
 		if (j < s->nns && s->nsmap[j].host == host)
 			ns = s->nsmap[j].ns;
 		if (ns < 0) {
-			char path[64], buf[2048];
-			long len;
+			char buf[2048];
+			long len = read_task_status(s, host, buf, sizeof(buf));
 
-			snprintf(path, sizeof(path), "/proc/%d/task/%d/status", (int)s->proc->pid,
-				 (int)host);
-			len = procfs_read_file(path, buf, sizeof(buf));
 			if (len <= 0 || procfs_parse_nspid(buf, (size_t)len, &ns, &levels))
 				continue;
 		}
