@@ -125,13 +125,15 @@ int cmd_record(int argc, char **argv)
 	}
 	case F_JSON: {
 		struct verdict v;
+		struct jw w;
 
 		verdict_decide(&r.agg, &v);
-		strbuf_addstr(&sb, "{\"diagnosis\": ");
-		report_diagnose_json(&sb, &r.info, &r.agg, &v);
-		strbuf_addstr(&sb, ", \"stacks\": ");
-		report_stacks_json(&sb, &r.agg);
-		strbuf_addstr(&sb, "}\n");
+		jw_init(&w, &sb, 1);
+		jw_obj(&w, NULL);
+		report_diagnose_jw(&w, "diagnosis", &r.info, &r.agg, &v);
+		report_stacks_jw(&w, "stacks", &r.agg);
+		jw_end(&w);
+		jw_finish(&w);
 		break;
 	}
 	}

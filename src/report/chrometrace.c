@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "rtree.h"
+#include "../util/jw.h"
 #include "../util/error.h"
 
 struct hold {
@@ -12,21 +13,34 @@ struct hold {
 	size_t thread;
 };
 
-/* Microseconds, exactly: ns / 1000 with three decimals. */
-static void add_us(struct strbuf *sb, uint64_t ns)
+/* Microseconds, to the nanosecond. */
+static void add_us(struct jw *w, const char *key, uint64_t ns)
 {
-	strbuf_addf(sb, "%" PRIu64 ".%03u", ns / 1000, (unsigned)(ns % 1000));
+	jw_fixed(w, key, (double)ns / 1e3, 3);
 }
 
-static void add_thread_meta(struct strbuf *sb, int pid, int64_t tid, const char *name,
+static void add_meta(struct jw *w, int pid, int64_t tid, const char *what,
+		     const char *arg, const char *name, int sort_index)
+{
+	jw_obj(w, NULL);
+	jw_str(w, "ph", "M");
+	jw_int(w, "pid", pid);
+	jw_int(w, "tid", tid);
+	jw_str(w, "name", what);
+	jw_obj(w, "args");
+	if (name)
+		jw_str(w, arg, name);
+	else
+		jw_int(w, arg, sort_index);
+	jw_end(w);
+	jw_end(w);
+}
+
+static void add_thread_meta(struct jw *w, int pid, int64_t tid, const char *name,
 			    int sort_index)
 {
-	strbuf_addf(sb, ",\n{\"ph\": \"M\", \"pid\": %d, \"tid\": %" PRId64
-		    ", \"name\": \"thread_name\", \"args\": {\"name\": ", pid, tid);
-	strbuf_add_json_str(sb, name);
-	strbuf_addf(sb, "}},\n{\"ph\": \"M\", \"pid\": %d, \"tid\": %" PRId64
-		    ", \"name\": \"thread_sort_index\", \"args\": {\"sort_index\": %d}}",
-		    pid, tid, sort_index);
+	add_meta(w, pid, tid, "thread_name", "name", name, 0);
+	add_meta(w, pid, tid, "thread_sort_index", "sort_index", NULL, sort_index);
 }
 
 /* The innermost Python frame at or above a span's leaf node, or NULL. */
@@ -49,28 +63,30 @@ static const struct agg_frame *leaf_frame(const struct agg *a, uint32_t node)
 	return NULL;
 }
 
-static void add_span(struct strbuf *sb, const struct agg *a, int pid,
+static void add_span(struct jw *w, const struct agg *a, int pid,
 		     const struct agg_thread *t, const struct agg_span *s)
 {
 	const struct agg_frame *f = leaf_frame(a, s->leaf);
-	const char *state = gs_state_name((enum gs_state)s->state);
 
-	strbuf_addf(sb, ",\n{\"ph\": \"X\", \"cat\": \"state\", \"pid\": %d, \"tid\": %d, \"name\": \"%s\", \"ts\": ",
-		    pid, (int)t->tid, state);
-	add_us(sb, s->t0);
-	strbuf_addstr(sb, ", \"dur\": ");
-	add_us(sb, s->t1 > s->t0 ? s->t1 - s->t0 : 0);
-	strbuf_addf(sb, ", \"args\": {\"holds_gil\": %s", s->holds_gil ? "true" : "false");
+	jw_obj(w, NULL);
+	jw_str(w, "ph", "X");
+	jw_str(w, "cat", "state");
+	jw_int(w, "pid", pid);
+	jw_int(w, "tid", t->tid);
+	jw_str(w, "name", gs_state_name((enum gs_state)s->state));
+	add_us(w, "ts", s->t0);
+	add_us(w, "dur", s->t1 > s->t0 ? s->t1 - s->t0 : 0);
+	jw_obj(w, "args");
+	jw_bool(w, "holds_gil", s->holds_gil);
 	if (f) {
 		const char *func = agg_str(a, f->func), *file = agg_str(a, f->file);
 
-		strbuf_addstr(sb, ", \"function\": ");
-		strbuf_add_json_str(sb, func ? func : "");
-		strbuf_addstr(sb, ", \"file\": ");
-		strbuf_add_json_str(sb, file ? file : "");
-		strbuf_addf(sb, ", \"line\": %d", (int)f->line);
+		jw_str(w, "function", func ? func : "");
+		jw_str(w, "file", file ? file : "");
+		jw_int(w, "line", f->line);
 	}
-	strbuf_addstr(sb, "}}");
+	jw_end(w);
+	jw_end(w);
 }
 
 static int cmp_hold(const void *pa, const void *pb)
@@ -127,26 +143,30 @@ static int collect_holds(const struct agg *a, struct hold **out, size_t *nout)
 	return 0;
 }
 
-static void add_hold(struct strbuf *sb, const struct agg *a, int pid, const struct hold *h,
+static void add_hold(struct jw *w, const struct agg *a, int pid, const struct hold *h,
 		     struct strbuf *label)
 {
 	const struct agg_thread *t = &a->threads[h->thread];
 
 	strbuf_reset(label);
 	rtree_thread_label(label, a, t);
-	strbuf_addf(sb, ",\n{\"ph\": \"X\", \"cat\": \"gil\", \"pid\": %d, \"tid\": %d, \"name\": ",
-		    pid, CHROMETRACE_GIL_TID);
-	strbuf_add_json_str(sb, strbuf_str(label));
-	strbuf_addstr(sb, ", \"ts\": ");
-	add_us(sb, h->t0);
-	strbuf_addstr(sb, ", \"dur\": ");
-	add_us(sb, h->t1 - h->t0);
-	strbuf_addf(sb, ", \"args\": {\"tid\": %d}}", (int)t->tid);
+	jw_obj(w, NULL);
+	jw_str(w, "ph", "X");
+	jw_str(w, "cat", "gil");
+	jw_int(w, "pid", pid);
+	jw_int(w, "tid", CHROMETRACE_GIL_TID);
+	jw_str(w, "name", strbuf_str(label));
+	add_us(w, "ts", h->t0);
+	add_us(w, "dur", h->t1 - h->t0);
+	jw_obj(w, "args");
+	jw_int(w, "tid", t->tid);
+	jw_end(w);
+	jw_end(w);
 }
 
 /* The GIL track: holds in time order; one never starts before the previous
  * ended, and touching holds of the same thread are one. */
-static void add_gil_track(struct strbuf *sb, const struct agg *a, int pid,
+static void add_gil_track(struct jw *w, const struct agg *a, int pid,
 			  struct hold *h, size_t n, struct strbuf *label)
 {
 	struct hold cur = { 0 };
@@ -165,12 +185,12 @@ static void add_gil_track(struct strbuf *sb, const struct agg *a, int pid,
 			continue;
 		}
 		if (have)
-			add_hold(sb, a, pid, &cur, label);
+			add_hold(w, a, pid, &cur, label);
 		cur = next;
 		have = 1;
 	}
 	if (have)
-		add_hold(sb, a, pid, &cur, label);
+		add_hold(w, a, pid, &cur, label);
 }
 
 int report_chrometrace(struct strbuf *sb, const struct agg *a,
@@ -179,6 +199,7 @@ int report_chrometrace(struct strbuf *sb, const struct agg *a,
 	static const struct chrometrace_options defaults;
 	struct strbuf label = STRBUF_INIT;
 	struct hold *holds = NULL;
+	struct jw w;
 	size_t nholds = 0, i, j;
 	int pid, ret;
 
@@ -191,28 +212,34 @@ int report_chrometrace(struct strbuf *sb, const struct agg *a,
 			return ret;
 	}
 
-	strbuf_addf(sb, "{\"displayTimeUnit\": \"ms\",\n\"otherData\": {\"exporter\": \"gilscope\", "
-		    "\"samples\": %" PRIu64 ", \"spans_dropped\": %" PRIu64 "},\n\"traceEvents\": [\n",
-		    a->samples, a->spans_dropped);
-	strbuf_addf(sb, "{\"ph\": \"M\", \"pid\": %d, \"tid\": 0, \"name\": \"process_name\", "
-		    "\"args\": {\"name\": ", pid);
-	strbuf_add_json_str(sb, opt->process_name ? opt->process_name : "python");
-	strbuf_addstr(sb, "}}");
+	jw_init(&w, sb, 2);
+	jw_obj(&w, NULL);
+	jw_str(&w, "displayTimeUnit", "ms");
+	jw_obj(&w, "otherData");
+	jw_str(&w, "exporter", "gilscope");
+	jw_uint(&w, "samples", a->samples);
+	jw_uint(&w, "spans_dropped", a->spans_dropped);
+	jw_end(&w);
+	jw_arr(&w, "traceEvents");
+	add_meta(&w, pid, 0, "process_name", "name",
+		 opt->process_name ? opt->process_name : "python", 0);
 	if (nholds)
-		add_thread_meta(sb, pid, CHROMETRACE_GIL_TID, "GIL holder", 0);
+		add_thread_meta(&w, pid, CHROMETRACE_GIL_TID, "GIL holder", 0);
 	for (i = 0; i < a->nthreads; i++) {
 		strbuf_reset(&label);
 		rtree_thread_label(&label, a, &a->threads[i]);
-		add_thread_meta(sb, pid, a->threads[i].tid, strbuf_str(&label), (int)i + 1);
+		add_thread_meta(&w, pid, a->threads[i].tid, strbuf_str(&label), (int)i + 1);
 	}
-	add_gil_track(sb, a, pid, holds, nholds, &label);
+	add_gil_track(&w, a, pid, holds, nholds, &label);
 	for (i = 0; i < a->nthreads; i++) {
 		const struct agg_thread *t = &a->threads[i];
 
 		for (j = 0; j < t->nspans; j++)
-			add_span(sb, a, pid, t, &t->spans[j]);
+			add_span(&w, a, pid, t, &t->spans[j]);
 	}
-	strbuf_addstr(sb, "\n]}\n");
+	jw_end(&w);
+	jw_end(&w);
+	jw_finish(&w);
 	ret = sb->failed || label.failed ? GS_ENOMEM : 0;
 	free(holds);
 	strbuf_release(&label);

@@ -6,6 +6,8 @@
  */
 #include "diagnose.h"
 
+#include "../util/jw.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -14,11 +16,6 @@
 static double frac(uint64_t x, uint64_t of)
 {
 	return of ? (double)x / (double)of : 0;
-}
-
-static void add_ms(struct strbuf *sb, uint64_t ns)
-{
-	strbuf_addf(sb, "%.1f", (double)ns / 1e6);
 }
 
 static void bar(struct strbuf *sb, const struct agg_thread *t)
@@ -138,27 +135,26 @@ void report_diagnose_text(struct strbuf *sb, const struct diag_info *info,
 	}
 }
 
-static void json_stretch(struct strbuf *sb, const char *key, const struct agg_stretches *st)
+static void json_stretch(struct jw *w, const char *key, const struct agg_stretches *st)
 {
-	strbuf_addf(sb, ", \"%s\": {\"count\": %llu, \"p50\": ", key, (unsigned long long)st->count);
-	add_ms(sb, agg_stretch_pct(st, 50));
-	strbuf_addstr(sb, ", \"p90\": ");
-	add_ms(sb, agg_stretch_pct(st, 90));
-	strbuf_addstr(sb, ", \"max\": ");
-	add_ms(sb, st->max);
-	strbuf_addstr(sb, "}");
+	jw_obj(w, key);
+	jw_uint(w, "count", st->count);
+	jw_fixed(w, "p50", (double)agg_stretch_pct(st, 50) / 1e6, 1);
+	jw_fixed(w, "p90", (double)agg_stretch_pct(st, 90) / 1e6, 1);
+	jw_fixed(w, "max", (double)st->max / 1e6, 1);
+	jw_end(w);
 }
 
-static void json_frame(struct strbuf *sb, const struct agg *a, uint32_t id, enum gs_state s)
+static void json_frame(struct jw *w, const struct agg *a, uint32_t id, enum gs_state s)
 {
 	const struct agg_frame *f = &a->frames[id];
 
-	strbuf_addstr(sb, "{\"function\": ");
-	strbuf_add_json_str(sb, agg_str(a, f->func));
-	strbuf_addstr(sb, ", \"file\": ");
-	strbuf_add_json_str(sb, agg_str(a, f->file));
-	strbuf_addf(sb, ", \"line\": %d, \"fraction\": %.4f}", (int)f->line,
-		    frac(f->self[s], a->thread_samples));
+	jw_obj(w, NULL);
+	jw_str(w, "function", agg_str(a, f->func));
+	jw_str(w, "file", agg_str(a, f->file));
+	jw_int(w, "line", f->line);
+	jw_fixed(w, "fraction", frac(f->self[s], a->thread_samples), 4);
+	jw_end(w);
 }
 
 static const char *const launch_end_names[] = {
@@ -167,145 +163,174 @@ static const char *const launch_end_names[] = {
 	[DIAG_LAUNCH_NOT_ENDED] = "not_ended",
 };
 
-static void json_str_or_null(struct strbuf *sb, const char *s)
-{
-	if (s)
-		strbuf_add_json_str(sb, s);
-	else
-		strbuf_addstr(sb, "null");
-}
-
-static void json_launch(struct strbuf *sb, const struct diag_info *info)
+static void json_launch(struct jw *w, const struct diag_info *info)
 {
 	const struct diag_launch *l = &info->launch;
 	int i;
 
-	strbuf_addstr(sb, ",\n \"launch\": ");
 	if (!info->launched) {
-		strbuf_addstr(sb, "null");
+		jw_null(w, "launch");
 		return;
 	}
-	strbuf_addstr(sb, "{\"command\": ");
-	json_str_or_null(sb, l->command);
-	strbuf_addstr(sb, ", \"end\": ");
-	json_str_or_null(sb, launch_end_names[l->end]);
-	strbuf_addstr(sb, ", \"reason\": ");
-	json_str_or_null(sb, l->reason);
-	strbuf_addstr(sb, ", \"signals_sent\": [");
-	for (i = 0; i < l->nsignals; i++) {
-		strbuf_addstr(sb, i ? ", " : "");
-		strbuf_add_json_str(sb, l->signals[i]);
-	}
-	strbuf_addstr(sb, "], \"exit_status\": ");
+	jw_obj(w, "launch");
+	jw_str(w, "command", l->command);
+	jw_str(w, "end", launch_end_names[l->end]);
+	jw_str(w, "reason", l->reason);
+	jw_arr(w, "signals_sent");
+	for (i = 0; i < l->nsignals; i++)
+		jw_str(w, NULL, l->signals[i]);
+	jw_end(w);
 	if (l->exit_status >= 0)
-		strbuf_addf(sb, "%d", l->exit_status);
+		jw_int(w, "exit_status", l->exit_status);
 	else
-		strbuf_addstr(sb, "null");
-	strbuf_addstr(sb, ", \"signal\": ");
-	json_str_or_null(sb, l->signal);
-	strbuf_addf(sb, ", \"other_processes_ended\": %d}", l->others);
+		jw_null(w, "exit_status");
+	jw_str(w, "signal", l->signal);
+	jw_int(w, "other_processes_ended", l->others);
+	jw_end(w);
+}
+
+static void json_sampling(struct jw *w, const struct diag_info *info, const struct agg *a)
+{
+	size_t i;
+
+	jw_obj(w, "sampling");
+	jw_uint(w, "requested", a->requested);
+	jw_uint(w, "taken", a->taken);
+	jw_uint(w, "missed", a->missed);
+	jw_uint(w, "errors", a->errors);
+	jw_fixed(w, "worst_lag_ms", (double)a->worst_lag_ns / 1e6, 3);
+	jw_bool(w, "target_exited", info->target_exited);
+	jw_bool(w, "target_execd", info->target_execd);
+	jw_bool(w, "interrupted", info->interrupted);
+	jw_uint(w, "thread_samples", a->thread_samples);
+	jw_uint(w, "torn", a->torn);
+	jw_uint(w, "rereads", a->rereads);
+	/* which checks of its memory failed, for bug reports */
+	jw_arr(w, "corrupt");
+	for (i = 0; i < a->nwhy; i++) {
+		char at[320];
+
+		snprintf(at, sizeof(at), "%s:%d", a->why[i]->file, a->why[i]->line);
+		jw_obj(w, NULL);
+		jw_str(w, "at", at);
+		jw_str(w, "function", a->why[i]->func);
+		jw_str(w, "why", a->why[i]->why);
+		jw_uint(w, "samples", a->why[i]->count);
+		jw_end(w);
+	}
+	jw_end(w);
+	jw_end(w);
+}
+
+static void json_thread(struct jw *w, const struct agg *a, const struct agg_thread *t)
+{
+	uint64_t sum = 0;
+	int s;
+
+	jw_obj(w, NULL);
+	jw_int(w, "tid", t->tid);
+	if (t->ns_tid)
+		jw_int(w, "ns_tid", t->ns_tid);
+	jw_str(w, "name", agg_str(a, t->name));
+	jw_uint(w, "samples", t->samples);
+	jw_uint(w, "torn", t->torn);
+	/* fractions of the thread's own samples, by state */
+	for (s = 0; s < ST_COUNT; s++)
+		sum += t->states[s];
+	jw_obj(w, "states");
+	for (s = 0; s < ST_COUNT; s++)
+		jw_fixed(w, gs_state_name((enum gs_state)s), frac(t->states[s], sum), 6);
+	jw_end(w);
+	jw_fixed(w, "gil_held", frac(t->gil_held, t->samples), 6);
+	jw_fixed(w, "busy", verdict_busy_fraction(t), 4);
+	json_stretch(w, "gil_hold_ms", &t->hold);
+	json_stretch(w, "gil_wait_ms", &t->wait);
+	jw_end(w);
+}
+
+static void json_verdict(struct jw *w, const struct agg *a, const struct verdict *v)
+{
+	size_t j;
+	int s;
+
+	jw_obj(w, "verdict");
+	jw_str(w, "kind", verdict_kind_name(v->kind));
+	jw_str(w, "summary", v->summary);
+	jw_str(w, "advice", v->advice);
+	jw_int(w, "busy_threads", v->busy_threads);
+	jw_obj(w, "shares");
+	for (s = 0; s < ST_COUNT; s++)
+		jw_fixed(w, gs_state_name((enum gs_state)s), v->share[s], 4);
+	jw_end(w);
+	jw_obj(w, "hot");
+	for (s = 0; s < ST_COUNT; s++) {
+		jw_arr(w, gs_state_name((enum gs_state)s));
+		for (j = 0; j < v->nhot[s]; j++)
+			json_frame(w, a, v->hot[s][j], (enum gs_state)s);
+		jw_end(w);
+	}
+	jw_end(w);
+	jw_obj(w, "native_calls");
+	for (s = 0; s < ST_COUNT; s++) {
+		jw_arr(w, gs_state_name((enum gs_state)s));
+		for (j = 0; j < v->nnative[s]; j++) {
+			const struct agg_frame *f = &a->frames[v->native[s][j]];
+
+			jw_obj(w, NULL);
+			jw_str(w, "function", agg_str(a, f->func));
+			jw_fixed(w, "fraction", frac(f->self[s], a->thread_samples), 4);
+			jw_end(w);
+		}
+		jw_end(w);
+	}
+	jw_end(w);
+	jw_end(w);
+}
+
+void report_diagnose_jw(struct jw *w, const char *key, const struct diag_info *info,
+			const struct agg *a, const struct verdict *v)
+{
+	size_t i;
+
+	jw_obj(w, key);
+	jw_int(w, "pid", info->pid);
+	jw_obj(w, "python");
+	jw_str(w, "version", info->version);
+	jw_bool(w, "free_threaded", info->free_threaded);
+	jw_bool(w, "gil_enabled", info->gil_enabled);
+	if (info->switch_interval_s >= 0)
+		jw_sig(w, "switch_interval_s", info->switch_interval_s, 6);
+	else
+		jw_null(w, "switch_interval_s");
+	jw_end(w);
+	jw_uint(w, "samples", a->samples);
+	jw_fixed(w, "duration_s", a->duration_s, 3);
+	jw_sig(w, "rate_hz", a->opt.rate_hz, 6);
+	json_sampling(w, info, a);
+	json_launch(w, info);
+	jw_obj(w, "gil");
+	jw_fixed(w, "held", v->gil_held, 4);
+	jw_fixed(w, "contended", v->gil_contended, 4);
+	jw_uint(w, "known_samples", a->gil_known);
+	if (v->switches_per_s >= 0)
+		jw_fixed(w, "switches_per_s", v->switches_per_s, 1);
+	else
+		jw_null(w, "switches_per_s");
+	jw_end(w);
+	jw_arr(w, "threads");
+	for (i = 0; i < a->nthreads; i++)
+		json_thread(w, a, &a->threads[i]);
+	jw_end(w);
+	json_verdict(w, a, v);
+	jw_end(w);
 }
 
 void report_diagnose_json(struct strbuf *sb, const struct diag_info *info,
 			  const struct agg *a, const struct verdict *v)
 {
-	size_t i, j;
-	int s;
+	struct jw w;
 
-	strbuf_addf(sb, "{\"pid\": %d, \"python\": {\"version\": ", info->pid);
-	strbuf_add_json_str(sb, info->version);
-	strbuf_addf(sb, ", \"free_threaded\": %s, \"gil_enabled\": %s",
-		    info->free_threaded ? "true" : "false", info->gil_enabled ? "true" : "false");
-	if (info->switch_interval_s >= 0)
-		strbuf_addf(sb, ", \"switch_interval_s\": %.6g}", info->switch_interval_s);
-	else
-		strbuf_addstr(sb, ", \"switch_interval_s\": null}");
-	strbuf_addf(sb, ",\n \"samples\": %llu, \"duration_s\": %.3f, \"rate_hz\": %.6g",
-		    (unsigned long long)a->samples, a->duration_s, a->opt.rate_hz);
-	strbuf_addf(sb, ",\n \"sampling\": {\"requested\": %llu, \"taken\": %llu, \"missed\": %llu, "
-		    "\"errors\": %llu, \"worst_lag_ms\": %.3f, \"target_exited\": %s, "
-		    "\"target_execd\": %s, \"interrupted\": %s, \"thread_samples\": %llu, "
-		    "\"torn\": %llu, \"rereads\": %llu",
-		    (unsigned long long)a->requested, (unsigned long long)a->taken,
-		    (unsigned long long)a->missed, (unsigned long long)a->errors,
-		    (double)a->worst_lag_ns / 1e6, info->target_exited ? "true" : "false",
-		    info->target_execd ? "true" : "false", info->interrupted ? "true" : "false",
-		    (unsigned long long)a->thread_samples, (unsigned long long)a->torn,
-		    (unsigned long long)a->rereads);
-	/* which checks of its memory failed, for bug reports */
-	strbuf_addstr(sb, ", \"corrupt\": [");
-	for (i = 0; i < a->nwhy; i++) {
-		char at[320];
-
-		snprintf(at, sizeof(at), "%s:%d", a->why[i]->file, a->why[i]->line);
-		strbuf_addf(sb, "%s{\"at\": ", i ? ", " : "");
-		strbuf_add_json_str(sb, at);
-		strbuf_addstr(sb, ", \"function\": ");
-		strbuf_add_json_str(sb, a->why[i]->func);
-		strbuf_addstr(sb, ", \"why\": ");
-		strbuf_add_json_str(sb, a->why[i]->why);
-		strbuf_addf(sb, ", \"samples\": %llu}", (unsigned long long)a->why[i]->count);
-	}
-	strbuf_addstr(sb, "]}");
-	json_launch(sb, info);
-	strbuf_addf(sb, ",\n \"gil\": {\"held\": %.4f, \"contended\": %.4f, \"known_samples\": %llu",
-		    v->gil_held, v->gil_contended, (unsigned long long)a->gil_known);
-	if (v->switches_per_s >= 0)
-		strbuf_addf(sb, ", \"switches_per_s\": %.1f}", v->switches_per_s);
-	else
-		strbuf_addstr(sb, ", \"switches_per_s\": null}");
-	strbuf_addstr(sb, ",\n \"threads\": [");
-	for (i = 0; i < a->nthreads; i++) {
-		const struct agg_thread *t = &a->threads[i];
-		uint64_t sum = 0;
-
-		strbuf_addf(sb, "%s\n  {\"tid\": %d, ", i ? "," : "", (int)t->tid);
-		if (t->ns_tid)
-			strbuf_addf(sb, "\"ns_tid\": %d, ", (int)t->ns_tid);
-		strbuf_addstr(sb, "\"name\": ");
-		strbuf_add_json_str(sb, agg_str(a, t->name));
-		strbuf_addf(sb, ", \"samples\": %llu, \"torn\": %llu, \"states\": {",
-			    (unsigned long long)t->samples, (unsigned long long)t->torn);
-		/* print fractions so that they sum to exactly 1: the last
-		 * non-zero state takes the rounding remainder */
-		for (s = 0; s < ST_COUNT; s++)
-			sum += t->states[s];
-		for (s = 0; s < ST_COUNT; s++)
-			strbuf_addf(sb, "%s\"%s\": %.6f", s ? ", " : "", gs_state_name((enum gs_state)s),
-				    frac(t->states[s], sum));
-		strbuf_addf(sb, "}, \"gil_held\": %.6f, \"busy\": %.4f", frac(t->gil_held, t->samples),
-			    verdict_busy_fraction(t));
-		json_stretch(sb, "gil_hold_ms", &t->hold);
-		json_stretch(sb, "gil_wait_ms", &t->wait);
-		strbuf_addstr(sb, "}");
-	}
-	strbuf_addf(sb, "\n ],\n \"verdict\": {\"kind\": \"%s\", \"summary\": ", verdict_kind_name(v->kind));
-	strbuf_add_json_str(sb, v->summary);
-	strbuf_addstr(sb, ", \"advice\": ");
-	strbuf_add_json_str(sb, v->advice);
-	strbuf_addf(sb, ", \"busy_threads\": %d, \"shares\": {", v->busy_threads);
-	for (s = 0; s < ST_COUNT; s++)
-		strbuf_addf(sb, "%s\"%s\": %.4f", s ? ", " : "", gs_state_name((enum gs_state)s), v->share[s]);
-	strbuf_addstr(sb, "}, \"hot\": {");
-	for (s = 0; s < ST_COUNT; s++) {
-		strbuf_addf(sb, "%s\"%s\": [", s ? ", " : "", gs_state_name((enum gs_state)s));
-		for (j = 0; j < v->nhot[s]; j++) {
-			strbuf_addstr(sb, j ? ", " : "");
-			json_frame(sb, a, v->hot[s][j], (enum gs_state)s);
-		}
-		strbuf_addstr(sb, "]");
-	}
-	strbuf_addstr(sb, "}, \"native_calls\": {");
-	for (s = 0; s < ST_COUNT; s++) {
-		strbuf_addf(sb, "%s\"%s\": [", s ? ", " : "", gs_state_name((enum gs_state)s));
-		for (j = 0; j < v->nnative[s]; j++) {
-			const struct agg_frame *f = &a->frames[v->native[s][j]];
-
-			strbuf_addstr(sb, j ? ", {\"function\": " : "{\"function\": ");
-			strbuf_add_json_str(sb, agg_str(a, f->func));
-			strbuf_addf(sb, ", \"fraction\": %.4f}", frac(f->self[s], a->thread_samples));
-		}
-		strbuf_addstr(sb, "]");
-	}
-	strbuf_addstr(sb, "}}}\n");
+	jw_init(&w, sb, 2);
+	report_diagnose_jw(&w, NULL, info, a, v);
+	jw_finish(&w);
 }

@@ -7,6 +7,7 @@
 
 #include "../analyze/agg.h"
 #include "../analyze/verdict.h"
+#include "../util/jw.h"
 #include "../util/strbuf.h"
 
 /* Launch mode: how the program gilscope started ended (README "Launch
@@ -46,7 +47,12 @@ struct diag_info {
 
 void report_diagnose_text(struct strbuf *sb, const struct diag_info *info,
 			  const struct agg *a, const struct verdict *v);
+/* The diagnosis as one JSON document (with a final newline). */
 void report_diagnose_json(struct strbuf *sb, const struct diag_info *info,
 			  const struct agg *a, const struct verdict *v);
+/* The same object as a member `key` of a document being written (NULL
+ * inside an array or at the top). */
+void report_diagnose_jw(struct jw *w, const char *key, const struct diag_info *info,
+			const struct agg *a, const struct verdict *v);
 
 #endif

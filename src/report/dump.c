@@ -8,6 +8,8 @@
 
 #include <inttypes.h>
 
+#include "../util/jw.h"
+
 static const char *frame_func(const struct py_frame *f)
 {
 	return f->code ? f->code->qualname : "<unknown>";
@@ -68,65 +70,59 @@ void report_dump_text(struct strbuf *sb, const struct dump_info *info,
 void report_dump_json(struct strbuf *sb, const struct dump_info *info,
 		      const struct sample *smp)
 {
+	struct jw w;
 	size_t i, j;
 
-	strbuf_addf(sb, "{\"pid\": %d, \"python\": {\"version\": ", info->pid);
-	strbuf_add_json_str(sb, info->version);
-	strbuf_addf(sb, ", \"free_threaded\": %s, \"gil_enabled\": %s",
-		    info->free_threaded ? "true" : "false", info->gil_enabled ? "true" : "false");
+	jw_init(&w, sb, 2);
+	jw_obj(&w, NULL);
+	jw_int(&w, "pid", info->pid);
+	jw_obj(&w, "python");
+	jw_str(&w, "version", info->version);
+	jw_bool(&w, "free_threaded", info->free_threaded);
+	jw_bool(&w, "gil_enabled", info->gil_enabled);
 	if (info->switch_interval_s >= 0)
-		strbuf_addf(sb, ", \"switch_interval_s\": %.6g", info->switch_interval_s);
+		jw_sig(&w, "switch_interval_s", info->switch_interval_s, 6);
 	else
-		strbuf_addstr(sb, ", \"switch_interval_s\": null");
-	strbuf_addf(sb, ", \"gil_switches\": %" PRIu64 ", \"executable\": ", info->switch_number);
-	strbuf_add_json_str(sb, info->executable);
-	strbuf_addstr(sb, ", \"libpython\": ");
-	if (info->libpython[0])
-		strbuf_add_json_str(sb, info->libpython);
-	else
-		strbuf_addstr(sb, "null");
-	strbuf_addstr(sb, "}, \"threads\": [");
+		jw_null(&w, "switch_interval_s");
+	jw_uint(&w, "gil_switches", info->switch_number);
+	jw_str(&w, "executable", info->executable);
+	jw_str(&w, "libpython", info->libpython[0] ? info->libpython : NULL);
+	jw_end(&w);
+	jw_arr(&w, "threads");
 	for (i = 0; i < smp->nthreads; i++) {
 		const struct thread_sample *t = &smp->threads[i];
+		char kstate[2] = { t->kstate >= 0x20 && t->kstate < 0x7f ? t->kstate : '?', 0 };
 
-		strbuf_addf(sb, "%s\n  {\"tid\": %d, ", i ? "," : "", (int)t->tid);
+		jw_obj(&w, NULL);
+		jw_int(&w, "tid", t->tid);
 		if (t->ns_tid)
-			strbuf_addf(sb, "\"ns_tid\": %d, ", (int)t->ns_tid);
-		strbuf_addstr(sb, "\"name\": ");
-		strbuf_add_json_str(sb, t->name);
-		strbuf_addf(sb, ", \"state\": \"%s\", \"holds_gil\": %s, \"detail\": ",
-			    gs_state_name(t->state), t->holds_gil ? "true" : "false");
-		strbuf_add_json_str(sb, t->detail ? t->detail : "");
-		strbuf_addstr(sb, ", \"native_call\": ");
-		if (t->callee[0])
-			strbuf_add_json_str(sb, t->callee);
-		else
-			strbuf_addstr(sb, "null");
+			jw_int(&w, "ns_tid", t->ns_tid);
+		jw_str(&w, "name", t->name);
+		jw_str(&w, "state", gs_state_name(t->state));
+		jw_bool(&w, "holds_gil", t->holds_gil);
+		jw_str(&w, "detail", t->detail ? t->detail : "");
+		jw_str(&w, "native_call", t->callee[0] ? t->callee : NULL);
+		jw_str(&w, "kernel_state", kstate);
+		jw_bool(&w, "truncated", t->truncated);
 		/* complete: the walk reached the thread's entry frame */
-		strbuf_addf(sb, ", \"kernel_state\": \"%c\", \"truncated\": %s, \"complete\": %s, "
-			    "\"torn\": %s, \"torn_reason\": ",
-			    t->kstate >= 0x20 && t->kstate < 0x7f ? t->kstate : '?',
-			    t->truncated ? "true" : "false",
-			    !t->truncated && !t->stack_err && !t->torn ? "true" : "false",
-			    t->torn ? "true" : "false");
-		if (t->torn)
-			strbuf_add_json_str(sb, py_torn_reason(t->torn));
-		else
-			strbuf_addstr(sb, "null");
-		strbuf_addstr(sb, ", \"frames\": [");
+		jw_bool(&w, "complete", !t->truncated && !t->stack_err && !t->torn);
+		jw_bool(&w, "torn", t->torn);
+		jw_str(&w, "torn_reason", t->torn ? py_torn_reason(t->torn) : NULL);
+		jw_arr(&w, "frames");
 		for (j = 0; j < t->nframes; j++) {
 			const struct py_frame *f = &t->frames[j];
 
-			strbuf_addstr(sb, j ? ", " : "");
-			strbuf_addstr(sb, "{\"function\": ");
-			strbuf_add_json_str(sb, frame_func(f));
-			strbuf_addstr(sb, ", \"name\": ");
-			strbuf_add_json_str(sb, f->code ? f->code->name : "<unknown>");
-			strbuf_addstr(sb, ", \"file\": ");
-			strbuf_add_json_str(sb, frame_file(f));
-			strbuf_addf(sb, ", \"line\": %d}", (int)f->line);
+			jw_obj(&w, NULL);
+			jw_str(&w, "function", frame_func(f));
+			jw_str(&w, "name", f->code ? f->code->name : "<unknown>");
+			jw_str(&w, "file", frame_file(f));
+			jw_int(&w, "line", f->line);
+			jw_end(&w);
 		}
-		strbuf_addstr(sb, "]}");
+		jw_end(&w);
+		jw_end(&w);
 	}
-	strbuf_addf(sb, "%s]}\n", smp->nthreads ? "\n" : "");
+	jw_end(&w);
+	jw_end(&w);
+	jw_finish(&w);
 }

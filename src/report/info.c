@@ -5,11 +5,9 @@
 #include "info.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 
-static const char *yes(int b)
-{
-	return b ? "true" : "false";
-}
+#include "../util/jw.h"
 
 static void cause_text(struct strbuf *sb, const struct info_data *d)
 {
@@ -122,66 +120,58 @@ void report_info_text(struct strbuf *sb, const struct info_data *d)
 void report_info_json(struct strbuf *sb, const struct info_data *d)
 {
 	const struct py_gil_info *g = d->gil;
+	struct jw w;
+	char addr[32];
 	size_t i;
 
-	strbuf_addf(sb, "{\"pid\": %d, \"launched\": %s, \"executable\": ", d->pid, yes(d->launched));
-	strbuf_add_json_str(sb, d->executable);
-	strbuf_addstr(sb, ", \"libpython\": ");
-	if (d->libpython[0])
-		strbuf_add_json_str(sb, d->libpython);
-	else
-		strbuf_addstr(sb, "null");
-	strbuf_addf(sb, ", \"runtime_address\": \"0x%" PRIx64 "\",\n \"python\": {\"version\": ",
-		    d->runtime_addr);
-	strbuf_add_json_str(sb, d->version);
-	strbuf_addf(sb, ", \"free_threaded\": %s, \"gil_enabled\": %s, \"gil_enabled_by\": \"%s\"",
-		    yes(g->free_threaded), yes(g->enabled), py_gil_cause_name(d->cause));
+	snprintf(addr, sizeof(addr), "0x%" PRIx64, d->runtime_addr);
+	jw_init(&w, sb, 1);
+	jw_obj(&w, NULL);
+	jw_int(&w, "pid", d->pid);
+	jw_bool(&w, "launched", d->launched);
+	jw_str(&w, "executable", d->executable);
+	jw_str(&w, "libpython", d->libpython[0] ? d->libpython : NULL);
+	jw_str(&w, "runtime_address", addr);
+	jw_obj(&w, "python");
+	jw_str(&w, "version", d->version);
+	jw_bool(&w, "free_threaded", g->free_threaded);
+	jw_bool(&w, "gil_enabled", g->enabled);
+	jw_str(&w, "gil_enabled_by", py_gil_cause_name(d->cause));
 	if (g->free_threaded) {
 		if (g->count >= 0)
-			strbuf_addf(sb, ", \"gil_count\": %d", (int)g->count);
+			jw_int(&w, "gil_count", g->count);
 		else
-			strbuf_addstr(sb, ", \"gil_count\": null");
-		if (g->flag != PY_GIL_FLAG_UNREAD) {
-			strbuf_addstr(sb, ", \"sys_flags_gil\": ");
-			if (g->flag == PY_GIL_FLAG_NONE)
-				strbuf_addstr(sb, "null");
-			else
-				strbuf_addf(sb, "%d", g->flag);
-		}
-		strbuf_addstr(sb, ", \"gil_required_by\": [");
-		for (i = 0; i < g->nmodules; i++) {
-			if (i)
-				strbuf_addstr(sb, ", ");
-			strbuf_add_json_str(sb, g->modules[i]);
-		}
-		strbuf_addf(sb, "], \"gil_required_by_complete\": %s",
-			    yes(!g->modules_err && !g->modules_truncated));
+			jw_null(&w, "gil_count");
+		if (g->flag == PY_GIL_FLAG_NONE)
+			jw_null(&w, "sys_flags_gil");
+		else if (g->flag != PY_GIL_FLAG_UNREAD)
+			jw_int(&w, "sys_flags_gil", g->flag);
+		jw_arr(&w, "gil_required_by");
+		for (i = 0; i < g->nmodules; i++)
+			jw_str(&w, NULL, g->modules[i]);
+		jw_end(&w);
+		jw_bool(&w, "gil_required_by_complete", !g->modules_err && !g->modules_truncated);
 	}
-	strbuf_addstr(sb, ", \"switch_interval_s\": ");
 	if (d->switch_interval_s >= 0)
-		strbuf_addf(sb, "%.6g", d->switch_interval_s);
+		jw_sig(&w, "switch_interval_s", d->switch_interval_s, 6);
 	else
-		strbuf_addstr(sb, "null");
-	strbuf_addstr(sb, "},\n \"env\": ");
+		jw_null(&w, "switch_interval_s");
+	jw_end(&w);
 	if (!d->env_read) {
-		strbuf_addstr(sb, "null");
+		jw_null(&w, "env");
 	} else {
-		strbuf_addstr(sb, "{\"PYTHON_GIL\": ");
-		if (d->env_python_gil)
-			strbuf_add_json_str(sb, d->env_python_gil);
-		else
-			strbuf_addstr(sb, "null");
-		strbuf_addch(sb, '}');
+		jw_obj(&w, "env");
+		jw_str(&w, "PYTHON_GIL", d->env_python_gil);
+		jw_end(&w);
 	}
-	strbuf_addstr(sb, ",\n \"threads\": ");
 	if (d->threads >= 0)
-		strbuf_addf(sb, "%ld", d->threads);
+		jw_int(&w, "threads", d->threads);
 	else
-		strbuf_addstr(sb, "null");
-	strbuf_addstr(sb, ", \"os_threads\": ");
+		jw_null(&w, "threads");
 	if (d->os_threads >= 0)
-		strbuf_addf(sb, "%ld", d->os_threads);
+		jw_int(&w, "os_threads", d->os_threads);
 	else
-		strbuf_addstr(sb, "null");
-	strbuf_addstr(sb, "}\n");
+		jw_null(&w, "os_threads");
+	jw_end(&w);
+	jw_finish(&w);
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "rtree.h"
+#include "../util/jw.h"
 #include "../util/error.h"
 
 #define SPEEDSCOPE_SCHEMA "https://www.speedscope.app/file-format-schema.json"
@@ -17,7 +18,7 @@ struct ctx {
 	uint32_t nused;
 	uint32_t *used;		/* speedscope frame index -> agg frame id */
 	struct strbuf samples, weights;
-	size_t nsamples;
+	struct jw sw, ww;	/* the thread's samples and weights, written apart */
 	uint64_t count;		/* samples in this profile */
 	double interval;	/* seconds per sample; 0: weights are counts */
 };
@@ -42,12 +43,12 @@ static uint32_t frame_index(struct ctx *c, uint32_t node)
 	return c->index[f];
 }
 
-static void add_weight(struct ctx *c, uint64_t count)
+static void add_weight(struct jw *w, const char *key, double interval, uint64_t count)
 {
-	if (c->interval > 0)
-		strbuf_addf(&c->weights, "%.9g", (double)count * c->interval);
+	if (interval > 0)
+		jw_sig(w, key, (double)count * interval, 9);
 	else
-		strbuf_addf(&c->weights, "%" PRIu64, count);
+		jw_uint(w, key, count);
 }
 
 static int visit(void *vctx, const uint32_t *path, size_t depth, uint64_t x)
@@ -70,15 +71,11 @@ static int visit(void *vctx, const uint32_t *path, size_t depth, uint64_t x)
 				count += a->nodes[rt->kids[k]].total;
 	if (!count)
 		return 0;
-	if (c->nsamples++) {
-		strbuf_addstr(&c->samples, ", ");
-		strbuf_addstr(&c->weights, ", ");
-	}
-	strbuf_addch(&c->samples, '[');
+	jw_arr(&c->sw, NULL);
 	for (i = 1; i < depth; i++)
-		strbuf_addf(&c->samples, "%s%" PRIu32, i > 1 ? "," : "", frame_index(c, path[i]));
-	strbuf_addch(&c->samples, ']');
-	add_weight(c, count);
+		jw_uint(&c->sw, NULL, frame_index(c, path[i]));
+	jw_end(&c->sw);
+	add_weight(&c->ww, NULL, c->interval, count);
 	c->count += count;
 	return c->samples.failed || c->weights.failed ? GS_ENOMEM : 0;
 }
@@ -93,22 +90,21 @@ static double sample_interval(const struct agg *a)
 	return 0;
 }
 
-static void add_frame(struct strbuf *sb, const struct agg *a, uint32_t id)
+static void add_frame(struct jw *w, const struct agg *a, uint32_t id)
 {
 	const struct agg_frame *f = &a->frames[id];
 	const char *func = agg_str(a, f->func), *file = agg_str(a, f->file);
 
-	strbuf_addstr(sb, "{\"name\": ");
+	jw_obj(w, NULL);
 	if (f->kind == AGG_FRAME_STATE && (!func || !func[0]))
 		func = gs_state_info((enum gs_state)f->state)->label;
-	strbuf_add_json_str(sb, func && func[0] ? func : "<unknown>");
+	jw_str(w, "name", func && func[0] ? func : "<unknown>");
 	if (f->kind == AGG_FRAME_PYTHON && file && file[0]) {
-		strbuf_addstr(sb, ", \"file\": ");
-		strbuf_add_json_str(sb, file);
+		jw_str(w, "file", file);
 		if (f->line > 0)
-			strbuf_addf(sb, ", \"line\": %d", (int)f->line);
+			jw_int(w, "line", f->line);
 	}
-	strbuf_addch(sb, '}');
+	jw_end(w);
 }
 
 int report_speedscope(struct strbuf *sb, const struct agg *a,
@@ -118,6 +114,7 @@ int report_speedscope(struct strbuf *sb, const struct agg *a,
 	struct ctx c = { .a = a, .opt = opt ? opt : &defaults,
 			 .samples = STRBUF_INIT, .weights = STRBUF_INIT };
 	struct strbuf profiles = STRBUF_INIT, label = STRBUF_INIT;
+	struct jw pw, w;
 	struct rtree rt;
 	size_t i, nprof = 0, active = 0;
 	uint64_t most = 0;
@@ -136,6 +133,10 @@ int report_speedscope(struct strbuf *sb, const struct agg *a,
 		c.index[i] = AGG_NONE;
 	c.interval = c.opt->counts ? 0 : sample_interval(a);
 
+	/* The frames come first in the file but are known only once every
+	 * thread's samples were walked: the profiles are written apart. */
+	jw_init(&pw, &profiles, 1);
+	jw_arr(&pw, NULL);
 	for (i = 0; i < a->nthreads; i++) {
 		const struct agg_thread *t = &a->threads[i];
 
@@ -143,46 +144,57 @@ int report_speedscope(struct strbuf *sb, const struct agg *a,
 			continue;
 		strbuf_reset(&c.samples);
 		strbuf_reset(&c.weights);
-		c.nsamples = 0;
+		jw_init(&c.sw, &c.samples, -1);
+		jw_init(&c.ww, &c.weights, -1);
+		jw_arr(&c.sw, NULL);
+		jw_arr(&c.ww, NULL);
 		c.count = 0;
 		ret = rtree_walk(&rt, t->root, visit, &c);
 		if (ret)
 			goto out;
+		jw_end(&c.sw);
+		jw_end(&c.ww);
+		if (jw_close(&c.sw) || jw_close(&c.ww)) {
+			ret = GS_ENOMEM;
+			goto out;
+		}
 		if (c.count > most) {
 			most = c.count;
 			active = nprof;
 		}
+		nprof++;
 		strbuf_reset(&label);
 		rtree_thread_label(&label, a, t);
-		strbuf_addstr(&profiles, nprof++ ? ",\n  " : "\n  ");
-		strbuf_addstr(&profiles, "{\"type\": \"sampled\", \"name\": ");
-		strbuf_add_json_str(&profiles, strbuf_str(&label));
-		strbuf_addf(&profiles, ", \"unit\": \"%s\", \"startValue\": 0, \"endValue\": ",
-			    c.interval > 0 ? "seconds" : "none");
-		if (c.interval > 0)
-			strbuf_addf(&profiles, "%.9g", (double)c.count * c.interval);
-		else
-			strbuf_addf(&profiles, "%" PRIu64, c.count);
-		strbuf_addstr(&profiles, ",\n   \"samples\": [");
-		strbuf_addstr(&profiles, strbuf_str(&c.samples));
-		strbuf_addstr(&profiles, "],\n   \"weights\": [");
-		strbuf_addstr(&profiles, strbuf_str(&c.weights));
-		strbuf_addstr(&profiles, "]}");
+		jw_obj(&pw, NULL);
+		jw_str(&pw, "type", "sampled");
+		jw_str(&pw, "name", strbuf_str(&label));
+		jw_str(&pw, "unit", c.interval > 0 ? "seconds" : "none");
+		jw_int(&pw, "startValue", 0);
+		add_weight(&pw, "endValue", c.interval, c.count);
+		jw_raw(&pw, "samples", &c.samples);
+		jw_raw(&pw, "weights", &c.weights);
+		jw_end(&pw);
 	}
+	jw_end(&pw);
+	ret = GS_ENOMEM;
+	if (jw_close(&pw) || label.failed)
+		goto out;
 
-	strbuf_addstr(sb, "{\"$schema\": \"" SPEEDSCOPE_SCHEMA "\",\n \"name\": ");
-	strbuf_add_json_str(sb, c.opt->name ? c.opt->name : "gilscope");
-	strbuf_addstr(sb, ",\n \"exporter\": ");
-	strbuf_add_json_str(sb, c.opt->exporter ? c.opt->exporter : "gilscope");
-	strbuf_addf(sb, ",\n \"activeProfileIndex\": %zu,\n \"shared\": {\"frames\": [", active);
-	for (i = 0; i < c.nused; i++) {
-		strbuf_addstr(sb, i ? ",\n  " : "\n  ");
-		add_frame(sb, a, c.used[i]);
-	}
-	strbuf_addstr(sb, "]},\n \"profiles\": [");
-	strbuf_addstr(sb, strbuf_str(&profiles));
-	strbuf_addstr(sb, "]}\n");
-	ret = sb->failed || profiles.failed || label.failed ? GS_ENOMEM : 0;
+	jw_init(&w, sb, 1);
+	jw_obj(&w, NULL);
+	jw_str(&w, "$schema", SPEEDSCOPE_SCHEMA);
+	jw_str(&w, "name", c.opt->name ? c.opt->name : "gilscope");
+	jw_str(&w, "exporter", c.opt->exporter ? c.opt->exporter : "gilscope");
+	jw_uint(&w, "activeProfileIndex", active);
+	jw_obj(&w, "shared");
+	jw_arr(&w, "frames");
+	for (i = 0; i < c.nused; i++)
+		add_frame(&w, a, c.used[i]);
+	jw_end(&w);
+	jw_end(&w);
+	jw_raw(&w, "profiles", &profiles);
+	jw_end(&w);
+	ret = jw_finish(&w) ? GS_ENOMEM : 0;
 out:
 	free(c.index);
 	free(c.used);

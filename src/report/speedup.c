@@ -8,6 +8,8 @@
 
 #include <string.h>
 
+#include "../util/jw.h"
+
 #define TIMES "\xc3\x97"	/* U+00D7 MULTIPLICATION SIGN */
 
 static int dominant(const struct speedup_point *p)
@@ -250,89 +252,94 @@ void report_speedup_text(struct strbuf *sb, const struct speedup_report *r)
 	}
 }
 
-static void json_share(struct strbuf *sb, const char *key, double v)
+static void json_share(struct jw *w, const char *key, double v)
 {
 	if (v >= 0)
-		strbuf_addf(sb, ", \"%s\": %.4f", key, v);
+		jw_fixed(w, key, v, 4);
 	else
-		strbuf_addf(sb, ", \"%s\": null", key);
+		jw_null(w, key);
 }
 
-static void json_point(struct strbuf *sb, const struct speedup_report *r,
+static void json_point(struct jw *w, const struct speedup_report *r,
 		       const struct speedup_point *p, const char *nkey)
 {
 	struct strbuf ex = STRBUF_INIT;
 	int s;
 
-	strbuf_addf(sb, "{\"%s\": %d, \"seconds\": %.6f, \"speedup\": %.4f, \"efficiency\": %.4f",
-		    nkey, p->n, p->seconds, p->speedup, p->efficiency);
+	jw_obj(w, NULL);
+	jw_int(w, nkey, p->n);
+	jw_fixed(w, "seconds", p->seconds, 6);
+	jw_fixed(w, "speedup", p->speedup, 4);
+	jw_fixed(w, "efficiency", p->efficiency, 4);
 	if (strcmp(nkey, "threads"))
 		goto out;
-	json_share(sb, "cpu_wait", p->cpu_wait);
+	json_share(w, "cpu_wait", p->cpu_wait);
 	if (!p->sampled) {
-		strbuf_addstr(sb, ", \"samples\": 0, \"states\": null, \"gil\": null, "
-			      "\"verdict\": null, \"explanation\": null");
+		jw_int(w, "samples", 0);
+		jw_null(w, "states");
+		jw_null(w, "gil");
+		jw_null(w, "verdict");
+		jw_null(w, "explanation");
 		goto out;
 	}
-	strbuf_addf(sb, ", \"samples\": %llu, \"states\": {", (unsigned long long)p->samples);
+	jw_uint(w, "samples", p->samples);
+	jw_obj(w, "states");
 	for (s = 0; s < ST_COUNT; s++)
-		strbuf_addf(sb, "%s\"%s\": %.4f", s ? ", " : "", gs_state_name((enum gs_state)s),
-			    p->states[s]);
-	strbuf_addf(sb, "}, \"gil\": {\"held\": %.4f, \"contended\": %.4f}", p->gil_held,
-		    p->gil_contended);
-	strbuf_addf(sb, ", \"verdict\": {\"kind\": \"%s\", \"summary\": ", verdict_kind_name(p->kind));
-	strbuf_add_json_str(sb, p->summary);
-	strbuf_addstr(sb, ", \"advice\": ");
-	strbuf_add_json_str(sb, p->advice);
-	strbuf_addstr(sb, "}, \"where\": {");
-	for (s = 0; s < ST_COUNT; s++) {
-		strbuf_addf(sb, "%s\"%s\": ", s ? ", " : "", gs_state_name((enum gs_state)s));
-		if (p->where[s][0])
-			strbuf_add_json_str(sb, p->where[s]);
-		else
-			strbuf_addstr(sb, "null");
-	}
-	strbuf_addstr(sb, "}, \"explanation\": ");
+		jw_fixed(w, gs_state_name((enum gs_state)s), p->states[s], 4);
+	jw_end(w);
+	jw_obj(w, "gil");
+	jw_fixed(w, "held", p->gil_held, 4);
+	jw_fixed(w, "contended", p->gil_contended, 4);
+	jw_end(w);
+	jw_obj(w, "verdict");
+	jw_str(w, "kind", verdict_kind_name(p->kind));
+	jw_str(w, "summary", p->summary);
+	jw_str(w, "advice", p->advice);
+	jw_end(w);
+	jw_obj(w, "where");
+	for (s = 0; s < ST_COUNT; s++)
+		jw_str(w, gs_state_name((enum gs_state)s), p->where[s][0] ? p->where[s] : NULL);
+	jw_end(w);
 	speedup_explain(&ex, r, p);
-	strbuf_add_json_str(sb, strbuf_str(&ex));
+	jw_str(w, "explanation", strbuf_str(&ex));
 	if (ex.failed)
-		sb->failed = 1;
+		w->sb->failed = 1;
 	strbuf_release(&ex);
 out:
-	strbuf_addch(sb, '}');
+	jw_end(w);
 }
 
 void report_speedup_json(struct strbuf *sb, const struct speedup_report *r)
 {
+	struct jw w;
 	size_t i;
 
-	strbuf_addstr(sb, "{\"target\": ");
-	strbuf_add_json_str(sb, r->target);
-	strbuf_addstr(sb, ",\n \"python\": {\"version\": ");
-	strbuf_add_json_str(sb, r->version);
-	strbuf_addstr(sb, ", \"implementation\": ");
-	strbuf_add_json_str(sb, r->implementation);
-	strbuf_addstr(sb, ", \"executable\": ");
-	strbuf_add_json_str(sb, r->executable);
-	strbuf_addf(sb, ", \"free_threaded\": %s, \"gil_enabled\": %s},\n",
-		    r->free_threaded ? "true" : "false", r->gil_enabled ? "true" : "false");
-	strbuf_addf(sb, " \"cpus\": %d, \"calls\": %ld, \"baseline_s\": %.6f", r->cpus, r->calls,
-		    r->baseline_s);
-	json_share(sb, "baseline_cpu_wait", r->baseline_cpu_wait);
-	strbuf_addf(sb, ", \"sampled\": %s, \"rate_hz\": %.6g,\n \"runs\": [",
-		    r->sampled ? "true" : "false", r->rate_hz);
-	for (i = 0; i < r->nthreads; i++) {
-		strbuf_addstr(sb, i ? ",\n  " : "\n  ");
-		json_point(sb, r, &r->threads[i], "threads");
-	}
-	strbuf_addstr(sb, "]");
+	jw_init(&w, sb, 2);
+	jw_obj(&w, NULL);
+	jw_str(&w, "target", r->target);
+	jw_obj(&w, "python");
+	jw_str(&w, "version", r->version);
+	jw_str(&w, "implementation", r->implementation);
+	jw_str(&w, "executable", r->executable);
+	jw_bool(&w, "free_threaded", r->free_threaded);
+	jw_bool(&w, "gil_enabled", r->gil_enabled);
+	jw_end(&w);
+	jw_int(&w, "cpus", r->cpus);
+	jw_int(&w, "calls", r->calls);
+	jw_fixed(&w, "baseline_s", r->baseline_s, 6);
+	json_share(&w, "baseline_cpu_wait", r->baseline_cpu_wait);
+	jw_bool(&w, "sampled", r->sampled);
+	jw_sig(&w, "rate_hz", r->rate_hz, 6);
+	jw_arr(&w, "runs");
+	for (i = 0; i < r->nthreads; i++)
+		json_point(&w, r, &r->threads[i], "threads");
+	jw_end(&w);
 	if (r->processes) {
-		strbuf_addstr(sb, ",\n \"processes\": [");
-		for (i = 0; i < r->nprocs; i++) {
-			strbuf_addstr(sb, i ? ",\n  " : "\n  ");
-			json_point(sb, r, &r->procs[i], "workers");
-		}
-		strbuf_addstr(sb, "]");
+		jw_arr(&w, "processes");
+		for (i = 0; i < r->nprocs; i++)
+			json_point(&w, r, &r->procs[i], "workers");
+		jw_end(&w);
 	}
-	strbuf_addstr(sb, "}\n");
+	jw_end(&w);
+	jw_finish(&w);
 }

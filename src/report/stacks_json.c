@@ -6,28 +6,31 @@
 
 #include <stdlib.h>
 
-static void frame_json(struct strbuf *sb, const struct agg *a, const struct agg_frame *f)
+static void frame_json(struct jw *w, const struct agg *a, const struct agg_frame *f)
 {
 	static const char *const kinds[] = { "python", "thread", "state", "native", "torn" };
 
-	strbuf_addstr(sb, "{\"function\": ");
-	strbuf_add_json_str(sb, agg_str(a, f->func));
-	strbuf_addstr(sb, ", \"file\": ");
-	strbuf_add_json_str(sb, agg_str(a, f->file));
-	strbuf_addf(sb, ", \"line\": %d, \"kind\": \"%s\"}", (int)f->line,
-		    f->kind < 5 ? kinds[f->kind] : "python");
+	jw_obj(w, NULL);
+	jw_str(w, "function", agg_str(a, f->func));
+	jw_str(w, "file", agg_str(a, f->file));
+	jw_int(w, "line", f->line);
+	jw_str(w, "kind", f->kind < 5 ? kinds[f->kind] : "python");
+	jw_end(w);
 }
 
-void report_stacks_json(struct strbuf *sb, const struct agg *a)
+void report_stacks_jw(struct jw *w, const char *key, const struct agg *a)
 {
 	uint32_t *path = malloc(sizeof(*path) * 8192);
 	uint32_t i, n, j;
-	int first = 1, s;
+	int s;
 
-	strbuf_addch(sb, '[');
+	if (!path)
+		w->sb->failed = 1;
+	jw_arr(w, key);
 	for (i = 1; path && i < a->nnodes; i++) {
 		const struct agg_node *node = &a->nodes[i];
-		uint32_t p, thread_node = AGG_NONE;
+		const struct agg_frame *thread;
+		uint32_t p;
 
 		if (!node->self)
 			continue;
@@ -36,30 +39,37 @@ void report_stacks_json(struct strbuf *sb, const struct agg *a)
 			path[n++] = p;
 		if (!n)
 			continue;
-		thread_node = path[n - 1];
-		strbuf_addstr(sb, first ? "\n  " : ",\n  ");
-		first = 0;
-		strbuf_addf(sb, "{\"tid\": %d, \"thread\": ", (int)a->frames[a->nodes[thread_node].frame].line);
-		strbuf_add_json_str(sb, agg_str(a, a->frames[a->nodes[thread_node].frame].func));
-		strbuf_addstr(sb, ", \"frames\": [");
-		for (j = n - 1; j-- > 0;) {
-			frame_json(sb, a, &a->frames[a->nodes[path[j]].frame]);
-			if (j)
-				strbuf_addstr(sb, ", ");
-		}
-		strbuf_addf(sb, "], \"count\": %llu, \"states\": {", (unsigned long long)node->self);
+		thread = &a->frames[a->nodes[path[n - 1]].frame];
+		jw_obj(w, NULL);
+		jw_int(w, "tid", thread->line);
+		jw_str(w, "thread", agg_str(a, thread->func));
+		jw_arr(w, "frames");
+		for (j = n - 1; j-- > 0;)
+			frame_json(w, a, &a->frames[a->nodes[path[j]].frame]);
+		jw_end(w);
+		jw_uint(w, "count", node->self);
 		/* a leaf's own samples: its state totals minus its children's */
+		jw_obj(w, "states");
 		for (s = 0; s < ST_COUNT; s++) {
 			uint64_t c = node->state_total[s];
 			uint32_t ch;
 
 			for (ch = node->child; ch != AGG_NONE; ch = a->nodes[ch].sibling)
 				c -= a->nodes[ch].state_total[s];
-			strbuf_addf(sb, "%s\"%s\": %llu", s ? ", " : "", gs_state_name((enum gs_state)s),
-				    (unsigned long long)c);
+			jw_uint(w, gs_state_name((enum gs_state)s), c);
 		}
-		strbuf_addstr(sb, "}}");
+		jw_end(w);
+		jw_end(w);
 	}
-	strbuf_addstr(sb, "\n]");
+	jw_end(w);
 	free(path);
+}
+
+void report_stacks_json(struct strbuf *sb, const struct agg *a)
+{
+	struct jw w;
+
+	jw_init(&w, sb, 1);
+	report_stacks_jw(&w, NULL, a);
+	jw_finish(&w);
 }
