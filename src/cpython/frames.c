@@ -333,6 +333,29 @@ int py_model_stack_thread(struct py_model *m, const struct py_thread *t,
 	return stack_walk(m, t->tstate, t->top, t->base, w, frames, max, n, truncated, end);
 }
 
+int py_thread_same(const struct py_thread *a, const struct py_thread *b)
+{
+	return a->tstate == b->tstate && a->tid == b->tid && a->pthread_id == b->pthread_id &&
+	       a->interp == b->interp;
+}
+
+int py_model_read_thread(struct py_model *m, const struct py_thread *known, uint64_t head,
+			 const struct py_guess *g, struct py_frame *frames, size_t max,
+			 struct py_thread_read *r)
+{
+	int ret;
+
+	memset(r, 0, sizeof(*r));
+	ret = py_model_thread_reread(m, known, head, g, &r->t, &r->linked, m->win);
+	if (ret)
+		return ret;
+	r->same = py_thread_same(&r->t, known);
+	if (r->same)
+		r->err = py_model_stack_thread(m, &r->t, m->win, frames, max, &r->n,
+					       &r->truncated, &r->end);
+	return 0;
+}
+
 /* py_model_stack(), and how the walk ended. */
 int stack_of_tstate(struct py_model *m, uint64_t tstate, struct py_frame *frames, size_t max,
 		    size_t *n, int *truncated, struct py_stack_end *end)

@@ -88,7 +88,8 @@ int py_model_init(struct py_model *m, struct reader *r, const struct py_location
 	m->codes = code_cache_new();
 	m->raw = calloc(PY_MAX_DEPTH, sizeof(*m->raw));
 	m->hdrs = calloc(PY_CODE_BATCH, sizeof(*m->hdrs));
-	if (!m->codes || !m->raw || !m->hdrs)
+	m->win = malloc(sizeof(*m->win));
+	if (!m->codes || !m->raw || !m->hdrs || !m->win)
 		return GS_ENOMEM;
 	m->tid_off = loc->pthread_tid_off;
 	return 0;
@@ -102,6 +103,8 @@ void py_model_release(struct py_model *m)
 	m->raw = NULL;
 	free(m->hdrs);
 	m->hdrs = NULL;
+	free(m->win);
+	m->win = NULL;
 	free(m->lines);
 	m->lines = NULL;
 }

@@ -193,6 +193,7 @@ struct py_model {
 	struct py_raw_frame *raw;	/* PY_MAX_DEPTH, scratch of the stack walk */
 	uint8_t (*hdrs)[PY_CODE_HDR_MAX];	/* PY_CODE_BATCH, scratch of batched
 						 * code-object header reads */
+	struct py_window *win;	/* read ahead with a thread state, for its walk */
 };
 
 int py_model_init(struct py_model *m, struct reader *r, const struct py_location *loc);
@@ -301,6 +302,33 @@ int py_model_stack_top_w(struct py_model *m, uint64_t top, const struct py_windo
 int py_model_stack_thread(struct py_model *m, const struct py_thread *t,
 			  const struct py_window *w, struct py_frame *frames, size_t max,
 			  size_t *n, int *truncated, struct py_stack_end *end);
+
+/* Are a and b the same thread: state address, ids, interpreter? */
+int py_thread_same(const struct py_thread *a, const struct py_thread *b);
+
+/* One whole read of a thread: py_model_read_thread(). */
+struct py_thread_read {
+	struct py_thread t;	/* its state as read now */
+	int linked;		/* still linked where it was (py_model_thread_linked()) */
+	int same;		/* the same thread as asked for; walked only then */
+	int err;		/* the walk's, as py_model_stack_thread() returns it */
+	size_t n;		/* frames found */
+	int truncated;
+	struct py_stack_end end;
+};
+
+/*
+ * A sample's read of one thread, top to bottom: its state again (`known` as
+ * last read; `head` as py_model_thread_reread() takes it) in one batch with
+ * the memory its walk will likely need (g, may be NULL), then, if it is
+ * still the same thread, its stack from the frame it is in now, into
+ * frames[max], read with that memory where it can. Returns a gs_err when
+ * the thread state could not be read; else 0 and *r (r->same 0: nothing
+ * was walked and frames are as they were).
+ */
+int py_model_read_thread(struct py_model *m, const struct py_thread *known, uint64_t head,
+			 const struct py_guess *g, struct py_frame *frames, size_t max,
+			 struct py_thread_read *r);
 
 /* Is `opcode` (of the model's version) a call into a callable? */
 int py_model_is_call_opcode(const struct py_model *m, int opcode);

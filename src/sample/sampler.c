@@ -442,48 +442,46 @@ static void keep_stack(struct sampler *s, struct thread_cache *c, size_t n, int 
 		c->stack_key = s->next_key++;
 }
 
-static int same_thread(const struct py_thread *a, const struct py_thread *b);
-
-/*
- * The stack of the thread of c into s->pool, from its current frame `top`
- * (and `w`, memory read with it). A read is torn when its walk did not end
- * at the thread's entry frame (py_stack_end), or ended at another one than
- * the thread's base (base.h says when a new one is taken; `before` is the
- * thread's schedstat read before the walk, if it was). A torn read is done
- * again, the thread state first (its current frame now) with the memory
- * the walk will likely need, at most s->torn_rereads times; what stays
- * torn is marked so.
- */
-static int read_stack(struct sampler *s, struct thread_cache *c, uint64_t top,
-		      const struct py_window *w, struct base_clock *before, size_t *n,
-		      int *truncated, enum py_torn *torn)
+/* The thread's schedstat before its walk, when the base rule (base.h)
+ * wants one and none was read yet. */
+static void clock_before(struct sampler *s, struct thread_cache *c, struct base_clock *before)
 {
-	struct py_thread t = c->p, fresh;
-	struct py_stack_end end;
-	struct py_ranges guess;
-	struct py_guess g;
-	int err, k, linked;
-
 	if (!before->known && base_wants_clock(&c->bt) && c->ktid > 0 &&
 	    !read_sched(s, c, &before->run, &before->slices))
 		before->known = 1;
-	t.top = top;
+}
+
+/*
+ * The stack of the thread of c, in s->pool: `r`, a read of it just made. A
+ * read is torn when its walk did not end at the thread's entry frame
+ * (py_stack_end), or ended at another one than the thread's base (base.h
+ * says when a new one is taken; `before` is the thread's schedstat read
+ * before the walk, if it was). A torn read is made again whole (the thread
+ * state, its current frame now, with the memory the walk will likely need),
+ * at most s->torn_rereads times; what stays torn is marked so in r.
+ */
+static void settle_stack(struct sampler *s, struct thread_cache *c, struct py_thread_read *r,
+			 const struct base_clock *before)
+{
+	struct py_thread_read again;
+	struct py_ranges guess;
+	struct py_guess g;
+	int k;
+
 	for (k = 0;; k++) {
-		err = py_model_stack_thread(&s->model, &t, w, s->pool, PY_MAX_DEPTH, n, truncated,
-					    &end);
-		if (!end.torn) {
-			uint64_t at = *n && end.last ? end.last : BASE_NO_FRAMES;
+		if (!r->end.torn) {
+			uint64_t at = r->n && r->end.last ? r->end.last : BASE_NO_FRAMES;
 			uint64_t cand = c->bt.cand;
 
 			if (base_judge(&c->bt, at, before) == BASE_TORN) {
-				end.torn = PY_TORN_NOT_BASE;
+				r->end.torn = PY_TORN_NOT_BASE;
 				/* the same wrong end twice in a row: read again
 				 * now, it would be the same */
 				if (at == cand)
 					break;
 			}
 		}
-		if (!end.torn || k >= s->torn_rereads)
+		if (!r->end.torn || k >= s->torn_rereads)
 			break;
 		/* A read is torn when the stack changed between the read of the
 		 * thread state and of its frames; the more of them are read in
@@ -491,34 +489,32 @@ static int read_stack(struct sampler *s, struct thread_cache *c, uint64_t top,
 		 * memory of the last whole walk, and of this one. */
 		guess = c->ranges;
 		py_ranges_add(&guess, &s->model.walked);
-		py_guess_make(&guess, s->pool, *n, &g);
-		if (py_model_thread_reread(&s->model, &c->p, 0, &g, &fresh, &linked, &s->win) ||
-		    !same_thread(&fresh, &c->p))
+		py_guess_make(&guess, s->pool, r->n, &g);
+		if (py_model_read_thread(&s->model, &c->p, 0, &g, s->pool, PY_MAX_DEPTH, &again) ||
+		    !again.same)
 			break;
 		s->n_rereads++;
-		t = fresh;
-		w = &s->win;
+		*r = again;
 	}
-	*torn = end.torn;
-	return err;
 }
 
 /*
- * A full read of a thread whose schedstat (run, slices; when sched_read)
- * was just taken, and whose state was read again after it (its current
- * frame `top`, and the memory `w` read with it, if any): the stack, the
- * kernel facts. GS_ENOPROC when the thread is gone.
+ * A full read of a thread: its stack (r, just read; settled by
+ * settle_stack()), the kernel facts. `sched_read`, `run`, `slices`: its
+ * schedstat if it was taken before the thread state was read; `before`,
+ * the one the base rule judges by. GS_ENOPROC when the thread is gone.
  */
-static int read_full(struct sampler *s, struct thread_cache *c, uint64_t top,
-		     const struct py_window *w, int sched_read, uint64_t run, uint64_t slices)
+static int read_full(struct sampler *s, struct thread_cache *c, struct py_thread_read *r,
+		     const struct base_clock *before, int sched_read, uint64_t run,
+		     uint64_t slices)
 {
-	struct base_clock before = { sched_read, run, slices }, after = { 0, 0, 0 };
+	struct base_clock after = { 0, 0, 0 };
 	enum py_torn torn;
-	size_t n = 0;
-	int truncated = 0, err, ret;
+	int ret;
 
-	err = read_stack(s, c, top, w, &before, &n, &truncated, &torn);
-	keep_stack(s, c, n, truncated, err, torn);
+	settle_stack(s, c, r, before);
+	torn = r->end.torn;
+	keep_stack(s, c, r->n, r->truncated, r->err, torn);
 	/* where the next walk will likely go: where the last whole one went,
 	 * and this one */
 	if (!torn)
@@ -535,7 +531,8 @@ static int read_full(struct sampler *s, struct thread_cache *c, uint64_t top,
 	c->run_ns = run;
 	c->slices = slices;
 	c->on_cpu = c->kstate == 'R' || (c->syscall_known && c->syscall_running);
-	c->reusable = sched_read && s->sched_ok && !err && !torn && c->kstate != '?' && !c->on_cpu;
+	c->reusable = sched_read && s->sched_ok && !r->err && !torn && c->kstate != '?' &&
+		      !c->on_cpu;
 	s->n_read++;
 	return ret;
 }
@@ -781,12 +778,6 @@ static void thread_out(struct sampler *s, struct sample *smp, size_t i, int reus
 }
 
 /* Same thread: same thread state, native id and pthread. */
-static int same_thread(const struct py_thread *a, const struct py_thread *b)
-{
-	return a->tstate == b->tstate && a->tid == b->tid && a->pthread_id == b->pthread_id &&
-	       a->interp == b->interp;
-}
-
 /* Where the thread's stack walk will likely go: where its last one went. */
 static void make_guess(const struct thread_cache *c, struct py_guess *g)
 {
@@ -805,9 +796,10 @@ static int take_trusted(struct sampler *s, struct sample *smp, size_t i, uint64_
 {
 	struct thread_cache *c = &s->tc[i];
 	uint64_t run = 0, slices = 0;
+	struct base_clock before;
+	struct py_thread_read r;
 	struct py_guess guess;
-	struct py_thread fresh;
-	int sched = 0, ret, linked;
+	int sched = 0, ret;
 
 	if (c->ktid > 0 && !(c->have && c->on_cpu)) {
 		ret = read_sched(s, c, &run, &slices);
@@ -820,16 +812,17 @@ static int take_trusted(struct sampler *s, struct sample *smp, size_t i, uint64_
 		thread_out(s, smp, i, 1);
 		return 0;
 	}
-	/* the thread state again, checked to be where the walk found it, and
-	 * with it what its stack walk will likely read */
+	/* the thread read again whole, with what its stack walk will likely
+	 * read, and checked to be where the list walk found it */
+	before = (struct base_clock){ sched, run, slices };
+	clock_before(s, c, &before);
 	make_guess(c, &guess);
-	ret = py_model_thread_reread(&s->model, &c->p, head, &guess, &fresh, &linked, &s->win);
-	if (ret || !same_thread(&fresh, &c->p) || fresh.prev != c->p.prev ||
-	    fresh.next != c->p.next || linked != 1)
+	ret = py_model_read_thread(&s->model, &c->p, head, &guess, s->pool, PY_MAX_DEPTH, &r);
+	if (ret || !r.same || r.t.prev != c->p.prev || r.t.next != c->p.next || r.linked != 1)
 		return 1;
-	c->p = fresh;
-	s->pythreads[i] = fresh;
-	if (read_full(s, c, fresh.top, &s->win, sched, run, slices) == GS_ENOPROC)
+	c->p = r.t;
+	s->pythreads[i] = r.t;
+	if (read_full(s, c, &r, &before, sched, run, slices) == GS_ENOPROC)
 		return 1;
 	thread_out(s, smp, i, 0);
 	return 0;
@@ -839,11 +832,11 @@ static int take_trusted(struct sampler *s, struct sample *smp, size_t i, uint64_
 static void take_walked(struct sampler *s, struct sample *smp, size_t i)
 {
 	struct thread_cache *c = &s->tc[i];
-	uint64_t run = 0, slices = 0, top = c->p.top;
-	const struct py_window *w = NULL;
+	uint64_t run = 0, slices = 0;
+	struct base_clock before;
+	struct py_thread_read r;
 	struct py_guess guess;
-	struct py_thread fresh;
-	int sched = 0, linked;
+	int sched = 0;
 
 	if (c->ktid > 0)
 		sched = !read_sched(s, c, &run, &slices);
@@ -852,19 +845,24 @@ static void take_walked(struct sampler *s, struct sample *smp, size_t i)
 		thread_out(s, smp, i, 1);
 		return;
 	}
-	/* its current frame as of now, not as of the walk, and with it what
-	 * its stack walk will likely read (if it is the same thread as the
+	/* the thread as of now, not as of the list walk, and with it what its
+	 * stack walk will likely read (if it is the same thread as the
 	 * cache's: the guess is from its last read) */
+	before = (struct base_clock){ sched, run, slices };
+	clock_before(s, c, &before);
 	if (c->have)
 		make_guess(c, &guess);
-	if (!py_model_thread_reread(&s->model, &c->p, 0, c->have ? &guess : NULL, &fresh,
-				    &linked, &s->win) &&
-	    same_thread(&fresh, &c->p)) {
-		top = fresh.top;
-		c->p.status = fresh.status;
-		w = &s->win;
+	if (!py_model_read_thread(&s->model, &c->p, 0, c->have ? &guess : NULL, s->pool,
+				  PY_MAX_DEPTH, &r) && r.same) {
+		c->p.status = r.t.status;
+	} else {
+		/* it could not be read again: as the list walk saw it */
+		memset(&r, 0, sizeof(r));
+		r.t = c->p;
+		r.err = py_model_stack_thread(&s->model, &c->p, NULL, s->pool, PY_MAX_DEPTH, &r.n,
+					      &r.truncated, &r.end);
 	}
-	read_full(s, c, top, w, sched, run, slices);
+	read_full(s, c, &r, &before, sched, run, slices);
 	thread_out(s, smp, i, 0);
 }
 

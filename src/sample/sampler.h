@@ -97,7 +97,6 @@ struct sampler {
 	 * sampler.c). */
 	struct thread_cache *tc, *tc_new;
 	uint32_t *tc_hash;	/* tstate -> index into tc, during a rebuild */
-	struct py_window win;	/* memory read ahead for one stack walk */
 	size_t ntc;
 	size_t nopen;		/* threads with files kept open */
 	size_t frames_kept;	/* frames held by all thread caches */
