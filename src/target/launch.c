@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "procfs.h"
+#include "ptree.h"
 #include "../util/clock.h"
 #include "../util/error.h"
 
@@ -134,78 +135,6 @@ int launch_wait(pid_t pid)
 
 /* --- the process table ------------------------------------------------------ */
 
-
-static int read_stat(pid_t pid, struct proc_stat *st)
-{
-	char path[64], buf[1024];
-	long n;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	n = procfs_read_file(path, buf, sizeof(buf));
-	if (n < 0)
-		return (int)n;
-	return procfs_parse_stat(buf, (size_t)n, st);
-}
-
-struct table {
-	struct launch_proc *t;
-	pid_t *pids;
-	unsigned char *in;
-	size_t n, cap;
-};
-
-static void table_release(struct table *tb)
-{
-	free(tb->t);
-	free(tb->pids);
-	free(tb->in);
-	memset(tb, 0, sizeof(*tb));
-}
-
-#define TABLE_MAX (1u << 22)	/* pid_max's own limit */
-
-/* Every process in /proc, with parent, group, state and start time. */
-static int table_read(struct table *tb)
-{
-	long n;
-	size_t i;
-
-	for (;;) {
-		if (!tb->cap) {
-			tb->cap = 1024;
-		} else {
-			n = procfs_list_pids(tb->pids, tb->cap);
-			if (n >= 0)
-				break;
-			if (n != GS_ERANGE || tb->cap >= TABLE_MAX)
-				return (int)n;
-			tb->cap *= 2;
-		}
-		free(tb->t);
-		free(tb->pids);
-		free(tb->in);
-		tb->t = calloc(tb->cap, sizeof(*tb->t));
-		tb->pids = calloc(tb->cap, sizeof(*tb->pids));
-		tb->in = calloc(tb->cap, 1);
-		if (!tb->t || !tb->pids || !tb->in)
-			return GS_ENOMEM;
-	}
-	tb->n = 0;
-	for (i = 0; i < (size_t)n; i++) {
-		struct proc_stat st;
-
-		if (read_stat(tb->pids[i], &st))
-			continue;	/* gone since the listing */
-		tb->t[tb->n].pid = tb->pids[i];
-		tb->t[tb->n].ppid = st.ppid;
-		tb->t[tb->n].pgrp = st.pgrp;
-		tb->t[tb->n].state = st.state;
-		tb->t[tb->n].start = st.starttime;
-		tb->n++;
-	}
-	return 0;
-}
-
 static int in_list(pid_t p, const pid_t *v, size_t n)
 {
 	size_t i;
@@ -216,81 +145,32 @@ static int in_list(pid_t p, const pid_t *v, size_t n)
 	return 0;
 }
 
-/* (parent, index) pairs, sorted by parent: the children of a process are
- * one run of them */
-struct edge {
-	pid_t ppid;
-	size_t i;
-};
-
-static int cmp_edge(const void *a, const void *b)
-{
-	const struct edge *x = a, *y = b;
-
-	if (x->ppid != y->ppid)
-		return x->ppid < y->ppid ? -1 : 1;
-	return x->i < y->i ? -1 : x->i > y->i;
-}
-
-long launch_tree_mark(const struct launch_proc *t, size_t n, pid_t root, pid_t self,
+long launch_tree_mark(const struct ptree_proc *t, size_t n, pid_t root, pid_t self,
 		      const pid_t *before, size_t nbefore, int before_unknown,
 		      unsigned char *in)
 {
-	struct edge *edges;
-	size_t *queue, head = 0, tail = 0, i;
+	unsigned char *seed;
+	size_t i;
+	long ret;
 
-	memset(in, 0, n);
 	if (!n)
 		return 0;
-	edges = malloc(n * sizeof(*edges));
-	queue = malloc(n * sizeof(*queue));
-	if (!edges || !queue) {
-		free(edges);
-		free(queue);
+	seed = calloc(n, 1);
+	if (!seed)
 		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		edges[i].ppid = t[i].ppid;
-		edges[i].i = i;
-		if (t[i].pid == root || (t[i].ppid == self && t[i].pid != self && !before_unknown &&
-					 !in_list(t[i].pid, before, nbefore))) {
-			in[i] = 1;
-			queue[tail++] = i;
-		}
-	}
-	qsort(edges, n, sizeof(*edges), cmp_edge);
-	/* breadth first; each process enters the queue once, so a table
-	 * that is not a tree (pids reused between reads) still ends */
-	while (head < tail) {
-		pid_t parent = t[queue[head++]].pid;
-		size_t lo = 0, hi = n;
-
-		while (lo < hi) {	/* the first edge with ppid >= parent */
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (edges[mid].ppid < parent)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		for (; lo < n && edges[lo].ppid == parent; lo++) {
-			size_t c = edges[lo].i;
-
-			if (!in[c] && t[c].pid != self) {
-				in[c] = 1;
-				queue[tail++] = c;
-			}
-		}
-	}
-	free(edges);
-	free(queue);
-	return (long)tail;
+	/* the program, and orphans of its tree reparented to us */
+	for (i = 0; i < n; i++)
+		seed[i] = t[i].pid == root ||
+			  (t[i].ppid == self && !before_unknown && !in_list(t[i].pid, before, nbefore));
+	ret = ptree_mark(t, n, seed, self, in);
+	free(seed);
+	return ret;
 }
 
 /* Read /proc and mark the launched tree in tb->in. */
-static int table_scan(struct table *tb, const struct launched *l)
+static int table_scan(struct ptree *tb, const struct launched *l)
 {
-	int ret = table_read(tb);
+	int ret = ptree_read(tb);
 
 	if (ret)
 		return ret;
@@ -300,7 +180,7 @@ static int table_scan(struct table *tb, const struct launched *l)
 	return 0;
 }
 
-static int live(const struct launch_proc *p)
+static int live(const struct ptree_proc *p)
 {
 	return p->state != 'Z' && p->state != 'X';
 }
@@ -480,14 +360,14 @@ void launch_release(struct launched *l)
 int launch_program(char *const argv[], int keep_running, struct launched *l)
 {
 	struct child_setup cs = { keep_running, -1 };
-	struct table tb = { 0 };
+	struct ptree tb = { 0 };
 	pid_t self = getpid();
 	size_t i;
 	int ret;
 
 	memset(l, 0, sizeof(*l));
 	/* the children we have now came with us through exec: not ours */
-	ret = table_read(&tb);
+	ret = ptree_read(&tb);
 	if (ret) {
 		l->before_unknown = 1;
 	} else {
@@ -501,7 +381,7 @@ int launch_program(char *const argv[], int keep_running, struct launched *l)
 			l->before[l->nbefore++] = tb.t[i].pid;
 		}
 	}
-	table_release(&tb);
+	ptree_release(&tb);
 	/* orphans of what we launch come to us, not to init (Linux 3.4+;
 	 * without it they are out of reach once their parent is gone) */
 	(void)prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
@@ -549,14 +429,14 @@ int launch_reap(struct launched *l)
  * still has the start time we saw, the signal reaches the one we saw or
  * nobody.
  */
-static void signal_proc(const struct launch_proc *p, int sig)
+static void signal_proc(const struct ptree_proc *p, int sig)
 {
 #if defined(SYS_pidfd_open) && defined(SYS_pidfd_send_signal)
 	struct proc_stat st;
 	int fd = (int)syscall(SYS_pidfd_open, p->pid, 0);
 
 	if (fd >= 0) {
-		if (!read_stat(p->pid, &st) && st.starttime == p->start)
+		if (!procfs_read_stat(p->pid, &st) && st.starttime == p->start)
 			(void)syscall(SYS_pidfd_send_signal, fd, sig, NULL, 0);
 		close(fd);
 		return;
@@ -592,7 +472,7 @@ static int pidset_add(struct pidset *s, pid_t p)
 
 /* Wait until no process of the tree lives (blind: until the program is
  * reaped), the time is up, or hurry() rises. 1 when none lives. */
-static int wait_gone(struct launched *l, struct table *tb, int *blind, uint64_t until,
+static int wait_gone(struct launched *l, struct ptree *tb, int *blind, uint64_t until,
 		     const struct launch_end_opts *o, int hurry0)
 {
 	struct timespec ts = { 0, 10 * 1000 * 1000 };
@@ -620,7 +500,7 @@ static const int end_signals[3] = { SIGINT, SIGTERM, SIGKILL };
 
 /* Send step's signal to every live process of the tree; 0 when none
  * lives, 1 when some do, or GS_ENOMEM. */
-static int signal_tree(struct launched *l, struct table *tb, int blind, int step,
+static int signal_tree(struct launched *l, struct ptree *tb, int blind, int step,
 		       const struct launch_end_opts *o, struct launch_end *res,
 		       struct pidset *others, struct pidset *killed)
 {
@@ -638,7 +518,7 @@ static int signal_tree(struct launched *l, struct table *tb, int blind, int step
 		return 1;
 	}
 	for (i = 0; i < tb->n; i++) {
-		const struct launch_proc *p = &tb->t[i];
+		const struct ptree_proc *p = &tb->t[i];
 		int by_tty = step == 0 && o->tty_sigint && p->pgrp == pgrp;
 
 		if (!tb->in[i] || !live(p))
@@ -663,7 +543,7 @@ static int signal_tree(struct launched *l, struct table *tb, int blind, int step
 
 int launch_end(struct launched *l, const struct launch_end_opts *o, struct launch_end *res)
 {
-	struct table tb = { 0 };
+	struct ptree tb = { 0 };
 	struct pidset others = { 0 }, killed = { 0 };
 	uint64_t t0 = gs_now_ms();
 	int step, blind = 0, ret = 0;
@@ -706,7 +586,7 @@ out:
 	res->seconds = (double)(gs_now_ms() - t0) / 1e3;
 	free(others.v);
 	free(killed.v);
-	table_release(&tb);
+	ptree_release(&tb);
 	return ret;
 }
 

@@ -16,6 +16,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "ptree.h"
+
 /* fork + execvp(argv[0], argv) (speedup's harness). Returns 0 and the pid,
  * or GS_ENOPROC after printing why it could not be run. */
 int launch_start(char *const argv[], pid_t *pid);
@@ -113,20 +115,13 @@ struct launch_end_opts {
  */
 int launch_end(struct launched *l, const struct launch_end_opts *o, struct launch_end *res);
 
-/* One process in a process table (/proc). */
-struct launch_proc {
-	pid_t pid, ppid, pgrp;
-	char state;
-	uint64_t start;		/* start time, clock ticks after boot */
-};
-
 /*
  * Pure: mark in in[] the processes of the launched tree in a table of n
  * processes with distinct pids: `root`, children of `self` that are not
  * in before[] (orphans reparented to us; none when before_unknown), and
  * all their descendants. Returns how many; -1 if out of memory.
  */
-long launch_tree_mark(const struct launch_proc *t, size_t n, pid_t root, pid_t self,
+long launch_tree_mark(const struct ptree_proc *t, size_t n, pid_t root, pid_t self,
 		      const pid_t *before, size_t nbefore, int before_unknown,
 		      unsigned char *in);
 

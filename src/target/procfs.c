@@ -466,3 +466,15 @@ long procfs_list_pids(pid_t *pids, size_t max)
 {
 	return list_numeric("/proc", pids, max);
 }
+
+int procfs_read_stat(pid_t pid, struct proc_stat *out)
+{
+	char path[64], buf[1024];
+	long n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	n = procfs_read_file(path, buf, sizeof(buf));
+	if (n < 0)
+		return (int)n;
+	return procfs_parse_stat(buf, (size_t)n, out);
+}

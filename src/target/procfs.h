@@ -23,6 +23,8 @@ struct proc_stat {
 
 /* Parse the contents of /proc/.../stat. */
 int procfs_parse_stat(const char *buf, size_t len, struct proc_stat *out);
+/* Read and parse /proc/PID/stat. */
+int procfs_read_stat(pid_t pid, struct proc_stat *out);
 
 /* /proc/.../syscall: "running", or "NR a0 a1 a2 a3 a4 a5 sp pc", or "-1 sp pc"
  * for a thread blocked outside a system call. */

@@ -9,7 +9,7 @@
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* gilscope is 100, launched 200; init 1 */
-static const struct launch_proc table[] = {
+static const struct ptree_proc table[] = {
 	{ 1, 0, 1, 'S', 0 },
 	{ 50, 1, 50, 'S', 0 },		/* the shell that started gilscope */
 	{ 100, 50, 100, 'S', 10 },	/* gilscope */
@@ -69,7 +69,7 @@ static void t_tree(struct unit *u)
 	/* the program already reaped, its worker reparented to us: the
 	 * orphans are still found */
 	{
-		struct launch_proc t2[N(table)];
+		struct ptree_proc t2[N(table)];
 		unsigned char in2[N(table)];
 		size_t i, k = 0;
 
@@ -94,7 +94,7 @@ static void t_tree_loop(struct unit *u)
 {
 	/* a table that is not a tree (pids reused between reads): each
 	 * process is marked once, and the walk ends */
-	static const struct launch_proc loop[] = {
+	static const struct ptree_proc loop[] = {
 		{ 5, 7, 5, 'S', 0 },
 		{ 6, 5, 5, 'S', 0 },
 		{ 7, 6, 5, 'S', 0 },
