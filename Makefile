@@ -98,6 +98,12 @@ build-asan/unit-tests: $(UNIT_SRC) $(ASAN_LIB_OBJ) build/tests/unit/suites.inc
 build/render-driver: tests/unit/render_driver.c $(UNIT_HELPERS) $(LIB_OBJ)
 	$(CC) $(ALL_CFLAGS) -o $@ tests/unit/render_driver.c $(UNIT_HELPERS) $(LIB_OBJ) $(LDLIBS)
 
+# Runs a command under a seccomp filter that refuses process_vm_readv, for
+# tests/e2e/test_sidecar.py.
+build/deny-vm-readv: tests/e2e/helpers/deny_vm_readv.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $<
+
 unit: build/unit-tests build-asan/unit-tests
 	./build/unit-tests
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ./build-asan/unit-tests
@@ -106,7 +112,7 @@ unit: build/unit-tests build-asan/unit-tests
 # gilscope sampling flat out (1 MHz requested: more than it sustains on any
 # target, so each one is sampled at the highest rate gilscope reaches on
 # it), then a subset with the ASan build.
-e2e: gilscope gilscope-asan build/render-driver pydeps
+e2e: gilscope gilscope-asan build/render-driver build/deny-vm-readv pydeps
 	$(PYTEST) -q tests/e2e
 	GILSCOPE_TEST_RATE=1000000 $(PYTEST) -q -m accuracy tests/e2e/test_diagnose.py tests/e2e/test_operators.py
 	GILSCOPE=./gilscope-asan $(PYTEST) -q -m asan tests/e2e
@@ -115,6 +121,7 @@ e2e: gilscope gilscope-asan build/render-driver pydeps
 clang-check: build/tests/unit/suites.inc
 	clang $(ALL_CFLAGS) -fsyntax-only $(SRC)
 	clang $(ALL_CFLAGS) -Ibuild/tests/unit -fsyntax-only $(UNIT_SRC) tests/unit/render_driver.c
+	clang $(ALL_CFLAGS) -fsyntax-only tests/e2e/helpers/deny_vm_readv.c
 
 test: deps
 	$(MAKE) clang-check

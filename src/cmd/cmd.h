@@ -42,6 +42,10 @@ pid_t cmd_parse_pid(const char *s);
 /* Attach and set up a sampler, reporting any failure; returns 0 or an exit
  * status. */
 int cmd_attach(pid_t pid, struct process *proc, struct sampler *s);
+/* After an attach: one "gilscope: note:" line on stderr when the kernel
+ * refused process_vm_readv (a seccomp profile) and gilscope reads through
+ * /proc/PID/mem instead; nothing otherwise. */
+void cmd_note_reader(const struct process *proc);
 /* Write buf to path (or stdout for "-" / NULL) via a temporary file renamed
  * into place (an existing file is replaced only by a complete one, keeping
  * its mode; a symlink is followed); a device, FIFO or socket (/dev/null, a

@@ -16,6 +16,7 @@
 
 #include "../cpython/model.h"
 #include "../sample/sampler.h"
+#include "../target/access.h"
 #include "../target/process.h"
 #include "../util/afile.h"
 #include "../util/error.h"
@@ -89,15 +90,23 @@ pid_t cmd_parse_pid(const char *s)
 
 int cmd_report_error(int err, pid_t pid, const char *version)
 {
-	char hint[512];
+	struct access_facts facts;
+	char hint[768];
 
 	switch (err) {
 	case GS_ENOPROC:
-		fprintf(stderr, "gilscope: no process with pid %d: check the pid "
-			"(ps -ef | grep python); it may have exited\n", (int)pid);
+		access_facts_read(0, &facts);
+		access_noproc_text(&facts, pid, hint, sizeof(hint));
+		fprintf(stderr, "gilscope: %s\n", hint);
 		break;
 	case GS_EPERM:
-		process_perm_hint(pid, hint, sizeof(hint));
+		access_facts_read(pid, &facts);
+		access_perm_text(&facts, pid, hint, sizeof(hint));
+		fprintf(stderr, "gilscope: %s\n", hint);
+		break;
+	case GS_EPROCNS:
+		(void)access_check_procfs(&facts);
+		access_procfs_text(&facts, hint, sizeof(hint));
 		fprintf(stderr, "gilscope: %s\n", hint);
 		break;
 	case GS_ENOTPY:
@@ -141,6 +150,17 @@ int cmd_report_error(int err, pid_t pid, const char *version)
 	return gs_exit_code(err);
 }
 
+void cmd_note_reader(const struct process *proc)
+{
+	char note[512];
+	int e = reader_live_refused(proc->reader);
+
+	if (!e)
+		return;
+	access_vm_readv_text(e, note, sizeof(note));
+	fprintf(stderr, "gilscope: note: %s\n", note);
+}
+
 int cmd_attach(pid_t pid, struct process *proc, struct sampler *s)
 {
 	int ret;
@@ -158,6 +178,7 @@ int cmd_attach(pid_t pid, struct process *proc, struct sampler *s)
 		process_release(proc);
 		return status;
 	}
+	cmd_note_reader(proc);
 	return 0;
 }
 

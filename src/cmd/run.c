@@ -45,8 +45,10 @@ static int attach_launched(struct run *r)
 		ret = process_attach(r->child.pid, &r->proc);
 		if (!ret) {
 			ret = sampler_init(&r->s, &r->proc);
-			if (!ret)
+			if (!ret) {
+				cmd_note_reader(&r->proc);
 				return 0;
+			}
 			process_release(&r->proc);
 		}
 		if (ret != GS_ENOTPY && ret != GS_EFAULT && ret != GS_ECORRUPT)

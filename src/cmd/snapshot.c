@@ -56,6 +56,7 @@ int cmd_snapshot(int argc, char **argv)
 	ret = process_attach(pid, &proc);
 	if (ret)
 		return cmd_report_error(ret, pid, NULL);
+	cmd_note_reader(&proc);
 	inner = proc.reader;
 	ret = reader_recorder_new(inner, &rec);
 	if (ret) {

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "access.h"
 #include "procfs.h"
 #include "../util/error.h"
 
@@ -160,6 +161,15 @@ int process_attach(pid_t pid, struct process *p)
 	p->pid = pid;
 	if (pid <= 0)
 		return GS_ENOPROC;
+	{
+		/* a /proc of another PID namespace would pair the pid with
+		 * another process than process_vm_readv and kill(2) do */
+		struct access_facts f;
+
+		ret = access_check_procfs(&f);
+		if (ret)
+			return ret;
+	}
 	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
 	if (access(path, F_OK) < 0 || !process_alive(pid))
 		return GS_ENOPROC;
@@ -248,34 +258,4 @@ int process_pidns_nested(const struct process *p)
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)p->pid);
 	n = procfs_read_file(path, buf, sizeof(buf));
 	return n > 0 && !procfs_parse_nspid(buf, (size_t)n, &inner, &levels) && levels > 1;
-}
-
-void process_perm_hint(pid_t pid, char *out, size_t outlen)
-{
-	char scope[16] = "";
-	long n;
-	struct stat st;
-	char path[64];
-	const char *owner = "";
-
-	n = procfs_read_file("/proc/sys/kernel/yama/ptrace_scope", scope, sizeof(scope));
-	if (n > 0) {
-		scope[strcspn(scope, "\n")] = '\0';
-	}
-	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
-	if (stat(path, &st) == 0 && st.st_uid != geteuid())
-		owner = " (it belongs to another user)";
-	if (n > 0)
-		snprintf(out, outlen,
-			 "not allowed to read process %d%s: run gilscope as the same user "
-			 "with kernel.yama.ptrace_scope <= 1 (it is %s now; "
-			 "sysctl kernel.yama.ptrace_scope=0), or as root / with CAP_SYS_PTRACE "
-			 "(sudo gilscope ...; in a container add --cap-add SYS_PTRACE)",
-			 (int)pid, owner, scope);
-	else
-		snprintf(out, outlen,
-			 "not allowed to read process %d%s: run gilscope as the same user, "
-			 "or as root / with CAP_SYS_PTRACE (sudo gilscope ...; in a container "
-			 "add --cap-add SYS_PTRACE); Yama ptrace_scope is not present here",
-			 (int)pid, owner);
 }

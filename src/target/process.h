@@ -25,16 +25,21 @@ struct process {
 };
 
 /*
- * Attach: check the process exists and that we may read it, read its maps,
- * open a live reader and prove it works with one read. On failure returns
- * GS_ENOPROC, GS_EPERM, or another gs_err; *p is left released.
+ * Attach: check that /proc is our PID namespace's (else GS_EPROCNS), that
+ * the process exists and that we may read it, read its maps, open a live
+ * reader and prove it works with one read. On failure returns GS_ENOPROC,
+ * GS_EPERM, or another gs_err; *p is left released.
  */
 int process_attach(pid_t pid, struct process *p);
 /* Re-read /proc/PID/maps (libraries come and go). */
 int process_refresh_maps(struct process *p);
 void process_release(struct process *p);
 /* Does the process live in a PID namespace below the one our /proc shows
- * (its NSpid has more than one level: a container seen from the host)? */
+ * (its NSpid has more than one level: a container seen from the host, or
+ * from a container around it)? process_attach checked that /proc is our
+ * own namespace's, so "below ours" is what this tells: a target in our
+ * own namespace (a sidecar, docker exec) is not nested, whatever the
+ * host's pids are. */
 int process_pidns_nested(const struct process *p);
 /* Still there? (kill(pid, 0) and not a zombie) */
 int process_alive(pid_t pid);
@@ -54,9 +59,5 @@ int process_execd(pid_t pid);
  */
 int process_map_file_path(const struct process *p, const struct map_entry *e,
 			  char *out, size_t outlen);
-
-/* Explain a permission failure: one line (no newline) naming what to do,
- * with the current ptrace_scope setting when Yama is present. */
-void process_perm_hint(pid_t pid, char *out, size_t outlen);
 
 #endif

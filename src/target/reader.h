@@ -60,6 +60,11 @@ void reader_free(struct reader *r);
 
 /* Live process. Fails with GS_ENOPROC / GS_EPERM as appropriate. */
 int reader_live_open(pid_t pid, struct reader **out);
+/* The errno (ENOSYS, EPERM) with which process_vm_readv was refused, after
+ * which the live reader `r` reads through /proc/PID/mem: 0 while it was
+ * not (or `r` is no live reader). The read that met the refusal succeeded
+ * through /proc/PID/mem, so it is the cost, not an error. */
+int reader_live_refused(const struct reader *r);
 
 /*
  * Snapshot file format (all integers little-endian):

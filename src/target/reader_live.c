@@ -25,6 +25,7 @@ struct live_reader {
 	pid_t pid;
 	int memfd;
 	int pread_only;		/* process_vm_readv is unavailable to us */
+	int refused;		/* the errno that said so (ENOSYS, EPERM), or 0 */
 };
 
 static int errno_to_gs(int e)
@@ -95,6 +96,7 @@ static int live_read(struct reader *r, uint64_t addr, void *buf, size_t len)
 			case EPERM:
 				/* Will not get better: use /proc/PID/mem from now on. */
 				lr->pread_only = 1;
+				lr->refused = errno;
 				break;
 			default:
 				return errno_to_gs(errno);
@@ -129,8 +131,10 @@ static int live_readv(struct reader *r, struct reader_iov *iov, size_t n)
 				remote[j].iov_len = local[j].iov_len;
 			}
 			got = process_vm_readv(lr->pid, local, k, remote, k, 0);
-			if (got < 0 && (errno == ENOSYS || errno == EPERM))
+			if (got < 0 && (errno == ENOSYS || errno == EPERM)) {
 				lr->pread_only = 1;
+				lr->refused = errno;
+			}
 		}
 		/* ranges the transfer covered whole are done; the rest (a fault
 		 * ends the transfer there) get a read of their own */
@@ -168,6 +172,13 @@ static const struct reader_ops live_ops = {
 	.free = live_free,
 	.readv = live_readv,
 };
+
+int reader_live_refused(const struct reader *r)
+{
+	if (!r || r->ops != &live_ops)
+		return 0;
+	return ((const struct live_reader *)r)->refused;
+}
 
 int reader_live_open(pid_t pid, struct reader **out)
 {

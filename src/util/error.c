@@ -21,6 +21,7 @@ const char *gs_strerror(int err)
 	case GS_EIO: return "I/O error";
 	case GS_ERANGE: return "a limit was reached";
 	case GS_EUSAGE: return "usage error";
+	case GS_EPROCNS: return "/proc belongs to another PID namespace";
 	default: return "error";
 	}
 }

@@ -23,6 +23,7 @@ enum gs_err {
 	GS_EIO = -10,		/* local I/O failed (output file, /proc read) */
 	GS_ERANGE = -11,	/* a bound was hit (buffer, depth, count) */
 	GS_EUSAGE = -12,	/* bad command-line usage */
+	GS_EPROCNS = -13,	/* /proc shows another PID namespace than ours */
 };
 
 /* Exit statuses, documented in README.md. */

@@ -59,7 +59,16 @@ exec "$@"
 
 
 class NsTarget:
-    def __init__(self, it: es.Interp, inside: str = ""):
+    """nsworkers.py as pid 1 of a PID namespace of its own (with a mount
+    namespace and a /proc of its own), started by util-linux's unshare.
+
+    inside: the interpreter at that path only, in the target's mount
+    namespace. nested: that namespace inside another one (made by an outer
+    unshare whose child, the inner unshare, is its init). After start:
+    .pid the target's host pid, .chain the host pids from the outer unshare
+    down to the target, .ns_tids {thread name: id in its own namespace}."""
+
+    def __init__(self, it: es.Interp, inside: str = "", nested: bool = False):
         if not shutil.which("unshare"):
             pytest.fail("unshare (util-linux) is not installed", pytrace=False)
         if os.geteuid() != 0:
@@ -68,6 +77,8 @@ class NsTarget:
         r_ctl, w_ctl = os.pipe()
         python = it.path
         pre = ["unshare", "--pid", "--fork", "--mount-proc", "--propagation", "private"]
+        if nested:
+            pre += pre
         if inside:
             # the interpreter's prefix (bin/python3.X under it) at `inside`,
             # a directory that stays empty on the host
@@ -86,10 +97,18 @@ class NsTarget:
         hello = self.read_msg(60, "its readiness")
         self.ns_tids = hello["tids"]
         assert hello["pid"] == 1, f"not pid 1 of a namespace of its own: {hello}"
-        with open(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children") as f:
-            kids = [int(x) for x in f.read().split()]
-        assert len(kids) == 1, kids
-        self.pid = kids[0]
+        # each unshare forks once; sh and setpriv exec: down the line of
+        # single children to the target, which has none
+        self.chain = [self.proc.pid]
+        while True:
+            with open(f"/proc/{self.chain[-1]}/task/{self.chain[-1]}/children") as f:
+                kids = [int(x) for x in f.read().split()]
+            if not kids:
+                break
+            assert len(kids) == 1, (self.chain, kids)
+            self.chain.append(kids[0])
+        assert len(self.chain) == (3 if nested else 2), self.chain
+        self.pid = self.chain[-1]
 
     def read_msg(self, timeout: float, what: str) -> dict:
         ready, _, _ = select.select([self.rd], [], [], timeout)
@@ -133,15 +152,23 @@ def test_diagnose_in_pid_namespace(gilscope, interp, ns_target):
     truth = t.read_msg(30, "its measurements")
     assert run.returncode == 0, run.describe()
     doc = json.loads(run.stdout)
-    assert not es.diag_schema_errors(doc), es.diag_schema_errors(doc)[:5]
     assert doc["pid"] == t.pid
+    check_diagnosis(interp, doc, truth, {name: (ids[ns], ns if ns != ids[ns] else None)
+                                         for name, ns in t.ns_tids.items()})
+
+
+def check_diagnosis(interp, doc: dict, truth: dict, expect: dict) -> None:
+    """diagnose --json of nsworkers.py against what the target measured
+    (truth) and the ids each thread must be shown by: expect is {thread
+    name: (tid, ns_tid or None)}."""
+    assert not es.diag_schema_errors(doc), es.diag_schema_errors(doc)[:5]
     by_tid = es.threads_by_tid(doc)
     wall = truth["wall_s"]
-    for name, ns in t.ns_tids.items():
-        host = ids[ns]
-        th = by_tid.get(host)
-        assert th is not None, f"{name}: host tid {host} (ns {ns}) missing: {sorted(by_tid)}"
-        assert th.get("ns_tid") == (ns if ns != host else None), (name, th)
+    for name, (tid, ns_tid) in expect.items():
+        th = by_tid.get(tid)
+        assert th is not None, f"{name}: tid {tid} missing: {sorted(by_tid)}"
+        assert th.get("ns_tid") == ns_tid, (name, th)
+        assert th.get("name") == name, (name, th)
         st = th["states"]
         # every kernel fact was read: a thread read under the wrong id
         # would be `other`

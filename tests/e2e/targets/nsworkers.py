@@ -89,7 +89,12 @@ def main():
             t0 = time.monotonic()
         elif line.strip() == "stop" and t0 is not None:
             t1 = time.monotonic()
-            time.sleep(0.1)  # a mark after t1 in every thread
+            # a mark after t1 in every thread (on a loaded machine a
+            # spinner can wait long for its next round)
+            deadline = t1 + 60
+            while (any(marks[t.name][-1][0] < t1 for t in threads)
+                   and time.monotonic() < deadline):
+                time.sleep(0.01)
             cpu = {t.name: between(t.name, t0, t1, 1) for t in threads}
             work = {t.name: between(t.name, t0, t1, 2) for t in threads}
             out.write(json.dumps({"wall_s": t1 - t0, "cpu_s": cpu, "work": work}) + "\n")
