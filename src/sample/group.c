@@ -1,0 +1,195 @@
+/* group.c - a process tree sampled as one program; see group.h. */
+#include "group.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../target/procfs.h"
+#include "../util/error.h"
+
+void group_init(struct group *g, pid_t root)
+{
+	memset(g, 0, sizeof(*g));
+	g->root = root;
+	g->self = getpid();
+}
+
+static void member_free(struct group_member *m)
+{
+	if (m->sampled) {
+		sampler_release(&m->s);
+		process_release(&m->proc);
+	}
+	free(m);
+}
+
+void group_release(struct group *g)
+{
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		member_free(g->m[i]);
+	ptree_release(&g->pt);
+	free(g->desc);
+	memset(g, 0, sizeof(*g));
+}
+
+/* /proc/PID/cmdline as one printable line: arguments joined by spaces,
+ * bytes outside printable ASCII as '?', cut to fit with "..." at the end. */
+static void read_cmdline(pid_t pid, char *out, size_t len)
+{
+	char path[64], buf[GROUP_CMDLINE_MAX];
+	ssize_t n;
+	size_t i;
+	int fd;
+
+	out[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	do
+		n = read(fd, buf, sizeof(buf));
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return;
+	while (n > 0 && buf[n - 1] == 0)
+		n--;
+	for (i = 0; i < (size_t)n && i + 1 < len; i++)
+		out[i] = buf[i] == 0 ? ' ' : (buf[i] < 0x20 || buf[i] > 0x7e) ? '?' : buf[i];
+	out[i] = 0;
+	if ((size_t)n == sizeof(buf) && i >= 4)
+		memcpy(out + i - 3, "...", 3);
+}
+
+static void read_exe(pid_t pid, char *out, size_t len)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, out, len - 1);
+	out[n > 0 ? n : 0] = 0;
+}
+
+/* Attach to m->pid if it runs Python; else m->err says why not. */
+static void member_try(struct group *g, struct group_member *m)
+{
+	int ret;
+
+	read_exe(m->pid, m->exe, sizeof(m->exe));
+	read_cmdline(m->pid, m->cmdline, sizeof(m->cmdline));
+	ret = process_attach(m->pid, &m->proc);
+	if (!ret) {
+		ret = sampler_init(&m->s, &m->proc);
+		if (ret)
+			process_release(&m->proc);
+	}
+	m->err = ret;
+	m->sampled = !ret;
+	if (m->sampled && g->torn_rereads)
+		m->s.torn_rereads = g->torn_rereads;
+}
+
+static struct group_member *find(struct group *g, pid_t pid, uint64_t start)
+{
+	size_t i;
+
+	for (i = 0; i < g->n; i++)
+		if (g->m[i]->pid == pid && g->m[i]->start == start && !g->m[i]->gone)
+			return g->m[i];
+	return NULL;
+}
+
+static const struct ptree_proc *in_table(const struct ptree *pt, pid_t pid)
+{
+	size_t i;
+
+	for (i = 0; i < pt->n; i++)
+		if (pt->t[i].pid == pid)
+			return &pt->t[i];
+	return NULL;
+}
+
+/* One process of the tree as the table shows it: known, or new. */
+static void consider(struct group *g, const struct ptree_proc *p)
+{
+	struct group_member *m = find(g, p->pid, p->start);
+	char exe[PATH_MAX];
+
+	if (m) {
+		m->ppid = p->ppid;
+		/* not Python when tried: try again once it runs another
+		 * program (a shell that exec'd python) */
+		if (!m->sampled && m->err == GS_ENOTPY) {
+			read_exe(m->pid, exe, sizeof(exe));
+			if (strcmp(exe, m->exe))
+				member_try(g, m);
+		}
+		return;
+	}
+	if (g->n == GROUP_MAX) {
+		g->dropped++;
+		return;
+	}
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		g->dropped++;
+		return;
+	}
+	m->pid = p->pid;
+	m->ppid = p->ppid;
+	m->start = p->start;
+	member_try(g, m);
+	g->m[g->n++] = m;
+}
+
+int group_scan(struct group *g)
+{
+	const struct ptree_proc *p;
+	size_t i, total = 0, max;
+	int ret;
+
+	ret = ptree_read(&g->pt);
+	if (ret)
+		return ret;
+	max = g->pt.n;
+	free(g->desc);
+	g->desc = calloc(max ? max : 1, sizeof(*g->desc));
+	if (!g->desc)
+		return GS_ENOMEM;
+	ret = ptree_descendants(&g->pt, g->root, g->self, g->desc, max, &total);
+	if (ret)
+		return ret;
+	/* who is gone: not in the table, or its pid now names another */
+	for (i = 0; i < g->n; i++) {
+		struct group_member *m = g->m[i];
+
+		p = in_table(&g->pt, m->pid);
+		if (!m->gone && (!p || p->start != m->start || p->state == 'Z' || p->state == 'X'))
+			m->gone = 1;
+	}
+	p = in_table(&g->pt, g->root);
+	if (p && p->state != 'Z' && p->state != 'X')
+		consider(g, p);
+	for (i = 0; i < total && i < max; i++) {
+		p = in_table(&g->pt, g->desc[i]);
+		if (p)
+			consider(g, p);
+	}
+	return 0;
+}
+
+size_t group_live(const struct group *g)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < g->n; i++)
+		n += g->m[i]->sampled && !g->m[i]->gone;
+	return n;
+}

@@ -1,0 +1,61 @@
+/*
+ * group.h - a process and its descendants, sampled as one program
+ * (--subprocesses): each Python process among them has its own process
+ * handle and sampler (its own model); the others (a shell, a launcher, a
+ * program in another language) are kept as members that are not sampled,
+ * so the tree shows how the Python ones came to be.
+ *
+ * A scan reads the process table once: descendants that appeared since are
+ * attached, those that exited are marked gone (their samplers are kept
+ * until the group is released, for the reports), a member that was not
+ * Python is tried again once it has exec'd another program.
+ */
+#ifndef GS_GROUP_H
+#define GS_GROUP_H
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "sampler.h"
+#include "../target/process.h"
+#include "../target/ptree.h"
+
+/* processes kept in one group, live or gone */
+#define GROUP_MAX 512
+#define GROUP_CMDLINE_MAX 256
+
+struct group_member {
+	pid_t pid, ppid;
+	uint64_t start;		/* start time (ticks): tells a reused pid */
+	char cmdline[GROUP_CMDLINE_MAX];	/* printable, arguments joined by ' ' */
+	char exe[PATH_MAX];	/* what it ran when last tried */
+	int sampled;		/* has a process handle and a sampler */
+	int err;		/* why it is not sampled (GS_ENOTPY, ...), or 0 */
+	int gone;		/* exited (or its pid was reused) since found */
+	struct process proc;
+	struct sampler s;
+};
+
+struct group {
+	pid_t root, self;
+	int torn_rereads;	/* for each new sampler; 0: the sampler's default */
+	struct group_member *m[GROUP_MAX];
+	size_t n;
+	size_t dropped;		/* descendants not kept: past GROUP_MAX */
+	struct ptree pt;
+	pid_t *desc;		/* scratch of a scan */
+};
+
+void group_init(struct group *g, pid_t root);
+void group_release(struct group *g);
+
+/* Find the root's descendants (and the root) as they are now: see above.
+ * Returns 0 or a gs_err (the process table could not be read). */
+int group_scan(struct group *g);
+
+/* How many members are sampled and not gone. */
+size_t group_live(const struct group *g);
+
+#endif
