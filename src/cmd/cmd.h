@@ -65,4 +65,7 @@ void usage_bad_option(const char *cmd, int argc, char **argv)
 void usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
+/* Why a process of a tree was not read, in a few words (--subprocesses). */
+const char *cmd_not_read(int err);
+
 #endif

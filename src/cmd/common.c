@@ -290,3 +290,15 @@ int cmd_write_output(const char *path, const char *buf, size_t len)
 	}
 	return 0;
 }
+
+const char *cmd_not_read(int err)
+{
+	switch (err) {
+	case GS_ENOTPY: return "not Python";
+	case GS_EPERM: return "not allowed to read it";
+	case GS_EUNSUPPORTED: return "a Python gilscope cannot read";
+	case GS_ENOPROC:
+	case GS_EEXITED: return "exited";
+	default: return gs_strerror(err);
+	}
+}

@@ -5,11 +5,15 @@
 #include "cmd.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+
 #include "options.h"
+#include "../analyze/program.h"
 #include "../analyze/verdict.h"
 #include "../report/diagnose.h"
+#include "../report/program.h"
 #include "../util/error.h"
 
 static const struct opt_cmd diagnose_cmd = {
@@ -20,10 +24,93 @@ static const struct opt_cmd diagnose_cmd = {
 	"Sample every thread of a Python process and tell whether it is GIL-bound,\n"
 	"I/O-bound, running native code, or idle, with the figures, the hottest\n"
 	"frames in each state, and what to do about it. With a command instead of\n"
-	"--pid (after --), launch it and sample it until it exits.\n",
+	"--pid (after --), launch it and sample it until it exits. With\n"
+	"--subprocesses, every Python process of its tree, and one verdict for\n"
+	"the program.\n",
 	.epilog = "\n" LAUNCH_END_HELP,
 	.operands = OPT_COMMAND,
 };
+
+/* What a tree's sampling became: one report per process, and the program's. */
+struct tree_report {
+	struct diag_proc procs[GROUP_MAX];
+	struct program_proc pp[GROUP_MAX];
+	struct verdict v[GROUP_MAX];
+	struct dump_other others[GROUP_MAX];
+	struct program_verdict pv;
+};
+
+static int diagnose_tree(const struct sample_opts *o)
+{
+	struct run_tree *rt = calloc(1, sizeof(*rt));
+	struct tree_report *tr = calloc(1, sizeof(*tr));
+	struct strbuf sb = STRBUF_INIT;
+	struct diag_program dp;
+	size_t i, n = 0, nothers = 0;
+	int status;
+
+	if (!rt || !tr) {
+		free(rt);
+		free(tr);
+		fprintf(stderr, "gilscope: out of memory\n");
+		return GS_EXIT_ERROR;
+	}
+	status = run_tree_session(&o->run, rt);
+	if (status)
+		goto out;
+	for (i = 0; i < rt->g.n; i++) {
+		const struct group_member *m = rt->g.m[i];
+
+		if (!rt->agg[i]) {
+			if (m->sampled)
+				continue;	/* Python, but gone before its first sample */
+			tr->others[nothers].pid = m->pid;
+			tr->others[nothers].ppid = m->ppid;
+			tr->others[nothers].command = m->cmdline;
+			tr->others[nothers].why = cmd_not_read(m->err);
+			nothers++;
+			continue;
+		}
+		verdict_decide(rt->agg[i], &tr->v[n]);
+		tr->procs[n].ppid = m->ppid;
+		tr->procs[n].command = m->cmdline;
+		tr->procs[n].info = &rt->info[i];
+		tr->procs[n].a = rt->agg[i];
+		tr->procs[n].v = &tr->v[n];
+		tr->pp[n].pid = m->pid;
+		tr->pp[n].command = m->cmdline;
+		tr->pp[n].a = rt->agg[i];
+		tr->pp[n].v = &tr->v[n];
+		n++;
+	}
+	verdict_program(tr->pp, n, &tr->pv);
+	memset(&dp, 0, sizeof(dp));
+	dp.root = &rt->base.info;
+	dp.duration_s = rt->base.st.elapsed_s;
+	dp.rate_hz = o->run.rate_hz;
+	dp.requested = rt->base.st.requested;
+	dp.taken = rt->base.st.taken;
+	dp.missed = rt->base.st.missed;
+	dp.worst_lag_ns = rt->base.st.worst_lag_ns;
+	dp.procs = tr->procs;
+	dp.nprocs = n;
+	dp.others = tr->others;
+	dp.nothers = nothers;
+	dp.pv = &tr->pv;
+	if (o->json)
+		report_program_json(&sb, &dp);
+	else
+		report_program_text(&sb, &dp);
+	status = sb.failed ? GS_EXIT_ERROR : cmd_write_output(o->output, strbuf_str(&sb), sb.len);
+	if (!status && rt->base.info.launched)
+		status = rt->base.exit_status;
+out:
+	strbuf_release(&sb);
+	run_tree_release(rt);
+	free(rt);
+	free(tr);
+	return status;
+}
 
 int cmd_diagnose(int argc, char **argv)
 {
@@ -44,12 +131,15 @@ int cmd_diagnose(int argc, char **argv)
 		SO_PROGRESS(&o),
 		SO_GRACE(&o),
 		SO_KEEP_RUNNING(&o),
+		SO_SUBPROCESSES(&o),
 	};
 
 	sample_opts_init(&o);
 	sample_opts_parse(&diagnose_cmd, opts, OPT_COUNT(opts), argc, argv, &o);
 	if (o.run.pid > 0 && !o.run.duration_s)
 		o.run.duration_s = 5;
+	if (o.run.subprocesses)
+		return diagnose_tree(&o);
 
 	status = run_session(&o.run, &r);
 	if (status) {

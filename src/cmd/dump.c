@@ -43,19 +43,6 @@ static void fill_info(struct dump_info *info, pid_t pid, const struct process *p
 	info->libpython = s->found.libpython;
 }
 
-/* Why a process of the tree was not read, in a few words. */
-static const char *not_read(int err)
-{
-	switch (err) {
-	case GS_ENOTPY: return "not Python";
-	case GS_EPERM: return "not allowed to read it";
-	case GS_EUNSUPPORTED: return "a Python gilscope cannot read";
-	case GS_ENOPROC:
-	case GS_EEXITED: return "exited";
-	default: return gs_strerror(err);
-	}
-}
-
 /* dump --subprocesses: every Python process of the tree of `pid`. */
 static int dump_tree(pid_t pid, int json)
 {
@@ -99,7 +86,7 @@ static int dump_tree(pid_t pid, int json)
 			others[nothers].pid = m->pid;
 			others[nothers].ppid = m->ppid;
 			others[nothers].command = m->cmdline;
-			others[nothers].why = not_read(m->err);
+			others[nothers].why = cmd_not_read(m->err);
 			nothers++;
 			continue;
 		}

@@ -45,6 +45,11 @@ extern const char *const sample_modes[];	/* --mode's values, by enum agg_mode */
 	.help = "leave the program running instead (its pid is\nprinted) and return once " \
 		"the report is written" }
 
+#define SO_SUBPROCESSES(so) { .name = "subprocesses", .letter = 's', .kind = OPT_FLAG, \
+	.dest = &(so)->run.subprocesses, .ival = 1, \
+	.help = "sample every Python process of the tree too\n(the process and its " \
+		"descendants, as they come\nand go); a report per process and one for\nthe program" }
+
 /* What a launched command becomes, in diagnose's and record's --help
  * (before --grace and --keep-running). */
 #define LAUNCH_END_HELP \

@@ -11,6 +11,7 @@
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -415,4 +416,122 @@ void run_release(struct run *r)
 	if (r->have_proc)
 		process_release(&r->proc);
 	memset(r, 0, sizeof(*r));
+}
+
+/* --- a process tree (--subprocesses) ----------------------------------------- */
+
+static int on_tree_sample(void *ctx, size_t i, const struct sample *smp)
+{
+	struct run_tree *rt = ctx;
+	struct agg *a = rt->agg[i];
+
+	if (!a) {
+		a = calloc(1, sizeof(*a));
+		if (!a)
+			return GS_ENOMEM;
+		if (agg_init(a, &rt->agg_opts)) {
+			free(a);
+			return GS_ENOMEM;
+		}
+		a->free_threaded = rt->g.m[i]->s.model.free_threaded;
+		rt->agg[i] = a;
+		rt->nsampled++;
+	}
+	return agg_add_sample(a, smp);
+}
+
+/* A member's figures once sampling is over. */
+static void finish_member(struct run_tree *rt, size_t i)
+{
+	struct group_member *m = rt->g.m[i];
+	struct agg *a = rt->agg[i];
+	const struct loop_stats *st = &rt->base.st;
+	struct diag_info *d = &rt->info[i];
+
+	a->requested = st->requested - m->first_requested;
+	a->taken = m->taken;
+	a->errors = m->errors;
+	a->missed = st->missed < a->requested ? st->missed : 0;
+	a->rereads = m->s.n_rereads;
+	a->worst_lag_ns = st->worst_lag_ns;
+	agg_finish(a);
+	d->pid = (int)m->pid;
+	d->version = m->s.found.version;
+	d->free_threaded = m->s.model.free_threaded;
+	d->gil_enabled = a->samples ? a->gil_enabled : !m->s.model.free_threaded;
+	d->switch_interval_s = m->s.cur.gil.known ? (double)m->s.cur.gil.interval_us / 1e6 : -1;
+	d->target_exited = m->gone && !m->s.execd;
+	d->target_execd = m->gone && m->s.execd;
+	d->interrupted = st->interrupted;
+}
+
+int run_tree_session(const struct run_opts *o, struct run_tree *rt)
+{
+	struct run *r = &rt->base;
+	struct loop_opts lo;
+	pid_t pid = o->pid;
+	size_t i;
+	int ret;
+
+	memset(rt, 0, sizeof(*rt));
+	loop_install_signals();
+	if (o->argv) {
+		r->launched_ms = gs_now_ms();
+		if (launch_program(o->argv, o->keep_running, &r->child))
+			return GS_EXIT_NOPROC;
+		r->info.launched = 1;
+		r->info.launch.command = o->argv[0];
+		r->info.launch.exit_status = -1;
+		pid = r->child.pid;
+	} else if (!process_alive(pid)) {
+		return cmd_report_error(GS_ENOPROC, pid, NULL);
+	}
+	group_init(&rt->g, pid);
+	rt->agg_opts = o->agg;
+	memset(&lo, 0, sizeof(lo));
+	lo.rate_hz = o->rate_hz;
+	lo.duration_s = o->duration_s;
+	lo.progress = o->progress < 0 ? isatty(2) : o->progress;
+	lo.child = r->info.launched ? pid : 0;
+	ret = loop_run_group(&rt->g, &lo, on_tree_sample, rt, &r->st);
+	if (ret) {
+		fprintf(stderr, "gilscope: %s\n", gs_strerror(ret));
+		if (o->argv && !r->st.child_reaped)
+			end_program(o, r, "error", "after an error");
+		return GS_EXIT_ERROR;
+	}
+	for (i = 0; i < rt->g.n; i++)
+		if (rt->agg[i])
+			finish_member(rt, i);
+	r->info.pid = (int)pid;
+	r->info.target_exited = r->st.target_exited;
+	r->info.interrupted = r->st.interrupted;
+	if (r->info.launched) {
+		finish_program(o, r);
+		ret = failed_at_once(o, r);
+		if (ret)
+			return ret;
+	}
+	if (!rt->nsampled) {
+		fprintf(stderr, "gilscope: no Python process in the tree of process %d was sampled "
+			"in %.1f s (%zu process%s seen in it; give the pid of a Python process or of "
+			"a parent of one)\n", (int)pid, r->st.elapsed_s, rt->g.n,
+			rt->g.n == 1 ? "" : "es");
+		return GS_EXIT_NOTPY;
+	}
+	return 0;
+}
+
+void run_tree_release(struct run_tree *rt)
+{
+	size_t i;
+
+	for (i = 0; i < GROUP_MAX; i++) {
+		if (rt->agg[i]) {
+			agg_release(rt->agg[i]);
+			free(rt->agg[i]);
+		}
+	}
+	group_release(&rt->g);
+	launch_release(&rt->base.child);
 }

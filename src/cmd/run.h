@@ -7,6 +7,7 @@
 
 #include "../analyze/agg.h"
 #include "../report/diagnose.h"
+#include "../sample/group.h"
 #include "../sample/loop.h"
 #include "../sample/sampler.h"
 #include "../target/launch.h"
@@ -22,6 +23,7 @@ struct run_opts {
 	/* launch mode: what happens to the program once sampling is over
 	 * (duration, Ctrl-C) while it still runs */
 	int keep_running;	/* leave it running */
+	int subprocesses;	/* the whole tree (run_tree_session) */
 	double grace_s;		/* < 0: the default (RUN_GRACE_S) */
 };
 
@@ -45,11 +47,28 @@ struct run {
 	uint64_t launched_ms;	/* launch mode: when it was started (gs_now_ms) */
 };
 
+/*
+ * --subprocesses: the process (or the program launched) and its
+ * descendants, each Python one with its own aggregate (agg[i] for g.m[i],
+ * NULL when it was never sampled) and facts (info[i]); the launch, the
+ * loop's figures and the exit status are base's.
+ */
+struct run_tree {
+	struct run base;
+	struct group g;
+	struct agg_options agg_opts;
+	struct agg *agg[GROUP_MAX];
+	struct diag_info info[GROUP_MAX];
+	size_t nsampled;	/* members with an aggregate */
+};
+
 /* Returns 0, or an exit status after printing the error. In launch mode
  * the program is over (or left running, as asked) when it returns, and
  * one line on stderr has said how it ended if gilscope ended it. */
 int run_session(const struct run_opts *o, struct run *r);
 void run_release(struct run *r);
+int run_tree_session(const struct run_opts *o, struct run_tree *rt);
+void run_tree_release(struct run_tree *rt);
 /* Parse the common options; returns the index of the first non-option.
  * Shared: -p/--pid, -r/--rate, -d/--duration, --mode, --json, -o, -f,
  * --progress/--no-progress, and "--" followed by a command. */

@@ -92,6 +92,7 @@ static void member_try(struct group *g, struct group_member *m)
 	}
 	m->err = ret;
 	m->sampled = !ret;
+	m->tries++;
 	if (m->sampled && g->torn_rereads)
 		m->s.torn_rereads = g->torn_rereads;
 }
@@ -125,10 +126,12 @@ static void consider(struct group *g, const struct ptree_proc *p)
 	if (m) {
 		m->ppid = p->ppid;
 		/* not Python when tried: try again once it runs another
-		 * program (a shell that exec'd python) */
-		if (!m->sampled && m->err == GS_ENOTPY) {
+		 * program (a shell that exec'd python), and in its first
+		 * scans (an interpreter still starting) */
+		if (!m->sampled && (m->err == GS_ENOTPY || m->err == GS_EFAULT ||
+				    m->err == GS_ECORRUPT)) {
 			read_exe(m->pid, exe, sizeof(exe));
-			if (strcmp(exe, m->exe))
+			if (strcmp(exe, m->exe) || m->tries < GROUP_RETRIES)
 				member_try(g, m);
 		}
 		return;

@@ -24,6 +24,10 @@
 
 /* processes kept in one group, live or gone */
 #define GROUP_MAX 512
+/* a process that was not (yet) readable as Python is tried again at this
+ * many scans after it was found: an interpreter maps its runtime and
+ * builds it in its first moments */
+#define GROUP_RETRIES 10
 #define GROUP_CMDLINE_MAX 256
 
 struct group_member {
@@ -34,6 +38,12 @@ struct group_member {
 	int sampled;		/* has a process handle and a sampler */
 	int err;		/* why it is not sampled (GS_ENOTPY, ...), or 0 */
 	int gone;		/* exited (or its pid was reused) since found */
+	int tries;		/* attempts to read it (a young process may not
+				 * have its runtime yet) */
+	/* while sampled: samples taken, lost, and the loop's deadline count
+	 * when it was first sampled */
+	uint64_t taken, errors, first_requested;
+	int seen;		/* sampled at least once */
 	struct process proc;
 	struct sampler s;
 };

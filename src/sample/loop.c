@@ -20,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "group.h"
 #include "../target/launch.h"
 #include "../util/clock.h"
 #include "../util/error.h"
@@ -130,12 +131,21 @@ static void progress(const struct loop_stats *st, double elapsed, int final)
 			elapsed > 0 ? (double)st->taken / elapsed : 0.0, final ? "\n" : "   ");
 }
 
-int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx,
-	     struct loop_stats *st)
+/* from a tick: the target is gone (st->target_* say how) */
+#define TICK_GONE 0x40000000
+
+/*
+ * The deadlines, for one process or a tree of them: `tick` takes one
+ * sample (of everything sampled) and returns 0 to go on, TICK_GONE when
+ * the target is gone, or anything else from the caller's callback, which
+ * ends the loop and is returned.
+ */
+static int run_deadlines(const struct loop_opts *o, int (*tick)(void *tctx, struct loop_stats *st),
+			 void *tctx, struct loop_stats *st, int *reaped)
 {
 	uint64_t period = (uint64_t)(1e9 / (o->rate_hz > 0 ? o->rate_hz : 100));
 	uint64_t start = gs_now_ns(), deadline = start, end = 0, last_progress = start;
-	int ret = 0, reaped = 0;
+	int ret = 0;
 
 	memset(st, 0, sizeof(*st));
 	/* When the target keeps every core busy, a sampler at normal priority
@@ -152,7 +162,6 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 	if (o->duration_s > 0)
 		end = start + (uint64_t)(o->duration_s * 1e9);
 	for (;;) {
-		const struct sample *smp = NULL;
 		uint64_t t;
 		int r;
 
@@ -163,7 +172,7 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 		if (o->child && launch_poll_all(o->child, &st->child_wstatus)) {
 			st->child_status = launch_exit_status(st->child_wstatus);
 			st->target_exited = 1;
-			reaped = 1;
+			*reaped = 1;
 			break;
 		}
 		t = gs_now_ns();
@@ -172,21 +181,10 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 		st->requested++;
 		if (t > deadline && t - deadline > st->worst_lag_ns)
 			st->worst_lag_ns = t - deadline;
-		r = sampler_take(s, &smp);
-		if (r == GS_EEXITED) {
-			if (s->execd)
-				st->target_execd = 1;	/* alive, another program */
-			else
-				st->target_exited = 1;
+		r = tick(tctx, st);
+		if (r) {
+			ret = r == TICK_GONE ? 0 : r;
 			break;
-		}
-		if (r && !smp) {
-			st->errors++;
-		} else {
-			st->taken++;
-			ret = fn(ctx, smp);
-			if (ret)
-				break;
 		}
 		t = gs_now_ns();
 		if (o->progress && t - last_progress > 250000000ull) {
@@ -216,12 +214,17 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 		}
 	}
 	st->elapsed_s = (double)(gs_now_ns() - start) / 1e9;
+	return ret;
+}
+
+/* After the loop: a child seen gone by the sampler is reaped here, so that
+ * its exit status is known: at once if it is a zombie, else after it has
+ * had a moment to finish exiting; never blocking, since a child that
+ * lives on is the caller's to deal with. */
+static void reap_child(const struct loop_opts *o, struct loop_stats *st, int reaped)
+{
 	if (o->progress)
 		progress(st, st->elapsed_s, 1);
-	/* a child seen gone by the sampler is reaped here, so that its exit
-	 * status is known: at once if it is a zombie, else after it has had a
-	 * moment to finish exiting; never blocking, since a child that lives
-	 * on is the caller's to deal with */
 	if (o->child && !reaped && (st->target_exited || !process_alive(o->child))) {
 		struct timespec ts = { 0, 5 * 1000 * 1000 };
 		int i;
@@ -237,5 +240,109 @@ int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx
 		}
 	}
 	st->child_reaped = reaped;
+}
+
+struct one {
+	struct sampler *s;
+	loop_fn fn;
+	void *ctx;
+};
+
+static int tick_one(void *tctx, struct loop_stats *st)
+{
+	struct one *one = tctx;
+	const struct sample *smp = NULL;
+	int r = sampler_take(one->s, &smp);
+
+	if (r == GS_EEXITED) {
+		if (one->s->execd)
+			st->target_execd = 1;	/* alive, another program */
+		else
+			st->target_exited = 1;
+		return TICK_GONE;
+	}
+	if (r && !smp) {
+		st->errors++;
+		return 0;
+	}
+	st->taken++;
+	return one->fn(one->ctx, smp);
+}
+
+int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx,
+	     struct loop_stats *st)
+{
+	struct one one = { s, fn, ctx };
+	int reaped = 0, ret;
+
+	ret = run_deadlines(o, tick_one, &one, st, &reaped);
+	reap_child(o, st, reaped);
+	return ret;
+}
+
+struct tree {
+	struct group *g;
+	loop_group_fn fn;
+	void *ctx;
+	uint64_t last_scan;
+};
+
+static int tick_tree(void *tctx, struct loop_stats *st)
+{
+	struct tree *tr = tctx;
+	struct group *g = tr->g;
+	uint64_t now = gs_now_ns();
+	size_t i;
+	int any = 0, ret;
+
+	if (!tr->last_scan || now - tr->last_scan >= LOOP_RESCAN_NS) {
+		(void)group_scan(g);	/* a failed scan keeps what is known */
+		tr->last_scan = now;
+	}
+	for (i = 0; i < g->n; i++) {
+		struct group_member *m = g->m[i];
+		const struct sample *smp = NULL;
+		int r;
+
+		if (!m->sampled || m->gone)
+			continue;
+		if (!m->seen) {
+			m->seen = 1;
+			m->first_requested = st->requested - 1;
+		}
+		r = sampler_take(&m->s, &smp);
+		if (r == GS_EEXITED) {
+			m->gone = 1;	/* exited, or exec'd another program */
+			continue;
+		}
+		if (r && !smp) {
+			m->errors++;
+			continue;
+		}
+		m->taken++;
+		any = 1;
+		ret = tr->fn(tr->ctx, i, smp);
+		if (ret)
+			return ret;
+	}
+	if (any)
+		st->taken++;
+	else if (group_live(g))
+		st->errors++;
+	if (!group_live(g) && !process_alive(g->root)) {
+		st->target_exited = 1;
+		return TICK_GONE;
+	}
+	return 0;
+}
+
+int loop_run_group(struct group *g, const struct loop_opts *o, loop_group_fn fn, void *ctx,
+		   struct loop_stats *st)
+{
+	struct tree tr = { g, fn, ctx, 0 };
+	int reaped = 0, ret;
+
+	ret = run_deadlines(o, tick_tree, &tr, st, &reaped);
+	reap_child(o, st, reaped);
 	return ret;
 }

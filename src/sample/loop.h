@@ -56,4 +56,21 @@ int loop_stop_signal(int *from_terminal);
 int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx,
 	     struct loop_stats *st);
 
+struct group;
+
+/* Each sample of one process of a tree: `member` indexes g->m. */
+typedef int (*loop_group_fn)(void *ctx, size_t member, const struct sample *smp);
+
+/*
+ * A process tree (sample/group.h), --subprocesses: at each deadline every
+ * live Python member is sampled, and the tree is scanned again every
+ * LOOP_RESCAN_NS for processes that started or ended. st counts deadlines
+ * (taken: those where some member was sampled); each member counts its
+ * own samples. Ends as loop_run() does, or once the root and every member
+ * are gone.
+ */
+#define LOOP_RESCAN_NS 200000000ull
+int loop_run_group(struct group *g, const struct loop_opts *o, loop_group_fn fn, void *ctx,
+		   struct loop_stats *st);
+
 #endif
