@@ -30,32 +30,38 @@ def ppid_of(pid: int) -> int:
 
 
 class PoolTree:
-    def __init__(self, it: es.Interp, method: str):
+    def __init__(self, it: es.Interp, method: str, replace: bool = False):
         r_ready, w_ready = os.pipe()
         r_ctl, w_ctl = os.pipe()
         cmd = (f"{it.path} {TARGET} --ready-fd {w_ready} --control-fd {r_ctl} "
-               f"--method {method} --workers {WORKERS}; :")
+               f"--method {method} --workers {WORKERS}{' --replace' if replace else ''}; :")
         self.proc = subprocess.Popen(["sh", "-c", cmd], pass_fds=(w_ready, r_ctl), env=it.env(),
                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.PIPE)
         os.close(w_ready)
         os.close(r_ctl)
         self.ctl = w_ctl
-        with os.fdopen(r_ready) as rd:
-            ready, _, _ = select.select([rd], [], [], 90)
-            line = rd.readline() if ready else ""
+        self.rd = os.fdopen(r_ready)
+        ready, _, _ = select.select([self.rd], [], [], 90)
+        line = self.rd.readline() if ready else ""
         if not line:
             self.close()
             pytest.fail(f"the pool did not get ready: {self.proc.stderr.read().decode()[-3000:]}",
                         pytrace=False)
         self.hello = json.loads(line)
         self.sh = self.proc.pid
+        self.all_workers = None
 
     def close(self):
         try:
             os.close(self.ctl)
         except OSError:
             pass
+        ready, _, _ = select.select([self.rd], [], [], 60)
+        line = self.rd.readline() if ready else ""
+        if line:
+            self.all_workers = json.loads(line)["all_workers"]
+        self.rd.close()
         try:
             self.proc.wait(timeout=60)
         except subprocess.TimeoutExpired:
@@ -154,3 +160,134 @@ def test_tree_without_python(gilscope, tmp_path):
     lines = run.stderr.strip().splitlines()
     assert len(lines) == 1 and f"no Python process in the tree of process {proc.pid}" in lines[0], \
         run.describe()
+
+
+def cpu_ticks(pid: int) -> int:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def expected_program(procs: list) -> str:
+    """The program's verdict as analyze/program.c draws it from the
+    processes' own (which the other assertions check against the kernel)."""
+    kinds = [p["diagnosis"]["verdict"]["kind"] for p in procs
+             if p["diagnosis"]["verdict"]["busy_threads"]]
+    working = [k for k in kinds if k not in ("idle", "io-bound")]
+    busy = working or kinds
+    if not busy:
+        return "idle"
+    if len(busy) == 1:
+        return busy[0]
+    gil = [k for k in busy if k.startswith("gil-bound")]
+    if gil:
+        return None  # the busiest GIL-bound one's: checked apart
+    if all(k == "cpu-single" for k in busy):
+        return "parallel"
+    return busy[0] if len(set(busy)) == 1 else "mixed"
+
+
+@pytest.mark.asan
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_diagnose_tree(gilscope, interp, method, tmp_path):
+    """Each worker spins in Python on one thread: each one's report says one
+    busy thread in spin(), its CPU time (the kernel's) moved during the
+    window, and the program's verdict is drawn from the processes'."""
+    t = PoolTree(interp, method)
+    try:
+        before = {pid: cpu_ticks(pid) for pid in t.hello["workers"]}
+        run = es.run_gilscope(gilscope, ["diagnose", "--subprocesses", "--pid", str(t.sh),
+                                         "-d", "2", "--json"], save_dir=tmp_path)
+        after = {pid: cpu_ticks(pid) for pid in t.hello["workers"]}
+    finally:
+        t.close()
+    assert run.returncode == 0, run.describe()
+    doc = json.loads(run.stdout)
+    assert doc["pid"] == t.sh and doc["subprocesses"] is True
+    procs = {p["pid"]: p for p in doc["processes"]}
+    for p in doc["processes"]:
+        errs = es.diag_schema_errors(p["diagnosis"])
+        assert not errs, errs
+    assert doc["others"] and doc["others"][0]["pid"] == t.sh, doc["others"]
+    assert procs[t.hello["parent"]]["ppid"] == t.sh
+    for pid in t.hello["workers"]:
+        assert after[pid] > before[pid], f"worker {pid} did not run: the test proves nothing"
+        p = procs.get(pid)
+        assert p is not None, run.describe()
+        d = p["diagnosis"]
+        assert d["samples"] > 0
+        busy = [th for th in d["threads"] if th["busy"] >= 0.5]
+        assert len(busy) == 1, d["threads"]
+        hot = [f["function"] for fs in d["verdict"]["hot"].values() for f in fs]
+        assert any(f.endswith("spin") for f in hot), hot
+        assert d["verdict"]["kind"] in ("cpu-single", "parallel", "mixed"), d["verdict"]
+    want = expected_program(doc["processes"])
+    got = doc["program"]
+    if want is not None:
+        assert got["kind"] == want, (got, [(p["pid"], p["diagnosis"]["verdict"]["kind"])
+                                          for p in doc["processes"]])
+    assert got["where"] in procs, got
+
+
+def test_diagnose_tree_replaced_workers(gilscope, interp, tmp_path):
+    """maxtasksperchild=1: worker processes start and end all along; those
+    that start while gilscope samples are found and sampled too."""
+    t = PoolTree(interp, "fork", replace=True)
+    try:
+        run = es.run_gilscope(gilscope, ["diagnose", "--subprocesses", "--pid", str(t.sh),
+                                         "-d", "2", "--json"], save_dir=tmp_path)
+    finally:
+        t.close()
+    assert run.returncode == 0, run.describe()
+    assert t.all_workers, "the target did not report its workers"
+    doc = json.loads(run.stdout)
+    procs = {p["pid"]: p for p in doc["processes"]}
+    sampled_workers = [pid for pid in procs if pid in set(t.all_workers)]
+    late = [pid for pid in sampled_workers if pid not in t.hello["workers"]]
+    # WORKERS were running when gilscope started; in 2 s of 0.25 s tasks
+    # the pool made several more, and those are sampled too
+    assert len(late) >= 2, (late, sorted(procs), t.all_workers)
+    ended = [pid for pid in sampled_workers if procs[pid]["ended"]]
+    assert ended, "no worker seen to end while sampled"
+    # every process gilscope reports is the parent, a worker, or a helper
+    # of the pool (a Python child of the parent)
+    for pid, p in procs.items():
+        assert pid == t.hello["parent"] or pid in t.all_workers or \
+            p["ppid"] == t.hello["parent"], (pid, p["command"])
+
+
+def test_diagnose_tree_launched(gilscope, interp, tmp_path):
+    """Launch mode: gilscope starts the shell, samples the tree for 2 s,
+    then ends the program and every process it started."""
+    r_ready, w_ready = os.pipe()
+    r_ctl, w_ctl = os.pipe()  # held open by the test: gilscope must end it
+    cmd = (f"{interp.path} {TARGET} --ready-fd {w_ready} --control-fd {r_ctl} "
+           f"--method fork --workers {WORKERS} --timeout 60; :")
+    env = dict(os.environ, **interp.env())
+    argv = [gilscope, "diagnose", "--subprocesses", "-d", "2", "--json", "--", "sh", "-c", cmd]
+    proc = subprocess.Popen(argv, pass_fds=(w_ready, r_ctl), env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    os.close(w_ready)
+    os.close(r_ctl)
+    try:
+        with os.fdopen(r_ready) as rd:
+            ready, _, _ = select.select([rd], [], [], 90)
+            hello = json.loads(rd.readline()) if ready else None
+        out, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(w_ctl)
+    assert hello, err.decode()[-3000:]
+    assert proc.returncode == 0, err.decode()[-3000:]
+    doc = json.loads(out)
+    assert b"ended sh (pid" in err, err
+    procs = {p["pid"]: p for p in doc["processes"]}
+    for pid in hello["workers"]:
+        assert pid in procs, (pid, sorted(procs))
+        assert procs[pid]["diagnosis"]["samples"] >= 50, procs[pid]["diagnosis"]["samples"]
+        # ended with the program
+        assert not os.path.exists(f"/proc/{pid}") or \
+            open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z"
+    assert hello["parent"] in procs
