@@ -335,38 +335,49 @@ def build_testext(it: Interp) -> Path:
 SITE_ROOT = E2E_DIR / ".site"
 
 
-def install_numpy(it: Interp) -> Path:
-    """NumPy from PyPI for this interpreter, in a private directory of its
-    own (a venv made with the interpreter, so the wheel matches its ABI,
-    free-threaded builds included); return the site-packages directory to
-    put on sys.path. Cached in tests/e2e/.site/<hash>/; fails the test with
-    pip's output when no wheel installs."""
-    key = hashlib.sha256(f"{it.realpath}\0{it.version}\0{it.ft}".encode()).hexdigest()[:16]
+def install_package(it: Interp, package: str, module: str) -> Path:
+    """`package` from PyPI (wheels only) in a venv of this interpreter's own
+    (so a wheel matches its ABI, free-threaded builds included); return the
+    venv. Cached in tests/e2e/.site/<hash>/; fails the test with pip's
+    output when nothing installs."""
+    key = hashlib.sha256(f"{it.realpath}\0{it.version}\0{it.ft}\0{package}".encode()).hexdigest()[:16]
     root = SITE_ROOT / key
-    done = root / "numpy.done"
-    if done.exists():
-        return Path(done.read_text().strip())
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     venv = root / "venv"
+    done = root / "done"
+    if done.exists():
+        return venv
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     steps = [[it.path, "-m", "venv", "--clear", str(venv)],
-             # wheels only: the newest NumPy with a wheel for this
-             # interpreter (NumPy 2.4+ has none for 3.13t; building one
-             # from source takes a quarter of an hour)
              [str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
-              "--disable-pip-version-check", "--only-binary=:all:", "numpy"]]
+              "--disable-pip-version-check", "--only-binary=:all:", package]]
     for cmd in steps:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
         if res.returncode != 0:
-            pytest.fail(f"installing NumPy for {it.path} failed:\n$ {shlex.join(cmd)}\n"
+            pytest.fail(f"installing {package} for {it.path} failed:\n$ {shlex.join(cmd)}\n"
                         f"{res.stdout}{res.stderr}", pytrace=False)
-    res = subprocess.run([str(venv / "bin" / "python"), "-c",
-                          "import numpy, sysconfig; print(sysconfig.get_paths()['purelib'])"],
+    res = subprocess.run([str(venv / "bin" / "python"), "-c", f"import {module}"],
                          capture_output=True, text=True, timeout=120, env=env)
     if res.returncode != 0:
-        pytest.fail(f"NumPy for {it.path} does not import:\n{res.stdout}{res.stderr}", pytrace=False)
-    site = res.stdout.strip()
-    done.write_text(site + "\n")
-    return Path(site)
+        pytest.fail(f"{package} for {it.path} does not import:\n{res.stdout}{res.stderr}",
+                    pytrace=False)
+    done.write_text("ok\n")
+    return venv
+
+
+def install_numpy(it: Interp) -> Path:
+    """NumPy for this interpreter (install_package; the newest NumPy with a
+    wheel for it: NumPy 2.4+ has none for 3.13t, and building one from
+    source takes a quarter of an hour); return the site-packages directory
+    to put on sys.path."""
+    venv = install_package(it, "numpy", "numpy")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    res = subprocess.run([str(venv / "bin" / "python"), "-c",
+                          "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                         capture_output=True, text=True, timeout=120, env=env)
+    if res.returncode != 0:
+        pytest.fail(f"the NumPy venv of {it.path} does not run:\n{res.stdout}{res.stderr}",
+                    pytrace=False)
+    return Path(res.stdout.strip())
 
 
 # --- the kernel's view of a thread -----------------------------------------------

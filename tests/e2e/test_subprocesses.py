@@ -14,6 +14,7 @@ import json
 import os
 import select
 import subprocess
+import time
 
 import pytest
 
@@ -291,3 +292,91 @@ def test_diagnose_tree_launched(gilscope, interp, tmp_path):
         assert not os.path.exists(f"/proc/{pid}") or \
             open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z"
     assert hello["parent"] in procs
+
+
+def free_port() -> int:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(port: int, timeout: float = 5.0) -> int:
+    """One request; the pid of the worker that answered it."""
+    import urllib.request
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=timeout) as r:
+        return int(r.read().decode().strip())
+
+
+def test_diagnose_gunicorn(gilscope, interp, tmp_path):
+    """A real pre-forking server: gunicorn (from PyPI) with two sync workers
+    answering requests on loopback while gilscope diagnoses its master with
+    --subprocesses. Each worker that served requests during the window is
+    found, with the application's `handle` among its hot frames."""
+    import threading
+    venv = es.install_package(interp, "gunicorn", "gunicorn")
+    port = free_port()
+    env = dict(os.environ, **interp.env())
+    env["PYTHONPATH"] = str(es.TARGETS_DIR)
+    server = subprocess.Popen([str(venv / "bin" / "python"), "-m", "gunicorn", "-w", "2",
+                               "-b", f"127.0.0.1:{port}", "--access-logfile", "-",
+                               "wsgiapp:app"], env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    served: dict = {}
+    stop = threading.Event()
+    try:
+        # ready: it answers (a real request, polled until a deadline)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                get(port, timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("gunicorn did not answer: " +
+                                server.stderr.read1(4000).decode(errors="replace"),
+                                pytrace=False)
+                time.sleep(0.05)
+
+        def client():
+            while not stop.is_set():
+                try:
+                    pid = get(port)
+                except OSError:
+                    continue
+                if not stop.is_set():
+                    served[pid] = served.get(pid, 0) + 1
+
+        clients = [threading.Thread(target=client) for _ in range(3)]
+        for c in clients:
+            c.start()
+        run = es.run_gilscope(gilscope, ["diagnose", "--subprocesses", "--pid", str(server.pid),
+                                         "-d", "2", "--json"], save_dir=tmp_path)
+        stop.set()
+        for c in clients:
+            c.join()
+    finally:
+        stop.set()
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+    assert run.returncode == 0, run.describe()
+    doc = json.loads(run.stdout)
+    procs = {p["pid"]: p for p in doc["processes"]}
+    assert server.pid in procs, sorted(procs)
+    workers = [pid for pid, p in procs.items() if p["ppid"] == server.pid]
+    assert len(workers) == 2, (workers, sorted(procs))
+    assert sum(served.values()) >= 10, served
+    for pid, n in served.items():
+        assert pid in procs, (pid, sorted(procs))
+        if n < 10:
+            continue
+        d = procs[pid]["diagnosis"]
+        frames = [f["function"] for fs in d["verdict"]["hot"].values() for f in fs]
+        assert any(f.endswith("handle") for f in frames), (pid, n, frames)
+    want = expected_program(doc["processes"])
+    if want is not None:
+        assert doc["program"]["kind"] == want, doc["program"]
