@@ -7,6 +7,8 @@
 
 #include <sys/types.h>
 
+#include "../util/strbuf.h"
+
 struct sampler;
 struct process;
 
@@ -52,6 +54,10 @@ void cmd_note_reader(const struct process *proc);
  * pipe) is written directly. Returns 0 or an exit status (after printing
  * the error). */
 int cmd_write_output(const char *path, const char *buf, size_t len);
+/* A finished report to path (NULL: stdout), as cmd_write_output(); one that
+ * could not be made whole (sb->failed) is not written, and one line says
+ * so. Returns an exit status. */
+int cmd_write_report(const char *path, struct strbuf *sb);
 /* Where cmd_write_output would put `path`: *direct for a device, FIFO or
  * socket; else `real` is the file to rename onto and *mode its mode.
  * Returns 0 or an exit status (after printing the error). */

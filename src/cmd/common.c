@@ -302,3 +302,13 @@ const char *cmd_not_read(int err)
 	default: return gs_strerror(err);
 	}
 }
+
+int cmd_write_report(const char *path, struct strbuf *sb)
+{
+	if (sb->failed) {
+		fprintf(stderr, "gilscope: out of memory while making the report; nothing was "
+			"written\n");
+		return GS_EXIT_ERROR;
+	}
+	return cmd_write_output(path, strbuf_str(sb), sb->len);
+}

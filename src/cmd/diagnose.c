@@ -101,7 +101,7 @@ static int diagnose_tree(const struct sample_opts *o)
 		report_program_json(&sb, &dp);
 	else
 		report_program_text(&sb, &dp);
-	status = sb.failed ? GS_EXIT_ERROR : cmd_write_output(o->output, strbuf_str(&sb), sb.len);
+	status = cmd_write_report(o->output, &sb);
 	if (!status && rt->base.info.launched)
 		status = rt->base.exit_status;
 out:
@@ -151,7 +151,7 @@ int cmd_diagnose(int argc, char **argv)
 		report_diagnose_json(&sb, &r.info, &r.agg, &v);
 	else
 		report_diagnose_text(&sb, &r.info, &r.agg, &v);
-	status = sb.failed ? GS_EXIT_ERROR : cmd_write_output(o.output, strbuf_str(&sb), sb.len);
+	status = cmd_write_report(o.output, &sb);
 	if (!status && r.info.launched)
 		status = r.exit_status;
 	strbuf_release(&sb);

@@ -117,12 +117,7 @@ static int dump_tree(pid_t pid, int json)
 		status = GS_EXIT_NOTPY;
 		goto out;
 	}
-	if (sb.failed) {
-		fprintf(stderr, "gilscope: out of memory\n");
-		status = GS_EXIT_ERROR;
-		goto out;
-	}
-	status = cmd_write_output(NULL, sb.buf, sb.len);
+	status = cmd_write_report(NULL, &sb);
 out:
 	free(others);
 	strbuf_release(&sb);
@@ -168,12 +163,7 @@ int cmd_dump(int argc, char **argv)
 		report_dump_json(&sb, &info, smp);
 	else
 		report_dump_text(&sb, &info, smp);
-	if (sb.failed) {
-		fprintf(stderr, "gilscope: out of memory\n");
-		status = GS_EXIT_ERROR;
-		goto out;
-	}
-	status = cmd_write_output(NULL, sb.buf, sb.len);
+	status = cmd_write_report(NULL, &sb);
 out:
 	strbuf_release(&sb);
 	sampler_release(&s);

@@ -126,12 +126,7 @@ static int inspect(pid_t pid, int launched, int json)
 		report_info_json(&sb, &d);
 	else
 		report_info_text(&sb, &d);
-	if (sb.failed) {
-		fprintf(stderr, "gilscope: out of memory\n");
-		status = GS_EXIT_ERROR;
-		goto out;
-	}
-	status = cmd_write_output(NULL, sb.buf, sb.len);
+	status = cmd_write_report(NULL, &sb);
 out:
 	free(env);
 	free(tids);

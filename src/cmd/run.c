@@ -208,6 +208,19 @@ static void stop_reason(char *buf, size_t len)
 		snprintf(buf, len, "on %s", launch_signal_name(sig));
 }
 
+/* Start the program of o->argv; r->info records it. 0, or an exit status
+ * (it could not be started: the line was printed). */
+static int start_program(const struct run_opts *o, struct run *r)
+{
+	r->launched_ms = gs_now_ms();
+	if (launch_program(o->argv, o->keep_running, &r->child))
+		return GS_EXIT_NOPROC;
+	r->info.launched = 1;
+	r->info.launch.command = o->argv[0];
+	r->info.launch.exit_status = -1;
+	return 0;
+}
+
 /* Launch, and attach once the runtime is there. 0, or an exit status
  * (the program has then been dealt with). */
 static int launch_and_attach(const struct run_opts *o, struct run *r)
@@ -215,12 +228,9 @@ static int launch_and_attach(const struct run_opts *o, struct run *r)
 	char name[256], why[64], last[LAUNCH_TAIL_MAX];
 	int ret, status;
 
-	r->launched_ms = gs_now_ms();
-	if (launch_program(o->argv, o->keep_running, &r->child))
-		return GS_EXIT_NOPROC;
-	r->info.launched = 1;
-	r->info.launch.command = o->argv[0];
-	r->info.launch.exit_status = -1;
+	status = start_program(o, r);
+	if (status)
+		return status;
 	ret = attach_launched(r);
 	if (!ret)
 		return 0;
@@ -476,12 +486,9 @@ int run_tree_session(const struct run_opts *o, struct run_tree *rt)
 	memset(rt, 0, sizeof(*rt));
 	loop_install_signals();
 	if (o->argv) {
-		r->launched_ms = gs_now_ms();
-		if (launch_program(o->argv, o->keep_running, &r->child))
-			return GS_EXIT_NOPROC;
-		r->info.launched = 1;
-		r->info.launch.command = o->argv[0];
-		r->info.launch.exit_status = -1;
+		ret = start_program(o, r);
+		if (ret)
+			return ret;
 		pid = r->child.pid;
 	} else if (!process_alive(pid)) {
 		return cmd_report_error(GS_ENOPROC, pid, NULL);

@@ -129,12 +129,7 @@ int cmd_speedup(int argc, char **argv)
 			report_speedup_json(&sb, rep);
 		else
 			report_speedup_text(&sb, rep);
-		if (sb.failed) {
-			fprintf(stderr, "gilscope: out of memory\n");
-			status = GS_EXIT_ERROR;
-		} else {
-			status = cmd_write_output(output, strbuf_str(&sb), sb.len);
-		}
+		status = cmd_write_report(output, &sb);
 	}
 	strbuf_release(&sb);
 	free(rep);

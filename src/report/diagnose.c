@@ -287,6 +287,18 @@ static void json_verdict(struct jw *w, const struct agg *a, const struct verdict
 	jw_end(w);
 }
 
+void report_python_members(struct jw *w, const char *version, int free_threaded,
+			   int gil_enabled, double switch_interval_s)
+{
+	jw_str(w, "version", version);
+	jw_bool(w, "free_threaded", free_threaded);
+	jw_bool(w, "gil_enabled", gil_enabled);
+	if (switch_interval_s >= 0)
+		jw_sig(w, "switch_interval_s", switch_interval_s, 6);
+	else
+		jw_null(w, "switch_interval_s");
+}
+
 void report_diagnose_jw(struct jw *w, const char *key, const struct diag_info *info,
 			const struct agg *a, const struct verdict *v)
 {
@@ -295,13 +307,8 @@ void report_diagnose_jw(struct jw *w, const char *key, const struct diag_info *i
 	jw_obj(w, key);
 	jw_int(w, "pid", info->pid);
 	jw_obj(w, "python");
-	jw_str(w, "version", info->version);
-	jw_bool(w, "free_threaded", info->free_threaded);
-	jw_bool(w, "gil_enabled", info->gil_enabled);
-	if (info->switch_interval_s >= 0)
-		jw_sig(w, "switch_interval_s", info->switch_interval_s, 6);
-	else
-		jw_null(w, "switch_interval_s");
+	report_python_members(w, info->version, info->free_threaded, info->gil_enabled,
+			      info->switch_interval_s);
 	jw_end(w);
 	jw_uint(w, "samples", a->samples);
 	jw_fixed(w, "duration_s", a->duration_s, 3);

@@ -47,6 +47,10 @@ struct diag_info {
 
 void report_diagnose_text(struct strbuf *sb, const struct diag_info *info,
 			  const struct agg *a, const struct verdict *v);
+/* The members of a report's "python" object every report shares. */
+void report_python_members(struct jw *w, const char *version, int free_threaded,
+			   int gil_enabled, double switch_interval_s);
+
 /* The diagnosis as one JSON document (with a final newline). */
 void report_diagnose_json(struct strbuf *sb, const struct diag_info *info,
 			  const struct agg *a, const struct verdict *v);

@@ -8,6 +8,7 @@
 
 #include <inttypes.h>
 
+#include "diagnose.h"
 #include "../util/jw.h"
 
 static const char *frame_func(const struct py_frame *f)
@@ -84,13 +85,8 @@ void report_dump_jw(struct jw *w, const char *key, const struct dump_info *info,
 	if (info->command)
 		jw_str(w, "command", info->command);
 	jw_obj(w, "python");
-	jw_str(w, "version", info->version);
-	jw_bool(w, "free_threaded", info->free_threaded);
-	jw_bool(w, "gil_enabled", info->gil_enabled);
-	if (info->switch_interval_s >= 0)
-		jw_sig(w, "switch_interval_s", info->switch_interval_s, 6);
-	else
-		jw_null(w, "switch_interval_s");
+	report_python_members(w, info->version, info->free_threaded, info->gil_enabled,
+			      info->switch_interval_s);
 	jw_uint(w, "gil_switches", info->switch_number);
 	jw_str(w, "executable", info->executable);
 	jw_str(w, "libpython", info->libpython[0] ? info->libpython : NULL);
