@@ -163,7 +163,7 @@ static const char *const launch_end_names[] = {
 	[DIAG_LAUNCH_NOT_ENDED] = "not_ended",
 };
 
-static void json_launch(struct jw *w, const struct diag_info *info)
+void report_launch_jw(struct jw *w, const struct diag_info *info)
 {
 	const struct diag_launch *l = &info->launch;
 	int i;
@@ -314,7 +314,7 @@ void report_diagnose_jw(struct jw *w, const char *key, const struct diag_info *i
 	jw_fixed(w, "duration_s", a->duration_s, 3);
 	jw_sig(w, "rate_hz", a->opt.rate_hz, 6);
 	json_sampling(w, info, a);
-	json_launch(w, info);
+	report_launch_jw(w, info);
 	jw_obj(w, "gil");
 	jw_fixed(w, "held", v->gil_held, 4);
 	jw_fixed(w, "contended", v->gil_contended, 4);

@@ -51,6 +51,9 @@ void report_diagnose_text(struct strbuf *sb, const struct diag_info *info,
 void report_python_members(struct jw *w, const char *version, int free_threaded,
 			   int gil_enabled, double switch_interval_s);
 
+/* "launch": how a launched program ended (null when attached). */
+void report_launch_jw(struct jw *w, const struct diag_info *info);
+
 /* The diagnosis as one JSON document (with a final newline). */
 void report_diagnose_json(struct strbuf *sb, const struct diag_info *info,
 			  const struct agg *a, const struct verdict *v);

@@ -76,6 +76,7 @@ void report_program_json(struct strbuf *sb, const struct diag_program *p)
 	jw_fixed(&w, "worst_lag_ms", (double)p->worst_lag_ns / 1e6, 3);
 	jw_bool(&w, "interrupted", p->root->interrupted);
 	jw_end(&w);
+	report_launch_jw(&w, p->root);
 	jw_obj(&w, "program");
 	jw_str(&w, "kind", verdict_kind_name(pv->kind));
 	jw_str(&w, "summary", pv->summary);

@@ -163,6 +163,13 @@ def test_tree_without_python(gilscope, tmp_path):
         run.describe()
 
 
+def tree_schema_errors(doc) -> list:
+    import jsonschema
+    with open(es.REPO / "tests" / "schema" / "diagnose-tree.schema.json") as f:
+        v = jsonschema.Draft202012Validator(json.load(f))
+    return [f"{'/'.join(map(str, e.path))}: {e.message}" for e in v.iter_errors(doc)]
+
+
 def cpu_ticks(pid: int) -> int:
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
@@ -205,6 +212,7 @@ def test_diagnose_tree(gilscope, interp, method, tmp_path):
     assert run.returncode == 0, run.describe()
     doc = json.loads(run.stdout)
     assert doc["pid"] == t.sh and doc["subprocesses"] is True
+    assert not tree_schema_errors(doc), tree_schema_errors(doc)
     procs = {p["pid"]: p for p in doc["processes"]}
     for p in doc["processes"]:
         errs = es.diag_schema_errors(p["diagnosis"])
@@ -283,6 +291,8 @@ def test_diagnose_tree_launched(gilscope, interp, tmp_path):
     assert hello, err.decode()[-3000:]
     assert proc.returncode == 0, err.decode()[-3000:]
     doc = json.loads(out)
+    assert not tree_schema_errors(doc), tree_schema_errors(doc)
+    assert doc["launch"]["end"] == "ended" and doc["launch"]["command"] == "sh", doc["launch"]
     assert b"ended sh (pid" in err, err
     procs = {p["pid"]: p for p in doc["processes"]}
     for pid in hello["workers"]:
