@@ -97,6 +97,7 @@ static int diagnose_tree(const struct sample_opts *o)
 	dp.others = tr->others;
 	dp.nothers = nothers;
 	dp.pv = &tr->pv;
+	dp.dropped = rt->g.dropped;
 	if (o->json)
 		report_program_json(&sb, &dp);
 	else

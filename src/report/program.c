@@ -3,6 +3,8 @@
 
 #include <stdio.h>
 
+#include "../sample/group.h"
+
 static double gil_held(const struct diag_proc *d)
 {
 	return d->a->gil_known ? (double)d->a->gil_held / (double)d->a->gil_known : -1;
@@ -22,6 +24,9 @@ void report_program_text(struct strbuf *sb, const struct diag_program *p)
 	strbuf_addf(sb, ", %.1f s at %.0f Hz\n", p->duration_s, p->rate_hz);
 	if (p->root->interrupted)
 		strbuf_addstr(sb, "note: sampling was interrupted; this is what was seen until then\n");
+	if (p->dropped)
+		strbuf_addf(sb, "note: the tree had more processes than gilscope keeps (%d): %zu "
+			    "were not sampled\n", GROUP_MAX, p->dropped);
 	if (p->missed)
 		strbuf_addf(sb, "note: fell behind: %llu of %llu samples missed, worst lag %.1f ms\n",
 			    (unsigned long long)p->missed, (unsigned long long)p->requested,
@@ -75,6 +80,7 @@ void report_program_json(struct strbuf *sb, const struct diag_program *p)
 	jw_uint(&w, "missed", p->missed);
 	jw_fixed(&w, "worst_lag_ms", (double)p->worst_lag_ns / 1e6, 3);
 	jw_bool(&w, "interrupted", p->root->interrupted);
+	jw_uint(&w, "processes_not_kept", p->dropped);
 	jw_end(&w);
 	report_launch_jw(&w, p->root);
 	jw_obj(&w, "program");

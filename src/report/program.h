@@ -30,6 +30,7 @@ struct diag_program {
 	const struct dump_other *others;	/* processes of the tree not sampled */
 	size_t nothers;
 	const struct program_verdict *pv;
+	size_t dropped;		/* processes of the tree past GROUP_MAX: not sampled */
 };
 
 void report_program_text(struct strbuf *sb, const struct diag_program *p);
