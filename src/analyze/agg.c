@@ -256,17 +256,31 @@ static uint32_t child_of(struct agg *a, uint32_t parent, uint32_t frame)
 
 /* ---- threads ---- */
 
-static struct agg_thread *thread_of(struct agg *a, int32_t tid, const char *name)
+/* The tree node of a process: a child of the root. */
+static uint32_t process_node(struct agg *a, int32_t pid, const char *command)
+{
+	uint32_t n0 = a->nnodes, node;
+
+	node = child_of(a, 0, frame_id(a, intern(a, command), intern(a, ""), pid,
+					AGG_FRAME_PROCESS, 0));
+	if (node != AGG_NONE && a->nnodes > n0)
+		a->nprocesses++;
+	return node;
+}
+
+static struct agg_thread *thread_of(struct agg *a, const struct agg_thread_in *in)
 {
 	struct agg_thread *t;
-	uint32_t nm;
+	int32_t tid = in->tid, pid = in->pid;
+	const char *name = in->name;
+	uint32_t nm, parent = 0;
 	size_t i;
 
 	for (i = a->last_thread; i < a->nthreads; i++)
-		if (a->threads[i].tid == tid)
+		if (a->threads[i].tid == tid && a->threads[i].pid == pid)
 			goto found;
 	for (i = 0; i < a->last_thread && i < a->nthreads; i++)
-		if (a->threads[i].tid == tid)
+		if (a->threads[i].tid == tid && a->threads[i].pid == pid)
 			goto found;
 	if (a->nthreads >= 65536)
 		return NULL;
@@ -283,8 +297,15 @@ static struct agg_thread *thread_of(struct agg *a, int32_t tid, const char *name
 	t = &a->threads[i];
 	memset(t, 0, sizeof(*t));
 	t->tid = tid;
+	t->pid = pid;
+	t->proc = AGG_NONE;
+	if (pid) {
+		t->proc = process_node(a, pid, in->process);
+		parent = t->proc;
+	}
 	t->name = intern(a, name);
-	t->root = child_of(a, 0, frame_id(a, t->name, intern(a, ""), tid, AGG_FRAME_THREAD, 0));
+	t->root = parent == AGG_NONE ? AGG_NONE :
+		child_of(a, parent, frame_id(a, t->name, intern(a, ""), tid, AGG_FRAME_THREAD, 0));
 	a->last_thread = i + 1;
 	return t;
 found:
@@ -519,7 +540,7 @@ static uint32_t leaf_for(struct agg *a, uint32_t node, uint32_t native, enum gs_
 
 int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
 {
-	struct agg_thread *t = thread_of(a, in->tid, in->name);
+	struct agg_thread *t = thread_of(a, in);
 	uint32_t node, leaf = AGG_NONE, empty = 0, native = AGG_NONE;
 	int same;
 	size_t i;
@@ -595,6 +616,8 @@ int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
 				node_count(a, node, in->state);
 			node = t->key_leaf;
 		} else {
+			if (t->proc != AGG_NONE)
+				node_count(a, t->proc, in->state);
 			node = t->root;
 			node_count(a, node, in->state);
 			if (in->torn)
@@ -643,8 +666,8 @@ int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
  * process-wide GIL figures stay as counted. `from_ns` is when the first
  * of them was taken.
  */
-int agg_restate(struct agg *a, int32_t tid, uint64_t n, uint64_t from_ns, enum gs_state from,
-		enum gs_state to, const char *callee)
+int agg_restate(struct agg *a, int32_t pid, int32_t tid, uint64_t n, uint64_t from_ns,
+		enum gs_state from, enum gs_state to, const char *callee)
 {
 	struct agg_thread *t = NULL;
 	uint32_t node, old_leaf, new_leaf, native = AGG_NONE;
@@ -654,7 +677,7 @@ int agg_restate(struct agg *a, int32_t tid, uint64_t n, uint64_t from_ns, enum g
 	if (!n || (unsigned)from >= ST_COUNT || (unsigned)to >= ST_COUNT || from == to)
 		return 0;
 	for (i = 0; i < a->nthreads; i++) {
-		if (a->threads[i].tid == tid) {
+		if (a->threads[i].tid == tid && a->threads[i].pid == pid) {
 			t = &a->threads[i];
 			break;
 		}

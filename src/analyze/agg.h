@@ -39,6 +39,9 @@ enum agg_frame_kind {
 	AGG_FRAME_TORN,		/* "[torn stack]": under a thread's root, the
 				 * stacks read torn (they miss their outer
 				 * frames, so they cannot hang where they belong) */
+	AGG_FRAME_PROCESS,	/* a process of a tree (--subprocesses), above
+				 * its threads' roots: func is its command line,
+				 * line its pid */
 };
 
 #define AGG_TORN_LABEL "[torn stack]"
@@ -79,6 +82,8 @@ struct agg_stretches {
 
 struct agg_thread {
 	int32_t tid;
+	int32_t pid;		/* its process's, when fed with one; 0: none */
+	uint32_t proc;		/* tree node of its process (AGG_NONE: none) */
 	int32_t ns_tid;		/* its id in the target's PID namespace, 0: the same */
 	uint32_t name;		/* string id */
 	uint32_t root;		/* tree node of the thread */
@@ -123,14 +128,19 @@ struct agg {
 	uint32_t nframes, capframes;
 	uint32_t *framehash;
 	uint32_t framehash_cap;
-	/* stack tree; node 0 is the root of all threads */
+	/* stack tree; node 0 is the root of all threads (of all processes,
+	 * when the threads are fed with their process: then the tree is
+	 * root -> process -> thread -> frames) */
 	struct agg_node *nodes;
 	uint32_t nnodes, capnodes;
 	uint64_t nodes_dropped;	/* samples cut short at AGG_MAX_NODES */
 	/* threads */
 	struct agg_thread *threads;
 	size_t nthreads, capthreads;
-	/* process-wide */
+	size_t nprocesses;	/* process nodes (threads fed with a process) */
+	/* process-wide (of several processes: summed over them, so `samples`
+	 * counts each process's sample instants, and the GIL figures mix
+	 * several GILs; per process figures need an agg per process) */
 	uint64_t samples;	/* sample instants */
 	uint64_t thread_samples;
 	uint64_t torn;		/* thread samples whose stack was torn */
@@ -187,6 +197,12 @@ struct agg_thread_in {
 	 * all the same. */
 	int torn;
 	int32_t ns_tid;		/* 0, or its id in the target's PID namespace */
+	/* Optional: the thread's process, one of several fed into this agg
+	 * (record --subprocesses). pid 0: none, the thread's root hangs from
+	 * the tree's root; else from the node of the process (pid, command),
+	 * and a thread is known by (pid, tid). */
+	int32_t pid;
+	const char *process;	/* its command line */
 };
 
 int agg_init(struct agg *a, const struct agg_options *opt);
@@ -199,9 +215,10 @@ int agg_add_thread(struct agg *a, const struct agg_thread_in *t);
 void agg_end_sample(struct agg *a);
 /* The thread's last n samples (same stack as its latest, counted in
  * state `from`, the first taken at from_ns) were in `to`, in C callable
- * `callee` (or none): move them. See agg.c. */
-int agg_restate(struct agg *a, int32_t tid, uint64_t n, uint64_t from_ns, enum gs_state from,
-		enum gs_state to, const char *callee);
+ * `callee` (or none): move them. See agg.c. `pid` as the thread was fed
+ * (agg_thread_in.pid, 0: none). */
+int agg_restate(struct agg *a, int32_t pid, int32_t tid, uint64_t n, uint64_t from_ns,
+		enum gs_state from, enum gs_state to, const char *callee);
 /* Close open stretches and spans at the last sample. */
 void agg_finish(struct agg *a);
 

@@ -13,6 +13,11 @@
 
 int agg_add_sample(struct agg *a, const struct sample *smp)
 {
+	return agg_add_sample_of(a, smp, 0, NULL);
+}
+
+int agg_add_sample_of(struct agg *a, const struct sample *smp, int32_t pid, const char *process)
+{
 	struct agg_frame_in *frames;
 	size_t i, j;
 	int ret = 0;
@@ -45,8 +50,10 @@ int agg_add_sample(struct agg *a, const struct sample *smp)
 		in.callee = t->callee;
 		in.stack_key = t->stack_key;
 		in.torn = t->torn != PY_WHOLE;
+		in.pid = pid;
+		in.process = process;
 		if (t->restate_n)
-			(void)agg_restate(a, t->tid, t->restate_n, t->restate_from_ns,
+			(void)agg_restate(a, pid, t->tid, t->restate_n, t->restate_from_ns,
 					  t->restate_from, t->state, t->callee);
 		ret = agg_add_thread(a, &in);
 		if (ret)

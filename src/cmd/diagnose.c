@@ -31,22 +31,11 @@ static const struct opt_cmd diagnose_cmd = {
 	.operands = OPT_COMMAND,
 };
 
-/* What a tree's sampling became: one report per process, and the program's. */
-struct tree_report {
-	struct diag_proc procs[GROUP_MAX];
-	struct program_proc pp[GROUP_MAX];
-	struct verdict v[GROUP_MAX];
-	struct dump_other others[GROUP_MAX];
-	struct program_verdict pv;
-};
-
 static int diagnose_tree(const struct sample_opts *o)
 {
 	struct run_tree *rt = calloc(1, sizeof(*rt));
 	struct tree_report *tr = calloc(1, sizeof(*tr));
 	struct strbuf sb = STRBUF_INIT;
-	struct diag_program dp;
-	size_t i, n = 0, nothers = 0;
 	int status;
 
 	if (!rt || !tr) {
@@ -58,50 +47,11 @@ static int diagnose_tree(const struct sample_opts *o)
 	status = run_tree_session(&o->run, rt);
 	if (status)
 		goto out;
-	for (i = 0; i < rt->g.n; i++) {
-		const struct group_member *m = rt->g.m[i];
-
-		if (!rt->agg[i]) {
-			if (m->sampled)
-				continue;	/* Python, but gone before its first sample */
-			tr->others[nothers].pid = m->pid;
-			tr->others[nothers].ppid = m->ppid;
-			tr->others[nothers].command = m->cmdline;
-			tr->others[nothers].why = cmd_not_read(m->err);
-			nothers++;
-			continue;
-		}
-		verdict_decide(rt->agg[i], &tr->v[n]);
-		tr->procs[n].ppid = m->ppid;
-		tr->procs[n].command = m->cmdline;
-		tr->procs[n].info = &rt->info[i];
-		tr->procs[n].a = rt->agg[i];
-		tr->procs[n].v = &tr->v[n];
-		tr->pp[n].pid = m->pid;
-		tr->pp[n].command = m->cmdline;
-		tr->pp[n].a = rt->agg[i];
-		tr->pp[n].v = &tr->v[n];
-		n++;
-	}
-	verdict_program(tr->pp, n, &tr->pv);
-	memset(&dp, 0, sizeof(dp));
-	dp.root = &rt->base.info;
-	dp.duration_s = rt->base.st.elapsed_s;
-	dp.rate_hz = o->run.rate_hz;
-	dp.requested = rt->base.st.requested;
-	dp.taken = rt->base.st.taken;
-	dp.missed = rt->base.st.missed;
-	dp.worst_lag_ns = rt->base.st.worst_lag_ns;
-	dp.procs = tr->procs;
-	dp.nprocs = n;
-	dp.others = tr->others;
-	dp.nothers = nothers;
-	dp.pv = &tr->pv;
-	dp.dropped = rt->g.dropped;
+	run_tree_report(&o->run, rt, tr);
 	if (o->json)
-		report_program_json(&sb, &dp);
+		report_program_json(&sb, &tr->dp);
 	else
-		report_program_text(&sb, &dp);
+		report_program_text(&sb, &tr->dp);
 	status = cmd_write_report(o->output, &sb);
 	if (!status && rt->base.info.launched)
 		status = rt->base.exit_status;

@@ -6,6 +6,7 @@
 #include "cmd.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "options.h"
@@ -14,6 +15,7 @@
 #include "../report/collapsed.h"
 #include "../report/diagnose.h"
 #include "../report/flamegraph.h"
+#include "../report/program.h"
 #include "../report/speedscope.h"
 #include "../report/stacks_json.h"
 #include "../util/error.h"
@@ -27,7 +29,8 @@ static const struct opt_cmd record_cmd = {
 	"thread's state ([waiting for the GIL], [blocked in I/O], ...), so the\n"
 	"profile shows where threads wait as well as where they run. With a\n"
 	"command instead of --pid (after --), launch it and sample it until it\n"
-	"exits.\n",
+	"exits. With --subprocesses, every Python process of its tree, each\n"
+	"stack under its process (pid and command line) in every format.\n",
 	.epilog = "\n" LAUNCH_END_HELP,
 	.operands = OPT_COMMAND,
 };
@@ -50,13 +53,150 @@ static enum fmt parse_format(const char *s)
 		    "or json, not '%s'", s);
 }
 
+/* What a profile is made of: one process (r), or a tree (tr, rt). */
+struct source {
+	const struct agg *a;
+	const struct run *r;		/* one process */
+	const struct run_tree *rt;	/* or a tree (--subprocesses) */
+	const struct tree_report *tr;
+};
+
+static const char *mode_name(enum agg_mode m)
+{
+	return m == AGG_MODE_GIL ? "gil" : m == AGG_MODE_CPU ? "cpu" : "wall";
+}
+
+static int render(struct strbuf *sb, enum fmt fmt, const struct sample_opts *o,
+		  const struct source *src)
+{
+	const struct agg *a = src->a;
+	int ret = 0;
+
+	switch (fmt) {
+	case F_FLAMEGRAPH: {
+		struct flamegraph_options fo = { 0 };
+		char title[256];
+
+		if (src->rt)
+			snprintf(title, sizeof(title), "gilscope: the tree of process %d, %zu Python "
+				 "process%s (%s mode)", src->rt->base.info.pid, src->tr->dp.nprocs,
+				 src->tr->dp.nprocs == 1 ? "" : "es", mode_name(o->run.agg.mode));
+		else
+			snprintf(title, sizeof(title), "gilscope: process %d, Python %s (%s mode)",
+				 src->r->info.pid, src->r->info.version, mode_name(o->run.agg.mode));
+		fo.title = title;
+		ret = report_flamegraph(sb, a, &fo);
+		break;
+	}
+	case F_SPEEDSCOPE: {
+		struct speedscope_options so = { 0 };
+
+		ret = report_speedscope(sb, a, &so);
+		break;
+	}
+	case F_CHROMETRACE: {
+		struct chrometrace_options co = { 0 };
+
+		/* a tree's threads carry their own process's pid */
+		co.pid = src->rt ? src->rt->base.info.pid : src->r->info.pid;
+		ret = report_chrometrace(sb, a, &co);
+		break;
+	}
+	case F_COLLAPSED: {
+		struct collapsed_options co = { 0 };
+
+		ret = report_collapsed(sb, a, &co);
+		break;
+	}
+	case F_JSON: {
+		struct verdict v;
+		struct jw w;
+
+		jw_init(&w, sb, 1);
+		jw_obj(&w, NULL);
+		if (src->rt) {
+			report_program_jw(&w, "diagnosis", &src->tr->dp);
+		} else {
+			verdict_decide(a, &v);
+			report_diagnose_jw(&w, "diagnosis", &src->r->info, a, &v);
+		}
+		report_stacks_jw(&w, "stacks", a);
+		jw_end(&w);
+		jw_finish(&w);
+		break;
+	}
+	}
+	return ret;
+}
+
+/* Render and write; returns the exit status. */
+static int write_profile(enum fmt fmt, const struct sample_opts *o, const struct source *src,
+			 const struct diag_info *info)
+{
+	struct strbuf sb = STRBUF_INIT;
+	int ret, status;
+
+	ret = render(&sb, fmt, o, src);
+	if (ret || sb.failed) {
+		fprintf(stderr, "gilscope: could not render the profile: %s\n",
+			gs_strerror(ret ? ret : GS_ENOMEM));
+		status = GS_EXIT_ERROR;
+	} else {
+		status = cmd_write_output(o->output, strbuf_str(&sb), sb.len);
+		if (!status && src->rt)
+			fprintf(stderr, "gilscope: wrote %s (%llu samples of %zu Python process%s)\n",
+				o->output, (unsigned long long)src->a->samples, src->tr->dp.nprocs,
+				src->tr->dp.nprocs == 1 ? "" : "es");
+		else if (!status)
+			fprintf(stderr, "gilscope: wrote %s (%llu samples%s)\n", o->output,
+				(unsigned long long)src->a->samples,
+				info->target_exited ? ", the process exited" :
+				info->target_execd ? ", the process exec'd another program" : "");
+	}
+	strbuf_release(&sb);
+	return status;
+}
+
+/* record --subprocesses: every Python process of the tree in one profile,
+ * each one's stacks under its process. */
+static int record_tree(enum fmt fmt, struct sample_opts *o)
+{
+	struct run_tree *rt = calloc(1, sizeof(*rt));
+	struct tree_report *tr = calloc(1, sizeof(*tr));
+	struct source src = { 0 };
+	int status;
+
+	if (!rt || !tr) {
+		free(rt);
+		free(tr);
+		fprintf(stderr, "gilscope: out of memory\n");
+		return GS_EXIT_ERROR;
+	}
+	o->run.tree_all = 1;
+	status = run_tree_session(&o->run, rt);
+	if (status)
+		goto out;
+	run_tree_report(&o->run, rt, tr);
+	src.a = rt->all;
+	src.rt = rt;
+	src.tr = tr;
+	status = write_profile(fmt, o, &src, &rt->base.info);
+	if (!status && rt->base.info.launched)
+		status = rt->base.exit_status;
+out:
+	run_tree_release(rt);
+	free(rt);
+	free(tr);
+	return status;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct sample_opts o;
-	struct strbuf sb = STRBUF_INIT;
+	struct source src = { 0 };
 	struct run r;
 	enum fmt fmt;
-	int status, ret = 0;
+	int status;
 
 	const struct opt opts[] = {
 		SO_OUTPUT(&o, "where to write (written whole, then renamed)"),
@@ -76,6 +216,11 @@ int cmd_record(int argc, char **argv)
 		SO_PROGRESS(&o),
 		SO_GRACE(&o),
 		SO_KEEP_RUNNING(&o),
+		{ .name = "subprocesses", .letter = 's', .kind = OPT_FLAG,
+		  .dest = &o.run.subprocesses, .ival = 1,
+		  .help = "every Python process of the tree too (the process\n"
+			  "and its descendants, as they come and go), each\n"
+			  "one's stacks under its process (pid: command)" },
 	};
 
 	sample_opts_init(&o);
@@ -85,73 +230,19 @@ int cmd_record(int argc, char **argv)
 		usage_error("record", "where to? give -o FILE");
 	fmt = parse_format(o.format);
 	o.run.agg.timeline = fmt == F_CHROMETRACE || fmt == F_JSON;
+	if (o.run.subprocesses)
+		return record_tree(fmt, &o);
 
 	status = run_session(&o.run, &r);
 	if (status) {
 		run_release(&r);
 		return status;
 	}
-	switch (fmt) {
-	case F_FLAMEGRAPH: {
-		struct flamegraph_options fo = { 0 };
-		char title[256];
-
-		snprintf(title, sizeof(title), "gilscope: process %d, Python %s (%s mode)",
-			 r.info.pid, r.info.version,
-			 o.run.agg.mode == AGG_MODE_GIL ? "gil" :
-			 o.run.agg.mode == AGG_MODE_CPU ? "cpu" : "wall");
-		fo.title = title;
-		ret = report_flamegraph(&sb, &r.agg, &fo);
-		break;
-	}
-	case F_SPEEDSCOPE: {
-		struct speedscope_options so = { 0 };
-
-		ret = report_speedscope(&sb, &r.agg, &so);
-		break;
-	}
-	case F_CHROMETRACE: {
-		struct chrometrace_options co = { 0 };
-
-		co.pid = r.info.pid;
-		ret = report_chrometrace(&sb, &r.agg, &co);
-		break;
-	}
-	case F_COLLAPSED: {
-		struct collapsed_options co = { 0 };
-
-		ret = report_collapsed(&sb, &r.agg, &co);
-		break;
-	}
-	case F_JSON: {
-		struct verdict v;
-		struct jw w;
-
-		verdict_decide(&r.agg, &v);
-		jw_init(&w, &sb, 1);
-		jw_obj(&w, NULL);
-		report_diagnose_jw(&w, "diagnosis", &r.info, &r.agg, &v);
-		report_stacks_jw(&w, "stacks", &r.agg);
-		jw_end(&w);
-		jw_finish(&w);
-		break;
-	}
-	}
-	if (ret || sb.failed) {
-		fprintf(stderr, "gilscope: could not render the profile: %s\n",
-			gs_strerror(ret ? ret : GS_ENOMEM));
-		status = GS_EXIT_ERROR;
-	} else {
-		status = cmd_write_output(o.output, strbuf_str(&sb), sb.len);
-		if (!status)
-			fprintf(stderr, "gilscope: wrote %s (%llu samples%s)\n", o.output,
-				(unsigned long long)r.agg.samples,
-				r.info.target_exited ? ", the process exited" :
-				r.info.target_execd ? ", the process exec'd another program" : "");
-	}
+	src.a = &r.agg;
+	src.r = &r;
+	status = write_profile(fmt, &o, &src, &r.info);
 	if (!status && r.info.launched)
 		status = r.exit_status;
-	strbuf_release(&sb);
 	run_release(&r);
 	return status;
 }

@@ -447,7 +447,36 @@ static int on_tree_sample(void *ctx, size_t i, const struct sample *smp)
 		rt->agg[i] = a;
 		rt->nsampled++;
 	}
+	if (rt->all) {
+		int ret = agg_add_sample_of(rt->all, smp, (int32_t)rt->g.m[i]->pid,
+					    rt->g.m[i]->cmdline);
+
+		if (ret)
+			return ret;
+	}
 	return agg_add_sample(a, smp);
+}
+
+/* The program's aggregate (run_opts.tree_all) once sampling is over. */
+static void finish_all(struct run_tree *rt)
+{
+	const struct loop_stats *st = &rt->base.st;
+	struct agg *a = rt->all;
+	size_t i;
+
+	a->requested = st->requested;
+	a->taken = st->taken;
+	a->missed = st->missed;
+	a->worst_lag_ns = st->worst_lag_ns;
+	for (i = 0; i < rt->g.n; i++) {
+		if (!rt->agg[i])
+			continue;
+		a->errors += rt->g.m[i]->errors;
+		a->rereads += rt->g.m[i]->s.n_rereads;
+	}
+	a->nwhy = gs_why_counts(a->why, AGG_WHY_MAX);
+	agg_finish(a);
+	a->samples = st->taken;
 }
 
 /* A member's figures once sampling is over. */
@@ -495,6 +524,17 @@ int run_tree_session(const struct run_opts *o, struct run_tree *rt)
 	}
 	group_init(&rt->g, pid);
 	rt->agg_opts = o->agg;
+	if (o->tree_all) {
+		rt->all = calloc(1, sizeof(*rt->all));
+		if (!rt->all || agg_init(rt->all, &o->agg)) {
+			free(rt->all);
+			rt->all = NULL;
+			fprintf(stderr, "gilscope: out of memory\n");
+			if (o->argv)
+				end_program(o, r, "error", "after an error");
+			return GS_EXIT_ERROR;
+		}
+	}
 	memset(&lo, 0, sizeof(lo));
 	lo.rate_hz = o->rate_hz;
 	lo.duration_s = o->duration_s;
@@ -510,6 +550,8 @@ int run_tree_session(const struct run_opts *o, struct run_tree *rt)
 	for (i = 0; i < rt->g.n; i++)
 		if (rt->agg[i])
 			finish_member(rt, i);
+	if (rt->all)
+		finish_all(rt);
 	r->info.pid = (int)pid;
 	r->info.target_exited = r->st.target_exited;
 	r->info.interrupted = r->st.interrupted;
@@ -539,6 +581,58 @@ void run_tree_release(struct run_tree *rt)
 			free(rt->agg[i]);
 		}
 	}
+	if (rt->all) {
+		agg_release(rt->all);
+		free(rt->all);
+	}
 	group_release(&rt->g);
 	launch_release(&rt->base.child);
+}
+
+void run_tree_report(const struct run_opts *o, const struct run_tree *rt,
+		     struct tree_report *tr)
+{
+	struct diag_program *dp = &tr->dp;
+	size_t i, n = 0, nothers = 0;
+
+	for (i = 0; i < rt->g.n; i++) {
+		const struct group_member *m = rt->g.m[i];
+
+		if (!rt->agg[i]) {
+			if (m->sampled)
+				continue;	/* Python, but gone before its first sample */
+			tr->others[nothers].pid = m->pid;
+			tr->others[nothers].ppid = m->ppid;
+			tr->others[nothers].command = m->cmdline;
+			tr->others[nothers].why = cmd_not_read(m->err);
+			nothers++;
+			continue;
+		}
+		verdict_decide(rt->agg[i], &tr->v[n]);
+		tr->procs[n].ppid = m->ppid;
+		tr->procs[n].command = m->cmdline;
+		tr->procs[n].info = &rt->info[i];
+		tr->procs[n].a = rt->agg[i];
+		tr->procs[n].v = &tr->v[n];
+		tr->pp[n].pid = m->pid;
+		tr->pp[n].command = m->cmdline;
+		tr->pp[n].a = rt->agg[i];
+		tr->pp[n].v = &tr->v[n];
+		n++;
+	}
+	verdict_program(tr->pp, n, &tr->pv);
+	memset(dp, 0, sizeof(*dp));
+	dp->root = &rt->base.info;
+	dp->duration_s = rt->base.st.elapsed_s;
+	dp->rate_hz = o->rate_hz;
+	dp->requested = rt->base.st.requested;
+	dp->taken = rt->base.st.taken;
+	dp->missed = rt->base.st.missed;
+	dp->worst_lag_ns = rt->base.st.worst_lag_ns;
+	dp->procs = tr->procs;
+	dp->nprocs = n;
+	dp->others = tr->others;
+	dp->nothers = nothers;
+	dp->pv = &tr->pv;
+	dp->dropped = rt->g.dropped;
 }

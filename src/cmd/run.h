@@ -6,7 +6,9 @@
 #define GS_RUN_H
 
 #include "../analyze/agg.h"
+#include "../analyze/program.h"
 #include "../report/diagnose.h"
+#include "../report/program.h"
 #include "../sample/group.h"
 #include "../sample/loop.h"
 #include "../sample/sampler.h"
@@ -24,6 +26,9 @@ struct run_opts {
 	 * (duration, Ctrl-C) while it still runs */
 	int keep_running;	/* leave it running */
 	int subprocesses;	/* the whole tree (run_tree_session) */
+	int tree_all;		/* the tree: also fold every process into one
+				 * aggregate (run_tree.all), each one's stacks
+				 * under its process (record) */
 	double grace_s;		/* < 0: the default (RUN_GRACE_S) */
 };
 
@@ -60,6 +65,22 @@ struct run_tree {
 	struct agg *agg[GROUP_MAX];
 	struct diag_info info[GROUP_MAX];
 	size_t nsampled;	/* members with an aggregate */
+	/* run_opts.tree_all: every process's samples, the stacks of each
+	 * under its process (pid, command line); its `samples` are the
+	 * instants at which some process was sampled */
+	struct agg *all;
+};
+
+/* What a tree's sampling became: one report per process (the Python ones
+ * sampled), the processes not read, and the program's verdict; dp refers
+ * to the rest, and to rt. */
+struct tree_report {
+	struct diag_proc procs[GROUP_MAX];
+	struct program_proc pp[GROUP_MAX];
+	struct verdict v[GROUP_MAX];
+	struct dump_other others[GROUP_MAX];
+	struct program_verdict pv;
+	struct diag_program dp;
 };
 
 /* Returns 0, or an exit status after printing the error. In launch mode
@@ -69,6 +90,9 @@ int run_session(const struct run_opts *o, struct run *r);
 void run_release(struct run *r);
 int run_tree_session(const struct run_opts *o, struct run_tree *rt);
 void run_tree_release(struct run_tree *rt);
+/* Fill tr from a finished tree session (verdicts included). */
+void run_tree_report(const struct run_opts *o, const struct run_tree *rt,
+		     struct tree_report *tr);
 /* Parse the common options; returns the index of the first non-option.
  * Shared: -p/--pid, -r/--rate, -d/--duration, --mode, --json, -o, -f,
  * --progress/--no-progress, and "--" followed by a command. */

@@ -100,14 +100,18 @@ static int cmp_hold(const void *pa, const void *pb)
 	return a->thread < b->thread ? -1 : a->thread > b->thread;
 }
 
-/* Who held the GIL when: each thread's holding spans, merged per thread. */
-static int collect_holds(const struct agg *a, struct hold **out, size_t *nout)
+/* Who held the GIL of process `pid` (agg_thread.pid) when: each of its
+ * threads' holding spans, merged per thread. */
+static int collect_holds(const struct agg *a, int32_t pid, struct hold **out, size_t *nout)
 {
 	struct hold *h = NULL;
 	size_t n = 0, cap = 0, i, j;
 
 	for (i = 0; i < a->nthreads; i++) {
 		const struct agg_thread *t = &a->threads[i];
+
+		if (t->pid != pid)
+			continue;
 
 		for (j = 0; j < t->nspans; j++) {
 			const struct agg_span *s = &t->spans[j];
@@ -193,23 +197,86 @@ static void add_gil_track(struct jw *w, const struct agg *a, int pid,
 		add_hold(w, a, pid, &cur, label);
 }
 
+/* A process of the trace: the threads fed with one pid (agg_thread.pid;
+ * all of them, 0, for one process), and who held its GIL when. */
+struct proc {
+	int32_t key;		/* agg_thread.pid */
+	int pid;		/* in the trace */
+	const char *name;
+	struct hold *holds;
+	size_t nholds;
+};
+
+/* Process `key` of the trace, named after its command line (that of
+ * thread t's process node) or the options. */
+static int add_proc(struct proc *p, const struct agg *a, const struct agg_thread *t,
+		    const struct chrometrace_options *opt)
+{
+	const char *cmd = "";
+
+	p->key = t ? t->pid : 0;
+	if (p->key) {
+		if (t->proc < a->nnodes && a->nodes[t->proc].frame < a->nframes)
+			cmd = agg_str(a, a->frames[a->nodes[t->proc].frame].func);
+		p->pid = p->key;
+		p->name = cmd && cmd[0] ? cmd : "python";
+	} else {
+		p->pid = opt->pid ? opt->pid : 1;
+		p->name = opt->process_name ? opt->process_name : "python";
+	}
+	return opt->no_gil_track ? 0 : collect_holds(a, p->key, &p->holds, &p->nholds);
+}
+
+/* The processes in the order of their first thread (one when there is no
+ * thread, for the process_name event). */
+static int collect_procs(const struct agg *a, const struct chrometrace_options *opt,
+			 struct proc **out, size_t *nout)
+{
+	struct proc *p = calloc(a->nthreads ? a->nthreads : 1, sizeof(*p));
+	size_t n = 0, i, k;
+	int ret = 0;
+
+	*out = p;
+	*nout = 0;
+	if (!p)
+		return GS_ENOMEM;
+	for (i = 0; i < a->nthreads && !ret; i++) {
+		for (k = 0; k < n && p[k].key != a->threads[i].pid; k++)
+			;
+		if (k == n)
+			ret = add_proc(&p[n++], a, &a->threads[i], opt);
+	}
+	if (!n && !ret)
+		ret = add_proc(&p[n++], a, NULL, opt);
+	*nout = n;
+	return ret;
+}
+
+static void free_procs(struct proc *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; p && i < n; i++)
+		free(p[i].holds);
+	free(p);
+}
+
 int report_chrometrace(struct strbuf *sb, const struct agg *a,
 		       const struct chrometrace_options *opt)
 {
 	static const struct chrometrace_options defaults;
 	struct strbuf label = STRBUF_INIT;
-	struct hold *holds = NULL;
+	struct proc *procs = NULL;
 	struct jw w;
-	size_t nholds = 0, i, j;
-	int pid, ret;
+	size_t nprocs = 0, i, j, k;
+	int ret;
 
 	if (!opt)
 		opt = &defaults;
-	pid = opt->pid ? opt->pid : 1;
-	if (!opt->no_gil_track) {
-		ret = collect_holds(a, &holds, &nholds);
-		if (ret)
-			return ret;
+	ret = collect_procs(a, opt, &procs, &nprocs);
+	if (ret) {
+		free_procs(procs, nprocs);
+		return ret;
 	}
 
 	jw_init(&w, sb, 2);
@@ -221,27 +288,36 @@ int report_chrometrace(struct strbuf *sb, const struct agg *a,
 	jw_uint(&w, "spans_dropped", a->spans_dropped);
 	jw_end(&w);
 	jw_arr(&w, "traceEvents");
-	add_meta(&w, pid, 0, "process_name", "name",
-		 opt->process_name ? opt->process_name : "python", 0);
-	if (nholds)
-		add_thread_meta(&w, pid, CHROMETRACE_GIL_TID, "GIL holder", 0);
-	for (i = 0; i < a->nthreads; i++) {
-		strbuf_reset(&label);
-		rtree_thread_label(&label, a, &a->threads[i]);
-		add_thread_meta(&w, pid, a->threads[i].tid, strbuf_str(&label), (int)i + 1);
+	for (k = 0; k < nprocs; k++) {
+		const struct proc *p = &procs[k];
+
+		add_meta(&w, p->pid, 0, "process_name", "name", p->name, 0);
+		if (p->nholds)
+			add_thread_meta(&w, p->pid, CHROMETRACE_GIL_TID, "GIL holder", 0);
+		for (i = 0; i < a->nthreads; i++) {
+			if (a->threads[i].pid != p->key)
+				continue;
+			strbuf_reset(&label);
+			rtree_thread_label(&label, a, &a->threads[i]);
+			add_thread_meta(&w, p->pid, a->threads[i].tid, strbuf_str(&label),
+					(int)i + 1);
+		}
 	}
-	add_gil_track(&w, a, pid, holds, nholds, &label);
+	for (k = 0; k < nprocs; k++)
+		add_gil_track(&w, a, procs[k].pid, procs[k].holds, procs[k].nholds, &label);
 	for (i = 0; i < a->nthreads; i++) {
 		const struct agg_thread *t = &a->threads[i];
 
+		for (k = 0; k < nprocs && procs[k].key != t->pid; k++)
+			;
 		for (j = 0; j < t->nspans; j++)
-			add_span(&w, a, pid, t, &t->spans[j]);
+			add_span(&w, a, k < nprocs ? procs[k].pid : 1, t, &t->spans[j]);
 	}
 	jw_end(&w);
 	jw_end(&w);
 	jw_finish(&w);
 	ret = sb->failed || label.failed ? GS_ENOMEM : 0;
-	free(holds);
+	free_procs(procs, nprocs);
 	strbuf_release(&label);
 	return ret;
 }

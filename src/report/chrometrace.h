@@ -15,6 +15,10 @@
  *    would overlap the previous holder's starts where that one ends, so the
  *    track never nests.
  * Needs agg_options.timeline; without it only the metadata is written.
+ *
+ * Threads fed with their process (agg_thread_in.pid: record --subprocesses)
+ * are written under that pid, each process with its process_name (its
+ * command line) and a GIL track of its own; the others under opt->pid.
  */
 #ifndef GS_REPORT_CHROMETRACE_H
 #define GS_REPORT_CHROMETRACE_H

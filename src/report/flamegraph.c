@@ -309,12 +309,18 @@ static void add_subtitle(struct strbuf *sb, const struct agg *a)
 		a->t_last > a->t_first ? (double)(a->t_last - a->t_first) / 1e9 : 0;
 	unsigned mode = (unsigned)a->opt.mode;
 
-	strbuf_addf(sb, "%" PRIu64 " samples of %zu thread%s over %.2f s", a->samples,
-		    a->nthreads, a->nthreads == 1 ? "" : "s", dur);
+	strbuf_addf(sb, "%" PRIu64 " samples of %zu thread%s", a->samples, a->nthreads,
+		    a->nthreads == 1 ? "" : "s");
+	if (a->nprocesses)
+		strbuf_addf(sb, " in %zu process%s", a->nprocesses,
+			    a->nprocesses == 1 ? "" : "es");
+	strbuf_addf(sb, " over %.2f s", dur);
 	if (a->opt.rate_hz > 0)
 		strbuf_addf(sb, " at %g Hz", a->opt.rate_hz);
 	if (mode < sizeof(modes) / sizeof(modes[0]))
 		strbuf_addf(sb, " (%s)", modes[mode]);
+	if (a->nprocesses)
+		return;	/* each process has a GIL of its own: diagnose tells them */
 	if (a->gil_known)
 		strbuf_addf(sb, "; GIL held %.1f%%, contended %.1f%%",
 			    pct(a->gil_held, a->gil_known), pct(a->gil_contended, a->gil_known));

@@ -1,6 +1,7 @@
 /*
  * flamegraph.h - the stack tree as a self-contained interactive SVG flame
- * graph: "all" at the bottom, one root per thread above it, Python frames
+ * graph: "all" at the bottom, one root per thread above it (with several
+ * processes, one per process between them: "pid N: command"), Python frames
  * above those, width by samples.
  *
  * Each rectangle is coloured by its dominant state (the state most of its

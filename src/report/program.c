@@ -64,50 +64,56 @@ void report_program_text(struct strbuf *sb, const struct diag_program *p)
 
 void report_program_json(struct strbuf *sb, const struct diag_program *p)
 {
-	const struct program_verdict *pv = p->pv;
 	struct jw w;
-	size_t i;
 
 	jw_init(&w, sb, 2);
-	jw_obj(&w, NULL);
-	jw_int(&w, "pid", p->root->pid);
-	jw_bool(&w, "subprocesses", 1);
-	jw_fixed(&w, "duration_s", p->duration_s, 3);
-	jw_sig(&w, "rate_hz", p->rate_hz, 6);
-	jw_obj(&w, "sampling");
-	jw_uint(&w, "requested", p->requested);
-	jw_uint(&w, "taken", p->taken);
-	jw_uint(&w, "missed", p->missed);
-	jw_fixed(&w, "worst_lag_ms", (double)p->worst_lag_ns / 1e6, 3);
-	jw_bool(&w, "interrupted", p->root->interrupted);
-	jw_uint(&w, "processes_not_kept", p->dropped);
-	jw_end(&w);
-	report_launch_jw(&w, p->root);
-	jw_obj(&w, "program");
-	jw_str(&w, "kind", verdict_kind_name(pv->kind));
-	jw_str(&w, "summary", pv->summary);
-	jw_str(&w, "advice", pv->advice);
-	jw_int(&w, "processes", pv->processes);
-	jw_int(&w, "busy_processes", pv->busy);
+	report_program_jw(&w, NULL, p);
+	jw_finish(&w);
+}
+
+void report_program_jw(struct jw *w, const char *key, const struct diag_program *p)
+{
+	const struct program_verdict *pv = p->pv;
+	size_t i;
+
+	jw_obj(w, key);
+	jw_int(w, "pid", p->root->pid);
+	jw_bool(w, "subprocesses", 1);
+	jw_fixed(w, "duration_s", p->duration_s, 3);
+	jw_sig(w, "rate_hz", p->rate_hz, 6);
+	jw_obj(w, "sampling");
+	jw_uint(w, "requested", p->requested);
+	jw_uint(w, "taken", p->taken);
+	jw_uint(w, "missed", p->missed);
+	jw_fixed(w, "worst_lag_ms", (double)p->worst_lag_ns / 1e6, 3);
+	jw_bool(w, "interrupted", p->root->interrupted);
+	jw_uint(w, "processes_not_kept", p->dropped);
+	jw_end(w);
+	report_launch_jw(w, p->root);
+	jw_obj(w, "program");
+	jw_str(w, "kind", verdict_kind_name(pv->kind));
+	jw_str(w, "summary", pv->summary);
+	jw_str(w, "advice", pv->advice);
+	jw_int(w, "processes", pv->processes);
+	jw_int(w, "busy_processes", pv->busy);
 	if (pv->where)
-		jw_int(&w, "where", pv->where);
+		jw_int(w, "where", pv->where);
 	else
-		jw_null(&w, "where");
-	jw_end(&w);
-	jw_arr(&w, "processes");
+		jw_null(w, "where");
+	jw_end(w);
+	jw_arr(w, "processes");
 	for (i = 0; i < p->nprocs; i++) {
 		const struct diag_proc *d = &p->procs[i];
 
-		jw_obj(&w, NULL);
-		jw_int(&w, "pid", d->info->pid);
-		jw_int(&w, "ppid", d->ppid);
-		jw_str(&w, "command", d->command);
-		jw_bool(&w, "ended", d->info->target_exited || d->info->target_execd);
-		report_diagnose_jw(&w, "diagnosis", d->info, d->a, d->v);
-		jw_end(&w);
+		jw_obj(w, NULL);
+		jw_int(w, "pid", d->info->pid);
+		jw_int(w, "ppid", d->ppid);
+		jw_str(w, "command", d->command);
+		jw_bool(w, "ended", d->info->target_exited || d->info->target_execd);
+		report_diagnose_jw(w, "diagnosis", d->info, d->a, d->v);
+		jw_end(w);
 	}
-	jw_end(&w);
-	report_dump_others_jw(&w, "others", p->others, p->nothers);
-	jw_end(&w);
-	jw_finish(&w);
+	jw_end(w);
+	report_dump_others_jw(w, "others", p->others, p->nothers);
+	jw_end(w);
 }

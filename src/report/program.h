@@ -35,5 +35,8 @@ struct diag_program {
 
 void report_program_text(struct strbuf *sb, const struct diag_program *p);
 void report_program_json(struct strbuf *sb, const struct diag_program *p);
+/* The same object as a member `key` of a document being written (NULL
+ * inside an array or at the top). */
+void report_program_jw(struct jw *w, const char *key, const struct diag_program *p);
 
 #endif

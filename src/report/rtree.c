@@ -9,8 +9,8 @@
 /* What siblings are ordered by, gathered once so qsort needs no context. */
 struct sort_key {
 	uint32_t node, parent;
-	int rank;		/* thread roots, Python frames, state leaves */
-	int64_t num;		/* tid for threads, state for state leaves */
+	int rank;		/* processes or thread roots, Python frames, state leaves */
+	int64_t num;		/* pid for processes, tid for threads, state for state leaves */
 	const char *func, *file;
 	int32_t line;
 };
@@ -96,7 +96,10 @@ int rtree_init(struct rtree *rt, const struct agg *a)
 		k->func = f ? str(a, f->func) : "";
 		k->file = f ? str(a, f->file) : "";
 		k->line = f ? f->line : 0;
-		if (f && f->kind == AGG_FRAME_THREAD) {
+		if (f && f->kind == AGG_FRAME_PROCESS) {
+			k->rank = 0;
+			k->num = f->line;
+		} else if (f && f->kind == AGG_FRAME_THREAD) {
 			k->rank = 0;
 			t = rtree_thread_of(a, i);
 			k->num = t ? t->tid : 0;
@@ -214,6 +217,16 @@ void rtree_thread_label(struct strbuf *sb, const struct agg *a, const struct agg
 		strbuf_addf(sb, "thread (tid %d)", (int)t->tid);
 }
 
+void rtree_process_label(struct strbuf *sb, const struct agg *a, uint32_t node)
+{
+	const struct agg_frame *f = node_frame(a, node);
+	const char *cmd = f ? str(a, f->func) : "";
+
+	strbuf_addf(sb, "pid %d", f ? (int)f->line : 0);
+	if (cmd[0])
+		strbuf_addf(sb, ": %s", cmd);
+}
+
 void rtree_label(struct strbuf *sb, const struct agg *a, uint32_t node)
 {
 	const struct agg_frame *f = node_frame(a, node);
@@ -237,6 +250,9 @@ void rtree_label(struct strbuf *sb, const struct agg *a, uint32_t node)
 			rtree_thread_label(sb, a, t);
 		else
 			strbuf_addstr(sb, func);
+		break;
+	case AGG_FRAME_PROCESS:
+		rtree_process_label(sb, a, node);
 		break;
 	case AGG_FRAME_STATE:
 		strbuf_addstr(sb, func[0] ? func : gs_state_info((enum gs_state)f->state)->label);

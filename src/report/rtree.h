@@ -25,7 +25,7 @@ struct rtree {
 	uint32_t *first;	/* [nnodes + 1]: node n's kids are kids[first[n] .. first[n+1]) */
 };
 
-/* Display order: thread roots by tid, Python frames by function, file and
+/* Display order: processes by pid, thread roots by tid, Python frames by function, file and
  * line, state leaves after the Python frames, by state. */
 int rtree_init(struct rtree *rt, const struct agg *a);
 void rtree_release(struct rtree *rt);
@@ -47,11 +47,13 @@ const struct agg_thread *rtree_thread_of(const struct agg *a, uint32_t node);
 /*
  * Appends the raw (unescaped) label of a node: "func (file:line)" for a
  * Python frame ("func (file)" without a line, "func" without a file),
- * "name (tid N)" for a thread root, the state's label for a state leaf,
- * "all" for node 0.
+ * "name (tid N)" for a thread root, "pid N: command" for a process, the
+ * state's label for a state leaf, "all" for node 0.
  */
 void rtree_label(struct strbuf *sb, const struct agg *a, uint32_t node);
 /* A thread's label alone: "name (tid N)". */
 void rtree_thread_label(struct strbuf *sb, const struct agg *a, const struct agg_thread *t);
+/* A process node's label: "pid N: command" ("pid N" without a command). */
+void rtree_process_label(struct strbuf *sb, const struct agg *a, uint32_t node);
 
 #endif

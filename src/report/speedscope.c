@@ -164,6 +164,10 @@ int report_speedscope(struct strbuf *sb, const struct agg *a,
 		}
 		nprof++;
 		strbuf_reset(&label);
+		if (t->proc != AGG_NONE && t->proc < a->nnodes) {
+			rtree_process_label(&label, a, t->proc);
+			strbuf_addstr(&label, " / ");
+		}
 		rtree_thread_label(&label, a, t);
 		jw_obj(&pw, NULL);
 		jw_str(&pw, "type", "sampled");

@@ -1,7 +1,9 @@
 /*
  * speedscope.h - the stack tree in speedscope's file format
  * (https://www.speedscope.app/file-format-schema.json; a copy is kept in
- * tests/schema/speedscope.schema.json): one "sampled" profile per thread.
+ * tests/schema/speedscope.schema.json): one "sampled" profile per thread,
+ * named "name (tid N)", or "pid N: command / name (tid N)" for a thread fed
+ * with its process (record --subprocesses).
  *
  * Each tree node with self samples gives one sample, the path from the
  * thread's root to it (outermost first; the thread root itself is the

@@ -1,6 +1,8 @@
 /*
  * stacks_json.c - every tree node with samples ending at it becomes one
- * entry: {"tid", "thread", "frames": [outermost first], "count", "states"}.
+ * entry: {"tid", "thread", "frames": [outermost first], "count", "states"},
+ * with "pid" and "process" (its command line) first for a thread fed with
+ * its process (record --subprocesses).
  */
 #include "stacks_json.h"
 
@@ -8,13 +10,14 @@
 
 static void frame_json(struct jw *w, const struct agg *a, const struct agg_frame *f)
 {
-	static const char *const kinds[] = { "python", "thread", "state", "native", "torn" };
+	static const char *const kinds[] = { "python", "thread", "state", "native", "torn",
+					     "process" };
 
 	jw_obj(w, NULL);
 	jw_str(w, "function", agg_str(a, f->func));
 	jw_str(w, "file", agg_str(a, f->file));
 	jw_int(w, "line", f->line);
-	jw_str(w, "kind", f->kind < 5 ? kinds[f->kind] : "python");
+	jw_str(w, "kind", f->kind < 6 ? kinds[f->kind] : "python");
 	jw_end(w);
 }
 
@@ -29,7 +32,7 @@ void report_stacks_jw(struct jw *w, const char *key, const struct agg *a)
 	jw_arr(w, key);
 	for (i = 1; path && i < a->nnodes; i++) {
 		const struct agg_node *node = &a->nodes[i];
-		const struct agg_frame *thread;
+		const struct agg_frame *thread, *proc = NULL;
 		uint32_t p;
 
 		if (!node->self)
@@ -40,7 +43,18 @@ void report_stacks_jw(struct jw *w, const char *key, const struct agg *a)
 		if (!n)
 			continue;
 		thread = &a->frames[a->nodes[path[n - 1]].frame];
+		if (thread->kind == AGG_FRAME_PROCESS) {
+			/* root -> process -> thread -> frames */
+			proc = thread;
+			if (n < 2)
+				continue;	/* a process node has no samples of its own */
+			thread = &a->frames[a->nodes[path[--n - 1]].frame];
+		}
 		jw_obj(w, NULL);
+		if (proc) {
+			jw_int(w, "pid", proc->line);
+			jw_str(w, "process", agg_str(a, proc->func));
+		}
 		jw_int(w, "tid", thread->line);
 		jw_str(w, "thread", agg_str(a, thread->func));
 		jw_arr(w, "frames");

@@ -5,6 +5,9 @@ process below the shell (the parent, each worker, the helper processes the
 start method makes), read each one's threads, and list the shell as a
 process of the tree that is not Python.
 
+`record --subprocesses` must put each process (pid: command line) at the
+root of its threads' stacks in every format.
+
 Ground truth: the workers' pids as the workers themselves report them
 (os.getpid() in the worker), and the kernel's process table (/proc) for the
 parent of each process. Representative interpreters (an integration test:
@@ -12,9 +15,11 @@ the interpreter model is covered by the other tests on every build).
 """
 import json
 import os
+import re
 import select
 import subprocess
 import time
+from collections import defaultdict
 
 import pytest
 
@@ -390,3 +395,161 @@ def test_diagnose_gunicorn(gilscope, interp, tmp_path):
     want = expected_program(doc["processes"])
     if want is not None:
         assert doc["program"]["kind"] == want, doc["program"]
+
+
+# --- record --subprocesses ------------------------------------------------------------
+
+def worker_spins_collapsed(path, workers, tree):
+    """Collapsed stacks: each worker (by the pid it gave itself) is the root
+    of stacks that run spin() on its main thread (tid == its pid); every
+    process root is a process of the tree."""
+    from test_formats import read_collapsed
+    stacks = read_collapsed(path)
+    roots = {}
+    for stack in stacks:
+        m = re.match(r"pid (\d+): ", stack)
+        assert m, f"a stack without its process at the root: {stack[:300]}"
+        roots.setdefault(int(m.group(1)), []).append(stack.split(";"))
+    assert set(roots) <= tree, (sorted(roots), sorted(tree))
+    for pid in workers:
+        assert pid in roots, f"worker {pid} not a process root: {sorted(roots)}"
+        spun = [s for s in roots[pid]
+                if s[1] == f"MainThread (tid {pid})" and any(f.startswith("spin (") for f in s)]
+        assert spun, f"worker {pid}: no spin() under its main thread: {roots[pid][:5]}"
+
+
+def worker_spins_speedscope(path, workers):
+    from test_formats import check_speedscope
+    doc = check_speedscope(path)
+    frames = [f["name"] for f in doc["shared"]["frames"]]
+    for pid in workers:
+        profs = [p for p in doc["profiles"] if p["name"].startswith(f"pid {pid}: ")]
+        assert profs, f"worker {pid}: no profile named after it: {[p['name'] for p in doc['profiles']]}"
+        main = [p for p in profs if p["name"].endswith(f"/ MainThread (tid {pid})")]
+        assert main, [p["name"] for p in profs]
+        assert any(frames[i] == "spin" for s in main[0]["samples"] for i in s), \
+            f"worker {pid}: spin not in its main thread's profile"
+
+
+def worker_spins_chrome(path, workers, tree):
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    events = doc["traceEvents"]
+    named = {e["pid"] for e in events if e["ph"] == "M" and e["name"] == "process_name"}
+    assert {e["pid"] for e in events} <= named, "events of a process without process_name"
+    assert named <= tree, (sorted(named), sorted(tree))
+    spans = defaultdict(list)
+    for e in events:
+        if e["ph"] == "X":
+            spans[(e["pid"], e["tid"])].append(e)
+    for (pid, tid), ss in spans.items():
+        ss.sort(key=lambda e: e["ts"])
+        for a, b in zip(ss, ss[1:]):
+            assert a["ts"] + a["dur"] <= b["ts"] + 1e-3, f"spans overlap on {pid}/{tid}"
+    for pid in workers:
+        assert pid in named, (pid, sorted(named))
+        funcs = {e["args"].get("function") for e in spans.get((pid, pid), ()) if e["cat"] == "state"}
+        assert "spin" in funcs, f"worker {pid}: no span in spin() on its main thread: {funcs}"
+
+
+def worker_spins_json(path, workers, hello, sh):
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    diag = doc["diagnosis"]
+    assert diag["pid"] == sh and diag["subprocesses"] is True, diag.keys()
+    procs = {p["pid"]: p for p in diag["processes"]}
+    assert hello["parent"] in procs
+    for p in diag["processes"]:
+        errs = es.diag_schema_errors(p["diagnosis"])
+        assert not errs, errs
+    for pid in workers:
+        assert pid in procs, (pid, sorted(procs))
+        mine = [s for s in doc["stacks"] if s["pid"] == pid]
+        assert mine and all(s["process"] == procs[pid]["command"] for s in mine), mine[:2]
+        assert any(s["tid"] == pid and any(f["function"] == "spin" for f in s["frames"])
+                   for s in mine), f"worker {pid}: no stack in spin(): {mine[:3]}"
+    assert all(s["pid"] in procs for s in doc["stacks"]), sorted({s["pid"] for s in doc["stacks"]})
+
+
+def worker_spins_svg(path, workers):
+    from test_formats import check_svg
+    frames = check_svg(path)
+    for pid in workers:
+        proc = [f for f in frames if f["label"].startswith(f"pid {pid}: ")]
+        assert len(proc) == 1, (pid, [f["label"] for f in frames][:20])
+        p = proc[0]
+        assert any(f["label"].startswith("spin (") and p["x"] <= f["x"] and
+                   f["x"] + f["w"] <= p["x"] + p["w"] and f["ry"] < p["ry"] for f in frames), \
+            f"worker {pid}: no spin() frame above its process"
+
+
+@pytest.mark.asan
+@pytest.mark.parametrize("fmt", ["collapsed", "speedscope", "chrometrace", "json", "flamegraph"])
+def test_record_tree(gilscope, interp, fmt, tmp_path):
+    """record --subprocesses: every worker, by the pid it gave itself, is a
+    process at the root of its stacks, with spin() under its main thread."""
+    t = PoolTree(interp, "fork")
+    out = tmp_path / f"profile.{fmt}"
+    try:
+        before = descendants(t.sh)
+        run = es.run_gilscope(gilscope, ["record", "--subprocesses", "--pid", str(t.sh),
+                                         "-d", "2", "-f", fmt, "-o", str(out)])
+        after = descendants(t.sh)
+    finally:
+        t.close()
+    assert run.returncode == 0, run.describe()
+    assert re.search(r"wrote .* \(\d+ samples of \d+ Python process", run.stderr), run.describe()
+    tree = before | after
+    if fmt == "collapsed":
+        worker_spins_collapsed(out, t.hello["workers"], tree)
+    elif fmt == "speedscope":
+        worker_spins_speedscope(out, t.hello["workers"])
+    elif fmt == "chrometrace":
+        worker_spins_chrome(out, t.hello["workers"], tree)
+    elif fmt == "json":
+        worker_spins_json(out, t.hello["workers"], t.hello, t.sh)
+    else:
+        worker_spins_svg(out, t.hello["workers"])
+
+
+def test_record_tree_launched(gilscope, interp, tmp_path):
+    """Launch mode: gilscope starts the shell and records the tree until it is
+    interrupted (SIGINT, once each worker has spun for half a second of CPU
+    time by the kernel's count, so the pool's readiness does not race a
+    duration), then ends the program; the workers are the roots of their
+    stacks."""
+    import signal
+    r_ready, w_ready = os.pipe()
+    r_ctl, w_ctl = os.pipe()  # held open by the test: gilscope must end it
+    cmd = (f"{interp.path} {TARGET} --ready-fd {w_ready} --control-fd {r_ctl} "
+           f"--method fork --workers {WORKERS} --timeout 60; :")
+    env = dict(os.environ, **interp.env())
+    out = tmp_path / "profile.txt"
+    argv = [gilscope, "record", "--subprocesses", "-f", "collapsed", "-o", str(out),
+            "--", "sh", "-c", cmd]
+    proc = subprocess.Popen(argv, pass_fds=(w_ready, r_ctl), env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    os.close(w_ready)
+    os.close(r_ctl)
+    hello, tree = None, set()
+    try:
+        with os.fdopen(r_ready) as rd:
+            ready, _, _ = select.select([rd], [], [], 90)
+            line = rd.readline() if ready else ""
+        if line:
+            hello = json.loads(line)
+            tree = descendants(proc.pid)
+            start = {pid: cpu_ticks(pid) for pid in hello["workers"]}
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and \
+                    any(cpu_ticks(pid) < start[pid] + 50 for pid in hello["workers"]):
+                time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(w_ctl)
+    assert hello, err.decode()[-3000:]
+    assert proc.returncode == 0, err.decode()[-3000:]
+    assert b"ended sh (pid" in err, err
+    worker_spins_collapsed(out, hello["workers"], tree | {hello["parent"]})

@@ -13,7 +13,7 @@ static void add(struct agg *a, int32_t tid, const char *name, enum gs_state st, 
 		{ "Worker.run", "/app/work.py", 5 },
 		{ "<module>", "/app/main.py", 1 },
 	};
-	struct agg_thread_in t = { tid, name, st, gil, f, 3, NULL, 0, 0, 0 };
+	struct agg_thread_in t = { tid, name, st, gil, f, 3, NULL, 0, 0, 0, 0, NULL };
 
 	agg_add_thread(a, &t);
 }
@@ -232,7 +232,7 @@ static void restate_run(struct agg *a, int restate, enum gs_state from, enum gs_
 		{ "work", "/app/work.py", 11 },
 		{ "<module>", "/app/main.py", 1 },
 	};
-	struct agg_thread_in t = { 1, "w1", to, gil, f, 2, "int.__mul__", 42, 0, 0 };
+	struct agg_thread_in t = { 1, "w1", to, gil, f, 2, "int.__mul__", 42, 0, 0, 0, NULL };
 	int i;
 
 	agg_init(a, &o);
@@ -248,7 +248,7 @@ static void restate_run(struct agg *a, int restate, enum gs_state from, enum gs_
 			t.callee = "int.__mul__";
 		}
 		if (restate && i == 3)
-			agg_restate(a, 1, 3, 1000000000ull, from, to, "int.__mul__");
+			agg_restate(a, 0, 1, 3, 1000000000ull, from, to, "int.__mul__");
 		agg_add_thread(a, &t);
 		agg_end_sample(a);
 	}
@@ -317,7 +317,7 @@ static void t_agg_restate(struct unit *u)
 			CHECK_STREQ(u, px, py);
 		}
 		/* more than was counted: refused, nothing moved */
-		CHECK(u, agg_restate(&x, 1, 9, 1000000000ull, cases[c].to, cases[c].from, "") < 0);
+		CHECK(u, agg_restate(&x, 0, 1, 9, 1000000000ull, cases[c].to, cases[c].from, "") < 0);
 		CHECK_EQ(u, x.threads[0].states[cases[c].to], 4);
 		agg_release(&x);
 		agg_release(&y);

@@ -13,7 +13,7 @@ static void thread(struct agg *a, int32_t tid, const int pct[ST_COUNT], int gil_
 	for (s = 0; s < ST_COUNT; s++) {
 		for (k = 0; k < pct[s]; k++, i++) {
 			struct agg_thread_in t = { tid, "t", (enum gs_state)s,
-						   i < gil_hold_pct, &f, 1, NULL, 0, 0, 0 };
+						   i < gil_hold_pct, &f, 1, NULL, 0, 0, 0, 0, NULL };
 
 			agg_add_thread(a, &t);
 		}
