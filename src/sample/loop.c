@@ -342,6 +342,11 @@ int loop_run_group(struct group *g, const struct loop_opts *o, loop_group_fn fn,
 	struct tree tr = { g, fn, ctx, 0 };
 	int reaped = 0, ret;
 
+	/* the first scan attaches to every process of the tree, which takes
+	 * a while (each one's runtime is located in its ELF files): before
+	 * the clock of the duration starts, not in its first deadline */
+	(void)group_scan(g);
+	tr.last_scan = gs_now_ns();
 	ret = run_deadlines(o, tick_tree, &tr, st, &reaped);
 	reap_child(o, st, reaped);
 	return ret;
