@@ -383,6 +383,9 @@ int run_session(const struct run_opts *o, struct run *r)
 	r->agg.missed = r->st.missed;
 	r->agg.errors = r->st.errors;
 	r->agg.rereads = r->s.n_rereads;
+	r->agg.files_short = r->s.files_short;
+	r->agg.files_threads = r->s.files_threads;
+	r->agg.files_limit = r->s.files_limit;
 	r->agg.nwhy = gs_why_counts(r->agg.why, AGG_WHY_MAX);
 	r->agg.worst_lag_ns = r->st.worst_lag_ns;
 	agg_finish(&r->agg);

@@ -64,6 +64,12 @@ void report_diagnose_text(struct strbuf *sb, const struct diag_info *info,
 		strbuf_addf(sb, "note: fell behind: %llu of %llu samples missed, worst lag %.1f ms\n",
 			    (unsigned long long)a->missed, (unsigned long long)a->requested,
 			    (double)a->worst_lag_ns / 1e6);
+	if (a->files_short)
+		strbuf_addf(sb, "note: the open-file limit (%llu) kept the /proc files of up to %llu of "
+			    "%llu threads from staying open: those cost an open and a close per "
+			    "sample (raise it with ulimit -n)\n",
+			    (unsigned long long)a->files_limit, (unsigned long long)a->files_short,
+			    (unsigned long long)a->files_threads);
 	if (a->torn)
 		strbuf_addf(sb, "note: %llu of %llu thread samples (%.1f%%) caught a stack mid-change "
 			    "even when read again (torn); their states count, their frames are "
@@ -225,13 +231,13 @@ void report_diagnose_json(struct strbuf *sb, const struct diag_info *info,
 	strbuf_addf(sb, ",\n \"sampling\": {\"requested\": %llu, \"taken\": %llu, \"missed\": %llu, "
 		    "\"errors\": %llu, \"worst_lag_ms\": %.3f, \"target_exited\": %s, "
 		    "\"target_execd\": %s, \"interrupted\": %s, \"thread_samples\": %llu, "
-		    "\"torn\": %llu, \"rereads\": %llu",
+		    "\"torn\": %llu, \"rereads\": %llu, \"files_short\": %llu",
 		    (unsigned long long)a->requested, (unsigned long long)a->taken,
 		    (unsigned long long)a->missed, (unsigned long long)a->errors,
 		    (double)a->worst_lag_ns / 1e6, info->target_exited ? "true" : "false",
 		    info->target_execd ? "true" : "false", info->interrupted ? "true" : "false",
 		    (unsigned long long)a->thread_samples, (unsigned long long)a->torn,
-		    (unsigned long long)a->rereads);
+		    (unsigned long long)a->rereads, (unsigned long long)a->files_short);
 	/* which checks of its memory failed, for bug reports */
 	strbuf_addstr(sb, ", \"corrupt\": [");
 	for (i = 0; i < a->nwhy; i++) {
