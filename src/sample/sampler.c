@@ -115,7 +115,6 @@ static void tc_clear(struct thread_cache *c)
  * tree). Samplers run in one thread.
  */
 static struct fd_budget fdb;
-extern uint64_t dbg_names_ns;
 static int fdb_loaded;
 
 static void fdb_load(void)
@@ -1080,6 +1079,11 @@ static void refresh_names(struct sampler *s, size_t npy, uint64_t t_ns)
 								      1000000000ull;
 	size_t i;
 
+	if (every > SAMPLE_NAMES_MAX_NS)
+		every = SAMPLE_NAMES_MAX_NS;
+	if (on_change > every)
+		on_change = every;
+
 	for (i = 0; i < npy; i++)
 		key = (key ^ s->pythreads[i].tstate ^ s->pythreads[i].pthread_id ^
 		       (uint64_t)(uint32_t)s->pythreads[i].tid) *
@@ -1166,6 +1170,10 @@ static uint64_t rewalk_ns(const struct sampler *s)
 {
 	uint64_t by_cost = s->walk_cost_ns * SAMPLE_REWALK_COST;
 
+	/* (a walk that looked long because we were kept off the CPU must not
+	 * put the next one off for long) */
+	if (by_cost > SAMPLE_REWALK_MAX_NS)
+		by_cost = SAMPLE_REWALK_MAX_NS;
 	return by_cost > SAMPLE_REWALK_NS ? by_cost : SAMPLE_REWALK_NS;
 }
 
@@ -1240,14 +1248,10 @@ done:
 	return 0;
 }
 
-uint64_t dbg_names_ns;
 int sampler_take(struct sampler *s, const struct sample **out)
 {
 	unsigned long mark = gs_why_mark();
-	uint64_t t0 = gs_now_ns(), w0 = s->n_walks, r0 = s->n_read, nm0 = dbg_names_ns;
 	int ret = take(s, out);
-	uint64_t dt = gs_now_ns() - t0;
-	if (getenv("GS_DBG") && dt > 3000000) fprintf(stderr, "DBG %.2f ms walk=%d (cost %.2f) names=%.2f fullreads=%llu\n", dt/1e6, (int)(s->n_walks-w0), s->walk_cost_ns/1e6, (dbg_names_ns-nm0)/1e6, (unsigned long long)(s->n_read-r0));
 
 	/* the first check that failed in this sample, if any, is counted */
 	gs_why_count(gs_why_first(mark));

@@ -26,12 +26,14 @@
  * threads takes ten thousand reads to walk) */
 #define SAMPLE_REWALK_NS 50000000ull
 #define SAMPLE_REWALK_COST 20
+#define SAMPLE_REWALK_MAX_NS 2000000000ull
 /* A thread that has not run for this many samples gives back the syscall
  * and stat files it kept open, when a thread that runs could not keep its
  * own (fdbudget.h); at most SAMPLE_IDLE_CLOSES threads per sample. */
 /* threading names are read again at most every SAMPLE_NAMES_COST times
  * what reading them cost (see sampler.c) */
 #define SAMPLE_NAMES_COST 100
+#define SAMPLE_NAMES_MAX_NS 30000000000ull
 #define SAMPLE_IDLE_SAMPLES 100
 #define SAMPLE_IDLE_CLOSES 64
 /* Re-reads of a thread whose stack read torn, within one sample: each one
