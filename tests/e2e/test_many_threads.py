@@ -16,6 +16,7 @@ a busy two-core machine is for bench/ (make bench BENCH_THREADS=1).
 import json
 import os
 import select
+import shutil
 import subprocess
 import time
 
@@ -163,6 +164,8 @@ def test_two_thousand_threads(gilscope, interp, many):
 def test_two_thousand_threads_few_files(gilscope, interp, many):
     """With 256 descriptors, most threads' files cannot stay open: the same
     states, and the report says it was short of files."""
+    if not shutil.which("prlimit"):
+        pytest.fail("prlimit (util-linux) is not installed", pytrace=False)
     many.wait_blocked()
     doc, truth = diagnose(gilscope, many, prefix=["prlimit", f"--nofile={LOW_NOFILE}:{LOW_NOFILE}"])
     # fewer samples at 2,000 threads opened one by one: the GIL shares
