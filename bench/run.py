@@ -192,7 +192,8 @@ class Child:
         self.seen.set()
 
     def interrupt(self):
-        if self.proc.poll() is None:
+        # not poll(): that would reap the child, and wait() wants its rusage
+        if running(self.proc.pid):
             self.proc.send_signal(signal.SIGINT)
 
     def wait(self, timeout=120):
@@ -543,8 +544,9 @@ def threads_scale(tools, py, tag, names, counts, runs, seconds, skip_after):
     counted pro rata from its output: what it costs to attach (finding the
     runtime, the first read of every thread) is not a cost per sample. Also
     the rate it reached and, for gilscope, the deadlines it missed."""
-    result = {}
+    result, notes = {}, []
     for n in counts:
+        errors = {}
         try:
             target = Target(py, 4, n - 4)
         except RuntimeError as e:
@@ -564,6 +566,8 @@ def threads_scale(tools, py, tag, names, counts, runs, seconds, skip_after):
                         m = measure_steady(tools, name, target.pid, seconds, out, n)
                     except Exception as e:  # noqa: BLE001 - report, do not crash the bench
                         log(f"threads: {name} on {n} threads: {e}")
+                        errors[name] = str(e).strip().splitlines()[0][:200] if str(e).strip() \
+                            else type(e).__name__
                         continue
                     per[name].append(m)
                     log(f"threads {tag} {n} {name} run {r + 1}: {m['us_per_thread_sample']:.2f} us/"
@@ -575,19 +579,34 @@ def threads_scale(tools, py, tag, names, counts, runs, seconds, skip_after):
                         pass
         finally:
             target.stop()
-        result[str(n)] = {}
-        for name, ms in per.items():
-            if not ms:
-                continue
-            result[str(n)][name] = {
-                "us_per_thread_sample": med([m["us_per_thread_sample"] for m in ms]),
-                "samples_per_s": med([m["samples_per_s"] for m in ms]),
-                "missed_pct": med([100.0 * m["missed"] / m["requested"] for m in ms
-                                   if m.get("requested")]),
-                "files_short": max((m.get("files_short") or 0) for m in ms),
-                "runs": ms,
-            }
-    return result
+        result[str(n)] = summarize_threads(per)
+        for name, why in errors.items():
+            notes.append(f"{name} on {n:,} threads: {why}")
+    return result, notes
+
+
+def summarize_threads(per):
+    """Medians of measurement 4's runs, per sampler."""
+    out = {}
+    for name, ms in per.items():
+        if not ms:
+            continue
+        for m in ms:
+            # process samples: the sampler's own count where it gives one
+            if m.get("samples") is None and m.get("requested") is not None:
+                m["samples"] = m["requested"] - m["missed"]
+        out[name] = {
+            "us_per_thread_sample": med([m["us_per_thread_sample"] for m in ms]),
+            "samples_per_s": med([m["samples"] / m["seconds"] if m.get("samples")
+                                  else m["samples_per_s"] for m in ms]),
+            "threads_seen": med([m["thread_samples"] / m["samples"] for m in ms
+                                 if m.get("samples")]),
+            "missed_pct": med([100.0 * m["missed"] / m["requested"] for m in ms
+                               if m.get("requested")]),
+            "files_short": max((m.get("files_short") or 0) for m in ms),
+            "runs": ms,
+        }
+    return out
 
 
 STEADY_FROM = 3.0
@@ -630,6 +649,7 @@ def measure_steady(tools, name, pid, seconds, outfile, nthreads):
     window_ts = ts * (t1 - t0) / secs
     m = {"us_per_thread_sample": (v1 - v0) / 1e3 / window_ts if window_ts else None,
          "samples_per_s": ts / nthreads / secs, "thread_samples": ts, "seconds": secs,
+         "samples": n,
          "cpu_window_s": (v1 - v0) / 1e9, "window_s": t1 - t0}
     if name in ("gilscope", BASE):
         doc = json.loads(Path(outfile).read_text())
@@ -661,24 +681,29 @@ def threads_section(doc):
       f"over the steady part of the run (from {STEADY_FROM:g} s after it started: attaching and "
       "the first read of every thread are not a cost per sample), the thread-samples of that "
       "part counted pro rata from its output. rate = samples/s it delivered (100 asked); "
+      "threads seen = thread-samples per sample, where the sampler counts its samples; "
       "missed = deadlines it skipped (gilscope's own count; profiling.sampling: 100 × seconds "
       "less the samples it says it captured; py-spy does not say, see its rate).")
+    w("")
+    w("Versions: " + "; ".join(f"{k} {v}" for k, v in th.get("versions", {}).items()
+                               if k != "austin") + ".")
     w("")
     names = []
     for per in th["results"].values():
         for n in per:
             if n not in names:
                 names.append(n)
-    w("| threads | sampler | cost µs/thread-sample | rate samples/s | missed |")
-    w("|---|---|---|---|---|")
+    w("| threads | sampler | cost µs/thread-sample | rate samples/s | missed | threads seen |")
+    w("|---|---|---|---|---|---|")
     for count, per in th["results"].items():
         for n in names:
             s = per.get(n)
             if not s:
                 continue
             miss = fmt_stat(s["missed_pct"], "%", digits=1) if s.get("missed_pct") else "—"
+            seen = f"{s['threads_seen']['median']:,.0f}" if s.get("threads_seen") else "—"
             w(f"| {int(count):,} | {n} | {fmt_stat(s['us_per_thread_sample'], digits=2)} | "
-              f"{fmt_stat(s['samples_per_s'], digits=1)} | {miss} |")
+              f"{fmt_stat(s['samples_per_s'], digits=1)} | {miss} | {seen} |")
     w("")
     for count, per in th["results"].items():
         s = per.get("gilscope")
@@ -699,7 +724,7 @@ def splice_section(path, lines):
         text = Path(path).read_text()
     except OSError:
         text = ""
-    section = "\n".join(lines)
+    section = "\n".join(lines).rstrip("\n") + "\n\n"
     start = text.find("## 4. Thousands of threads")
     if start >= 0:
         end = text.find("\n## ", start + 1)
@@ -1046,13 +1071,13 @@ def main():
                                               f"{args.baseline_version or '?'}>"
                                               if args.baseline else "")
         log(f"threads: {', '.join(names)} on {tag}, {counts}")
-        res = threads_scale(tools, p, tag, names, counts, th_runs, th_seconds, {})
+        res, notes = threads_scale(tools, p, tag, names, counts, th_runs, th_seconds, {})
         return {"tag": tag, "python": doc["pythons"][tag]["path"], "results": res,
                 "runs": th_runs, "seconds": th_seconds, "command": cmd,
                 "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
                 "elapsed_s": time.monotonic() - t0, "loadavg_start": load0,
                 "loadavg_end": open("/proc/loadavg").read().split()[:3],
-                "versions": doc["versions"], "skipped": []}
+                "versions": doc["versions"], "skipped": notes}
 
     if args.threads_only:
         if not interps:
