@@ -192,7 +192,8 @@ class Child:
         self.seen.set()
 
     def interrupt(self):
-        if self.proc.poll() is None:
+        # not poll(): that would reap the child, and wait() wants its rusage
+        if running(self.proc.pid):
             self.proc.send_signal(signal.SIGINT)
 
     def wait(self, timeout=120):
@@ -516,6 +517,228 @@ def memory(tools, py_pairs, seconds, early, peers):
     return result
 
 
+def task_cpu_ns(pid):
+    """CPU time of every thread of process pid so far, in ns (schedstat's run
+    time: nanoseconds, where /proc/PID/stat counts 10 ms ticks), or None."""
+    total = 0
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    total += int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                pass
+    except OSError:
+        return None
+    return total
+
+
+def threads_scale(tools, py, tag, names, counts, runs, seconds, skip_after):
+    """Measurement 4: the cost per thread-sample at 100 Hz as the thread count
+    grows, on targets of 4 CPU-bound threads and N-4 blocked ones.
+
+    Each sampler runs at 100 Hz for `seconds`; its CPU time is read from
+    /proc (every thread's schedstat, in ns) every 0.1 s, and the cost is
+    taken over the steady part of the run only (from STEADY_FROM s after
+    it started to the last reading), with the thread-samples of that part
+    counted pro rata from its output: what it costs to attach (finding the
+    runtime, the first read of every thread) is not a cost per sample. Also
+    the rate it reached and, for gilscope, the deadlines it missed."""
+    result, notes = {}, []
+    for n in counts:
+        errors = {}
+        try:
+            target = Target(py, 4, n - 4)
+        except RuntimeError as e:
+            log(f"threads: {n} threads on {tag}: {e}")
+            continue
+        per = {x: [] for x in names}
+        try:
+            time.sleep(1.0)
+            for r in range(runs):
+                order = names[:]
+                random.shuffle(order)
+                for name in order:
+                    if name in skip_after and n > skip_after[name]:
+                        continue
+                    out = OUT / f"threads-{tag}-{n}-{name}-{r}.out"
+                    try:
+                        m = measure_steady(tools, name, target.pid, seconds, out, n)
+                    except Exception as e:  # noqa: BLE001 - report, do not crash the bench
+                        log(f"threads: {name} on {n} threads: {e}")
+                        errors[name] = str(e).strip().splitlines()[0][:200] if str(e).strip() \
+                            else type(e).__name__
+                        continue
+                    per[name].append(m)
+                    log(f"threads {tag} {n} {name} run {r + 1}: {m['us_per_thread_sample']:.2f} us/"
+                        f"thread-sample, {m['samples_per_s']:.1f} samples/s"
+                        + (f", missed {m['missed']} of {m['requested']}" if m.get('requested') else ""))
+                    try:
+                        os.unlink(out)
+                    except OSError:
+                        pass
+        finally:
+            target.stop()
+        result[str(n)] = summarize_threads(per)
+        for name, why in errors.items():
+            notes.append(f"{name} on {n:,} threads: {why}")
+    return result, notes
+
+
+def summarize_threads(per):
+    """Medians of measurement 4's runs, per sampler."""
+    out = {}
+    for name, ms in per.items():
+        if not ms:
+            continue
+        for m in ms:
+            # process samples: the sampler's own count where it gives one
+            if m.get("samples") is None and m.get("requested") is not None:
+                m["samples"] = m["requested"] - m["missed"]
+        out[name] = {
+            "us_per_thread_sample": med([m["us_per_thread_sample"] for m in ms]),
+            "samples_per_s": med([m["samples"] / m["seconds"] if m.get("samples")
+                                  else m["samples_per_s"] for m in ms]),
+            "threads_seen": med([m["thread_samples"] / m["samples"] for m in ms
+                                 if m.get("samples")]),
+            "missed_pct": med([100.0 * m["missed"] / m["requested"] for m in ms
+                               if m.get("requested")]),
+            "files_short": max((m.get("files_short") or 0) for m in ms),
+            "runs": ms,
+        }
+    return out
+
+
+STEADY_FROM = 3.0
+
+
+def running(pid):
+    """Not exited (without reaping it: Child.wait() wants its rusage)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] not in ("Z", "X")
+    except (OSError, IndexError):
+        return False
+
+
+def measure_steady(tools, name, pid, seconds, outfile, nthreads):
+    c = tools.start(name, pid, 100, seconds + (0 if name != "py-spy" else 60), outfile)
+    c.t_stop = None
+    marks = []
+    t_end = time.monotonic() + seconds + (30 if name == "py-spy" else 0)
+    if name == "py-spy":
+        c.seen.wait(timeout=30)
+        t_end = time.monotonic() + seconds
+    while running(c.proc.pid) and time.monotonic() < t_end:
+        v = task_cpu_ns(c.proc.pid)
+        if v is not None:
+            marks.append((time.monotonic() - c.t_start, v))
+        time.sleep(0.1)
+    if name == "py-spy":
+        c.t_stop = time.monotonic()
+        c.interrupt()
+    status = c.wait(timeout=seconds + 120)
+    if status not in (0, None) and not (name == "py-spy" and status in (0, 1, -2, 130)):
+        raise RuntimeError(f"{name} exited {status}: {c.text()[-400:]}")
+    ts, n, secs = tools.count(name, c, outfile)
+    steady = [(t, v) for t, v in marks if t >= STEADY_FROM]
+    if len(steady) < 2 or not secs or not ts:
+        raise RuntimeError(f"{name}: too short a run to measure ({len(steady)} readings, "
+                           f"{ts} thread-samples)")
+    (t0, v0), (t1, v1) = steady[0], steady[-1]
+    window_ts = ts * (t1 - t0) / secs
+    m = {"us_per_thread_sample": (v1 - v0) / 1e3 / window_ts if window_ts else None,
+         "samples_per_s": ts / nthreads / secs, "thread_samples": ts, "seconds": secs,
+         "samples": n,
+         "cpu_window_s": (v1 - v0) / 1e9, "window_s": t1 - t0}
+    if name in ("gilscope", BASE):
+        doc = json.loads(Path(outfile).read_text())
+        m["requested"] = doc["sampling"]["requested"]
+        m["missed"] = doc["sampling"]["missed"]
+        m["files_short"] = doc["sampling"].get("files_short")
+    elif name == "profiling.sampling" and n is not None:
+        m["requested"] = round(100 * secs)
+        m["missed"] = max(0, m["requested"] - n)
+    return m
+
+
+def threads_section(doc):
+    """The thread-scaling table (measurement 4), as markdown lines."""
+    th = doc.get("threads")
+    if not th:
+        return []
+    lines = []
+    w = lines.append
+    w(f"## 4. Thousands of threads (Python {th['tag']}, 100 Hz)")
+    w("")
+    w(f"Generated by `{th['command']}` (bench/run.py) on {th['date']}; took "
+      f"{th['elapsed_s'] / 60:.1f} min; medians of {th['runs']} runs of {th['seconds']} s, "
+      "min–max in parentheses; load average at start "
+      f"{' '.join(th['loadavg_start'])}, at end {' '.join(th['loadavg_end'])}. "
+      f"Target: `workers.py 4 N-4` on {th['python']} (4 CPU-bound threads, the rest "
+      "blocked on an Event, in a sleep and on a socket read). Each sampler at 100 Hz; cost = "
+      "its CPU time (every thread's schedstat, read from /proc every 0.1 s) per thread-sample "
+      f"over the steady part of the run (from {STEADY_FROM:g} s after it started: attaching and "
+      "the first read of every thread are not a cost per sample), the thread-samples of that "
+      "part counted pro rata from its output. rate = samples/s it delivered (100 asked); "
+      "threads seen = thread-samples per sample, where the sampler counts its samples; "
+      "missed = deadlines it skipped (gilscope's own count; profiling.sampling: 100 × seconds "
+      "less the samples it says it captured; py-spy does not say, see its rate).")
+    w("")
+    w("Versions: " + "; ".join(f"{k} {v}" for k, v in th.get("versions", {}).items()
+                               if k != "austin") + ".")
+    w("")
+    names = []
+    for per in th["results"].values():
+        for n in per:
+            if n not in names:
+                names.append(n)
+    w("| threads | sampler | cost µs/thread-sample | rate samples/s | missed | threads seen |")
+    w("|---|---|---|---|---|---|")
+    for count, per in th["results"].items():
+        for n in names:
+            s = per.get(n)
+            if not s:
+                continue
+            miss = fmt_stat(s["missed_pct"], "%", digits=1) if s.get("missed_pct") else "—"
+            seen = f"{s['threads_seen']['median']:,.0f}" if s.get("threads_seen") else "—"
+            w(f"| {int(count):,} | {n} | {fmt_stat(s['us_per_thread_sample'], digits=2)} | "
+              f"{fmt_stat(s['samples_per_s'], digits=1)} | {miss} | {seen} |")
+    w("")
+    for count, per in th["results"].items():
+        s = per.get("gilscope")
+        if s and s.get("files_short"):
+            w(f"- {int(count):,} threads: the open-file limit kept up to {s['files_short']:,} "
+              "threads' /proc files from staying open (gilscope said so in its report)")
+    if th.get("skipped"):
+        for line in th["skipped"]:
+            w(f"- {line}")
+    w("")
+    return lines
+
+
+def splice_section(path, lines):
+    """Put a '## 4. Thousands of threads' section into RESULTS.md in place of
+    the one there, or before '## How each sampler', leaving the rest as is."""
+    try:
+        text = Path(path).read_text()
+    except OSError:
+        text = ""
+    section = "\n".join(lines).rstrip("\n") + "\n\n"
+    start = text.find("## 4. Thousands of threads")
+    if start >= 0:
+        end = text.find("\n## ", start + 1)
+        end = len(text) if end < 0 else end + 1
+        text = text[:start] + section + text[end:]
+    else:
+        at = text.find("## How each sampler")
+        if at < 0:
+            text = text.rstrip("\n") + "\n\n" + section
+        else:
+            text = text[:at] + section + text[at:]
+    Path(path).write_text(text)
+
+
 # --- interpreters ---------------------------------------------------------------------------
 
 def find_pythons():
@@ -658,6 +881,9 @@ def report(doc):
         w(f"| {n} | {early} | {end} | {note} |")
     w("")
 
+    for line in threads_section(doc):
+        w(line)
+
     w("## How each sampler was run and counted")
     w("")
     for line in doc["how"]:
@@ -769,6 +995,11 @@ def main():
     ap.add_argument("--baseline-version", default=None, help="what the baseline is (a commit)")
     ap.add_argument("--baseline", help="an older gilscope binary to measure beside the current "
                     "one (maximum rate only), e.g. one built from an earlier commit")
+    ap.add_argument("--threads-only", action="store_true",
+                    help="measure only the thread-scaling table (measurement 4) and put it "
+                    "into RESULTS.md in place of the one there, leaving the other sections")
+    ap.add_argument("--thread-counts", default="200,1000,2000,10000",
+                    help="thread counts of measurement 4 (comma-separated)")
     ap.add_argument("--report-only", metavar="JSON",
                     help="write RESULTS.md again from the raw results of an earlier run "
                     "(bench/out/results-*.json), measuring nothing")
@@ -799,7 +1030,11 @@ def main():
            "max_rate": {}, "slowdown": {}, "memory": {}, "how": HOW, "skipped": [],
            "baseline": args.baseline, "baseline_version": args.baseline_version}
     interps = []
-    for tag, p, is315 in (("3.13", py13, False), ("3.15", py15, True)):
+    pairs_wanted = (("3.13", py13, False), ("3.15", py15, True))
+    if args.threads_only:
+        # the table needs only the interpreter every peer reads
+        pairs_wanted = (("3.15", py15, True),) if py15 else (("3.13", py13, False),)
+    for tag, p, is315 in pairs_wanted:
         if not p:
             doc["skipped"].append(f"no Python {tag} found")
             continue
@@ -822,6 +1057,39 @@ def main():
     if not tools.pyspy or not tools.austin:
         doc["skipped"].append("py-spy/austin not installed in bench/.venv (make bench installs them)")
 
+    counts = [int(x) for x in args.thread_counts.split(",") if x.strip()]
+    th_runs = 3
+    th_seconds = 8
+
+    def run_threads():
+        # on the interpreter every peer reads: 3.15 (profiling.sampling reads only its own)
+        tag, p, names = interps[-1]
+        names = [n for n in names if n != "austin"]
+        t0 = time.monotonic()
+        load0 = open("/proc/loadavg").read().split()[:3]
+        cmd = "make bench BENCH_THREADS=1" + (f" BENCH_BASELINE=<a build of "
+                                              f"{args.baseline_version or '?'}>"
+                                              if args.baseline else "")
+        log(f"threads: {', '.join(names)} on {tag}, {counts}")
+        res, notes = threads_scale(tools, p, tag, names, counts, th_runs, th_seconds, {})
+        return {"tag": tag, "python": doc["pythons"][tag]["path"], "results": res,
+                "runs": th_runs, "seconds": th_seconds, "command": cmd,
+                "date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
+                "elapsed_s": time.monotonic() - t0, "loadavg_start": load0,
+                "loadavg_end": open("/proc/loadavg").read().split()[:3],
+                "versions": doc["versions"], "skipped": notes}
+
+    if args.threads_only:
+        if not interps:
+            log("threads: no Python 3.15 or 3.13 found")
+            sys.exit(1)
+        doc["threads"] = run_threads()
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+        (OUT / f"threads-{stamp}.json").write_text(json.dumps(doc, indent=1))
+        splice_section(args.output, threads_section(doc))
+        log(f"wrote section 4 of {args.output} ({doc['threads']['elapsed_s'] / 60:.1f} min)")
+        return
+
     for tag, p, names in interps:
         for tgt, busy, blocked in (("a", 5, 0), ("b", 2, 198)):
             log(f"max rate: target ({tgt}) on {tag}")
@@ -834,6 +1102,8 @@ def main():
         jobs = [(n, r) for n in ["gilscope"] + peers for r in (100, 1000, 10000)]
         log(f"slowdown on {tag}: {', '.join(['gilscope'] + peers)}")
         doc["slowdown"][tag] = slowdown(tools, p, tag, jobs, runs, window, nwin)
+    if interps:
+        doc["threads"] = run_threads()
     log("memory")
     pairs = [(p, [n for n in names if n != BASE]) for tag, p, names in interps]
     if pairs:

@@ -156,6 +156,9 @@ struct agg {
 	/* the sampling loop's accounting (filled by the loop) */
 	uint64_t requested, taken, missed, errors;
 	uint64_t rereads;	/* thread states read again after a torn stack */
+	/* the open-file limit kept files_short of files_threads threads'
+	 * /proc files from staying open (0: none; filled by the caller) */
+	uint64_t files_short, files_threads, files_limit;
 	/* the checks of target memory that failed first in a sample, most
 	 * often first (util/error.h; filled by the caller at the end) */
 	const struct gs_why *why[AGG_WHY_MAX];

@@ -396,6 +396,9 @@ int run_session(const struct run_opts *o, struct run *r)
 	r->agg.missed = r->st.missed;
 	r->agg.errors = r->st.errors;
 	r->agg.rereads = r->s.n_rereads;
+	r->agg.files_short = r->s.files_short;
+	r->agg.files_threads = r->s.files_threads;
+	r->agg.files_limit = r->s.files_limit;
 	r->agg.nwhy = gs_why_counts(r->agg.why, AGG_WHY_MAX);
 	r->agg.worst_lag_ns = r->st.worst_lag_ns;
 	agg_finish(&r->agg);
@@ -492,6 +495,9 @@ static void finish_member(struct run_tree *rt, size_t i)
 	a->errors = m->errors;
 	a->missed = st->missed < a->requested ? st->missed : 0;
 	a->rereads = m->s.n_rereads;
+	a->files_short = m->s.files_short;
+	a->files_threads = m->s.files_threads;
+	a->files_limit = m->s.files_limit;
 	a->worst_lag_ns = st->worst_lag_ns;
 	agg_finish(a);
 	d->pid = (int)m->pid;

@@ -107,6 +107,17 @@ void py_model_release(struct py_model *m)
 	m->win = NULL;
 	free(m->lines);
 	m->lines = NULL;
+	free(m->seen);
+	m->seen = NULL;
+	m->seen_cap = 0;
+	free(m->tids_sorted);
+	m->tids_sorted = NULL;
+	m->tids_cap = 0;
+	free(m->ahead);
+	free(m->ahead_iov);
+	m->ahead = NULL;
+	m->ahead_iov = NULL;
+	m->ahead_cap = 0;
 }
 
 void py_model_begin_sample(struct py_model *m, const struct py_head *h)

@@ -26,7 +26,9 @@
 #include "opcodes.h"
 #include "../target/reader.h"
 
-#define PY_MAX_THREADS 4096
+/* thread states walked per interpreter at most (a list that runs on is
+ * corrupt); room for a program of ten thousand threads and more */
+#define PY_MAX_THREADS 16384
 #define PY_MAX_DEPTH 4096
 #define PY_MAX_INTERPRETERS 64
 #define PY_STR_MAX 1024		/* characters kept of a name or a path */
@@ -194,6 +196,18 @@ struct py_model {
 	uint8_t (*hdrs)[PY_CODE_HDR_MAX];	/* PY_CODE_BATCH, scratch of batched
 						 * code-object header reads */
 	struct py_window *win;	/* read ahead with a thread state, for its walk */
+	/* scratch of the thread-list walk, grown to the largest list walked:
+	 * the thread states seen (a hash set of indices into the walk's
+	 * output, so a loop is found in one probe, not a scan of all), and
+	 * the task list sorted (3.9-3.10: native ids are looked up in it) */
+	uint32_t *seen;
+	size_t seen_cap;
+	int32_t *tids_sorted;
+	size_t tids_cap;
+	/* the thread states of a hinted walk, read ahead in one batch */
+	uint8_t *ahead;
+	struct reader_iov *ahead_iov;
+	size_t ahead_cap;
 };
 
 int py_model_init(struct py_model *m, struct reader *r, const struct py_location *loc);
@@ -208,6 +222,16 @@ int py_model_interp(struct py_model *m, uint64_t *interp);
  * struct pthread, checked against `tids` (the process's task list). */
 int py_model_threads(struct py_model *m, struct py_thread *out, size_t max, size_t *n,
 		     const int32_t *tids, size_t ntids);
+
+/* The same walk, given the thread states a previous walk found (hint,
+ * nhint addresses, in list order): those thread states are read ahead in one batched read,
+ * and the walk takes each from there while the list is as it was (a
+ * thread state that was not in the hint, or whose read ahead failed, is
+ * read alone). A list of ten thousand threads then costs a few system
+ * calls, not ten thousand. Same result and bounds as py_model_threads(). */
+int py_model_threads_hint(struct py_model *m, struct py_thread *out, size_t max, size_t *n,
+			  const int32_t *tids, size_t ntids, const uint64_t *hint,
+			  size_t nhint);
 
 /* The GIL of interpreter `interp`. */
 int py_model_gil(struct py_model *m, uint64_t interp, struct py_gil *g);

@@ -17,23 +17,58 @@
 #include "code.h"
 #include "../util/error.h"
 
+/* The idents wanted, sorted with where each goes (several threads may
+ * share one: a reused pthread_t), so that each entry of _active costs a
+ * binary search, not a scan of every thread. */
+struct ident_at {
+	uint64_t ident;
+	size_t i;
+};
+
 struct find_idents {
-	const uint64_t *idents;
+	const struct ident_at *sorted;
 	size_t n, want, found;
 	char (*names)[PY_THREAD_NAME_MAX];
 };
+
+static int ident_cmp(const void *a, const void *b)
+{
+	const struct ident_at *x = a, *y = b;
+
+	if (x->ident != y->ident)
+		return (x->ident > y->ident) - (x->ident < y->ident);
+	return (x->i > y->i) - (x->i < y->i);
+}
+
+/* The first of the sorted entries with this ident (n when none). */
+static size_t ident_first(const struct ident_at *s, size_t n, uint64_t ident)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s[mid].ident < ident)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && s[lo].ident == ident ? lo : n;
+}
 
 static int match_ident(struct objctx *c, uint64_t key, uint64_t value, void *arg)
 {
 	struct find_idents *f = arg;
 	uint64_t ident, name = 0;
-	size_t i;
+	size_t k, i;
 	int got = 0;
 
 	if (obj_long_u64(c, key, &ident) || !ident)
 		return 0;
-	for (i = 0; i < f->n; i++) {
-		if (f->idents[i] != ident || f->names[i][0])
+	for (k = ident_first(f->sorted, f->n, ident); k < f->n && f->sorted[k].ident == ident;
+	     k++) {
+		i = f->sorted[k].i;
+		if (f->names[i][0])
 			continue;
 		if (!got) {
 			/* an unreadable Thread costs its own name only */
@@ -53,7 +88,8 @@ static int match_ident(struct objctx *c, uint64_t key, uint64_t value, void *arg
 int py_model_thread_names(struct py_model *m, uint64_t interp, const uint64_t *idents,
 			  size_t n, char (*names)[PY_THREAD_NAME_MAX])
 {
-	struct find_idents f = { idents, n, 0, 0, names };
+	struct find_idents f = { NULL, 0, 0, 0, names };
+	struct ident_at *sorted = NULL;
 	struct objctx c;
 	struct dict_tab t;
 	uint64_t modules, mod, md, active;
@@ -82,9 +118,20 @@ int py_model_thread_names(struct py_model *m, uint64_t interp, const uint64_t *i
 	ret = dict_get(&c, md, "_active", &active);
 	if (ret || !active)
 		return ret;
+	sorted = malloc(f.want * sizeof(*sorted));
+	if (!sorted)
+		return GS_ENOMEM;
+	for (i = 0; i < n; i++)
+		if (idents[i]) {
+			sorted[f.n].ident = idents[i];
+			sorted[f.n++].i = i;
+		}
+	qsort(sorted, f.n, sizeof(*sorted), ident_cmp);
+	f.sorted = sorted;
 	ret = dict_tab_of(&c, active, &t);
 	if (!ret)
 		ret = dict_tab_scan(&c, &t, match_ident, &f);
+	free(sorted);
 	return ret == 1 ? 0 : ret;
 }
 

@@ -61,6 +61,12 @@ void report_diagnose_text(struct strbuf *sb, const struct diag_info *info,
 		strbuf_addf(sb, "note: fell behind: %llu of %llu samples missed, worst lag %.1f ms\n",
 			    (unsigned long long)a->missed, (unsigned long long)a->requested,
 			    (double)a->worst_lag_ns / 1e6);
+	if (a->files_short)
+		strbuf_addf(sb, "note: the open-file limit (%llu) kept the /proc files of up to %llu of "
+			    "%llu threads from staying open: those cost an open and a close per "
+			    "sample (raise it with ulimit -n)\n",
+			    (unsigned long long)a->files_limit, (unsigned long long)a->files_short,
+			    (unsigned long long)a->files_threads);
 	if (a->torn)
 		strbuf_addf(sb, "note: %llu of %llu thread samples (%.1f%%) caught a stack mid-change "
 			    "even when read again (torn); their states count, their frames are "
@@ -205,6 +211,7 @@ static void json_sampling(struct jw *w, const struct diag_info *info, const stru
 	jw_uint(w, "thread_samples", a->thread_samples);
 	jw_uint(w, "torn", a->torn);
 	jw_uint(w, "rereads", a->rereads);
+	jw_uint(w, "files_short", a->files_short);
 	/* which checks of its memory failed, for bug reports */
 	jw_arr(w, "corrupt");
 	for (i = 0; i < a->nwhy; i++) {

@@ -43,6 +43,7 @@
 #include <unistd.h>
 
 #include "base.h"
+#include "fdbudget.h"
 #include "../cpython/code.h"
 #include "../target/procfs.h"
 #include "../util/clock.h"
@@ -55,7 +56,8 @@ static const char *const file_names[F_N] = { "schedstat", "syscall", "stat" };
 struct thread_cache {
 	struct py_thread p;	/* as last read */
 	int fd[F_N];		/* kept open, -1 when not */
-	int keep;		/* this thread's files stay open */
+	uint32_t full_reads;	/* (saturating) */
+	uint32_t idle;		/* samples since the last full read */
 	int have;		/* the facts below come from a full read */
 	int reusable;		/* ... that may stand while the thread does not run */
 	uint64_t run_ns, slices;	/* schedstat at the start of that read */
@@ -107,50 +109,106 @@ static void tc_clear(struct thread_cache *c)
 	c->fd[0] = c->fd[1] = c->fd[2] = -1;
 }
 
+/*
+ * The descriptors for thread files, process-wide: the open-file limit is
+ * the process's, shared by every sampler in it (one per process of a
+ * tree). Samplers run in one thread.
+ */
+static struct fd_budget fdb;
+static int fdb_loaded;
+
+static void fdb_load(void)
+{
+	struct rlimit rl;
+
+	fdb_loaded = 1;
+	if (getrlimit(RLIMIT_NOFILE, &rl)) {
+		fdb.stuck = 1;
+		return;
+	}
+	fdb.soft = rl.rlim_cur == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_cur;
+	fdb.hard = rl.rlim_max == RLIM_INFINITY ? UINT64_MAX : (uint64_t)rl.rlim_max;
+}
+
+/* Raise our own soft open-file limit to `want` (within the hard one). */
+static void fdb_raise(uint64_t want)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl)) {
+		fdb.stuck = 1;
+		return;
+	}
+	if ((uint64_t)rl.rlim_cur < want) {
+		rl.rlim_cur = (rlim_t)want;
+		if (setrlimit(RLIMIT_NOFILE, &rl))
+			fdb.stuck = 1;
+	}
+	fdb_load();
+}
+
+/* May the thread file f of a thread be kept open? Takes its descriptor
+ * from the budget when it may. The schedstat files of this sampler's other
+ * threads come first: a syscall or stat file is kept only if every thread
+ * can still keep its schedstat. */
+static int fd_take(struct sampler *s, int f)
+{
+	size_t reserve = 0;
+	uint64_t ask;
+
+	if (!fdb_loaded)
+		fdb_load();
+	if (f != F_SCHED && s->ntc > s->nsched_open)
+		reserve = s->ntc - s->nsched_open;
+	ask = fd_budget_ask(&fdb, 1, reserve);
+	if (ask)
+		fdb_raise(ask);
+	if (!fd_budget_fits(&fdb, 1, reserve))
+		return 0;
+	fdb.held++;
+	if (f == F_SCHED)
+		s->nsched_open++;
+	return 1;
+}
+
+static void fd_give(struct sampler *s, struct thread_cache *c, int f)
+{
+	if (c->fd[f] < 0)
+		return;
+	close(c->fd[f]);
+	c->fd[f] = -1;
+	fdb.held--;
+	if (f == F_SCHED)
+		s->nsched_open--;
+}
+
 static void tc_release(struct sampler *s, struct thread_cache *c)
 {
 	int f;
 
 	for (f = 0; f < F_N; f++)
-		if (c->fd[f] >= 0)
-			close(c->fd[f]);
-	if (c->keep)
-		s->nopen--;
+		fd_give(s, c, f);
 	s->frames_kept -= c->cap;
 	free(c->frames);
 	tc_clear(c);
 }
 
-/* How many threads may keep their three files open: what the descriptor
- * limit allows (raised to its hard limit; it is our own), at most
- * SAMPLE_MAX_OPEN_THREADS. */
-static size_t open_budget(void)
+/* A thread that did not run in this sample. One that has not run for a
+ * while gives back its syscall and stat files when others need them. */
+static void tc_idle(struct sampler *s, struct thread_cache *c)
 {
-	struct rlimit rl;
-	size_t n;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl))
-		return 64;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rlim_t want = rl.rlim_max;
-
-		if (want == RLIM_INFINITY || want > 65536)
-			want = 65536;
-		if (want > rl.rlim_cur) {
-			rl.rlim_cur = want;
-			if (setrlimit(RLIMIT_NOFILE, &rl))
-				(void)getrlimit(RLIMIT_NOFILE, &rl);
-		}
+	if (c->idle < UINT32_MAX)
+		c->idle++;
+	if (s->fd_pressure && c->idle >= SAMPLE_IDLE_SAMPLES &&
+	    (c->fd[F_SYSCALL] >= 0 || c->fd[F_STAT] >= 0) && s->idle_closes < SAMPLE_IDLE_CLOSES) {
+		fd_give(s, c, F_SYSCALL);
+		fd_give(s, c, F_STAT);
+		s->idle_closes++;
 	}
-	n = rl.rlim_cur > 128 ? (size_t)(rl.rlim_cur - 128) / F_N : 0;
-	return n < SAMPLE_MAX_OPEN_THREADS ? n : SAMPLE_MAX_OPEN_THREADS;
 }
-
-static size_t max_open;
 
 int sampler_init(struct sampler *s, struct process *proc)
 {
-	size_t i;
 	int ret;
 
 	memset(s, 0, sizeof(*s));
@@ -173,6 +231,7 @@ int sampler_init(struct sampler *s, struct process *proc)
 	s->ts = calloc(s->max_threads, sizeof(*s->ts));
 	s->pool = calloc(PY_MAX_DEPTH, sizeof(*s->pool));
 	s->tids = calloc(s->max_threads * 4, sizeof(*s->tids));
+	s->walked = calloc(s->max_threads, sizeof(*s->walked));
 	s->pynames = calloc(s->max_threads, sizeof(*s->pynames));
 	s->name_ids = calloc(s->max_threads, sizeof(*s->name_ids));
 	s->tc = calloc(s->max_threads, sizeof(*s->tc));
@@ -184,16 +243,15 @@ int sampler_init(struct sampler *s, struct process *proc)
 		s->nsmap_new = calloc(s->max_threads * 4, sizeof(*s->nsmap_new));
 		s->htids = calloc(s->max_threads * 4, sizeof(*s->htids));
 	}
-	if (!s->pythreads || !s->ts || !s->pool || !s->tids || !s->pynames || !s->name_ids ||
+	if (!s->pythreads || !s->ts || !s->pool || !s->tids || !s->walked || !s->pynames || !s->name_ids ||
 	    !s->tc || !s->tc_new || !s->tc_hash ||
 	    (s->ns_nested && (!s->nsmap || !s->nsmap_new || !s->htids))) {
 		ret = GS_ENOMEM;
 		goto fail;
 	}
-	for (i = 0; i < s->max_threads; i++)
-		tc_clear(&s->tc[i]);
-	if (!max_open)
-		max_open = open_budget();
+	/* (the caches are cleared as threads come: the arrays are sized for
+	 * the most threads a list may have, and stay untouched beyond the
+	 * threads there are) */
 	s->task_dir = procfs_task_dir(proc->pid);
 	if (s->task_dir < 0)
 		s->task_dir = -1;
@@ -224,6 +282,9 @@ void sampler_release(struct sampler *s)
 	free(s->ts);
 	free(s->pool);
 	free(s->tids);
+	free(s->walked);
+	s->walked = NULL;
+	s->nwalked = 0;
 	free(s->nsmap);
 	free(s->nsmap_new);
 	free(s->htids);
@@ -272,10 +333,15 @@ static void lookup_name(struct sampler *s, size_t hint, uint64_t id, char *out)
 	}
 }
 
-/* Read one of the thread's /proc files (kept open when allowed). */
+/*
+ * Read one of the thread's /proc files, kept open when the budget allows:
+ * every thread's schedstat (read at every sample), and the syscall and
+ * stat files of a thread that has run since its first read (read at each
+ * full read, which a blocked thread does not get).
+ */
 static long tc_read(struct sampler *s, struct thread_cache *c, int f, char *buf, size_t cap)
 {
-	int fd = c->fd[f];
+	int fd = c->fd[f], kept = 1;
 	long n;
 
 	if (fd < 0) {
@@ -289,11 +355,16 @@ static long tc_read(struct sampler *s, struct thread_cache *c, int f, char *buf,
 		fd = procfs_task_open(s->task_dir, c->ktid, file_names[f]);
 		if (fd < 0)
 			return fd;
-		if (c->keep)
+		kept = (f == F_SCHED || c->full_reads) && fd_take(s, f);
+		if (kept)
 			c->fd[f] = fd;
+		else if (f == F_SCHED)
+			s->sched_opened++;
+		else if (c->full_reads)
+			s->fd_pressure = 1;
 	}
 	n = procfs_pread_small(fd, buf, cap);
-	if (!c->keep)
+	if (!kept)
 		close(fd);
 	return n;
 }
@@ -528,6 +599,9 @@ static int read_full(struct sampler *s, struct thread_cache *c, struct py_thread
 		after.known = 1;
 	base_after(&c->bt, &after, c->kstate);
 	c->have = 1;
+	if (c->full_reads < UINT32_MAX)
+		c->full_reads++;
+	c->idle = 0;
 	c->run_ns = run;
 	c->slices = slices;
 	c->on_cpu = c->kstate == 'R' || (c->syscall_known && c->syscall_running);
@@ -809,6 +883,7 @@ static int take_trusted(struct sampler *s, struct sample *smp, size_t i, uint64_
 	}
 	if (sched && c->have && c->reusable && run == c->run_ns && slices == c->slices) {
 		s->n_reused++;
+		tc_idle(s, c);
 		thread_out(s, smp, i, 1);
 		return 0;
 	}
@@ -842,6 +917,7 @@ static void take_walked(struct sampler *s, struct sample *smp, size_t i)
 		sched = !read_sched(s, c, &run, &slices);
 	if (sched && c->have && c->reusable && run == c->run_ns && slices == c->slices) {
 		s->n_reused++;
+		tc_idle(s, c);
 		thread_out(s, smp, i, 1);
 		return;
 	}
@@ -972,16 +1048,11 @@ static void rebuild_caches(struct sampler *s, size_t npy)
 				break;
 			}
 		}
-		if (!nc->p.tstate && !nc->have) {
-			nc->keep = host_tid(s, p->tid) > 0 && s->nopen < max_open;
-			if (nc->keep)
-				s->nopen++;
-		}
 		nc->p = *p;
 		nc->ktid = host_tid(s, p->tid);
 	}
 	for (i = 0; i < s->ntc; i++)
-		if (s->tc[i].p.tstate || s->tc[i].keep || s->tc[i].frames)
+		if (s->tc[i].p.tstate || s->tc[i].frames)
 			tc_release(s, &s->tc[i]);
 	{
 		struct thread_cache *t = s->tc;
@@ -992,27 +1063,40 @@ static void rebuild_caches(struct sampler *s, size_t npy)
 	s->ntc = npy;
 }
 
-/* Threading names: a dict walk of a few hundred reads, so only when the set
- * of threads changed (at most every 100 ms, for programs that churn
- * threads), and once a second otherwise. Thread names the OS knows are
- * read again at the same times. */
+/* Threading names: a dict walk of a few reads per thread, so only when the
+ * set of threads changed (at most every 100 ms, for programs that churn
+ * threads), and once a second otherwise; where the walk costs more than a
+ * twentieth of those (thousands of threads), SAMPLE_NAMES_COST times
+ * less often, so that names cost a bounded share of the sampler's time.
+ * Thread names the OS knows are read again at the same times. */
 static void refresh_names(struct sampler *s, size_t npy, uint64_t t_ns)
 {
-	uint64_t key = 0x9e3779b97f4a7c15ull;
+	uint64_t key = 0x9e3779b97f4a7c15ull, cost = s->names_cost_ns;
+	uint64_t on_change = 20 * cost > 100000000ull ? 20 * cost : 100000000ull;
+	uint64_t every = SAMPLE_NAMES_COST * cost > 1000000000ull ? SAMPLE_NAMES_COST * cost :
+								      1000000000ull;
 	size_t i;
+
+	if (every > SAMPLE_NAMES_MAX_NS)
+		every = SAMPLE_NAMES_MAX_NS;
+	if (on_change > every)
+		on_change = every;
 
 	for (i = 0; i < npy; i++)
 		key = (key ^ s->pythreads[i].tstate ^ s->pythreads[i].pthread_id ^
 		       (uint64_t)(uint32_t)s->pythreads[i].tid) *
 		      0x100000001b3ull;
-	if ((key != s->names_key && t_ns - s->names_ns > 100000000ull) ||
-	    t_ns - s->names_ns > 1000000000ull || !s->names_ns) {
+	if ((key != s->names_key && t_ns - s->names_ns > on_change) ||
+	    t_ns - s->names_ns > every || !s->names_ns) {
 		if (s->names) {
+			uint64_t t0 = gs_now_ns();
+
 			memset(s->pynames, 0, npy * sizeof(*s->pynames));
 			py_model_thread_names_all(&s->model, s->pythreads, npy, s->pynames);
 			for (i = 0; i < npy; i++)
 				s->name_ids[i] = name_key(&s->pythreads[i]);
 			s->nnames = npy;
+			s->names_cost_ns = gs_now_ns() - t0;
 		}
 		for (i = 0; i < s->ntc; i++)
 			s->tc[i].comm_stale = 1;	/* read again with the next stat */
@@ -1035,11 +1119,13 @@ static int gone(struct sampler *s)
 /* Walk the thread list and take every thread. */
 static int take_walk(struct sampler *s, struct sample *smp, const struct py_head *h)
 {
+	uint64_t t0 = gs_now_ns();
 	size_t npy = 0, i;
 	long ntids = 0;
 	int ret;
 
 	s->list_valid = 0;
+	s->fd_pressure = 0;
 	if (s->ns_nested)
 		ns_map_refresh(s);
 	if (py_model_needs_task_list(&s->model) && s->ns_nested) {
@@ -1054,13 +1140,17 @@ static int take_walk(struct sampler *s, struct sample *smp, const struct py_head
 		if (ntids < 0)
 			return ntids == GS_ENOPROC ? GS_EEXITED : (int)ntids;
 	}
-	ret = py_model_threads(&s->model, s->pythreads, s->max_threads, &npy,
-			       s->tids, (size_t)ntids);
+	ret = py_model_threads_hint(&s->model, s->pythreads, s->max_threads, &npy,
+				    s->tids, (size_t)ntids, s->walked, s->nwalked);
+	for (i = 0; i < npy; i++)
+		s->walked[i] = s->pythreads[i].tstate;
+	s->nwalked = npy;
 	if (ret && !npy)
 		return gone(s) ? GS_EEXITED : ret;
 	smp->walk_err = ret;
 	s->n_walks++;
 	rebuild_caches(s, npy);
+	s->walk_cost_ns = gs_now_ns() - t0;
 	refresh_names(s, npy, smp->t_ns);
 	for (i = 0; i < npy; i++)
 		take_walked(s, smp, i);
@@ -1070,6 +1160,19 @@ static int take_walk(struct sampler *s, struct sample *smp, const struct py_head
 	s->list_interp = h->interp;
 	s->walk_ns = smp->t_ns;
 	return 0;
+}
+
+/* How long a thread list is taken on trust (SAMPLE_REWALK_NS, or more
+ * when walking it costs much). */
+static uint64_t rewalk_ns(const struct sampler *s)
+{
+	uint64_t by_cost = s->walk_cost_ns * SAMPLE_REWALK_COST;
+
+	/* (a walk that looked long because we were kept off the CPU must not
+	 * put the next one off for long) */
+	if (by_cost > SAMPLE_REWALK_MAX_NS)
+		by_cost = SAMPLE_REWALK_MAX_NS;
+	return by_cost > SAMPLE_REWALK_NS ? by_cost : SAMPLE_REWALK_NS;
 }
 
 static int take(struct sampler *s, const struct sample **out)
@@ -1104,8 +1207,10 @@ static int take(struct sampler *s, const struct sample **out)
 		s->code_gen = gen;
 	}
 
+	s->idle_closes = 0;
+	s->sched_opened = 0;
 	if (s->list_valid && h.single && h.interp == s->list_interp &&
-	    h.threads_head == s->list_head && smp->t_ns - s->walk_ns < SAMPLE_REWALK_NS) {
+	    h.threads_head == s->list_head && smp->t_ns - s->walk_ns < rewalk_ns(s)) {
 		refresh_names(s, s->ntc, smp->t_ns);
 		for (i = 0; i < s->ntc; i++)
 			if (take_trusted(s, smp, i, h.threads_head))
@@ -1121,6 +1226,13 @@ static int take(struct sampler *s, const struct sample **out)
 		return ret;
 done:
 	gil_overdue_end(s, smp);
+	if (s->sched_opened > smp->nthreads)
+		s->sched_opened = (uint32_t)smp->nthreads;	/* (one read twice) */
+	if (s->sched_opened > s->files_short) {
+		s->files_short = s->sched_opened;
+		s->files_threads = smp->nthreads;
+		s->files_limit = fdb.soft;
+	}
 	*out = smp;
 	/* Memory that reads at all belongs to a live process (a zombie has
 	 * none); so the kill(2)+stat check is needed only now and then. An

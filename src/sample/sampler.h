@@ -20,12 +20,22 @@
 
 #define SAMPLE_FRAME_POOL (1u << 18)	/* frames kept, all threads together */
 #define THREAD_NAME_MAX 128
-/* /proc files kept open per thread (schedstat, syscall, stat); past this
- * many threads, the rest are opened and closed each time */
-#define SAMPLE_MAX_OPEN_THREADS 1024
 /* a thread list taken on trust (see sampler.c) is walked again at least
- * this often */
+ * this often, or, where a walk costs more than a twentieth of that, after
+ * SAMPLE_REWALK_COST times what the last walk cost (a list of ten thousand
+ * threads takes ten thousand reads to walk) */
 #define SAMPLE_REWALK_NS 50000000ull
+#define SAMPLE_REWALK_COST 20
+#define SAMPLE_REWALK_MAX_NS 2000000000ull
+/* A thread that has not run for this many samples gives back the syscall
+ * and stat files it kept open, when a thread that runs could not keep its
+ * own (fdbudget.h); at most SAMPLE_IDLE_CLOSES threads per sample. */
+/* threading names are read again at most every SAMPLE_NAMES_COST times
+ * what reading them cost (see sampler.c) */
+#define SAMPLE_NAMES_COST 100
+#define SAMPLE_NAMES_MAX_NS 30000000000ull
+#define SAMPLE_IDLE_SAMPLES 100
+#define SAMPLE_IDLE_CLOSES 64
 /* Re-reads of a thread whose stack read torn, within one sample: each one
  * costs a thread-state read and a walk, so a thread that stays torn costs
  * at most three times what one that does not costs, at any rate. */
@@ -89,6 +99,8 @@ struct sampler {
 	struct thread_sample *ts;
 	struct py_frame *pool;
 	int32_t *tids;
+	uint64_t *walked;	/* the thread states of the last walk, in order */
+	size_t nwalked;
 	size_t max_threads;
 	struct sample cur;
 	uint64_t code_gen;	/* code cache generation the frames refer to */
@@ -98,7 +110,18 @@ struct sampler {
 	struct thread_cache *tc, *tc_new;
 	uint32_t *tc_hash;	/* tstate -> index into tc, during a rebuild */
 	size_t ntc;
-	size_t nopen;		/* threads with files kept open */
+	size_t nsched_open;	/* threads whose schedstat is kept open */
+	int fd_pressure;	/* a thread that runs could not keep its files
+				 * open since the last walk */
+	uint32_t idle_closes;	/* threads that gave theirs back, this sample */
+	uint32_t sched_opened;	/* schedstat files opened and closed again,
+				 * this sample */
+	/* Graceful degradation, for the report: the most threads at once whose
+	 * schedstat could not be kept open (the open-file limit), out of how
+	 * many, under which soft limit. 0: every one was. */
+	size_t files_short, files_threads;
+	uint64_t files_limit;
+	uint64_t walk_cost_ns;	/* what the last walk of the list took */
 	size_t frames_kept;	/* frames held by all thread caches */
 	uint64_t next_key;
 	int task_dir;		/* /proc/PID/task, -1 if not open */
@@ -121,6 +144,7 @@ struct sampler {
 	size_t nnames;
 	uint64_t names_ns;	/* when they were last read */
 	uint64_t names_key;	/* hash of the thread-state set they belong to */
+	uint64_t names_cost_ns;	/* what reading them took last time */
 	/* a thread waits for the GIL since wait_since (0: none), while the
 	 * switch number is wait_switch, and one has asked for it since
 	 * wait_asked (0: not yet seen); gil_overdue: for this sample, the

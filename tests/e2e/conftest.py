@@ -75,10 +75,14 @@ def pytest_generate_tests(metafunc):
     if "interp" in metafunc.fixturenames:
         # Integration tests (a module with INTERPRETERS = "representative")
         # run on the oldest, the newest and the newest free-threaded
-        # interpreter; the interpreter model's tests on every one.
+        # interpreter ("representative-both-gil": that one with the GIL
+        # off and on); the interpreter model's tests on every one.
         runs = supported
-        if getattr(metafunc.module, "INTERPRETERS", "all") == "representative":
+        mode = getattr(metafunc.module, "INTERPRETERS", "all")
+        if mode == "representative":
             runs = es.representative(supported)
+        elif mode == "representative-both-gil":
+            runs = es.representative(supported, both_gil_modes=True)
         metafunc.parametrize("interp", runs, ids=es.interp_ids(runs))
     if "old_interp" in metafunc.fixturenames:
         if old:

@@ -262,10 +262,11 @@ def discover() -> Tuple[List[Interp], List[Interp], List[str]]:
     return _DISCOVERED
 
 
-def representative(interps: List[Interp]) -> List[Interp]:
+def representative(interps: List[Interp], both_gil_modes: bool = False) -> List[Interp]:
     """The oldest and the newest interpreter with the GIL, and the newest
     free-threaded one with the GIL off (what CI can afford for tests that
-    do not exercise the interpreter model)."""
+    do not exercise the interpreter model); both_gil_modes: that one with
+    the GIL turned back on too."""
     default = [it for it in interps if not it.ft]
     ft = [it for it in interps if it.ft and it.gil == 0]
     picks = []
@@ -273,6 +274,9 @@ def representative(interps: List[Interp]) -> List[Interp]:
         picks += [default[0], default[-1]]
     if ft:
         picks.append(ft[-1])
+        if both_gil_modes:
+            picks += [it for it in interps if it.ft and it.gil == 1
+                      and it.realpath == ft[-1].realpath]
     out: List[Interp] = []
     for it in picks:
         if it not in out:
