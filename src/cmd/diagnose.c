@@ -33,17 +33,13 @@ static const struct opt_cmd diagnose_cmd = {
 
 static int diagnose_tree(const struct sample_opts *o)
 {
-	struct run_tree *rt = calloc(1, sizeof(*rt));
-	struct tree_report *tr = calloc(1, sizeof(*tr));
+	struct run_tree *rt;
+	struct tree_report *tr;
 	struct strbuf sb = STRBUF_INIT;
 	int status;
 
-	if (!rt || !tr) {
-		free(rt);
-		free(tr);
-		fprintf(stderr, "gilscope: out of memory\n");
+	if (run_tree_alloc(&rt, &tr))
 		return GS_EXIT_ERROR;
-	}
 	status = run_tree_session(&o->run, rt);
 	if (status)
 		goto out;
@@ -57,9 +53,7 @@ static int diagnose_tree(const struct sample_opts *o)
 		status = rt->base.exit_status;
 out:
 	strbuf_release(&sb);
-	run_tree_release(rt);
-	free(rt);
-	free(tr);
+	run_tree_free(rt, tr);
 	return status;
 }
 

@@ -161,17 +161,13 @@ static int write_profile(enum fmt fmt, const struct sample_opts *o, const struct
  * each one's stacks under its process. */
 static int record_tree(enum fmt fmt, struct sample_opts *o)
 {
-	struct run_tree *rt = calloc(1, sizeof(*rt));
-	struct tree_report *tr = calloc(1, sizeof(*tr));
+	struct run_tree *rt;
+	struct tree_report *tr;
 	struct source src = { 0 };
 	int status;
 
-	if (!rt || !tr) {
-		free(rt);
-		free(tr);
-		fprintf(stderr, "gilscope: out of memory\n");
+	if (run_tree_alloc(&rt, &tr))
 		return GS_EXIT_ERROR;
-	}
 	o->run.tree_all = 1;
 	status = run_tree_session(&o->run, rt);
 	if (status)
@@ -184,9 +180,7 @@ static int record_tree(enum fmt fmt, struct sample_opts *o)
 	if (!status && rt->base.info.launched)
 		status = rt->base.exit_status;
 out:
-	run_tree_release(rt);
-	free(rt);
-	free(tr);
+	run_tree_free(rt, tr);
 	return status;
 }
 

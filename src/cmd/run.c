@@ -577,6 +577,28 @@ int run_tree_session(const struct run_opts *o, struct run_tree *rt)
 	return 0;
 }
 
+int run_tree_alloc(struct run_tree **rt, struct tree_report **tr)
+{
+	*rt = calloc(1, sizeof(**rt));
+	*tr = calloc(1, sizeof(**tr));
+	if (*rt && *tr)
+		return 0;
+	free(*rt);
+	free(*tr);
+	*rt = NULL;
+	*tr = NULL;
+	fprintf(stderr, "gilscope: out of memory\n");
+	return GS_EXIT_ERROR;
+}
+
+void run_tree_free(struct run_tree *rt, struct tree_report *tr)
+{
+	if (rt)
+		run_tree_release(rt);
+	free(rt);
+	free(tr);
+}
+
 void run_tree_release(struct run_tree *rt)
 {
 	size_t i;

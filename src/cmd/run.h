@@ -90,6 +90,10 @@ int run_session(const struct run_opts *o, struct run *r);
 void run_release(struct run *r);
 int run_tree_session(const struct run_opts *o, struct run_tree *rt);
 void run_tree_release(struct run_tree *rt);
+/* Both, allocated (they are large): 0, or an exit status once one line
+ * said why not. run_tree_free() releases the session and frees both. */
+int run_tree_alloc(struct run_tree **rt, struct tree_report **tr);
+void run_tree_free(struct run_tree *rt, struct tree_report *tr);
 /* Fill tr from a finished tree session (verdicts included). */
 void run_tree_report(const struct run_opts *o, const struct run_tree *rt,
 		     struct tree_report *tr);

@@ -270,29 +270,32 @@ def test_diagnose_tree_replaced_workers(gilscope, interp, tmp_path):
             p["ppid"] == t.hello["parent"], (pid, p["command"])
 
 
-def test_diagnose_tree_launched(gilscope, interp, tmp_path):
-    """Launch mode: gilscope starts the shell and samples the tree until it
-    is interrupted (SIGINT, once each worker has spun for half a second of
-    CPU time by the kernel's count: the pool's start-up does not race a
-    duration), then ends the program and every process it started."""
+def launch_pool_then_interrupt(gilscope, interp, args, tree_of=None):
+    """gilscope ARGS -- sh -c '<pooltree>': once the pool is ready and each
+    worker has spun for half a second of CPU time by the kernel's count
+    (polled, with a deadline), gilscope is interrupted (SIGINT), so the
+    pool's start-up never races a duration. The control pipe stays open:
+    gilscope must end the program. Returns (hello, returncode, stdout,
+    stderr, the tree as seen once ready)."""
     import signal
     r_ready, w_ready = os.pipe()
-    r_ctl, w_ctl = os.pipe()  # held open by the test: gilscope must end it
+    r_ctl, w_ctl = os.pipe()
     cmd = (f"{interp.path} {TARGET} --ready-fd {w_ready} --control-fd {r_ctl} "
            f"--method fork --workers {WORKERS} --timeout 60; :")
     env = dict(os.environ, **interp.env())
-    argv = [gilscope, "diagnose", "--subprocesses", "--json", "--", "sh", "-c", cmd]
-    proc = subprocess.Popen(argv, pass_fds=(w_ready, r_ctl), env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([gilscope] + args + ["--", "sh", "-c", cmd], pass_fds=(w_ready, r_ctl),
+                            env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
     os.close(w_ready)
     os.close(r_ctl)
-    hello, out, err = None, b"", b""
+    hello, out, err, tree = None, b"", b"", set()
     try:
         with os.fdopen(r_ready) as rd:
             ready, _, _ = select.select([rd], [], [], 90)
             line = rd.readline() if ready else ""
         if line:
             hello = json.loads(line)
+            tree = descendants(proc.pid)
             start = {pid: cpu_ticks(pid) for pid in hello["workers"]}
             deadline = time.monotonic() + 60
             while time.monotonic() < deadline and \
@@ -306,7 +309,15 @@ def test_diagnose_tree_launched(gilscope, interp, tmp_path):
             proc.wait()
         os.close(w_ctl)
     assert hello, err.decode()[-3000:]
-    assert proc.returncode == 0, err.decode()[-3000:]
+    return hello, proc.returncode, out, err, tree
+
+
+def test_diagnose_tree_launched(gilscope, interp, tmp_path):
+    """Launch mode: gilscope starts the shell and samples the tree until it
+    is interrupted, then ends the program and every process it started."""
+    hello, returncode, out, err, _ = launch_pool_then_interrupt(
+        gilscope, interp, ["diagnose", "--subprocesses", "--json"])
+    assert returncode == 0, err.decode()[-3000:]
     doc = json.loads(out)
     assert not tree_schema_errors(doc), tree_schema_errors(doc)
     assert doc["launch"]["end"] == "ended" and doc["launch"]["command"] == "sh", doc["launch"]
@@ -320,6 +331,7 @@ def test_diagnose_tree_launched(gilscope, interp, tmp_path):
         assert not os.path.exists(f"/proc/{pid}") or \
             open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] == "Z"
     assert hello["parent"] in procs
+
 
 def free_port() -> int:
     import socket
@@ -524,44 +536,11 @@ def test_record_tree(gilscope, interp, fmt, tmp_path):
 
 def test_record_tree_launched(gilscope, interp, tmp_path):
     """Launch mode: gilscope starts the shell and records the tree until it is
-    interrupted (SIGINT, once each worker has spun for half a second of CPU
-    time by the kernel's count, so the pool's readiness does not race a
-    duration), then ends the program; the workers are the roots of their
+    interrupted, then ends the program; the workers are the roots of their
     stacks."""
-    import signal
-    r_ready, w_ready = os.pipe()
-    r_ctl, w_ctl = os.pipe()  # held open by the test: gilscope must end it
-    cmd = (f"{interp.path} {TARGET} --ready-fd {w_ready} --control-fd {r_ctl} "
-           f"--method fork --workers {WORKERS} --timeout 60; :")
-    env = dict(os.environ, **interp.env())
     out = tmp_path / "profile.txt"
-    argv = [gilscope, "record", "--subprocesses", "-f", "collapsed", "-o", str(out),
-            "--", "sh", "-c", cmd]
-    proc = subprocess.Popen(argv, pass_fds=(w_ready, r_ctl), env=env, stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    os.close(w_ready)
-    os.close(r_ctl)
-    hello, tree = None, set()
-    try:
-        with os.fdopen(r_ready) as rd:
-            ready, _, _ = select.select([rd], [], [], 90)
-            line = rd.readline() if ready else ""
-        if line:
-            hello = json.loads(line)
-            tree = descendants(proc.pid)
-            start = {pid: cpu_ticks(pid) for pid in hello["workers"]}
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and \
-                    any(cpu_ticks(pid) < start[pid] + 50 for pid in hello["workers"]):
-                time.sleep(0.05)
-        proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=120)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(w_ctl)
-    assert hello, err.decode()[-3000:]
-    assert proc.returncode == 0, err.decode()[-3000:]
+    hello, returncode, _, err, tree = launch_pool_then_interrupt(
+        gilscope, interp, ["record", "--subprocesses", "-f", "collapsed", "-o", str(out)])
+    assert returncode == 0, err.decode()[-3000:]
     assert b"ended sh (pid" in err, err
     worker_spins_collapsed(out, hello["workers"], tree | {hello["parent"]})
