@@ -34,7 +34,6 @@ void group_release(struct group *g)
 	for (i = 0; i < g->n; i++)
 		member_free(g->m[i]);
 	ptree_release(&g->pt);
-	free(g->desc);
 	memset(g, 0, sizeof(*g));
 }
 
@@ -107,16 +106,6 @@ static struct group_member *find(struct group *g, pid_t pid, uint64_t start)
 	return NULL;
 }
 
-static const struct ptree_proc *in_table(const struct ptree *pt, pid_t pid)
-{
-	size_t i;
-
-	for (i = 0; i < pt->n; i++)
-		if (pt->t[i].pid == pid)
-			return &pt->t[i];
-	return NULL;
-}
-
 /* One process of the tree as the table shows it: known, or new. */
 static void consider(struct group *g, const struct ptree_proc *p)
 {
@@ -152,37 +141,37 @@ static void consider(struct group *g, const struct ptree_proc *p)
 	g->m[g->n++] = m;
 }
 
+static int live(const struct ptree_proc *p)
+{
+	return p->state != 'Z' && p->state != 'X';
+}
+
 int group_scan(struct group *g)
 {
 	const struct ptree_proc *p;
-	size_t i, total = 0, max;
-	int ret;
+	size_t i;
+	long ret;
 
 	ret = ptree_read(&g->pt);
-	if (ret)
-		return ret;
-	max = g->pt.n;
-	free(g->desc);
-	g->desc = calloc(max ? max : 1, sizeof(*g->desc));
-	if (!g->desc)
-		return GS_ENOMEM;
-	ret = ptree_descendants(&g->pt, g->root, g->self, g->desc, max, &total);
-	if (ret)
-		return ret;
+	if (!ret)
+		ret = ptree_mark_tree(&g->pt, g->root, g->self);
+	if (ret < 0)
+		return (int)ret;
 	/* who is gone: not in the table, or its pid now names another */
 	for (i = 0; i < g->n; i++) {
 		struct group_member *m = g->m[i];
 
-		p = in_table(&g->pt, m->pid);
-		if (!m->gone && (!p || p->start != m->start || p->state == 'Z' || p->state == 'X'))
+		p = ptree_find(&g->pt, m->pid);
+		if (!m->gone && (!p || p->start != m->start || !live(p)))
 			m->gone = 1;
 	}
-	p = in_table(&g->pt, g->root);
-	if (p && p->state != 'Z' && p->state != 'X')
+	/* the root first, then its descendants in pid order */
+	p = ptree_find(&g->pt, g->root);
+	if (p && live(p))
 		consider(g, p);
-	for (i = 0; i < total && i < max; i++) {
-		p = in_table(&g->pt, g->desc[i]);
-		if (p)
+	for (i = 0; i < g->pt.n; i++) {
+		p = &g->pt.t[i];
+		if (g->pt.in[i] && p->pid != g->root && live(p))
 			consider(g, p);
 	}
 	return 0;

@@ -55,7 +55,6 @@ struct group {
 	size_t n;
 	size_t dropped;		/* descendants not kept: past GROUP_MAX */
 	struct ptree pt;
-	pid_t *desc;		/* scratch of a scan */
 };
 
 void group_init(struct group *g, pid_t root);

@@ -130,20 +130,12 @@ long ptree_mark(const struct ptree_proc *t, size_t n, const unsigned char *seed,
 	return (long)tail;
 }
 
-static int cmp_pid(const void *a, const void *b)
-{
-	pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-int ptree_descendants(struct ptree *pt, pid_t root, pid_t self, pid_t *out, size_t max,
-		      size_t *total)
+long ptree_mark_tree(struct ptree *pt, pid_t root, pid_t self)
 {
 	unsigned char *seed;
-	size_t i, n = 0, k = 0;
+	size_t i;
+	long n;
 
-	*total = 0;
 	if (!pt->n)
 		return 0;
 	seed = calloc(pt->n, 1);
@@ -151,30 +143,25 @@ int ptree_descendants(struct ptree *pt, pid_t root, pid_t self, pid_t *out, size
 		return GS_ENOMEM;
 	for (i = 0; i < pt->n; i++)
 		seed[i] = pt->t[i].pid == root;
-	if (ptree_mark(pt->t, pt->n, seed, self, pt->in) < 0) {
-		free(seed);
-		return GS_ENOMEM;
-	}
+	n = ptree_mark(pt->t, pt->n, seed, self, pt->in);
 	free(seed);
-	for (i = 0; i < pt->n; i++) {
-		if (!pt->in[i] || pt->t[i].pid == root || pt->t[i].state == 'Z' ||
-		    pt->t[i].state == 'X')
-			continue;
-		n++;
-		if (k < max)
-			out[k++] = pt->t[i].pid;
-	}
-	qsort(out, k, sizeof(*out), cmp_pid);
-	*total = n;
-	return 0;
+	return n < 0 ? GS_ENOMEM : n;
 }
 
-pid_t ptree_parent(const struct ptree *pt, pid_t pid)
+const struct ptree_proc *ptree_find(const struct ptree *pt, pid_t pid)
 {
-	size_t i;
+	size_t lo = 0, hi = pt->n;
 
-	for (i = 0; i < pt->n; i++)
-		if (pt->t[i].pid == pid)
-			return pt->t[i].ppid;
-	return 0;
+	/* the listing is in pid order, and so is the table */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (pt->t[mid].pid == pid)
+			return &pt->t[mid];
+		if (pt->t[mid].pid < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
 }

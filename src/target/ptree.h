@@ -42,15 +42,12 @@ void ptree_release(struct ptree *pt);
 long ptree_mark(const struct ptree_proc *t, size_t n, const unsigned char *seed, pid_t self,
 		unsigned char *in);
 
-/*
- * The live descendants of `root` in pt (root itself not among them), in
- * pid order, at most max of them, into out; *total says how many there
- * were. Returns 0, GS_ENOMEM.
- */
-int ptree_descendants(struct ptree *pt, pid_t root, pid_t self, pid_t *out, size_t max,
-		      size_t *total);
+/* Mark in pt->in `root` and every process that descends from it (as
+ * ptree_mark() does, `self` left out). Returns how many, or GS_ENOMEM. */
+long ptree_mark_tree(struct ptree *pt, pid_t root, pid_t self);
 
-/* The parent of pid in pt, or 0 when pid is not in it. */
-pid_t ptree_parent(const struct ptree *pt, pid_t pid);
+/* The process `pid` in pt, or NULL (the table is in pid order, as /proc
+ * lists it). */
+const struct ptree_proc *ptree_find(const struct ptree *pt, pid_t pid);
 
 #endif

@@ -122,9 +122,41 @@ static void t_signal_names(struct unit *u)
 	}
 }
 
+/* A process's tree (--subprocesses): the root and what descends from it,
+ * gilscope and its own children left out; a process found by pid. */
+static void t_ptree_tree(struct unit *u)
+{
+	/* the table in pid order, as /proc lists it */
+	struct ptree_proc t[] = {
+		{ 1, 0, 1, 'S', 0 }, { 50, 1, 50, 'S', 1 }, { 100, 50, 100, 'S', 2 },
+		{ 120, 100, 100, 'S', 3 }, { 200, 50, 200, 'S', 4 }, { 210, 200, 200, 'S', 5 },
+		{ 211, 210, 200, 'Z', 6 }, { 300, 1, 300, 'S', 7 },
+	};
+	unsigned char in[N(t)];
+	struct ptree pt = { 0 };
+
+	pt.t = t;
+	pt.n = N(t);
+	pt.in = in;
+	/* the shell 50: its children 100 (gilscope, left out with its child
+	 * 120) and 200, 200's 210 and 211 */
+	CHECK_EQ(u, ptree_mark_tree(&pt, 50, 100), 4);
+	CHECK(u, in[1] && !in[2] && !in[3] && in[4] && in[5] && in[6] && !in[7] && !in[0]);
+	CHECK_EQ(u, ptree_mark_tree(&pt, 999, 100), 0);
+	CHECK(u, ptree_find(&pt, 210) == &t[5]);
+	CHECK(u, ptree_find(&pt, 1) == &t[0]);
+	CHECK(u, ptree_find(&pt, 300) == &t[7]);
+	CHECK(u, ptree_find(&pt, 205) == NULL);
+	CHECK(u, ptree_find(&pt, 0) == NULL && ptree_find(&pt, 400) == NULL);
+	pt.n = 0;
+	CHECK(u, ptree_find(&pt, 1) == NULL);
+	CHECK_EQ(u, ptree_mark_tree(&pt, 1, 100), 0);
+}
+
 UNIT_SUITE(launch)
 {
 	UNIT_RUN(u, t_tree);
 	UNIT_RUN(u, t_tree_loop);
+	UNIT_RUN(u, t_ptree_tree);
 	UNIT_RUN(u, t_signal_names);
 }
