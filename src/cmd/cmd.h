@@ -71,7 +71,10 @@ void usage_bad_option(const char *cmd, int argc, char **argv)
 void usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3), noreturn));
 
-/* Why a process of a tree was not read, in a few words (--subprocesses). */
-const char *cmd_not_read(int err);
+/* A process of a tree that was not read (--subprocesses), and why, in a
+ * few words, for the reports. */
+struct dump_other;
+struct group_member;
+void cmd_tree_other(struct dump_other *o, const struct group_member *m);
 
 #endif

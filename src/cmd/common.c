@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "../cpython/model.h"
+#include "../report/dump.h"
+#include "../sample/group.h"
 #include "../sample/sampler.h"
 #include "../target/access.h"
 #include "../target/process.h"
@@ -291,7 +293,8 @@ int cmd_write_output(const char *path, const char *buf, size_t len)
 	return 0;
 }
 
-const char *cmd_not_read(int err)
+/* Why a process of a tree was not read, in a few words. */
+static const char *not_read(int err)
 {
 	switch (err) {
 	case GS_ENOTPY: return "not Python";
@@ -301,6 +304,14 @@ const char *cmd_not_read(int err)
 	case GS_EEXITED: return "exited";
 	default: return gs_strerror(err);
 	}
+}
+
+void cmd_tree_other(struct dump_other *o, const struct group_member *m)
+{
+	o->pid = m->pid;
+	o->ppid = m->ppid;
+	o->command = m->cmdline;
+	o->why = not_read(m->err);
 }
 
 int cmd_write_report(const char *path, struct strbuf *sb)

@@ -83,11 +83,7 @@ static int dump_tree(pid_t pid, int json)
 				m->err = ret == GS_ECORRUPT || ret == GS_EFAULT ? ret : GS_EEXITED;
 		}
 		if (!smp) {
-			others[nothers].pid = m->pid;
-			others[nothers].ppid = m->ppid;
-			others[nothers].command = m->cmdline;
-			others[nothers].why = cmd_not_read(m->err);
-			nothers++;
+			cmd_tree_other(&others[nothers++], m);
 			continue;
 		}
 		fill_info(&info, m->pid, &m->proc, &m->s, smp);

@@ -629,11 +629,7 @@ void run_tree_report(const struct run_opts *o, const struct run_tree *rt,
 		if (!rt->agg[i]) {
 			if (m->sampled)
 				continue;	/* Python, but gone before its first sample */
-			tr->others[nothers].pid = m->pid;
-			tr->others[nothers].ppid = m->ppid;
-			tr->others[nothers].command = m->cmdline;
-			tr->others[nothers].why = cmd_not_read(m->err);
-			nothers++;
+			cmd_tree_other(&tr->others[nothers++], m);
 			continue;
 		}
 		verdict_decide(rt->agg[i], &tr->v[n]);
