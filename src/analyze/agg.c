@@ -487,6 +487,26 @@ static void node_count(struct agg *a, uint32_t node, enum gs_state st)
 	a->nodes[node].state_total[st]++;
 }
 
+/* Count a thread's pending samples (agg_thread.pend_n) in the tree: at
+ * their leaf and at every node above it, up to (not) the root, which
+ * counted them as they came. */
+static void pending_flush(struct agg *a, struct agg_thread *t)
+{
+	uint64_t n = t->pend_n;
+	uint32_t node;
+	size_t depth = 0;
+
+	t->pend_n = 0;
+	if (!n || t->pend_end >= a->nnodes)
+		return;
+	a->nodes[t->pend_end].self += n;
+	for (node = t->pend_end; node != 0 && node < a->nnodes && depth++ < a->nnodes;
+	     node = a->nodes[node].parent) {
+		a->nodes[node].total += n;
+		a->nodes[node].state_total[t->pend_state] += n;
+	}
+}
+
 /* The "[torn stack]" child of a thread's root, counted: a torn stack lacks
  * its outer frames, and hung from the root it would stand as a tower of
  * its own beside the thread's real stacks. */
@@ -611,10 +631,15 @@ int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
 	if (mode_keeps(a, in) && t->root != AGG_NONE) {
 		node_count(a, 0, in->state);
 		if (t->key_leaf_ok) {
-			for (node = t->key_leaf; node != 0 && node != AGG_NONE;
-			     node = a->nodes[node].parent)
-				node_count(a, node, in->state);
-			node = t->key_leaf;
+			/* the same stack as last time: counted later, at once */
+			uint32_t end = leaf_for(a, t->key_leaf, native, in->state);
+
+			if (t->pend_n && (t->pend_end != end || t->pend_state != in->state))
+				pending_flush(a, t);
+			t->pend_end = end;
+			t->pend_state = (uint8_t)in->state;
+			t->pend_n++;
+			leaf = end;
 		} else {
 			if (t->proc != AGG_NONE)
 				node_count(a, t->proc, in->state);
@@ -639,17 +664,17 @@ int agg_add_thread(struct agg *a, const struct agg_thread_in *in)
 				t->key_leaf = node;
 				t->key_leaf_ok = 1;
 			}
-		}
-		if (node != AGG_NONE) {
-			uint32_t end = leaf_for(a, node, native, in->state), k;
+			if (node != AGG_NONE) {
+				uint32_t end = leaf_for(a, node, native, in->state), k;
 
-			for (k = end; k != node; k = a->nodes[k].parent)
-				node_count(a, k, in->state);
-			node = end;
+				for (k = end; k != node; k = a->nodes[k].parent)
+					node_count(a, k, in->state);
+				node = end;
+			}
+			if (node != AGG_NONE)
+				a->nodes[node].self++;
+			leaf = node;
 		}
-		if (node != AGG_NONE)
-			a->nodes[node].self++;
-		leaf = node;
 	}
 	if (a->opt.timeline)
 		add_span(a, t, in, leaf);
@@ -684,6 +709,7 @@ int agg_restate(struct agg *a, int32_t pid, int32_t tid, uint64_t n, uint64_t fr
 	}
 	if (!t || t->states[from] < n)
 		return GS_CORRUPT("!t || t->states[from] < n");
+	pending_flush(a, t);
 	since = from_ns > a->t_first ? from_ns - a->t_first : 0;
 	t->states[from] -= n;
 	t->states[to] += n;
@@ -765,6 +791,7 @@ void agg_finish(struct agg *a)
 	for (i = 0; i < a->nthreads; i++) {
 		struct agg_thread *t = &a->threads[i];
 
+		pending_flush(a, t);
 		if (t->holding)
 			stretch_add(&t->hold, t->last_ns + (end - (a->t_last - a->t_first)) - t->hold_since);
 		if (t->waiting)

@@ -103,6 +103,14 @@ struct agg_thread {
 	uint32_t key_hot;	/* frame id of its innermost frame */
 	uint32_t key_leaf;	/* tree node of its innermost frame */
 	int key_leaf_ok;
+	/* Samples of that same stack not yet counted in the tree: pend_n
+	 * ending at node pend_end, in state pend_state. A thread that stays
+	 * put (most threads of a large program, most of the time) costs one
+	 * increment a sample, and its path to the root is walked once, when
+	 * the run ends (agg.c, pending_flush). */
+	uint32_t pend_end;
+	uint8_t pend_state;
+	uint64_t pend_n;
 };
 
 #define AGG_WHY_MAX 8
@@ -159,6 +167,11 @@ struct agg {
 	/* the open-file limit kept files_short of files_threads threads'
 	 * /proc files from staying open (0: none; filled by the caller) */
 	uint64_t files_short, files_threads, files_limit;
+	/* the loop read context-switch records (sample/loop.h), or why not
+	 * (a gs_err; 0: not wanted, too few threads); thread-samples they
+	 * alone found unchanged; deadlines where some were lost */
+	int switch_records, switch_records_err;
+	uint64_t quiet_by_records, switch_records_lost;
 	/* the checks of target memory that failed first in a sample, most
 	 * often first (util/error.h; filled by the caller at the end) */
 	const struct gs_why *why[AGG_WHY_MAX];

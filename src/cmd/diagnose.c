@@ -77,6 +77,7 @@ int cmd_diagnose(int argc, char **argv)
 		SO_GRACE(&o),
 		SO_KEEP_RUNNING(&o),
 		SO_SUBPROCESSES(&o),
+		SO_SWITCH_RECORDS(&o),
 	};
 
 	sample_opts_init(&o);

@@ -7,6 +7,10 @@
 
 #include "cmd.h"
 
+const char *const switch_record_modes[] = {
+	[LOOP_SW_AUTO] = "auto", [LOOP_SW_ALWAYS] = "always", [LOOP_SW_NEVER] = "never", NULL,
+};
+
 const char *const sample_modes[] = {
 	[AGG_MODE_WALL] = "wall", [AGG_MODE_CPU] = "cpu", [AGG_MODE_GIL] = "gil", NULL,
 };

@@ -22,6 +22,7 @@ struct sample_opts {
 #define SAMPLE_MAX_RATE 1000000.0
 
 extern const char *const sample_modes[];	/* --mode's values, by enum agg_mode */
+extern const char *const switch_record_modes[];	/* --switch-records', by LOOP_SW_* */
 
 /* Table entries for the shared options, writing into struct sample_opts *so. */
 #define SO_PID(so) { .name = "pid", .letter = 'p', .kind = OPT_PID, .dest = &(so)->run.pid, \
@@ -44,6 +45,11 @@ extern const char *const sample_modes[];	/* --mode's values, by enum agg_mode */
 	.dest = &(so)->run.keep_running, .ival = 1, \
 	.help = "leave the program running instead (its pid is\nprinted) and return once " \
 		"the report is written" }
+
+#define SO_SWITCH_RECORDS(so) { .name = "switch-records", .kind = OPT_CHOICE, \
+	.dest = &(so)->run.switch_records, .arg = "WHEN", .choices = switch_record_modes, \
+	.help = "read the kernel's context-switch records\n(perf events: root or CAP_PERFMON) to " \
+		"tell\nwhich threads ran: auto (with 256 threads or\nmore), always, never" }
 
 #define SO_SUBPROCESSES(so) { .name = "subprocesses", .letter = 's', .kind = OPT_FLAG, \
 	.dest = &(so)->run.subprocesses, .ival = 1, \

@@ -210,6 +210,7 @@ int cmd_record(int argc, char **argv)
 		SO_PROGRESS(&o),
 		SO_GRACE(&o),
 		SO_KEEP_RUNNING(&o),
+		SO_SWITCH_RECORDS(&o),
 		{ .name = "subprocesses", .letter = 's', .kind = OPT_FLAG,
 		  .dest = &o.run.subprocesses, .ival = 1,
 		  .help = "every Python process of the tree too (the process\n"

@@ -383,6 +383,7 @@ int run_session(const struct run_opts *o, struct run *r)
 	lo.rate_hz = o->rate_hz;
 	lo.duration_s = o->duration_s;
 	lo.progress = o->progress < 0 ? isatty(2) : o->progress;
+	lo.switch_records = o->switch_records;
 	lo.child = r->info.launched ? pid : 0;
 	ret = loop_run(&r->s, &lo, on_sample, &r->agg, &r->st);
 	if (ret) {
@@ -399,6 +400,10 @@ int run_session(const struct run_opts *o, struct run *r)
 	r->agg.files_short = r->s.files_short;
 	r->agg.files_threads = r->s.files_threads;
 	r->agg.files_limit = r->s.files_limit;
+	r->agg.switch_records = r->st.switch_records;
+	r->agg.switch_records_err = r->st.switch_records_err;
+	r->agg.switch_records_lost = r->st.switch_records_lost;
+	r->agg.quiet_by_records = r->s.n_sw_quiet;
 	r->agg.nwhy = gs_why_counts(r->agg.why, AGG_WHY_MAX);
 	r->agg.worst_lag_ns = r->st.worst_lag_ns;
 	agg_finish(&r->agg);
@@ -498,6 +503,10 @@ static void finish_member(struct run_tree *rt, size_t i)
 	a->files_short = m->s.files_short;
 	a->files_threads = m->s.files_threads;
 	a->files_limit = m->s.files_limit;
+	a->switch_records = st->switch_records;
+	a->switch_records_err = st->switch_records_err;
+	a->switch_records_lost = st->switch_records_lost;
+	a->quiet_by_records = m->s.n_sw_quiet;
 	a->worst_lag_ns = st->worst_lag_ns;
 	agg_finish(a);
 	d->pid = (int)m->pid;
@@ -545,6 +554,7 @@ int run_tree_session(const struct run_opts *o, struct run_tree *rt)
 	lo.rate_hz = o->rate_hz;
 	lo.duration_s = o->duration_s;
 	lo.progress = o->progress < 0 ? isatty(2) : o->progress;
+	lo.switch_records = o->switch_records;
 	lo.child = r->info.launched ? pid : 0;
 	ret = loop_run_group(&rt->g, &lo, on_tree_sample, rt, &r->st);
 	if (ret) {

@@ -26,6 +26,7 @@ struct run_opts {
 	 * (duration, Ctrl-C) while it still runs */
 	int keep_running;	/* leave it running */
 	int subprocesses;	/* the whole tree (run_tree_session) */
+	int switch_records;	/* LOOP_SW_* (sample/loop.h) */
 	int tree_all;		/* the tree: also fold every process into one
 				 * aggregate (run_tree.all), each one's stacks
 				 * under its process (record) */

@@ -6,6 +6,7 @@
  */
 #include "diagnose.h"
 
+#include "../target/swtrack.h"
 #include "../util/jw.h"
 
 #include <stdio.h>
@@ -67,6 +68,12 @@ void report_diagnose_text(struct strbuf *sb, const struct diag_info *info,
 			    "sample (raise it with ulimit -n)\n",
 			    (unsigned long long)a->files_limit, (unsigned long long)a->files_short,
 			    (unsigned long long)a->files_threads);
+	if (a->switch_records_err)
+		strbuf_addf(sb, "note: the kernel's context-switch records could not be read (%s): "
+			    "every thread that may have run was asked /proc, which costs more with "
+			    "many threads (run as root or with CAP_PERFMON, or set "
+			    "kernel.perf_event_paranoid to 0)\n",
+			    swtrack_strerror(a->switch_records_err));
 	if (a->torn)
 		strbuf_addf(sb, "note: %llu of %llu thread samples (%.1f%%) caught a stack mid-change "
 			    "even when read again (torn); their states count, their frames are "
@@ -212,6 +219,14 @@ static void json_sampling(struct jw *w, const struct diag_info *info, const stru
 	jw_uint(w, "torn", a->torn);
 	jw_uint(w, "rereads", a->rereads);
 	jw_uint(w, "files_short", a->files_short);
+	jw_bool(w, "switch_records", a->switch_records);
+	if (a->switch_records_err)
+		jw_str(w, "switch_records_unavailable",
+		       swtrack_strerror(a->switch_records_err));
+	else
+		jw_null(w, "switch_records_unavailable");
+	jw_uint(w, "quiet_by_records", a->quiet_by_records);
+	jw_uint(w, "switch_records_lost", a->switch_records_lost);
 	/* which checks of its memory failed, for bug reports */
 	jw_arr(w, "corrupt");
 	for (i = 0; i < a->nwhy; i++) {

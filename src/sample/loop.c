@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
 #include <sys/prctl.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #include "group.h"
+#include "../target/swtrack.h"
 #include "../target/launch.h"
 #include "../util/clock.h"
 #include "../util/error.h"
@@ -242,17 +244,103 @@ static void reap_child(const struct loop_opts *o, struct loop_stats *st, int rea
 	st->child_reaped = reaped;
 }
 
+/*
+ * Context-switch records (target/swtrack.h), read once per deadline for
+ * every sampler: with many threads, they spare each sample one schedstat
+ * read per thread that did not run. Opened once the samples hold
+ * LOOP_SW_THREADS threads or more (below, the reads are cheap and the
+ * records, which are the whole machine's, not worth their cost), or at
+ * once, or never, as the caller says; if they cannot be opened (no permission, no perf
+ * events) or stop being whole (a CPU came online), the samplers ask
+ * schedstat as before.
+ */
+#define LOOP_SW_THREADS 256
+#define LOOP_SW_EVENTS 65536
+
+struct sw_feed {
+	int state;		/* 0: not tried, 1: on, -1: off */
+	struct swtrack t;
+	struct sw_event *ev;
+	size_t nev;		/* this deadline's */
+	int lost;
+	uint64_t now;		/* when they were read */
+};
+
+static void sw_start(struct sw_feed *f, const struct loop_opts *o, size_t nthreads,
+		     struct loop_stats *st)
+{
+	int ret;
+
+	if (f->state || o->switch_records == LOOP_SW_NEVER ||
+	    (o->switch_records == LOOP_SW_AUTO && nthreads < LOOP_SW_THREADS))
+		return;
+	f->state = -1;
+	f->ev = malloc(LOOP_SW_EVENTS * sizeof(*f->ev));
+	ret = f->ev ? swtrack_open(&f->t) : GS_ENOMEM;
+	if (ret) {
+		free(f->ev);
+		f->ev = NULL;
+		st->switch_records_err = ret;
+		return;
+	}
+	f->state = 1;
+	st->switch_records = 1;
+}
+
+static void sw_stop(struct sw_feed *f)
+{
+	if (f->state == 1)
+		swtrack_close(&f->t);
+	free(f->ev);
+	f->ev = NULL;
+}
+
+/* Before a deadline's samples: the switches since the last. */
+static void sw_read(struct sw_feed *f, struct loop_stats *st)
+{
+	int ret;
+
+	if (f->state != 1)
+		return;
+	f->nev = 0;
+	f->now = gs_now_ns();
+	ret = swtrack_drain(&f->t, f->ev, LOOP_SW_EVENTS, &f->nev, &f->lost);
+	if (ret) {
+		swtrack_close(&f->t);
+		f->state = -1;
+		st->switch_records_err = ret;
+		return;
+	}
+	if (f->lost)
+		st->switch_records_lost++;
+}
+
+/* ... and to each sampler, before its sample */
+static void sw_give(const struct sw_feed *f, struct sampler *s)
+{
+	if (f->state == 1)
+		sampler_switches(s, f->ev, f->nev, f->lost, f->now);
+	else
+		sampler_switches_off(s);
+}
+
 struct one {
 	struct sampler *s;
 	loop_fn fn;
 	void *ctx;
+	const struct loop_opts *o;
+	struct sw_feed sw;
 };
 
 static int tick_one(void *tctx, struct loop_stats *st)
 {
 	struct one *one = tctx;
 	const struct sample *smp = NULL;
-	int r = sampler_take(one->s, &smp);
+	int r;
+
+	sw_read(&one->sw, st);
+	sw_give(&one->sw, one->s);
+	r = sampler_take(one->s, &smp);
 
 	if (r == GS_EEXITED) {
 		if (one->s->execd)
@@ -266,16 +354,18 @@ static int tick_one(void *tctx, struct loop_stats *st)
 		return 0;
 	}
 	st->taken++;
+	sw_start(&one->sw, one->o, smp->nthreads, st);
 	return one->fn(one->ctx, smp);
 }
 
 int loop_run(struct sampler *s, const struct loop_opts *o, loop_fn fn, void *ctx,
 	     struct loop_stats *st)
 {
-	struct one one = { s, fn, ctx };
+	struct one one = { s, fn, ctx, o, { 0 } };
 	int reaped = 0, ret;
 
 	ret = run_deadlines(o, tick_one, &one, st, &reaped);
+	sw_stop(&one.sw);
 	reap_child(o, st, reaped);
 	return ret;
 }
@@ -285,6 +375,8 @@ struct tree {
 	loop_group_fn fn;
 	void *ctx;
 	uint64_t last_scan;
+	const struct loop_opts *o;
+	struct sw_feed sw;
 };
 
 static int tick_tree(void *tctx, struct loop_stats *st)
@@ -292,13 +384,14 @@ static int tick_tree(void *tctx, struct loop_stats *st)
 	struct tree *tr = tctx;
 	struct group *g = tr->g;
 	uint64_t now = gs_now_ns();
-	size_t i;
+	size_t i, nthreads = 0;
 	int any = 0, ret;
 
 	if (!tr->last_scan || now - tr->last_scan >= LOOP_RESCAN_NS) {
 		(void)group_scan(g);	/* a failed scan keeps what is known */
 		tr->last_scan = now;
 	}
+	sw_read(&tr->sw, st);
 	for (i = 0; i < g->n; i++) {
 		struct group_member *m = g->m[i];
 		const struct sample *smp = NULL;
@@ -310,6 +403,7 @@ static int tick_tree(void *tctx, struct loop_stats *st)
 			m->seen = 1;
 			m->first_requested = st->requested - 1;
 		}
+		sw_give(&tr->sw, &m->s);
 		r = sampler_take(&m->s, &smp);
 		if (r == GS_EEXITED) {
 			m->gone = 1;	/* exited, or exec'd another program */
@@ -321,13 +415,15 @@ static int tick_tree(void *tctx, struct loop_stats *st)
 		}
 		m->taken++;
 		any = 1;
+		nthreads += smp->nthreads;
 		ret = tr->fn(tr->ctx, i, smp);
 		if (ret)
 			return ret;
 	}
 	if (any)
 		st->taken++;
-	else if (group_live(g))
+	sw_start(&tr->sw, tr->o, nthreads, st);
+	if (!any && group_live(g))
 		st->errors++;
 	if (!group_live(g) && !process_alive(g->root)) {
 		st->target_exited = 1;
@@ -339,7 +435,7 @@ static int tick_tree(void *tctx, struct loop_stats *st)
 int loop_run_group(struct group *g, const struct loop_opts *o, loop_group_fn fn, void *ctx,
 		   struct loop_stats *st)
 {
-	struct tree tr = { g, fn, ctx, 0 };
+	struct tree tr = { g, fn, ctx, 0, o, { 0 } };
 	int reaped = 0, ret;
 
 	/* the first scan attaches to every process of the tree, which takes
@@ -348,6 +444,7 @@ int loop_run_group(struct group *g, const struct loop_opts *o, loop_group_fn fn,
 	(void)group_scan(g);
 	tr.last_scan = gs_now_ns();
 	ret = run_deadlines(o, tick_tree, &tr, st, &reaped);
+	sw_stop(&tr.sw);
 	reap_child(o, st, reaped);
 	return ret;
 }

@@ -24,7 +24,13 @@ struct loop_opts {
 	 * sleep. */
 	int (*wait)(void *ctx, uint64_t until);
 	void *wait_ctx;
+	/* when to read context-switch records (loop.c): LOOP_SW_AUTO with
+	 * many threads, LOOP_SW_ALWAYS, LOOP_SW_NEVER (every thread that may
+	 * have run is asked its /proc schedstat) */
+	int switch_records;
 };
+
+enum { LOOP_SW_AUTO, LOOP_SW_ALWAYS, LOOP_SW_NEVER };
 
 struct loop_stats {
 	uint64_t requested;	/* deadlines that passed */
@@ -39,6 +45,12 @@ struct loop_stats {
 	int child_wstatus;	/* ... and as waitpid() gave it */
 	int child_reaped;	/* ... and it has been collected */
 	int interrupted;	/* stopped by a signal */
+	/* the context-switch records were read (target/swtrack.h); or why
+	 * not, when they were wanted (a gs_err); deadlines where some were
+	 * lost (each such sample asked schedstat instead) */
+	int switch_records;
+	int switch_records_err;
+	uint64_t switch_records_lost;
 };
 
 typedef int (*loop_fn)(void *ctx, const struct sample *smp);

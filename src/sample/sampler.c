@@ -46,6 +46,7 @@
 #include "fdbudget.h"
 #include "../cpython/code.h"
 #include "../target/procfs.h"
+#include "../target/swtrack.h"
 #include "../util/clock.h"
 #include "../util/error.h"
 
@@ -73,6 +74,9 @@ struct thread_cache {
 	enum py_torn torn;	/* how that stack's walk ended */
 	struct base_track bt;	/* where its whole walks end */
 	int32_t ktid;		/* its id in this machine's /proc, -1 unknown */
+	/* switch records: none since sw_from (0: not known) means it has not
+	 * run since; sw_last: the latest one seen */
+	uint64_t sw_from, sw_last;
 	int on_cpu;		/* the last full read found it on a CPU */
 	struct py_ranges ranges;	/* the memory its last stack walk read */
 	uint64_t stack_key;
@@ -293,6 +297,9 @@ void sampler_release(struct sampler *s)
 	free(s->tc);
 	free(s->tc_new);
 	free(s->tc_hash);
+	free(s->kidx);
+	s->kidx = NULL;
+	s->nkidx = 0;
 	s->pynames = NULL;
 	s->name_ids = NULL;
 	s->pythreads = NULL;
@@ -452,6 +459,23 @@ static int read_kernel(struct sampler *s, struct thread_cache *c, int need_comm)
 	return 0;
 }
 
+/* The switch records say the thread has not been on a CPU since its last
+ * full read (or since schedstat last said so): what that read found
+ * stands, with no read at all. */
+static int sw_quiet(const struct sampler *s, const struct thread_cache *c)
+{
+	return s->sw_on && c->have && c->reusable && c->sw_from && c->sw_from >= s->sw_lost_ns &&
+	       c->sw_last < c->sw_from;
+}
+
+/* The thread is known (by a read made after this sample's records were
+ * taken) not to have run since its last full read: from now on the
+ * records alone can tell whether it does. */
+static void sw_known(const struct sampler *s, struct thread_cache *c)
+{
+	c->sw_from = s->sw_on ? s->sw_drain_ns : 0;
+}
+
 /* Keep the stack just read (s->pool) in the thread's cache. */
 static void keep_stack(struct sampler *s, struct thread_cache *c, size_t n, int truncated,
 		       int err, enum py_torn torn)
@@ -607,6 +631,7 @@ static int read_full(struct sampler *s, struct thread_cache *c, struct py_thread
 	c->on_cpu = c->kstate == 'R' || (c->syscall_known && c->syscall_running);
 	c->reusable = sched_read && s->sched_ok && !r->err && !torn && c->kstate != '?' &&
 		      !c->on_cpu;
+	sw_known(s, c);
 	s->n_read++;
 	return ret;
 }
@@ -851,6 +876,14 @@ static void thread_out(struct sampler *s, struct sample *smp, size_t i, int reus
 	}
 }
 
+/* A thread that did not run: what its last full read found stands. */
+static void take_reused(struct sampler *s, struct sample *smp, size_t i)
+{
+	s->n_reused++;
+	tc_idle(s, &s->tc[i]);
+	thread_out(s, smp, i, 1);
+}
+
 /* Same thread: same thread state, native id and pthread. */
 /* Where the thread's stack walk will likely go: where its last one went. */
 static void make_guess(const struct thread_cache *c, struct py_guess *g)
@@ -875,6 +908,11 @@ static int take_trusted(struct sampler *s, struct sample *smp, size_t i, uint64_
 	struct py_guess guess;
 	int sched = 0, ret;
 
+	if (sw_quiet(s, c)) {
+		s->n_sw_quiet++;
+		take_reused(s, smp, i);
+		return 0;
+	}
 	if (c->ktid > 0 && !(c->have && c->on_cpu)) {
 		ret = read_sched(s, c, &run, &slices);
 		if (ret == GS_ENOPROC)
@@ -882,9 +920,8 @@ static int take_trusted(struct sampler *s, struct sample *smp, size_t i, uint64_
 		sched = !ret;
 	}
 	if (sched && c->have && c->reusable && run == c->run_ns && slices == c->slices) {
-		s->n_reused++;
-		tc_idle(s, c);
-		thread_out(s, smp, i, 1);
+		sw_known(s, c);
+		take_reused(s, smp, i);
 		return 0;
 	}
 	/* the thread read again whole, with what its stack walk will likely
@@ -913,12 +950,16 @@ static void take_walked(struct sampler *s, struct sample *smp, size_t i)
 	struct py_guess guess;
 	int sched = 0;
 
+	if (sw_quiet(s, c)) {
+		s->n_sw_quiet++;
+		take_reused(s, smp, i);
+		return;
+	}
 	if (c->ktid > 0)
 		sched = !read_sched(s, c, &run, &slices);
 	if (sched && c->have && c->reusable && run == c->run_ns && slices == c->slices) {
-		s->n_reused++;
-		tc_idle(s, c);
-		thread_out(s, smp, i, 1);
+		sw_known(s, c);
+		take_reused(s, smp, i);
 		return;
 	}
 	/* the thread as of now, not as of the list walk, and with it what its
@@ -1061,6 +1102,7 @@ static void rebuild_caches(struct sampler *s, size_t npy)
 		s->tc_new = t;
 	}
 	s->ntc = npy;
+	s->kidx_stale = 1;
 }
 
 /* Threading names: a dict walk of a few reads per thread, so only when the
@@ -1244,6 +1286,78 @@ done:
 			return GS_EEXITED;
 	}
 	return 0;
+}
+
+static int kidx_cmp(const void *a, const void *b)
+{
+	const struct sw_index *x = a, *y = b;
+
+	return (x->ktid > y->ktid) - (x->ktid < y->ktid);
+}
+
+/* The thread cache by kernel tid, after the last walk. */
+static int kidx_build(struct sampler *s)
+{
+	size_t i, n = 0;
+
+	if (!s->kidx) {
+		s->kidx = calloc(s->max_threads, sizeof(*s->kidx));
+		if (!s->kidx)
+			return GS_ENOMEM;
+	}
+	for (i = 0; i < s->ntc && i < s->max_threads; i++)
+		if (s->tc[i].ktid > 0)
+			s->kidx[n++] = (struct sw_index){ s->tc[i].ktid, (uint32_t)i };
+	qsort(s->kidx, n, sizeof(*s->kidx), kidx_cmp);
+	s->nkidx = n;
+	s->kidx_stale = 0;
+	return 0;
+}
+
+static struct thread_cache *cache_of_ktid(struct sampler *s, int32_t ktid)
+{
+	size_t lo = 0, hi = s->nkidx;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->kidx[mid].ktid == ktid)
+			return &s->tc[s->kidx[mid].i];
+		if (s->kidx[mid].ktid < ktid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+void sampler_switches(struct sampler *s, const struct sw_event *ev, size_t n, int lost,
+		      uint64_t drain_ns)
+{
+	size_t i;
+
+	if (s->kidx_stale && kidx_build(s)) {
+		sampler_switches_off(s);
+		return;
+	}
+	s->sw_on = 1;
+	s->sw_drain_ns = drain_ns;
+	if (lost)
+		s->sw_lost_ns = drain_ns;
+	for (i = 0; i < n; i++) {
+		struct thread_cache *c;
+
+		if (ev[i].pid != (int32_t)s->proc->pid)
+			continue;
+		c = cache_of_ktid(s, ev[i].tid);
+		if (c && ev[i].t_ns > c->sw_last)
+			c->sw_last = ev[i].t_ns;
+	}
+}
+
+void sampler_switches_off(struct sampler *s)
+{
+	s->sw_on = 0;
 }
 
 int sampler_take(struct sampler *s, const struct sample **out)

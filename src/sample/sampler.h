@@ -162,12 +162,36 @@ struct sampler {
 	} *nsmap, *nsmap_new;
 	size_t nns;
 	int32_t *htids;		/* the task list, scratch for the map */
+	/* Context-switch records (target/swtrack.h), when the loop reads
+	 * them: a thread without one since sw_from (its own, in the cache)
+	 * has not run since, and needs no schedstat read. sw_drain_ns: when
+	 * the records of this sample were read; sw_lost_ns: the last time
+	 * some were lost (a thread known quiet only from before is asked
+	 * schedstat again). kidx: the cache by kernel tid, sorted. */
+	int sw_on;
+	uint64_t sw_drain_ns, sw_lost_ns;
+	struct sw_index {
+		int32_t ktid;
+		uint32_t i;
+	} *kidx;
+	size_t nkidx;
+	int kidx_stale;
+	uint64_t n_sw_quiet;	/* threads found quiet by the records alone */
 };
 
 /* Locate the runtime in proc and set up the model. Returns 0 or a gs_err
  * (GS_ENOTPY, GS_EUNSUPPORTED with s->found.version set, ...). */
 int sampler_init(struct sampler *s, struct process *proc);
 void sampler_release(struct sampler *s);
+
+/* Before a sample: the switches recorded since the last call (sorted or
+ * not, of any process: the sampler picks its own), read at drain_ns;
+ * `lost`: some may be missing. */
+struct sw_event;
+void sampler_switches(struct sampler *s, const struct sw_event *ev, size_t n, int lost,
+		      uint64_t drain_ns);
+/* The records are no longer read: ask schedstat again. */
+void sampler_switches_off(struct sampler *s);
 
 /* Take one sample. GS_EEXITED when the process is gone, or is no longer
  * the program we attached to (it exec'd: s->execd is set). */

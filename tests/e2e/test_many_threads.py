@@ -109,10 +109,10 @@ def many(interp):
     t.close()
 
 
-def diagnose(gilscope, t: ManyThreads, prefix=None):
+def diagnose(gilscope, t: ManyThreads, prefix=None, extra=()):
     t.ctl.write("start\n")
     run = es.run_gilscope(gilscope, ["diagnose", "--pid", str(t.pid), "-d", str(WINDOW_S),
-                                     "--json"], prefix=prefix)
+                                     "--json", *extra], prefix=prefix)
     t.ctl.write("stop\n")
     truth = t.read_msg(60, "its measurements")
     assert run.returncode == 0, run.describe()
@@ -154,11 +154,23 @@ def check_states(interp, t: ManyThreads, doc: dict, truth: dict, gil_shares: boo
             assert st.get("gil_wait", 0) == 0, (name, st)
 
 
-def test_two_thousand_threads(gilscope, interp, many):
+@pytest.mark.parametrize("records", ["auto", "never"])
+def test_two_thousand_threads(gilscope, interp, many, records):
+    """With the context-switch records (auto: this many threads asks for
+    them; the tests run as root) the blocked threads are found quiet with
+    no read at all; without, each is asked its schedstat. The same states
+    either way."""
     many.wait_blocked()
-    doc, truth = diagnose(gilscope, many)
+    doc, truth = diagnose(gilscope, many, extra=["--switch-records", records])
     check_states(interp, many, doc, truth, gil_shares=True)
-    assert doc["sampling"]["files_short"] == 0, doc["sampling"]
+    smp = doc["sampling"]
+    assert smp["files_short"] == 0, smp
+    if records == "never":
+        assert not smp["switch_records"] and smp["quiet_by_records"] == 0, smp
+    else:
+        assert smp["switch_records"], smp
+        # every blocked thread, in (nearly) every sample but the first
+        assert smp["quiet_by_records"] >= 0.8 * BLOCKED * (smp["taken"] - 1), smp
 
 
 def test_two_thousand_threads_few_files(gilscope, interp, many):
