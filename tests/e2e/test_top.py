@@ -101,14 +101,22 @@ class Tmux:
         subprocess.run(self.base + ["kill-server"], capture_output=True, timeout=20)
 
 
+def parse_row(line: str) -> Optional[dict]:
+    """A thread row: {"tid", "name", "now", "gil", "line"}, or None."""
+    m = re.match(rf"^\s*(\d+) (.*?)\s+({STATE_WORDS})\s+(G?)\s", line + " ")
+    if not m:
+        return None
+    return {"tid": int(m.group(1)), "name": m.group(2).strip(), "now": m.group(3),
+            "gil": m.group(4) == "G", "line": line}
+
+
 def parse_rows(screen: str, tids) -> Dict[int, dict]:
     """{tid: {"name", "now", "gil"}} for each thread row found on the screen."""
     rows = {}
     for line in screen.splitlines():
-        m = re.match(rf"^\s*(\d+) (.*?)\s+({STATE_WORDS})\s+(G?)\s", line + " ")
-        if m and int(m.group(1)) in tids:
-            rows[int(m.group(1))] = {"name": m.group(2).strip(), "now": m.group(3),
-                                     "gil": m.group(4) == "G", "line": line}
+        row = parse_row(line)
+        if row and row["tid"] in tids:
+            rows[row["tid"]] = row
     return rows
 
 
