@@ -549,8 +549,8 @@ static void tree_title(struct top_screen *s, const struct top_info *info, const 
 		if (version && (!p->version || strcmp(p->version, version) || p->free_threaded != ft))
 			version = NULL;
 	}
-	putf(s, l, TA_TITLE, " gilscope top  pid %d and its subprocesses: %zu Python process%s",
-	     info->pid, t->n, t->n == 1 ? "" : "es");
+	putf(s, l, TA_TITLE, " gilscope top  tree of pid %d: %zu Python process%s", info->pid, t->n,
+	     t->n == 1 ? "" : "es");
 	if (gone)
 		putf(s, l, TA_TITLE, " (%zu exited)", gone);
 	if (version)
@@ -586,27 +586,49 @@ static void tree_figures(struct top_screen *s, struct top_line *l, const struct 
 		     (unsigned long long)info->missed);
 }
 
-/* "python3.14 /app/pool.py": the command with its program's directory cut. */
-static const char *short_command(const char *cmd)
+/* "python3.14 pool.py --workers 4": the command line with the directories
+ * of its first two words (the program, and the script it runs) cut. */
+static void short_command(char *out, size_t len, const char *cmd)
 {
-	const char *sp = strchr(cmd, ' '), *p;
+	size_t n = 0;
+	int word;
 
-	for (p = sp ? sp : cmd + strlen(cmd); p > cmd; p--)
-		if (p[-1] == '/')
-			return p;
-	return cmd;
+	out[0] = '\0';
+	for (word = 0; word < 2 && *cmd && n + 1 < len; word++) {
+		const char *end = strchr(cmd, ' '), *base = cmd, *p;
+
+		if (!end)
+			end = cmd + strlen(cmd);
+		if (word == 0 || *cmd != '-')
+			for (p = cmd; p < end; p++)
+				if (*p == '/' && p + 1 < end)
+					base = p + 1;
+		n += (size_t)snprintf(out + n, len - n, "%.*s", (int)(end - base), base);
+		if (n >= len)
+			return;
+		cmd = end;
+		if (*cmd == ' ' && n + 1 < len) {
+			out[n++] = ' ';
+			out[n] = '\0';
+			cmd++;
+		}
+	}
+	if (n + 1 < len)
+		snprintf(out + n, len - n, "%s", cmd);
 }
 
-#define KIND_W 18
+#define KIND_W 16
 
 static void proc_row(const struct top_screen *s, struct top_line *l, const struct top_proc *p)
 {
 	const struct agg *a = p->a;
 	const char *kind = p->gone ? "exited" : verdict_kind_name(p->v->kind);
+	char cmd[TOP_MAX_COLS + 1];
+	int kw = (int)strlen(kind);
 
 	putf(s, l, TA_BOLD, "pid %d", p->pid);
-	putf(s, l, TA_NORMAL, " ppid %d  ", p->ppid);
-	put_field(s, l, p->gone ? TA_DIM : TA_BOLD, kind, KIND_W);
+	putf(s, l, TA_NORMAL, " ppid %d ", p->ppid);
+	put_field(s, l, p->gone ? TA_DIM : TA_BOLD, kind, kw > KIND_W ? kw : KIND_W);
 	if (a->gil_known && a->gil_enabled) {
 		putf(s, l, TA_NORMAL, " GIL held %.0f%% contended ", 100 * p->v->gil_held);
 		putf(s, l, p->v->gil_contended >= 0.2 ? TA_STATE + ST_GIL_WAIT : TA_NORMAL, "%.0f%%",
@@ -614,8 +636,9 @@ static void proc_row(const struct top_screen *s, struct top_line *l, const struc
 	} else {
 		put(s, l, TA_NORMAL, a->free_threaded ? " GIL off" : " GIL ?");
 	}
-	putf(s, l, TA_NORMAL, "  threads %zu, busy %d  ", a->nthreads, p->v->busy_threads);
-	put(s, l, TA_DIM, p->command && p->command[0] ? short_command(p->command) : "?");
+	putf(s, l, TA_NORMAL, "  busy %d/%zu  ", p->v->busy_threads, a->nthreads);
+	short_command(cmd, sizeof(cmd), p->command ? p->command : "");
+	put(s, l, TA_DIM, cmd[0] ? cmd : "?");
 }
 
 /* Row k of the list (a process's line, or one of its threads'). */
@@ -677,12 +700,10 @@ void report_top_tree(struct top_screen *s, const struct top_info *info, const st
 	avail--;
 	/* the list scrolls: a first row says how many are above, a last one
 	 * how many below; past the end, it stops with the last row shown */
-	if ((size_t)avail >= total || avail < 3)
+	if ((size_t)avail >= total || avail < 3 || scroll < 0)
 		scroll = 0;
 	else if ((size_t)scroll > total - (size_t)(avail - 1))
 		scroll = (int)(total - (size_t)(avail - 1));
-	if (scroll < 0)
-		scroll = 0;
 	first = (size_t)scroll;
 	if (first) {
 		putf(s, &s->lines[row++], TA_DIM, "    ... %zu rows above", first);
