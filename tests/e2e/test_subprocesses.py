@@ -642,6 +642,7 @@ def test_top_tree(gilscope, interp, tmp_path):
     assert "spin (pooltree.py:" in screen, screen  # the busiest process's hottest functions
 
 
+@pytest.mark.asan
 def test_top_tree_replaced_workers(gilscope, interp, tmp_path):
     """maxtasksperchild=1: workers end and new ones start all along. top
     shows those that start while it runs, marks those that end as exited
