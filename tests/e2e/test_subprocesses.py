@@ -608,9 +608,7 @@ def test_top_tree(gilscope, interp, tmp_path):
         tasks = {pid: {int(x) for x in os.listdir(f"/proc/{pid}/task")} for pid in workers + [parent]}
         kernel_ppid = {pid: ppid_of(pid) for pid in workers + [parent]}
         procs = top_sections(screen)
-        tm.keys("q")
-        out = tm.ended()
-        assert "EXIT-STATUS=0" in out and "TTY-RESTORED" in out, out
+        tm.quit()
     finally:
         tm.close()
         t.close()
@@ -666,9 +664,7 @@ def test_top_tree_replaced_workers(gilscope, interp, tmp_path):
         tm.wait_for("a worker started during the run, one exited and one dropped",
                     lambda s: len(seen - set(t.hello["workers"])) >= 3 and exited and dropped,
                     also=watch)
-        tm.keys("q")
-        out = tm.ended()
-        assert "EXIT-STATUS=0" in out and "TTY-RESTORED" in out, out
+        tm.quit()
     finally:
         tm.close()
         t.close()

@@ -97,6 +97,13 @@ class Tmux:
     def ended(self, timeout: float = SCREEN_TIMEOUT) -> str:
         return self.wait_for("the wrapper's EXIT-STATUS line", lambda s: "EXIT-STATUS=" in s, timeout)
 
+    def quit(self) -> str:
+        """q: top ends with status 0 and gives the terminal back."""
+        self.keys("q")
+        out = self.ended()
+        assert "EXIT-STATUS=0" in out and "TTY-RESTORED" in out, out
+        return out
+
     def close(self):
         subprocess.run(self.base + ["kill-server"], capture_output=True, timeout=20)
 
@@ -202,9 +209,7 @@ def test_top_small_terminal(gilscope, target, tmp_path):
         screen = tm.wait_for("a thread row", lambda s: "MainThread" in s)
         assert all(len(line) <= 40 for line in screen.splitlines()), screen
         assert len(screen.rstrip("\n").splitlines()) <= 8, screen
-        tm.keys("q")
-        out = tm.ended()
-        assert "EXIT-STATUS=0" in out and "TTY-RESTORED" in out, out
+        tm.quit()
     finally:
         tm.close()
 
