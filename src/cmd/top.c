@@ -367,7 +367,7 @@ static void draw_tree(struct top *t, const char *message)
 {
 	struct top_tree tree;
 	struct top_info info;
-	size_t i, n = 0, others = 0;
+	size_t i, n = 0, others = 0, unreadable = 0;
 	unsigned k = t->refreshes % 2;	/* the older window's start */
 
 	for (i = 0; i < t->g.n; i++) {
@@ -377,7 +377,10 @@ static void draw_tree(struct top *t, const char *message)
 		struct agg *a;
 
 		if (!p) {
-			others += !m->sampled && !m->gone;
+			if (!m->sampled && !m->gone && (m->err == GS_EPERM || m->err == GS_EUNSUPPORTED))
+				unreadable++;
+			else if (!m->sampled && !m->gone)
+				others++;
 			continue;
 		}
 		a = window_agg(older(p->win), t->rate, m->s.model.free_threaded);
@@ -422,6 +425,7 @@ static void draw_tree(struct top *t, const char *message)
 	tree.procs = t->procs;
 	tree.n = n;
 	tree.others = others;
+	tree.unreadable = unreadable;
 	tree.dropped = t->g.dropped;
 	tree.pv = &t->pv;
 	tree.scroll = &t->scroll;

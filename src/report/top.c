@@ -579,6 +579,9 @@ static void tree_figures(struct top_screen *s, struct top_line *l, const struct 
 	     threads, busy);
 	if (t->others)
 		putf(s, l, TA_DIM, "   not Python %zu", t->others);
+	if (t->unreadable)
+		putf(s, l, TA_STATE + ST_GIL_WAIT, "   not readable %zu (dump -s says why)",
+		     t->unreadable);
 	if (t->dropped)
 		putf(s, l, TA_DIM, "   not kept %zu", t->dropped);
 	if (info->lost || info->missed)

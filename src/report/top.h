@@ -86,6 +86,8 @@ struct top_tree {
 	const struct top_proc *procs;
 	size_t n;
 	size_t others;			/* processes of the tree that are not Python */
+	size_t unreadable;		/* ... that could not be read (permission,
+					 * a Python gilscope cannot read) */
 	size_t dropped;			/* processes past what gilscope keeps */
 	const struct program_verdict *pv;
 	/* in: rows of the process list scrolled past, as asked; out: as

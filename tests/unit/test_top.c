@@ -325,6 +325,12 @@ static void t_tree_layout(struct unit *u)
 	t = strbuf_str(&sb);
 	CHECK(u, strstr(t, "tree of pid 400: 4 Python processes (1 exited), Python 3.14.7") != NULL);
 	CHECK(u, strstr(t, "not Python 1") != NULL);
+	CHECK(u, strstr(t, "not readable") == NULL);
+	f.t.unreadable = 2;
+	report_top_tree(&s, &info, &f.t);
+	check_fits(u, &s, &sb);
+	t = strbuf_str(&sb);
+	CHECK(u, strstr(t, "not Python 1   not readable 2 (dump -s says why)") != NULL);
 	/* two workers each with one busy Python thread, the parent waiting */
 	CHECK(u, strstr(t, "Verdict: parallel: ") != NULL);
 	/* each process's line, with its figures and its short command, then
