@@ -204,13 +204,13 @@ static int cmp_tid(const void *x, const void *y)
 	return p->tid < q->tid ? -1 : p->tid > q->tid;
 }
 
-static const struct top_now *now_of(const struct top_info *info, int32_t tid)
+static const struct top_now *now_of(const struct top_now *now, size_t nnow, int32_t tid)
 {
 	size_t i;
 
-	for (i = 0; i < info->nnow; i++)
-		if (info->now[i].tid == tid)
-			return &info->now[i];
+	for (i = 0; i < nnow; i++)
+		if (now[i].tid == tid)
+			return &now[i];
 	return NULL;
 }
 
@@ -232,10 +232,10 @@ static void state_bar(const struct top_screen *s, struct top_line *l, const stru
 	(void)s;
 }
 
-static void thread_row(const struct top_screen *s, struct top_line *l, const struct top_info *info,
-		       const struct agg *a, const struct agg_thread *t, int bar_w)
+static void thread_row(const struct top_screen *s, struct top_line *l, const struct top_now *now,
+		       size_t nnow, const struct agg *a, const struct agg_thread *t, int bar_w)
 {
-	const struct top_now *nw = now_of(info, t->tid);
+	const struct top_now *nw = now_of(now, nnow, t->tid);
 	char tid[16];
 
 	snprintf(tid, sizeof(tid), "%7d ", (int)t->tid);
@@ -363,7 +363,7 @@ static void figures(struct top_screen *s, struct top_line *l, const struct top_i
 		     (unsigned long long)info->missed);
 }
 
-static void bottom(struct top_screen *s, const struct top_info *info)
+static void bottom(struct top_screen *s, const struct top_info *info, int scrolls)
 {
 	struct top_line *l = &s->lines[s->rows - 1];
 	int st;
@@ -374,6 +374,10 @@ static void bottom(struct top_screen *s, const struct top_info *info)
 	}
 	put(s, l, TA_TITLE, "q");
 	put(s, l, TA_NORMAL, " quit ");
+	if (scrolls) {
+		put(s, l, TA_TITLE, "j/k");
+		put(s, l, TA_NORMAL, " scroll ");
+	}
 	for (st = 0; st < ST_COUNT; st++) {
 		const struct gs_state_info *si = gs_state_info((enum gs_state)st);
 		char cell[2] = { si->letter, 0 };
@@ -384,51 +388,120 @@ static void bottom(struct top_screen *s, const struct top_info *info)
 	}
 }
 
-void report_top(struct top_screen *s, const struct top_info *info, const struct agg *a,
-		const struct verdict *v)
+static void clear_lines(struct top_screen *s)
 {
-	struct hot hot[HOT_MAX];
-	struct by_tid *order = NULL;
-	size_t nhot = 0, i, shown;
-	int row = 1, avail, trows, hrows, bar_w, ncols;
+	int i;
 
-	for (i = 0; i < (size_t)s->rows; i++) {
+	for (i = 0; i < s->rows; i++) {
 		s->lines[i].len = 0;
 		s->lines[i].cols = 0;
 		s->lines[i].text[0] = '\0';
 	}
-	title(s, info, a);
-	if (s->rows >= 2)
-		bottom(s, info);
-	/* rows 1 .. rows-2 are ours */
-	if (row < s->rows - 1)
-		figures(s, &s->lines[row++], info, a, v);
-	if (a->samples && row < s->rows - 1) {
-		/* room for the whole text, or just enough to leave the threads
-		 * room on a small terminal */
-		int big = s->rows >= 32, small = s->rows < 16;
-		char head[64];
+}
 
-		snprintf(head, sizeof(head), "Verdict: %s: ", verdict_kind_name(v->kind));
-		put_wrapped(s, &row, big ? 3 : small ? 1 : 2, TA_NORMAL, head, v->summary);
-		if (!small && row < s->rows - 1)
-			put_wrapped(s, &row, big ? 3 : 1, TA_NORMAL, "  Remedy: ", v->advice);
-	}
-	if (s->rows >= 16 && row < s->rows - 1)
-		row++;	/* blank */
+/* The verdict and its remedy from *row: all of it on a big screen, just
+ * enough on a small one to leave the threads room. */
+static void verdict_rows(struct top_screen *s, int *row, enum verdict_kind kind,
+			 const char *summary, const char *advice)
+{
+	int big = s->rows >= 32, small = s->rows < 16;
+	char head[64];
 
-	if (a->samples) {
-		nhot = hot_list(a, hot, HOT_MAX);
-		order = malloc(a->nthreads * sizeof(*order) + 1);
-	}
-	avail = s->rows - 1 - row;	/* rows for the threads and hot sections */
-	if (!order || avail < 2)
-		goto out;
+	if (*row >= s->rows - 1)
+		return;
+	snprintf(head, sizeof(head), "Verdict: %s: ", verdict_kind_name(kind));
+	put_wrapped(s, row, big ? 3 : small ? 1 : 2, TA_NORMAL, head, summary);
+	if (!small && *row < s->rows - 1)
+		put_wrapped(s, row, big ? 3 : 1, TA_NORMAL, "  Remedy: ", advice);
+}
+
+/* The threads of a in tid order (an array to free), NULL if no memory. */
+static struct by_tid *tid_order(const struct agg *a)
+{
+	struct by_tid *order = malloc(a->nthreads * sizeof(*order) + 1);
+	size_t i;
+
+	if (!order)
+		return NULL;
 	for (i = 0; i < a->nthreads; i++) {
 		order[i].tid = a->threads[i].tid;
 		order[i].index = i;
 	}
 	qsort(order, a->nthreads, sizeof(*order), cmp_tid);
+	return order;
+}
+
+/* The heading of the thread rows; returns the width of their bars (0:
+ * none). */
+static int threads_heading(struct top_screen *s, struct top_line *l, double duration_s)
+{
+	/* TID(7) + sp + NAME + sp + NOW + " G " + bar + " 100%" */
+	int ncols = 8 + NAME_W + 1 + NOW_W + 3, bar_w = s->cols - ncols - 5;
+
+	if (bar_w > 60)
+		bar_w = 60;
+	put(s, l, TA_HEAD, "    TID ");
+	put_field(s, l, TA_HEAD, "NAME", NAME_W);
+	put(s, l, TA_HEAD, " ");
+	put_field(s, l, TA_HEAD, "NOW", NOW_W);
+	put(s, l, TA_HEAD, " G ");
+	if (bar_w >= 8) {
+		char lab[64];
+
+		snprintf(lab, sizeof(lab), "states, last %.1f s", duration_s);
+		put_field(s, l, TA_HEAD, lab, bar_w);
+		put(s, l, TA_HEAD, " GIL%");
+	}
+	pad_to(s, l, TA_HEAD, s->cols);
+	return bar_w < 8 ? 0 : bar_w;
+}
+
+/* The hottest functions of a, from *row, if there is room for a few. */
+static void hot_section(struct top_screen *s, int *row, const struct agg *a, const char *whose)
+{
+	struct hot hot[HOT_MAX];
+	size_t nhot = hot_list(a, hot, HOT_MAX), i;
+	struct top_line *l;
+
+	if (!nhot || *row + 2 >= s->rows - 1)
+		return;
+	(*row)++;
+	l = &s->lines[(*row)++];
+	putf(s, l, TA_HEAD, "Hottest functions%s (thread-seconds innermost, last %.1f s)", whose,
+	     a->duration_s);
+	pad_to(s, l, TA_HEAD, s->cols);
+	for (i = 0; i < nhot && *row < s->rows - 1; i++)
+		hot_row(s, &s->lines[(*row)++], a, &hot[i]);
+}
+
+void report_top(struct top_screen *s, const struct top_info *info, const struct agg *a,
+		const struct verdict *v)
+{
+	struct by_tid *order = NULL;
+	size_t nhot = 0, i, shown;
+	int row = 1, avail, trows, hrows, bar_w;
+
+	clear_lines(s);
+	title(s, info, a);
+	if (s->rows >= 2)
+		bottom(s, info, 0);
+	/* rows 1 .. rows-2 are ours */
+	if (row < s->rows - 1)
+		figures(s, &s->lines[row++], info, a, v);
+	if (a->samples)
+		verdict_rows(s, &row, v->kind, v->summary, v->advice);
+	if (s->rows >= 16 && row < s->rows - 1)
+		row++;	/* blank */
+
+	if (a->samples) {
+		struct hot hot[HOT_MAX];
+
+		nhot = hot_list(a, hot, HOT_MAX);
+		order = tid_order(a);
+	}
+	avail = s->rows - 1 - row;	/* rows for the threads and hot sections */
+	if (!order || avail < 2)
+		goto out;
 
 	/* threads first (the reason to run top): hot functions get rows
 	 * (a blank, a heading and at least 3) only when every thread fits */
@@ -439,30 +512,7 @@ void report_top(struct top_screen *s, const struct top_info *info, const struct 
 	if ((size_t)trows > a->nthreads)
 		trows = (int)a->nthreads;
 
-	/* TID(7) + sp + NAME + sp + NOW + " G " + bar + " 100%" */
-	ncols = 8 + NAME_W + 1 + NOW_W + 3;
-	bar_w = s->cols - ncols - 5;
-	if (bar_w > 60)
-		bar_w = 60;
-	{
-		struct top_line *l = &s->lines[row++];
-
-		put(s, l, TA_HEAD, "    TID ");
-		put_field(s, l, TA_HEAD, "NAME", NAME_W);
-		put(s, l, TA_HEAD, " ");
-		put_field(s, l, TA_HEAD, "NOW", NOW_W);
-		put(s, l, TA_HEAD, " G ");
-		if (bar_w >= 8) {
-			char lab[64];
-
-			snprintf(lab, sizeof(lab), "states, last %.1f s", a->duration_s);
-			put_field(s, l, TA_HEAD, lab, bar_w);
-			put(s, l, TA_HEAD, " GIL%");
-		}
-		pad_to(s, l, TA_HEAD, s->cols);
-	}
-	if (bar_w < 8)
-		bar_w = 0;
+	bar_w = threads_heading(s, &s->lines[row++], a->duration_s);
 	shown = 0;
 	for (i = 0; i < a->nthreads && row < s->rows - 1; i++) {
 		if ((int)shown == trows - 1 && a->nthreads > (size_t)trows) {
@@ -470,20 +520,217 @@ void report_top(struct top_screen *s, const struct top_info *info, const struct 
 			     a->nthreads - shown);
 			break;
 		}
-		thread_row(s, &s->lines[row++], info, a, &a->threads[order[i].index], bar_w);
+		thread_row(s, &s->lines[row++], info->now, info->nnow, a,
+			   &a->threads[order[i].index], bar_w);
 		shown++;
 	}
-
-	if (!nhot || row + 2 >= s->rows - 1)
-		goto out;
-	row++;
-	putf(s, &s->lines[row++], TA_HEAD, "Hottest functions (thread-seconds innermost, last %.1f s)",
-	     a->duration_s);
-	pad_to(s, &s->lines[row - 1], TA_HEAD, s->cols);
-	for (i = 0; i < nhot && row < s->rows - 1; i++)
-		hot_row(s, &s->lines[row++], a, &hot[i]);
+	hot_section(s, &row, a, "");
 out:
 	free(order);
+}
+
+/* --- a process tree (top --subprocesses) ------------------------------------ */
+
+static void tree_title(struct top_screen *s, const struct top_info *info, const struct top_tree *t)
+{
+	struct top_line *l = &s->lines[0];
+	const char *version = t->n ? t->procs[0].version : NULL;
+	int ft = t->n ? t->procs[0].free_threaded : 0;
+	double window = 0;
+	size_t i, gone = 0;
+
+	for (i = 0; i < t->n; i++) {
+		const struct top_proc *p = &t->procs[i];
+
+		gone += p->gone;
+		if (p->a->samples && p->a->duration_s > window)
+			window = p->a->duration_s;
+		/* one version for all, or none named */
+		if (version && (!p->version || strcmp(p->version, version) || p->free_threaded != ft))
+			version = NULL;
+	}
+	putf(s, l, TA_TITLE, " gilscope top  tree of pid %d: %zu Python process%s", info->pid, t->n,
+	     t->n == 1 ? "" : "es");
+	if (gone)
+		putf(s, l, TA_TITLE, " (%zu exited)", gone);
+	if (version)
+		putf(s, l, TA_TITLE, ", Python %s%s", version, ft ? " free-threaded" : "");
+	if (window > 0)
+		putf(s, l, TA_TITLE, "  last %.1f s at %.0f Hz", window, info->rate_hz);
+	pad_to(s, l, TA_TITLE, s->cols);
+}
+
+static void tree_figures(struct top_screen *s, struct top_line *l, const struct top_info *info,
+			 const struct top_tree *t)
+{
+	size_t i, threads = 0;
+	int busy = 0;
+
+	if (!t->n) {
+		putf(s, l, TA_DIM, "no Python process in the tree yet (%zu other process%s)",
+		     t->others, t->others == 1 ? "" : "es");
+		return;
+	}
+	for (i = 0; i < t->n; i++) {
+		threads += t->procs[i].a->nthreads;
+		busy += t->procs[i].v->busy_threads;
+	}
+	putf(s, l, TA_NORMAL, "processes %zu, busy %d   threads %zu, busy %d", t->n, t->pv->busy,
+	     threads, busy);
+	if (t->others)
+		putf(s, l, TA_DIM, "   not Python %zu", t->others);
+	if (t->unreadable)
+		putf(s, l, TA_STATE + ST_GIL_WAIT, "   not readable %zu (dump -s says why)",
+		     t->unreadable);
+	if (t->dropped)
+		putf(s, l, TA_DIM, "   not kept %zu", t->dropped);
+	if (info->lost || info->missed)
+		putf(s, l, TA_DIM, "   (%llu lost, %llu late)", (unsigned long long)info->lost,
+		     (unsigned long long)info->missed);
+}
+
+/* "python3.14 pool.py --workers 4": the command line with the directories
+ * of its first two words (the program, and the script it runs) cut. */
+static void short_command(char *out, size_t len, const char *cmd)
+{
+	size_t n = 0;
+	int word;
+
+	out[0] = '\0';
+	for (word = 0; word < 2 && *cmd && n + 1 < len; word++) {
+		const char *end = strchr(cmd, ' '), *base = cmd, *p;
+
+		if (!end)
+			end = cmd + strlen(cmd);
+		if (word == 0 || *cmd != '-')
+			for (p = cmd; p < end; p++)
+				if (*p == '/' && p + 1 < end)
+					base = p + 1;
+		n += (size_t)snprintf(out + n, len - n, "%.*s", (int)(end - base), base);
+		if (n >= len)
+			return;
+		cmd = end;
+		if (*cmd == ' ' && n + 1 < len) {
+			out[n++] = ' ';
+			out[n] = '\0';
+			cmd++;
+		}
+	}
+	if (n + 1 < len)
+		snprintf(out + n, len - n, "%s", cmd);
+}
+
+#define KIND_W 16
+
+static void proc_row(const struct top_screen *s, struct top_line *l, const struct top_proc *p)
+{
+	const struct agg *a = p->a;
+	const char *kind = p->gone ? "exited" : verdict_kind_name(p->v->kind);
+	char cmd[TOP_MAX_COLS + 1];
+	int kw = (int)strlen(kind);
+
+	putf(s, l, TA_BOLD, "pid %d", p->pid);
+	putf(s, l, TA_NORMAL, " ppid %d ", p->ppid);
+	put_field(s, l, p->gone ? TA_DIM : TA_BOLD, kind, kw > KIND_W ? kw : KIND_W);
+	if (a->gil_known && a->gil_enabled) {
+		putf(s, l, TA_NORMAL, " GIL held %.0f%% contended ", 100 * p->v->gil_held);
+		putf(s, l, p->v->gil_contended >= 0.2 ? TA_STATE + ST_GIL_WAIT : TA_NORMAL, "%.0f%%",
+		     100 * p->v->gil_contended);
+	} else {
+		put(s, l, TA_NORMAL, a->free_threaded ? " GIL off" : " GIL ?");
+	}
+	putf(s, l, TA_NORMAL, "  busy %d/%zu  ", p->v->busy_threads, a->nthreads);
+	short_command(cmd, sizeof(cmd), p->command ? p->command : "");
+	put(s, l, TA_DIM, cmd[0] ? cmd : "?");
+}
+
+/* Row k of the list (a process's line, or one of its threads'). */
+static void list_row(const struct top_screen *s, struct top_line *l, const struct top_tree *t,
+		     struct by_tid **orders, size_t k, int bar_w)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		const struct top_proc *p = &t->procs[i];
+
+		if (k == 0) {
+			proc_row(s, l, p);
+			return;
+		}
+		k--;
+		if (k < p->a->nthreads) {
+			if (orders[i])
+				thread_row(s, l, p->gone ? NULL : p->now, p->gone ? 0 : p->nnow, p->a,
+					   &p->a->threads[orders[i][k].index], bar_w);
+			return;
+		}
+		k -= p->a->nthreads;
+	}
+}
+
+void report_top_tree(struct top_screen *s, const struct top_info *info, const struct top_tree *t)
+{
+	struct by_tid **orders = NULL;
+	const struct agg *busiest = NULL;
+	size_t i, total = 0, k, first, end;
+	int row = 1, avail, bar_w, scroll = t->scroll ? *t->scroll : 0;
+	double window = 0;
+
+	clear_lines(s);
+	tree_title(s, info, t);
+	if (row < s->rows - 1)
+		tree_figures(s, &s->lines[row++], info, t);
+	if (t->n)
+		verdict_rows(s, &row, t->pv->kind, t->pv->summary, t->pv->advice);
+	if (s->rows >= 16 && row < s->rows - 1)
+		row++;	/* blank */
+	if (t->n)
+		orders = calloc(t->n, sizeof(*orders));
+	avail = s->rows - 1 - row;
+	if (!orders || avail < 2) {
+		scroll = 0;
+		goto out;
+	}
+	for (i = 0; i < t->n; i++) {
+		orders[i] = tid_order(t->procs[i].a);
+		total += 1 + t->procs[i].a->nthreads;
+		if (t->procs[i].a->duration_s > window)
+			window = t->procs[i].a->duration_s;
+		if (t->procs[i].pid == t->pv->where)
+			busiest = t->procs[i].a;
+	}
+	bar_w = threads_heading(s, &s->lines[row++], window);
+	avail--;
+	/* the list scrolls: a first row says how many are above, a last one
+	 * how many below; past the end, it stops with the last row shown */
+	if ((size_t)avail >= total || avail < 3 || scroll < 0)
+		scroll = 0;
+	else if ((size_t)scroll > total - (size_t)(avail - 1))
+		scroll = (int)(total - (size_t)(avail - 1));
+	first = (size_t)scroll;
+	if (first) {
+		putf(s, &s->lines[row++], TA_DIM, "    ... %zu rows above", first);
+		avail--;
+	}
+	end = first + (size_t)avail;
+	if (end < total)
+		end--;	/* room for the line below */
+	for (k = first; k < end && k < total; k++)
+		list_row(s, &s->lines[row++], t, orders, k, bar_w);
+	if (end < total)
+		putf(s, &s->lines[row++], TA_DIM, "    ... %zu more rows (j or down to scroll)",
+		     total - end);
+	else if (busiest)
+		hot_section(s, &row, busiest, " of the busiest process");
+out:
+	if (s->rows >= 2)
+		bottom(s, info, total > (size_t)(avail > 0 ? avail : 0) || scroll);
+	if (t->scroll)
+		*t->scroll = scroll;
+	if (orders)
+		for (i = 0; i < t->n; i++)
+			free(orders[i]);
+	free(orders);
 }
 
 void top_screen_text(const struct top_screen *s, struct strbuf *sb)

@@ -177,6 +177,15 @@ int group_scan(struct group *g)
 	return 0;
 }
 
+void group_forget(struct group *g, size_t i)
+{
+	if (i >= g->n)
+		return;
+	member_free(g->m[i]);
+	memmove(&g->m[i], &g->m[i + 1], (g->n - i - 1) * sizeof(g->m[0]));
+	g->m[--g->n] = NULL;
+}
+
 size_t group_live(const struct group *g)
 {
 	size_t i, n = 0;

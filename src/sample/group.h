@@ -64,6 +64,11 @@ void group_release(struct group *g);
  * Returns 0 or a gs_err (the process table could not be read). */
 int group_scan(struct group *g);
 
+/* Forget member i, gone (its sampler too): a view that runs for hours
+ * (top) keeps room for the processes still to come. Members past i move
+ * down by one, as a caller's arrays indexed like g->m must. */
+void group_forget(struct group *g, size_t i);
+
 /* How many members are sampled and not gone. */
 size_t group_live(const struct group *g);
 

@@ -544,3 +544,136 @@ def test_record_tree_launched(gilscope, interp, tmp_path):
     assert returncode == 0, err.decode()[-3000:]
     assert b"ended sh (pid" in err, err
     worker_spins_collapsed(out, hello["workers"], tree | {hello["parent"]})
+
+
+# --- top --subprocesses ---------------------------------------------------------------
+
+PROC_LINE = re.compile(r"^pid (\d+) ppid (\d+) (\S+)\s+GIL (?:held (\d+)% contended (\d+)%|off|\?)"
+                       r"\s+busy (\d+)/(\d+)")
+
+
+def top_sections(screen: str) -> dict:
+    """A `top --subprocesses` screen by process: {pid: {"ppid", "kind",
+    "held" (None with the GIL off), "busy", "nthreads", "threads": {tid: row}}},
+    each thread row the one under its process's line."""
+    from test_top import parse_row
+    procs, cur = {}, None
+    for line in screen.splitlines():
+        m = PROC_LINE.match(line)
+        if m:
+            cur = {"ppid": int(m.group(2)), "kind": m.group(3),
+                   "held": int(m.group(4)) if m.group(4) else None,
+                   "busy": int(m.group(6)), "nthreads": int(m.group(7)), "threads": {},
+                   "line": line}
+            procs[int(m.group(1))] = cur
+            continue
+        row = parse_row(line)
+        if row and cur is not None:
+            cur["threads"][row["tid"]] = row
+        elif not row:
+            cur = None  # a line that is neither ends the process list
+    return procs
+
+
+def bar_share(row: dict, letter: str) -> float:
+    """The share of a thread's state bar in one state (by its letter)."""
+    m = re.search(r"\s([PCNWIsl? ]{8,}) +\d+%$", row["line"])
+    assert m, f"no state bar in {row['line']!r}"
+    cells = m.group(1).strip()
+    return cells.count(letter) / len(cells) if cells else 0.0
+
+
+@pytest.mark.asan
+def test_top_tree(gilscope, interp, tmp_path):
+    """top --subprocesses on a shell running a Pool: every worker, by the pid
+    it gave itself, is a process on the screen, child of the pool's parent
+    (as the kernel says), with its own threads under it (its main thread's
+    tid is its pid; every tid shown is one of its tasks in /proc), and the
+    figures diagnose's test checks: one busy thread running spin() in Python,
+    a verdict of a CPU-bound process, while the kernel counts its CPU time."""
+    from test_top import Tmux
+    t = PoolTree(interp, "fork")
+    tm = Tmux(tmp_path, [gilscope, "top", "--subprocesses", "--pid", str(t.sh)], cols=160, rows=50)
+    try:
+        workers, parent = t.hello["workers"], t.hello["parent"]
+        before = {pid: cpu_ticks(pid) for pid in workers}
+
+        def all_there(screen):
+            procs = top_sections(screen)
+            return "last 2.0 s" in screen.splitlines()[0] and \
+                all(pid in procs for pid in workers + [parent])
+
+        screen = tm.wait_for("every worker and the pool's parent", all_there)
+        after = {pid: cpu_ticks(pid) for pid in workers}
+        tasks = {pid: {int(x) for x in os.listdir(f"/proc/{pid}/task")} for pid in workers + [parent]}
+        kernel_ppid = {pid: ppid_of(pid) for pid in workers + [parent]}
+        procs = top_sections(screen)
+        tm.quit()
+    finally:
+        tm.close()
+        t.close()
+    lines = screen.splitlines()
+    assert f"tree of pid {t.sh}: " in lines[0], screen
+    assert re.search(r"not Python [1-9]", lines[1]), screen  # the shell
+    assert t.sh not in procs, screen
+    assert "Verdict: " in screen, screen
+    p = procs[parent]
+    assert p["ppid"] == t.sh == kernel_ppid[parent], screen
+    assert parent in p["threads"] and set(p["threads"]) <= tasks[parent], (p, tasks[parent])
+    for pid in workers:
+        assert after[pid] > before[pid], f"worker {pid} did not run: the test proves nothing"
+        w = procs[pid]
+        assert w["ppid"] == parent == kernel_ppid[pid], w["line"]
+        # its threads, grouped under it: its own tasks, the main one among them
+        assert pid in w["threads"], (pid, w)
+        assert set(w["threads"]) <= tasks[pid], (pid, sorted(w["threads"]), sorted(tasks[pid]))
+        assert len(w["threads"]) == w["nthreads"], w
+        # what diagnose's test checks of each worker
+        assert w["busy"] == 1, w["line"]
+        assert w["kind"] in ("cpu-single", "parallel", "mixed"), w["line"]
+        main = w["threads"][pid]
+        assert bar_share(main, "P") >= 0.5, main["line"]
+        if interp.gil_enabled:
+            assert w["held"] is not None and w["held"] >= 50, w["line"]
+        else:
+            assert w["held"] is None, w["line"]
+    assert "spin (pooltree.py:" in screen, screen  # the busiest process's hottest functions
+
+
+@pytest.mark.asan
+def test_top_tree_replaced_workers(gilscope, interp, tmp_path):
+    """maxtasksperchild=1: workers end and new ones start all along. top
+    shows those that start while it runs, marks those that end as exited
+    (their threads gone), then drops them."""
+    from test_top import Tmux
+    t = PoolTree(interp, "fork", replace=True)
+    tm = Tmux(tmp_path, [gilscope, "top", "-s", "--pid", str(t.sh)], cols=160, rows=200)
+    seen, exited, dropped, bad = set(), set(), set(), []
+
+    def watch(screen):
+        procs = top_sections(screen)
+        for pid, p in procs.items():
+            seen.add(pid)
+            if p["kind"] == "exited":
+                exited.add(pid)
+                if any(r["now"] != "(gone)" for r in p["threads"].values()):
+                    bad.append(p)
+        dropped.update(exited - set(procs))
+
+    try:
+        tm.wait_for("a worker started during the run, one exited and one dropped",
+                    lambda s: len(seen - set(t.hello["workers"])) >= 3 and exited and dropped,
+                    also=watch)
+        tm.quit()
+    finally:
+        tm.close()
+        t.close()
+    assert t.all_workers, "the target did not report its workers"
+    assert not bad, f"an exited process with threads not gone: {bad[:2]}"
+    workers = set(t.all_workers)
+    late = (seen & workers) - set(t.hello["workers"])
+    assert late, (sorted(seen), t.all_workers)
+    assert exited & workers and dropped & workers, (sorted(exited), sorted(dropped), t.all_workers)
+    # every process shown is the shell's Python child, or a worker, or a
+    # helper of the pool (its parent's children are all workers with fork)
+    assert seen <= workers | {t.hello["parent"]}, (sorted(seen - workers), t.hello)

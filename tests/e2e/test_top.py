@@ -97,18 +97,33 @@ class Tmux:
     def ended(self, timeout: float = SCREEN_TIMEOUT) -> str:
         return self.wait_for("the wrapper's EXIT-STATUS line", lambda s: "EXIT-STATUS=" in s, timeout)
 
+    def quit(self) -> str:
+        """q: top ends with status 0 and gives the terminal back."""
+        self.keys("q")
+        out = self.ended()
+        assert "EXIT-STATUS=0" in out and "TTY-RESTORED" in out, out
+        return out
+
     def close(self):
         subprocess.run(self.base + ["kill-server"], capture_output=True, timeout=20)
+
+
+def parse_row(line: str) -> Optional[dict]:
+    """A thread row: {"tid", "name", "now", "gil", "line"}, or None."""
+    m = re.match(rf"^\s*(\d+) (.*?)\s+({STATE_WORDS})\s+(G?)\s", line + " ")
+    if not m:
+        return None
+    return {"tid": int(m.group(1)), "name": m.group(2).strip(), "now": m.group(3),
+            "gil": m.group(4) == "G", "line": line}
 
 
 def parse_rows(screen: str, tids) -> Dict[int, dict]:
     """{tid: {"name", "now", "gil"}} for each thread row found on the screen."""
     rows = {}
     for line in screen.splitlines():
-        m = re.match(rf"^\s*(\d+) (.*?)\s+({STATE_WORDS})\s+(G?)\s", line + " ")
-        if m and int(m.group(1)) in tids:
-            rows[int(m.group(1))] = {"name": m.group(2).strip(), "now": m.group(3),
-                                     "gil": m.group(4) == "G", "line": line}
+        row = parse_row(line)
+        if row and row["tid"] in tids:
+            rows[row["tid"]] = row
     return rows
 
 
@@ -194,9 +209,7 @@ def test_top_small_terminal(gilscope, target, tmp_path):
         screen = tm.wait_for("a thread row", lambda s: "MainThread" in s)
         assert all(len(line) <= 40 for line in screen.splitlines()), screen
         assert len(screen.rstrip("\n").splitlines()) <= 8, screen
-        tm.keys("q")
-        out = tm.ended()
-        assert "EXIT-STATUS=0" in out and "TTY-RESTORED" in out, out
+        tm.quit()
     finally:
         tm.close()
 
