@@ -206,11 +206,27 @@ def test_diagnose_tree(gilscope, interp, method, tmp_path):
     """Each worker spins in Python on one thread: each one's report says one
     busy thread in spin(), its CPU time (the kernel's) moved during the
     window, and the program's verdict is drawn from the processes'."""
+    check_diagnose_tree(gilscope, interp, method, tmp_path)
+
+
+def test_diagnose_tree_with_records(gilscope, interp, tmp_path):
+    """The same with the context-switch records read for the whole tree
+    (one drain a deadline, each process's sampler picking its own)."""
+    doc = check_diagnose_tree(gilscope, interp, "fork", tmp_path, ["--switch-records", "always"])
+    for p in doc["processes"]:
+        smp = p["diagnosis"]["sampling"]
+        assert smp["switch_records"], smp
+    # the workers' main threads block in their pool's queue between
+    # tasks, their helper threads all along: found quiet by the records
+    assert sum(p["diagnosis"]["sampling"]["quiet_by_records"] for p in doc["processes"]) > 0
+
+
+def check_diagnose_tree(gilscope, interp, method, tmp_path, extra=()):
     t = PoolTree(interp, method)
     try:
         before = {pid: cpu_ticks(pid) for pid in t.hello["workers"]}
         run = es.run_gilscope(gilscope, ["diagnose", "--subprocesses", "--pid", str(t.sh),
-                                         "-d", "2", "--json"], save_dir=tmp_path)
+                                         "-d", "2", "--json", *extra], save_dir=tmp_path)
         after = {pid: cpu_ticks(pid) for pid in t.hello["workers"]}
     finally:
         t.close()
@@ -241,6 +257,7 @@ def test_diagnose_tree(gilscope, interp, method, tmp_path):
         assert got["kind"] == want, (got, [(p["pid"], p["diagnosis"]["verdict"]["kind"])
                                           for p in doc["processes"]])
     assert got["where"] in procs, got
+    return doc
 
 
 def test_diagnose_tree_replaced_workers(gilscope, interp, tmp_path):
