@@ -1,7 +1,9 @@
 /*
  * loop.c - the sampling loop.
  *
- * Deadline k is start + k * period. After each sample we sleep until the
+ * Deadline k is start + k * period, start being when the first sample
+ * ended (it reads every thread whole: attaching, not sampling late). After
+ * each sample we sleep until the
  * next deadline with clock_nanosleep(TIMER_ABSTIME), so time spent sampling
  * does not drift the rate. If we wake past a deadline, we take one sample
  * and skip the deadlines we could not make (counted as missed) rather than
@@ -192,6 +194,13 @@ static int run_deadlines(const struct loop_opts *o, int (*tick)(void *tctx, stru
 		if (o->progress && t - last_progress > 250000000ull) {
 			progress(st, (double)(t - start) / 1e9, 0);
 			last_progress = t;
+		}
+		if (st->requested == 1 && t > deadline) {
+			/* The first sample reads every thread whole, names and
+			 * all: that is attaching (tens of milliseconds with
+			 * thousands of threads), not falling behind. The
+			 * deadlines start when it ends. */
+			deadline = t;
 		}
 		deadline += period;
 		if (t > deadline) {
