@@ -194,8 +194,9 @@ fuzz-regress: fuzz-build
 
 # --- benchmark (bench/run.py; results in bench/RESULTS.md) ------------------
 # gilscope beside py-spy, Austin 3.7 and CPython 3.15's profiling.sampling on
-# the same targets, in one run (~15 min; BENCH_QUICK=1: a few minutes). The
-# peers go into a private venv; austin-dist 4.x needs a newer glibc.
+# the same targets, in one run (~45 min, 20 of them the slowdown; BENCH_QUICK=1:
+# ~15 min). The peers go into a private venv; austin-dist 4.x needs a newer
+# glibc.
 # BENCH_THREADS=1: only the table of cost per thread-sample at 200 to 10,000
 # threads (section 4 of RESULTS.md, the rest left as it is; ~10 min).
 # BENCH_ONLY=SECTION[,SECTION]: only these of rate, slowdown, memory,

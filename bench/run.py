@@ -1366,16 +1366,14 @@ def ratios(doc):
 def write_partial(out, doc, only):
     """Put the sections in `only` (and their rows of the summary) into
     RESULTS.md in place of the ones there, the rest as it is."""
-    if "slowdown" in only:
-        splice_section(out, slowdown_section(doc), "## 2.")
-    if "threads" in only:
-        splice_section(out, threads_section(doc), "## 4.")
-    if "tree" in only:
-        splice_section(out, tree_section(doc), "## 5.")
-    if "rate" in only:
-        splice_section(out, rate_section(doc), "## 1.")
-    if "memory" in only:
-        splice_section(out, memory_section(doc), "## 3.")
+    for name, render, heading in (("rate", rate_section, "## 1."),
+                                  ("slowdown", slowdown_section, "## 2."),
+                                  ("memory", memory_section, "## 3."),
+                                  ("threads", threads_section, "## 4."),
+                                  ("tree", tree_section, "## 5.")):
+        lines = render(doc) if name in only else []
+        if lines:       # nothing measured: the section there stays
+            splice_section(out, lines, heading)
     splice_goals(out, [r for r in doc["goals"] if goal_section(r["goal"]) in only],
                  only & {"rate", "slowdown", "memory"})
     skipped = old_skipped(out)
