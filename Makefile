@@ -194,15 +194,20 @@ fuzz-regress: fuzz-build
 
 # --- benchmark (bench/run.py; results in bench/RESULTS.md) ------------------
 # gilscope beside py-spy, Austin 3.7 and CPython 3.15's profiling.sampling on
-# the same targets, in one run (~15 min; BENCH_QUICK=1: a few minutes). The
-# peers go into a private venv; austin-dist 4.x needs a newer glibc.
+# the same targets, in one run (~45 min, 20 of them the slowdown; BENCH_QUICK=1:
+# ~15 min). The peers go into a private venv; austin-dist 4.x needs a newer
+# glibc.
 # BENCH_THREADS=1: only the table of cost per thread-sample at 200 to 10,000
 # threads (section 4 of RESULTS.md, the rest left as it is; ~10 min).
+# BENCH_ONLY=SECTION[,SECTION]: only these of rate, slowdown, memory,
+# threads, tree (the process tree), each put into RESULTS.md in place of its
+# section, the rest left as it is.
 BENCH_VENV := bench/.venv
 BENCH_PEERS := py-spy austin-dist==3.7.0
 bench: gilscope $(BENCH_VENV)/.done
 	$(PYTHON) bench/run.py \
 		$(if $(BENCH_QUICK),--quick) $(if $(BENCH_THREADS),--threads-only) \
+		$(if $(BENCH_ONLY),--only $(BENCH_ONLY)) \
 		--gilscope ./gilscope --venv $(BENCH_VENV) \
 		$(if $(BENCH_BASELINE),--baseline $(BENCH_BASELINE) --baseline-version "$(BENCH_BASELINE_VERSION)")
 $(BENCH_VENV)/.done:

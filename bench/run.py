@@ -17,10 +17,18 @@ Measurements, each repeated (medians of >= 5 runs, min-max shown):
      counted from its own output. Also the sampler's CPU time (rusage of
      the child), hence the cost per thread-sample.
   2. target slowdown on (a): the target's work rate with the sampler at
-     100 Hz, 1 kHz and 10 kHz, against the rate without, in windows
-     interleaved with unsampled ones.
+     100 Hz, 1 kHz and 10 kHz, against the rate without, in many short
+     windows with one sampler process paused (SIGSTOP) or not, on wall time
+     and on the target's CPU time; mean of paired differences, 95% t
+     interval, and an A/A control for the resolution.
   3. gilscope's peak memory (VmHWM) on (b) at 1 kHz, after 10 s and after
      60 s, to show it is flat; the peers' alongside.
+  4. cost per thread-sample at 200 to 10,000 threads, at 100 Hz.
+  5. a process tree (targets/pool.py: a multiprocessing.Pool of 8 CPU-bound
+     workers) sampled with --subprocesses by gilscope and py-spy, as in 1.
+
+--only SECTION[,SECTION] measures only some (SECTIONS below) and splices
+them into RESULTS.md.
 
 How each sampler's samples are counted is written into RESULTS.md.
 
@@ -50,6 +58,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 WORKERS = HERE / "targets" / "workers.py"
+POOL = HERE / "targets" / "pool.py"
 OUT = HERE / "out"
 
 # what the issue asks of gilscope (issue 5); checked in the summary
@@ -122,16 +131,21 @@ def machine():
 class Target:
     """A running bench/targets/workers.py."""
 
-    def __init__(self, py, busy, blocked):
-        self.proc = subprocess.Popen([py, str(WORKERS), str(busy), str(blocked)],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+    def __init__(self, py, busy, blocked, pool=0):
+        """workers.py BUSY BLOCKED, or with pool=N: pool.py N (a process tree)."""
+        argv = [py, str(POOL), str(pool)] if pool else [py, str(WORKERS), str(busy), str(blocked)]
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True, bufsize=1, preexec_fn=nice_ahead)
         line = self.proc.stdout.readline().split()
-        if len(line) != 2 or line[0] != "ready":
+        if len(line) < 2 or line[0] != "ready":
             self.stop()
             raise RuntimeError(f"target {py} did not start: {line}")
         self.pid = int(line[1])
+        # the whole tree: the parent, then (pool.py) its workers
+        self.pids = [int(x) for x in line[1:]]
         self.nthreads = busy + blocked
+        if pool:
+            self.nthreads = sum(len(os.listdir(f"/proc/{p}/task")) for p in self.pids)
 
     def mark(self):
         """(monotonic seconds, work units done so far)."""
@@ -274,20 +288,24 @@ class Tools:
             names.append("profiling.sampling")
         return names
 
-    def start(self, name, pid, rate, seconds, outfile):
-        """Start sampler `name` at `rate` Hz for at most `seconds`."""
+    def start(self, name, pid, rate, seconds, outfile, tree=False):
+        """Start sampler `name` at `rate` Hz for at most `seconds`; with
+        tree, every process of pid's tree (--subprocesses)."""
+        sub = ["--subprocesses"] if tree else []
+        if tree and name not in ("gilscope", "py-spy"):
+            raise ValueError(f"{name} has no --subprocesses")
         if name in ("gilscope", BASE):
             exe = self.gilscope if name == "gilscope" else self.baseline
             if name == BASE:
                 rate = min(rate, 100_000)   # the most builds before 90ac3d4 accept
             return Child([exe, "diagnose", "--pid", str(pid), "-r", str(rate),
-                          "-d", str(seconds), "--json", "--no-progress", "-o", str(outfile)])
+                          "-d", str(seconds), "--json", "--no-progress", "-o", str(outfile)] + sub)
         if name == "py-spy":
             # --idle: every thread in every sample, as the others do;
             # no --duration (it counts samples, rate x duration, not time):
             # stopped with SIGINT instead
             return Child([self.pyspy, "record", "--pid", str(pid), "--rate", str(rate),
-                          "--nonblocking", "--idle", "--format", "raw", "-o", str(outfile)],
+                          "--nonblocking", "--idle", "--format", "raw", "-o", str(outfile)] + sub,
                          banner="Sampling process")
         if name == "austin":
             interval = "0" if rate >= 1_000_000 else f"{max(1, int(1e6 / rate))}"
@@ -305,7 +323,7 @@ class Tools:
         text = child.text()
         if name in ("gilscope", BASE):
             doc = json.loads(Path(outfile).read_text())
-            ts = sum(t["samples"] for t in doc["threads"])
+            ts = sum(Tools.per_process(name, outfile).values())
             return ts, doc["sampling"]["taken"], doc["duration_s"]
         if name == "py-spy":
             ts = 0
@@ -336,6 +354,35 @@ class Tools:
             return ts, n, float(m.group(2)) if m else None
         raise ValueError(name)
 
+    @staticmethod
+    def per_process(name, outfile):
+        """{pid: thread-samples} from the output of gilscope or py-spy (with
+        or without --subprocesses; without, one entry)."""
+        per = {}
+        if name in ("gilscope", BASE):
+            doc = json.loads(Path(outfile).read_text())
+            # --subprocesses: a report per process, each with its threads
+            procs = doc["processes"] if "processes" in doc else [{"pid": doc["pid"], "diagnosis": doc}]
+            for p in procs:
+                per[p["pid"]] = sum(t["samples"] for t in p["diagnosis"].get("threads", []))
+            return per
+        if name == "py-spy":
+            # --subprocesses puts 'process PID:"cmd"' frames at the root of
+            # each stack, the parent's first: the last of them is the process
+            for line in Path(outfile).read_text(errors="replace").splitlines():
+                m = re.search(r" (\d+)$", line)
+                if not m:
+                    continue
+                pid = 0
+                for fr in line[:m.start()].split(";"):
+                    pm = re.match(r"process (\d+):", fr)
+                    if not pm:
+                        break
+                    pid = int(pm.group(1))
+                per[pid] = per.get(pid, 0) + int(m.group(1))
+            return per
+        raise ValueError(name)
+
     def probe(self, name, pid, py_is_315):
         """Can this sampler read this interpreter? (one second of sampling)"""
         out = OUT / f"probe-{name}-{pid}.out"
@@ -345,9 +392,9 @@ class Tools:
         except Exception as e:          # noqa: BLE001 - report, do not crash the bench
             return False, str(e)[:200]
 
-    def measure(self, name, pid, rate, seconds, outfile):
+    def measure(self, name, pid, rate, seconds, outfile, tree=False):
         """Sample for `seconds` at `rate`; counts, CPU time, peak RSS."""
-        c = self.start(name, pid, rate, seconds + (0 if name != "py-spy" else 60), outfile)
+        c = self.start(name, pid, rate, seconds + (0 if name != "py-spy" else 60), outfile, tree)
         c.t_stop = None
         if name == "py-spy":
             c.seen.wait(timeout=30)
@@ -358,9 +405,12 @@ class Tools:
         if status not in (0, None) and not (name == "py-spy" and status in (0, 1, -2, 130)):
             raise RuntimeError(f"{name} exited {status}: {c.text()[-400:]}")
         ts, n, secs = self.count(name, c, outfile)
-        return {"thread_samples": ts, "samples": n, "seconds": secs, "cpu_s": c.cpu(),
-                "maxrss_kb": c.maxrss_kb(),
-                "rate": ts / secs if secs else 0.0}
+        m = {"thread_samples": ts, "samples": n, "seconds": secs, "cpu_s": c.cpu(),
+             "maxrss_kb": c.maxrss_kb(),
+             "rate": ts / secs if secs else 0.0}
+        if tree:
+            m["per_process"] = {str(k): v for k, v in self.per_process(name, outfile).items()}
+        return m
 
 
 # --- the measurements ---------------------------------------------------------------------------
@@ -372,10 +422,13 @@ def med(xs):
     return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "n": len(xs)}
 
 
-def max_rate(tools, py, tag, busy, blocked, names, runs, seconds):
-    """Measurement 1 on one target: every sampler, `runs` times, interleaved."""
+def max_rate(tools, py, tag, busy, blocked, names, runs, seconds, pool=0):
+    """Measurement 1 on one target: every sampler, `runs` times, interleaved.
+    With pool=N, measurement 5: the process tree of pool.py N, each sampler
+    with --subprocesses."""
     res = {n: [] for n in names}
-    target = Target(py, busy, blocked)
+    target = Target(py, busy, blocked, pool=pool)
+    nthreads = target.nthreads
     try:
         time.sleep(0.5)
         for r in range(runs):
@@ -385,10 +438,13 @@ def max_rate(tools, py, tag, busy, blocked, names, runs, seconds):
                 out = OUT / f"rate-{tag}-{n}-{r}.out"
                 rate = 1_000_000
                 try:
-                    m = tools.measure(n, target.pid, rate, seconds, out)
+                    m = tools.measure(n, target.pid, rate, seconds, out, tree=bool(pool))
                 except Exception as e:  # noqa: BLE001
                     log(f"{n} on {tag}: {e}")
                     continue
+                if pool:
+                    # processes of the tree it took samples of
+                    m["processes"] = sum(1 for p in target.pids if m["per_process"].get(str(p)))
                 res[n].append(m)
                 log(f"{tag} {n} run {r + 1}: {m['rate']:,.0f} thread-samples/s, "
                     f"cpu {m['cpu_s']:.2f} s")
@@ -405,55 +461,140 @@ def max_rate(tools, py, tag, busy, blocked, names, runs, seconds):
         summary[n] = {
             "thread_samples_per_s": med([m["rate"] for m in ms]),
             "samples_per_s": med([m["samples"] / m["seconds"] if m["samples"] and m["seconds"]
-                                  else m["rate"] / (busy + blocked) for m in ms]),
+                                  else m["rate"] / nthreads for m in ms]),
             "us_per_thread_sample": med([m["cpu_s"] / m["thread_samples"] * 1e6
                                          if m["thread_samples"] else None for m in ms]),
             "cpu_share": med([m["cpu_s"] / m["seconds"] if m["seconds"] else None for m in ms]),
             "runs": ms,
         }
+        if pool:
+            summary[n]["processes"] = med([m["processes"] for m in ms])
+            summary[n]["nprocs"] = len(target.pids)
+            summary[n]["nthreads"] = nthreads
     return summary
 
 
-def slowdown(tools, py, tag, jobs, reps, window, nwin):
+# two-sided 95% quantiles of Student's t for 1..9 degrees of freedom; from
+# 10 on, the Cornish-Fisher expansion about the normal one (error < 1e-4)
+T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262)
+
+
+def t975(df):
+    if df < 1:
+        return float("nan")
+    if df <= len(T975):
+        return T975[df - 1]
+    z = 1.959963984540054
+    return (z + (z ** 3 + z) / 4 / df + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / 96 / df ** 2
+            + (3 * z ** 7 + 19 * z ** 5 + 17 * z ** 3 - 15 * z) / 384 / df ** 3)
+
+
+def mean_ci(xs):
+    """Mean and 95% confidence interval (Student's t) of paired differences."""
+    xs = [x for x in xs if x is not None and math.isfinite(x)]
+    if len(xs) < 2:
+        return None
+    mean = statistics.fmean(xs)
+    half = t975(len(xs) - 1) * statistics.stdev(xs) / math.sqrt(len(xs))
+    return {"mean": mean, "lo": mean - half, "hi": mean + half, "half": half, "n": len(xs)}
+
+
+def work_window(target, sampler_pid, seconds):
+    """One window: the target's work units against wall time (the target's
+    own clock) and against its CPU time (every thread's schedstat), and the
+    sampler's CPU share over it."""
+    s0 = task_cpu_ns(sampler_pid)
+    t0, n0 = target.mark()
+    c0 = task_cpu_ns(target.pid)
+    time.sleep(seconds)
+    t1, n1 = target.mark()
+    c1 = task_cpu_ns(target.pid)
+    s1 = task_cpu_ns(sampler_pid)
+    return {"wall": (n1 - n0) / (t1 - t0), "cpu": (n1 - n0) / ((c1 - c0) / 1e9) if c1 > c0 else None,
+            "target_cpus": (c1 - c0) / 1e9 / (t1 - t0),
+            "sampler_cpu": (s1 - s0) / 1e9 / (t1 - t0) if s0 is not None and s1 is not None else None}
+
+
+CONTROL = "control"
+
+
+def slowdown(tools, py, tag, jobs, pairs, win, settle):
     """Measurement 2: target (a)'s work rate with and without a sampler.
 
-    Per job (sampler, rate) and repetition: `nwin` unsampled windows, then
-    the sampler is started, given 1 s to attach, and `nwin` sampled windows
-    follow; the slowdown is 1 - median(sampled) / median(unsampled). The
-    medians and the pairing keep bursts of unrelated load on the machine
-    from counting as either."""
+    Per job (sampler, rate): ONE sampler process is started on the target
+    and given 1 s to attach; then `pairs` pairs of windows of `win` s, one
+    with the sampler running and one with it stopped (SIGSTOP to the
+    sampler, never to the target; SIGCONT to resume it), in a random order
+    within each pair, each window after `settle` s in its state (a sampler
+    that catches up on its missed deadlines does it there). Per pair the
+    slowdown is 1 - sampled / unsampled, on the work rate against wall time
+    and against the target's CPU time; the mean over the pairs with a 95%
+    confidence interval (Student's t). The job (CONTROL, None) keeps a
+    gilscope at 100 Hz stopped in both windows: an A/A comparison, whose
+    interval is what the method cannot tell from zero."""
     target = Target(py, 5, 0)
-    base, sampled = [], {j: [] for j in jobs}
+    out_jobs = {}
     try:
         target.rate(1.0)        # warm up
-        for rep in range(reps):
-            order = jobs[:]
-            random.shuffle(order)
-            for n, r in order:
-                un = [target.rate(window) for _ in range(nwin)]
-                out = OUT / f"slow-{tag}-{n}-{r}-{rep}.out"
-                c = tools.start(n, target.pid, r, 60, out)
-                c.t_stop = None
-                if n == "py-spy":
+        order = jobs[:]
+        random.shuffle(order)
+        for n, r in order:
+            key = CONTROL if n == CONTROL else f"{n}@{r}"
+            sampler, rate = ("gilscope", 100) if n == CONTROL else (n, r)
+            out = OUT / f"slow-{tag}-{sampler}-{rate}.out"
+            rows = []
+            c = tools.start(sampler, target.pid, rate, 3600, out)
+            c.t_stop = None
+            try:
+                if sampler == "py-spy":
                     c.seen.wait(timeout=30)
                 time.sleep(1.0)     # attached and sampling
-                sm = [target.rate(window) for _ in range(nwin)]
+                for _ in range(pairs):
+                    if not running(c.proc.pid):
+                        raise RuntimeError(f"{sampler} exited: {c.text()[-200:]}")
+                    kinds = ["on", "off"]
+                    random.shuffle(kinds)
+                    pair = {}
+                    for k in kinds:
+                        on = k == "on" and n != CONTROL
+                        os.kill(c.proc.pid, signal.SIGCONT if on else signal.SIGSTOP)
+                        time.sleep(settle)
+                        pair[k] = work_window(target, c.proc.pid, win)
+                    pair["first"] = kinds[0]
+                    rows.append(pair)
+            except Exception as e:  # noqa: BLE001 - report, do not crash the bench
+                log(f"slowdown {tag} {key}: {e}")
+            finally:
+                try:
+                    os.kill(c.proc.pid, signal.SIGCONT)
+                except OSError:
+                    pass
                 c.interrupt()
                 c.wait(timeout=60)
-                b = statistics.median(un)
-                base.append(b)
-                sampled[(n, r)].append(100.0 * (1.0 - statistics.median(sm) / b))
                 try:
                     os.unlink(out)
                 except OSError:
                     pass
-            log(f"{tag} slowdown rep {rep + 1}: " +
-                ", ".join(f"{n}@{r}: {sampled[(n, r)][-1]:+.1f}%" for n, r in jobs))
+            if len(rows) < 2:
+                continue
+
+            def diffs(what):
+                return [100.0 * (1.0 - p["on"][what] / p["off"][what])
+                        if p["on"][what] and p["off"][what] else None for p in rows]
+            res = {"wall": mean_ci(diffs("wall")), "cpu": mean_ci(diffs("cpu")),
+                   "base_wall": med([p["off"]["wall"] for p in rows]),
+                   "target_cpus": med([p["off"]["target_cpus"] for p in rows]),
+                   "sampler_cpu_on": med([p["on"]["sampler_cpu"] for p in rows]),
+                   "sampler_cpu_off": med([p["off"]["sampler_cpu"] for p in rows]),
+                   "pairs": rows}
+            out_jobs[key] = res
+            log(f"{tag} slowdown {key}: wall {res['wall']['mean']:+.2f}% "
+                f"± {res['wall']['half']:.2f}, cpu {res['cpu']['mean']:+.2f}% "
+                f"± {res['cpu']['half']:.2f} ({len(rows)} pairs)")
     finally:
         target.stop()
-    return {"baseline_units_per_s": med(base),
-            "slowdown_pct": {f"{n}@{r}": med(v) for (n, r), v in sampled.items()},
-            "raw": {f"{n}@{r}": v for (n, r), v in sampled.items()}}
+    return {"jobs": out_jobs, "pairs": pairs, "window_s": win, "settle_s": settle,
+            "target_threads": target.nthreads}
 
 
 def memory(tools, py_pairs, seconds, early, peers):
@@ -611,6 +752,10 @@ def summarize_threads(per):
 
 STEADY_FROM = 3.0
 
+# what --only takes: 1. maximum rate, 2. slowdown, 3. memory, 4. thousands
+# of threads, 5. process tree
+SECTIONS = ("rate", "slowdown", "memory", "threads", "tree")
+
 
 def running(pid):
     """Not exited (without reaping it: Child.wait() wants its rusage)."""
@@ -717,15 +862,17 @@ def threads_section(doc):
     return lines
 
 
-def splice_section(path, lines):
-    """Put a '## 4. Thousands of threads' section into RESULTS.md in place of
-    the one there, or before '## How each sampler', leaving the rest as is."""
+def splice_section(path, lines, heading="## 4. Thousands of threads"):
+    """Put a section (its first line starts with `heading`) into RESULTS.md
+    in place of the one there, or before '## How each sampler', leaving the
+    rest as is."""
     try:
         text = Path(path).read_text()
     except OSError:
         text = ""
     section = "\n".join(lines).rstrip("\n") + "\n\n"
-    start = text.find("## 4. Thousands of threads")
+    start = text.find("\n" + heading)
+    start = 0 if text.startswith(heading) else (start + 1 if start >= 0 else -1)
     if start >= 0:
         end = text.find("\n## ", start + 1)
         end = len(text) if end < 0 else end + 1
@@ -737,6 +884,200 @@ def splice_section(path, lines):
         else:
             text = text[:at] + section + text[at:]
     Path(path).write_text(text)
+
+
+def goal_section(goal):
+    """Which measurement a row of the summary belongs to."""
+    if goal.startswith("slowdown"):
+        return "slowdown"
+    if goal.startswith(("peak memory", "flat")):
+        return "memory"
+    return "rate"
+
+
+def goal_line(row):
+    met = {True: "yes", False: "**no**"}.get(row["met"], "not resolved")
+    return f"| {row['goal']} | {row['measured']} | {met} |"
+
+
+def splice_goals(path, rows, sections):
+    """Replace the summary rows of the measurements in `sections` by `rows`."""
+    lines = Path(path).read_text().split("\n")
+    try:
+        top = next(i for i, x in enumerate(lines) if x.startswith("## Summary"))
+        head = next(i for i in range(top, len(lines)) if lines[i].startswith("|---"))
+    except StopIteration:
+        return
+    end = head + 1
+    while end < len(lines) and lines[end].startswith("|"):
+        end += 1
+    kept = [x for x in lines[head + 1:end]
+            if goal_section(x[2:].split(" | ")[0]) not in sections]
+    lines[head + 1:end] = kept + [goal_line(r) for r in rows]
+    Path(path).write_text("\n".join(lines))
+
+
+def old_skipped(path):
+    """The 'Skipped:' lines of the RESULTS.md there (kept when only some
+    sections are measured)."""
+    try:
+        text = Path(path).read_text()
+    except OSError:
+        return []
+    at = text.find("\nSkipped:")
+    if at < 0:
+        return []
+    return [x[2:] for x in text[at:].split("\n") if x.startswith("- ")]
+
+
+def stamp(meta):
+    """When, where and how loaded a measurement ran, for its section."""
+    return (f"Generated by `{meta['command']}` (bench/run.py) on {meta['date']}; took "
+            f"{meta['elapsed_s'] / 60:.1f} min; load average at start "
+            f"{' '.join(meta['loadavg_start'])}, at end {' '.join(meta['loadavg_end'])}; "
+            f"machine: {meta['machine']}.")
+
+
+def fmt_ci(c):
+    if not c:
+        return "—"
+    return f"{c['mean']:+.2f}% [{c['lo']:+.2f}, {c['hi']:+.2f}]"
+
+
+def slowdown_section(doc):
+    """Measurement 2, as markdown lines."""
+    sds = doc.get("slowdown")
+    if not sds:
+        return []
+    lines = []
+    w = lines.append
+    w("## 2. Target slowdown (target (a), 5 CPU-bound threads)")
+    w("")
+    meta = doc.get("slowdown_meta")
+    if meta:
+        w(stamp(meta))
+        w("")
+    sd0 = next((x for x in sds.values() if "jobs" in x), None)
+    if sd0:
+        w(f"Per sampler and rate, ONE sampler process runs on the target and is paused "
+          f"(SIGSTOP to the sampler, never to the target) and resumed (SIGCONT) so that "
+          f"{sd0['pairs']} pairs of {sd0['window_s']:g} s windows, one sampled and one not, in a "
+          f"random order within each pair, alternate; each window starts {sd0['settle_s']:g} s "
+          "after the sampler was resumed or paused (a sampler that catches up on deadlines it "
+          "missed while paused does it there). In each window the target's work units are "
+          "counted (by the target, on its own clock) against wall time and against the "
+          "target's own CPU time (every thread's schedstat, read at the window's edges). "
+          "Slowdown of a pair = 1 − sampled rate / unsampled rate; the table gives the mean "
+          "over the pairs and its 95% confidence interval (Student's t on the paired "
+          "differences). Positive = slower. **control** is an A/A comparison: a gilscope "
+          "at 100 Hz attached but paused in both windows; its interval's half-width is the "
+          "smallest slowdown the method can resolve on this machine in this run. target "
+          "CPUs = the target's CPU time / wall time (medians over the sampled and the "
+          "unsampled windows): a GIL-bound target keeps about one CPU busy when nothing "
+          "else runs, and less when other work on the machine takes its CPU, which moves "
+          "the wall-time figure and not the CPU-time one. sampler CPU = the sampler's CPU "
+          "time / wall time in its sampled windows (CPUs).")
+        w("")
+    w("| interpreter | sampler | rate Hz | slowdown, work / wall time | slowdown, work / target CPU time "
+      "| target CPUs sampled / unsampled | sampler CPU | pairs |")
+    w("|---|---|---|---|---|---|---|---|")
+    res_lines = []
+    for tag, sd in sds.items():
+        if "jobs" not in sd:
+            continue
+        keys = sorted(sd["jobs"], key=lambda k: (k != CONTROL, k.split("@")[0] != "gilscope",
+                                                 k.split("@")[0], int(k.split("@")[1]) if "@" in k else 0))
+        for k in keys:
+            j = sd["jobs"][k]
+            n, r = (k.split("@") + [""])[:2]
+            sc = j.get("sampler_cpu_on")
+            sc_txt = f"{sc['median']:.3f}" if sc else "—"
+            rate = f"{int(r):,}" if r else "—"
+            cpus = [med([p[k]["target_cpus"] for p in j["pairs"]]) for k in ("on", "off")]
+            cpus_txt = " / ".join(f"{c['median']:.2f}" if c else "—" for c in cpus)
+            w(f"| {tag} | {n} | {rate} | {fmt_ci(j['wall'])} | {fmt_ci(j['cpu'])} | "
+              f"{cpus_txt} | {sc_txt} | {len(j['pairs'])} |")
+        ctl = sd["jobs"].get(CONTROL)
+        base = next(iter(sd["jobs"].values()))["base_wall"]
+        for what, label in (("wall", "wall time"), ("cpu", "CPU time")):
+            c = ctl and ctl.get(what)
+            if c and (c["lo"] > 0 or c["hi"] < 0):
+                res_lines.append(f"{tag}: the control's interval on {label} excludes 0 "
+                                 f"({fmt_ci(c)}): with the sampler paused in both windows they "
+                                 "still differed, so in this run the windows were not alike "
+                                 "(other work on the machine); read every interval on "
+                                 f"{label} as at least that much less certain.")
+        if ctl and ctl["wall"] and ctl["cpu"]:
+            res_lines.append(f"{tag}: the smallest slowdown this run can resolve (the control's "
+                             f"half-width): ±{ctl['wall']['half']:.2f}% on wall time, "
+                             f"±{ctl['cpu']['half']:.2f}% on CPU time; the target did "
+                             f"{fmt_stat(base)} units/s unsampled (median, min–max).")
+    w("")
+    for x in res_lines:
+        w(f"- {x}")
+    if res_lines:
+        w("")
+    return lines
+
+
+def tree_section(doc):
+    """Measurement 5, as markdown lines."""
+    tr = doc.get("tree")
+    if not tr:
+        return []
+    lines = []
+    w = lines.append
+    meta = doc["tree_meta"]
+    w(f"## 5. Process tree (multiprocessing.Pool of {meta['workers']} workers, --subprocesses)")
+    w("")
+    w(stamp(meta))
+    w("")
+    w(f"Target: `pool.py {meta['workers']}` (bench/targets/pool.py): a `multiprocessing.Pool` "
+      f"(fork) of {meta['workers']} worker processes, each running one task of CPU-bound "
+      "Python (the work unit of workers.py) and counting its work; the parent waits on its "
+      "stdin (4 threads: main and the pool's 3 handlers). Each sampler, with `--subprocesses`, "
+      f"asked for 1,000,000 samples/s for {meta['seconds']} s on the parent's pid, "
+      f"{meta['runs']} runs in a random order; medians, min–max in parentheses. "
+      "thread-samples/s = thread stacks delivered over every process of the tree / seconds "
+      "sampled; per process = thread-samples/s / the tree's threads (the rate at which each "
+      "process was sampled); processes = how many of the tree's processes it took samples "
+      "of; cost = its CPU time (user+sys, rusage of the child) per thread-sample; CPU = its "
+      "CPU time / wall time. See the last section for how each one's samples are counted. "
+      "With 8 CPU-bound workers on this machine's CPUs, the rate a sampler reaches is bounded "
+      "by the CPU the scheduler gives it (gilscope samples from one thread, py-spy from one "
+      "thread per process): the cost per thread-sample is the figure to compare.")
+    w("")
+    w("| interpreter | sampler | thread-samples/s (all processes) | samples/s per process | "
+      "processes | cost µs/thread-sample | CPU |")
+    w("|---|---|---|---|---|---|---|")
+    for tag, per in tr.items():
+        for n, s in per.items():
+            w(f"| {tag} | {n} | {fmt_stat(s['thread_samples_per_s'])} | "
+              f"{fmt_stat(s['samples_per_s'])} | {fmt_stat(s['processes'])} of {s['nprocs']} | "
+              f"{fmt_stat(s['us_per_thread_sample'], digits=2)} | "
+              f"{fmt_stat(s['cpu_share'], '%', 100)} |")
+    w("")
+    for tag, per in tr.items():
+        g, p = per.get("gilscope"), per.get("py-spy")
+        if g and p and p["thread_samples_per_s"]["median"]:
+            w(f"- {tag}: gilscope {g['thread_samples_per_s']['median']:,.0f} vs py-spy "
+              f"{p['thread_samples_per_s']['median']:,.0f} thread-samples/s = "
+              f"{g['thread_samples_per_s']['median'] / p['thread_samples_per_s']['median']:.1f}×; "
+              f"cost {g['us_per_thread_sample']['median']:.2f} vs "
+              f"{p['us_per_thread_sample']['median']:.2f} µs/thread-sample")
+    for x in meta.get("skipped", []):
+        w(f"- {x}")
+    w("")
+    return lines
+
+
+def how_section(doc, skipped):
+    lines = ["## How each sampler was run and counted", ""]
+    lines += [f"- {x}" for x in doc["how"]]
+    lines.append("")
+    if skipped:
+        lines += ["Skipped:", ""] + [f"- {x}" for x in skipped] + [""]
+    return lines
 
 
 # --- interpreters ---------------------------------------------------------------------------
@@ -781,6 +1122,60 @@ def fmt_stat(s, unit="", scale=1.0, digits=0):
             f"({f.format(s['min'] * scale)}–{f.format(s['max'] * scale)})")
 
 
+def rate_section(doc):
+    """Measurement 1, as markdown lines."""
+    if not doc.get("max_rate"):
+        return []
+    lines = []
+    w = lines.append
+    w("## 1. Maximum sustained rate")
+    w("")
+    w("Each sampler asked for 1,000,000 samples/s (a rate none can keep) for "
+      f"{doc['rate_seconds']} s; thread-samples/s = thread stacks it delivered / seconds it "
+      "sampled. cost = the sampler's own CPU time (user+sys, rusage of the child) per "
+      "thread-sample; CPU = its CPU time / wall time.")
+    w("")
+    w("| target | interpreter | sampler | thread-samples/s | samples/s | cost µs/thread-sample | CPU |")
+    w("|---|---|---|---|---|---|---|")
+    for key, per in doc["max_rate"].items():
+        tgt, tag = key.split("/")
+        for n, s in per.items():
+            w(f"| {tgt} | {tag} | {n} | {fmt_stat(s['thread_samples_per_s'])} | "
+              f"{fmt_stat(s['samples_per_s'])} | {fmt_stat(s['us_per_thread_sample'], digits=2)} | "
+              f"{fmt_stat(s['cpu_share'], '%', 100)} |")
+    w("")
+    w("gilscope against each peer, same target, same interpreter, same run (ratio of medians):")
+    w("")
+    for row in doc["ratios"]:
+        w(f"- {row}")
+    w("")
+    return lines
+
+
+def memory_section(doc):
+    """Measurement 3, as markdown lines."""
+    if not doc.get("memory"):
+        return []
+    lines = []
+    w = lines.append
+    w("## 3. Peak memory at 1 kHz on target (b)")
+    w("")
+    w("VmHWM of the sampler process (peak resident set), read from /proc during the run. "
+      "gilscope ran alone; the peers ran together afterwards.")
+    w("")
+    w("| sampler | VmHWM after early s | VmHWM at end | note |")
+    w("|---|---|---|---|")
+    for n, e in doc["memory"].items():
+        note = ""
+        if "taken" in e:
+            note = f"{e['taken']:,} of {e['requested']:,} samples taken"
+        early = f"{e['vmhwm_early_kb'] / 1024:.1f} MB at {e['early_s']} s" if e.get("vmhwm_early_kb") else "—"
+        end = f"{e['vmhwm_end_kb'] / 1024:.1f} MB at {e['end_s']} s" if e.get("vmhwm_end_kb") else "—"
+        w(f"| {n} | {early} | {end} | {note} |")
+    w("")
+    return lines
+
+
 def report(doc):
     m = doc["machine"]
     lines = []
@@ -820,81 +1215,15 @@ def report(doc):
     w("| goal | measured | met |")
     w("|---|---|---|")
     for row in doc["goals"]:
-        w(f"| {row['goal']} | {row['measured']} | {'yes' if row['met'] else '**no**'} |")
+        w(goal_line(row))
     w("")
 
-    w("## 1. Maximum sustained rate")
-    w("")
-    w("Each sampler asked for 1,000,000 samples/s (a rate none can keep) for "
-      f"{doc['rate_seconds']} s; thread-samples/s = thread stacks it delivered / seconds it "
-      "sampled. cost = the sampler's own CPU time (user+sys, rusage of the child) per "
-      "thread-sample; CPU = its CPU time / wall time.")
-    w("")
-    w("| target | interpreter | sampler | thread-samples/s | samples/s | cost µs/thread-sample | CPU |")
-    w("|---|---|---|---|---|---|---|")
-    for key, per in doc["max_rate"].items():
-        tgt, tag = key.split("/")
-        for n, s in per.items():
-            w(f"| {tgt} | {tag} | {n} | {fmt_stat(s['thread_samples_per_s'])} | "
-              f"{fmt_stat(s['samples_per_s'])} | {fmt_stat(s['us_per_thread_sample'], digits=2)} | "
-              f"{fmt_stat(s['cpu_share'], '%', 100)} |")
-    w("")
-    w("gilscope against each peer, same target, same interpreter, same run (ratio of medians):")
-    w("")
-    for row in doc["ratios"]:
-        w(f"- {row}")
-    w("")
-
-    w("## 2. Target slowdown (target (a), 5 CPU-bound threads)")
-    w("")
-    w(f"Work rate of the target with the sampler attached at each rate against its rate just "
-      f"before, unsampled: per repetition, the median of {doc['nwin']} windows of "
-      f"{doc['window_s']} s each way (the sampler started 1 s before its windows); the table "
-      "gives the median over the repetitions. Positive = slower. On a 2-CPU machine shared "
-      "with other work a percent or two either way is noise: see the min–max.")
-    w("")
-    w("| interpreter | sampler | 100 Hz | 1 kHz | 10 kHz |")
-    w("|---|---|---|---|---|")
-    for tag, sd in doc["slowdown"].items():
-        names = sorted({k.split("@")[0] for k in sd["slowdown_pct"]},
-                       key=lambda n: (n != "gilscope", n))
-        for n in names:
-            cells = [fmt_stat(sd["slowdown_pct"].get(f"{n}@{r}"), "%", digits=1)
-                     for r in (100, 1000, 10000)]
-            w(f"| {tag} | {n} | " + " | ".join(cells) + " |")
-        w(f"| {tag} | (baseline) | {fmt_stat(sd['baseline_units_per_s'], ' units/s')} | | |")
-    w("")
-
-    w("## 3. Peak memory at 1 kHz on target (b)")
-    w("")
-    w("VmHWM of the sampler process (peak resident set), read from /proc during the run. "
-      "gilscope ran alone; the peers ran together afterwards.")
-    w("")
-    w("| sampler | VmHWM after early s | VmHWM at end | note |")
-    w("|---|---|---|---|")
-    for n, e in doc["memory"].items():
-        note = ""
-        if "taken" in e:
-            note = f"{e['taken']:,} of {e['requested']:,} samples taken"
-        early = f"{e['vmhwm_early_kb'] / 1024:.1f} MB at {e['early_s']} s" if e.get("vmhwm_early_kb") else "—"
-        end = f"{e['vmhwm_end_kb'] / 1024:.1f} MB at {e['end_s']} s" if e.get("vmhwm_end_kb") else "—"
-        w(f"| {n} | {early} | {end} | {note} |")
-    w("")
-
-    for line in threads_section(doc):
-        w(line)
-
-    w("## How each sampler was run and counted")
-    w("")
-    for line in doc["how"]:
-        w(f"- {line}")
-    w("")
-    if doc.get("skipped"):
-        w("Skipped:")
-        w("")
-        for line in doc["skipped"]:
-            w(f"- {line}")
-        w("")
+    lines += rate_section(doc)
+    lines += slowdown_section(doc)
+    lines += memory_section(doc)
+    lines += threads_section(doc)
+    lines += tree_section(doc)
+    lines += how_section(doc, doc.get("skipped"))
     return "\n".join(lines)
 
 
@@ -917,9 +1246,30 @@ HOW = [
     "thread-samples = the sum of the counts in the collapsed output; seconds and process "
     "samples from its 'Captured N samples in S seconds' line. The highest rate its CLI "
     "takes is 1,000,000 Hz (a 1 µs interval).",
-    "Slowdown windows: each sampler is started, given 1 s to attach, then the target's work "
-    "counter is read at the start and the end of the window (the target answers on a pipe, "
-    "timestamped by the target itself), then the sampler is stopped with SIGINT.",
+    "Slowdown windows: each sampler is started (with a duration of an hour: it is stopped "
+    "with SIGINT at the end), given 1 s to attach (py-spy: 1 s after its 'Sampling process' "
+    "line), then paused and resumed with SIGSTOP/SIGCONT sent to the sampler's process for "
+    "the windows; the target's work counter is read at the start and the end of each window "
+    "(the target answers on a pipe, timestamped by the target itself) and its CPU time from "
+    "/proc/PID/task/*/schedstat at the same edges. A sampler that is behind its deadlines "
+    "when resumed behaves as it does: gilscope counts the deadlines it missed and goes on "
+    "from the next; py-spy takes the samples it owes back to back (its 'behind in sampling' "
+    "catch-up), within the settle time at 100 Hz, not always at 1 kHz and never at 10 kHz "
+    "(it cannot keep 10 kHz at all, so it samples flat out either way): see the sampler CPU "
+    "column.",
+    "Process tree (section 5): **gilscope** `diagnose --pid PARENT --subprocesses -r 1000000 "
+    "-d SECONDS --json`: one sampling loop visits every process of the tree at each tick; "
+    "thread-samples = the sum, over the per-process reports (`processes[].diagnosis`), of "
+    "their threads' `samples`; seconds = the top-level `duration_s` (attaching to the tree "
+    "included); process samples = `sampling.taken` (ticks, each a sample of every process). "
+    "**py-spy** `record --pid PARENT --subprocesses --rate 1000000 --nonblocking --idle "
+    "--format raw`, stopped with SIGINT: it samples each process from a thread of its own; "
+    "thread-samples = the sum of the counts of its raw output, all processes together (each "
+    "stack is rooted at `process PID:\"cmd\"` frames, which give the per-process counts); "
+    "seconds = from its 'Sampling process' line to the SIGINT (it finds the children after "
+    "that line, so its seconds include its attaching, as gilscope's do). Both count every "
+    "thread of every process in every sample (py-spy with `--idle`), the parent's four "
+    "included.",
 ]
 
 
@@ -943,12 +1293,7 @@ def goals(doc):
                 rows.append({"goal": f"more thread-samples/s than every peer on ({tgt}), {tag}",
                              "measured": f"gilscope {v:,.0f}; best peer {best} {peers[best]:,.0f}",
                              "met": v > peers[best]})
-    for tag, sd in doc["slowdown"].items():
-        for r, key, lim in ((100, "slow_100", GOALS["slow_100"]), (1000, "slow_1k", GOALS["slow_1k"])):
-            s = sd["slowdown_pct"].get(f"gilscope@{r}")
-            if s:
-                rows.append({"goal": f"slowdown ≤ {lim:g}% at {r} Hz, {tag}",
-                             "measured": fmt_stat(s, "%", digits=1), "met": s["median"] <= lim})
+    rows += slowdown_goals(doc)
     e = next((v for k, v in doc["memory"].items() if k.startswith("gilscope")), None)
     if e and e.get("vmhwm_end_kb"):
         mb = e["vmhwm_end_kb"] / 1024
@@ -960,6 +1305,38 @@ def goals(doc):
                          "measured": f"{e['vmhwm_early_kb'] / 1024:.1f} MB → {mb:.1f} MB "
                                      f"({grow / 1024:+.2f} MB)",
                          "met": grow <= max(1024, e["vmhwm_early_kb"] * 0.05)})
+    return rows
+
+
+def slowdown_goals(doc):
+    """Met when the upper ends of the 95% intervals of the slowdown, on wall
+    time and on CPU time, are both under the limit; not met when either's
+    lower end is over it; not resolved otherwise, or when the control's
+    half-width (for that measure) is not under the limit."""
+    rows = []
+    for tag, sd in doc["slowdown"].items():
+        jobs = sd.get("jobs", {})
+        ctl = jobs.get(CONTROL)
+        for r, key, lim in ((100, "slow_100", GOALS["slow_100"]), (1000, "slow_1k", GOALS["slow_1k"])):
+            j = jobs.get(f"gilscope@{r}")
+            if not j or not j["wall"]:
+                continue
+            met = True
+            measured = []
+            for what, label in (("wall", "wall time"), ("cpu", "CPU time")):
+                c = j[what]
+                res = ctl[what]["half"] if ctl and ctl.get(what) else None
+                measured.append(f"{label} {fmt_ci(c)}" + (f" (resolves ±{res:.2f}%)" if res is not None
+                                                          else " (no control)"))
+                if not c or res is None or res >= lim:
+                    met = met and None      # the method cannot tell
+                elif c["lo"] > lim:
+                    met = False
+                elif c["hi"] >= lim:
+                    met = met and None
+            rows.append({"goal": f"slowdown ≤ {lim:g}% at {r} Hz, {tag} (95% CIs, on wall and on "
+                                 "CPU time)",
+                         "measured": "; ".join(measured), "met": met})
     return rows
 
 
@@ -986,6 +1363,24 @@ def ratios(doc):
     return out
 
 
+def write_partial(out, doc, only):
+    """Put the sections in `only` (and their rows of the summary) into
+    RESULTS.md in place of the ones there, the rest as it is."""
+    for name, render, heading in (("rate", rate_section, "## 1."),
+                                  ("slowdown", slowdown_section, "## 2."),
+                                  ("memory", memory_section, "## 3."),
+                                  ("threads", threads_section, "## 4."),
+                                  ("tree", tree_section, "## 5.")):
+        lines = render(doc) if name in only else []
+        if lines:       # nothing measured: the section there stays
+            splice_section(out, lines, heading)
+    splice_goals(out, [r for r in doc["goals"] if goal_section(r["goal"]) in only],
+                 only & {"rate", "slowdown", "memory"})
+    skipped = old_skipped(out)
+    skipped += [x for x in doc["skipped"] if x not in skipped]
+    splice_section(out, how_section(doc, skipped), "## How each sampler")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true")
@@ -998,6 +1393,10 @@ def main():
     ap.add_argument("--threads-only", action="store_true",
                     help="measure only the thread-scaling table (measurement 4) and put it "
                     "into RESULTS.md in place of the one there, leaving the other sections")
+    ap.add_argument("--only", metavar="SECTION[,SECTION]",
+                    help="measure only these sections (" + ", ".join(SECTIONS) + ") and put "
+                    "them (and their rows of the summary) into RESULTS.md in place of the "
+                    "ones there, leaving the others")
     ap.add_argument("--thread-counts", default="200,1000,2000,10000",
                     help="thread counts of measurement 4 (comma-separated)")
     ap.add_argument("--report-only", metavar="JSON",
@@ -1005,9 +1404,22 @@ def main():
                     "(bench/out/results-*.json), measuring nothing")
     args = ap.parse_args()
 
+    only = set(SECTIONS)
+    if args.only:
+        only = {x.strip() for x in args.only.split(",") if x.strip()}
+        if not only or only - set(SECTIONS):
+            ap.error(f"--only: sections are {', '.join(SECTIONS)}")
+    if args.threads_only:
+        only = {"threads"}
+    partial = only != set(SECTIONS)
     if args.report_only:
         doc = json.loads(Path(args.report_only).read_text())
-        Path(args.output).write_text(report(doc) + "\n")
+        doc["how"] = HOW
+        doc["goals"] = goals(doc)
+        if partial:
+            write_partial(args.output, doc, only)
+        else:
+            Path(args.output).write_text(report(doc) + "\n")
         log(f"wrote {args.output} from {args.report_only}")
         return
     OUT.mkdir(exist_ok=True)
@@ -1016,7 +1428,7 @@ def main():
     quick = args.quick
     runs = 3 if quick else 5
     rate_seconds = 2 if quick else 4
-    window, nwin = (0.6, 2) if quick else (0.8, 3)
+    pairs_n, window, settle = (12, 0.5, 0.3) if quick else (30, 0.5, 0.3)
     mem_seconds, mem_early = (15, 5) if quick else (60, 10)
 
     py13, py15 = find_pythons()
@@ -1024,14 +1436,13 @@ def main():
     tools = Tools(args.gilscope, venv if venv.exists() else None, py15,
                   os.path.abspath(args.baseline) if args.baseline else None)
     doc = {"date": datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z"),
-           "quick": quick, "runs": runs, "rate_seconds": rate_seconds, "window_s": window,
-           "nwin": nwin, "niced": can_nice(),
+           "quick": quick, "runs": runs, "rate_seconds": rate_seconds, "niced": can_nice(),
            "machine": machine(), "versions": tools.versions(), "pythons": {},
            "max_rate": {}, "slowdown": {}, "memory": {}, "how": HOW, "skipped": [],
            "baseline": args.baseline, "baseline_version": args.baseline_version}
     interps = []
     pairs_wanted = (("3.13", py13, False), ("3.15", py15, True))
-    if args.threads_only:
+    if only == {"threads"}:
         # the table needs only the interpreter every peer reads
         pairs_wanted = (("3.15", py15, True),) if py15 else (("3.13", py13, False),)
     for tag, p, is315 in pairs_wanted:
@@ -1079,34 +1490,66 @@ def main():
                 "loadavg_end": open("/proc/loadavg").read().split()[:3],
                 "versions": doc["versions"], "skipped": notes}
 
-    if args.threads_only:
-        if not interps:
-            log("threads: no Python 3.15 or 3.13 found")
-            sys.exit(1)
-        doc["threads"] = run_threads()
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-        (OUT / f"threads-{stamp}.json").write_text(json.dumps(doc, indent=1))
-        splice_section(args.output, threads_section(doc))
-        log(f"wrote section 4 of {args.output} ({doc['threads']['elapsed_s'] / 60:.1f} min)")
-        return
+    if not interps:
+        log("no Python 3.15 or 3.13 found")
+        sys.exit(1)
+    command = "make bench" + (" BENCH_QUICK=1" if quick else "") + \
+        (f" BENCH_ONLY={','.join(s for s in SECTIONS if s in only)}" if partial else "")
+    mach = (f"{doc['machine']['nproc']} CPUs ({doc['machine']['cpu']}), Linux "
+            f"{doc['machine']['kernel']}")
 
-    for tag, p, names in interps:
-        for tgt, busy, blocked in (("a", 5, 0), ("b", 2, 198)):
-            log(f"max rate: target ({tgt}) on {tag}")
-            doc["max_rate"][f"{tgt}/{tag}"] = max_rate(tools, p, f"{tgt}-{tag}", busy, blocked,
-                                                       names, runs, rate_seconds)
-    # slowdown: gilscope on both interpreters, each peer on one (py-spy and
-    # Austin on 3.13, profiling.sampling on 3.15) to keep within the time
-    for i, (tag, p, names) in enumerate(interps):
-        peers = [n for n in names if n not in ("gilscope", BASE) and (n != "py-spy" or i == 0)]
-        jobs = [(n, r) for n in ["gilscope"] + peers for r in (100, 1000, 10000)]
-        log(f"slowdown on {tag}: {', '.join(['gilscope'] + peers)}")
-        doc["slowdown"][tag] = slowdown(tools, p, tag, jobs, runs, window, nwin)
-    if interps:
+    def timed(fn):
+        """Run one measurement; when, how long and how loaded, for its section."""
+        t0 = time.monotonic()
+        load0 = open("/proc/loadavg").read().split()[:3]
+        date = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+        res = fn()
+        return res, {"command": command, "date": date, "elapsed_s": time.monotonic() - t0,
+                     "loadavg_start": load0, "machine": mach,
+                     "loadavg_end": open("/proc/loadavg").read().split()[:3]}
+
+    if "rate" in only:
+        for tag, p, names in interps:
+            for tgt, busy, blocked in (("a", 5, 0), ("b", 2, 198)):
+                log(f"max rate: target ({tgt}) on {tag}")
+                doc["max_rate"][f"{tgt}/{tag}"] = max_rate(tools, p, f"{tgt}-{tag}", busy, blocked,
+                                                           names, runs, rate_seconds)
+    if "slowdown" in only:
+        # gilscope on both interpreters, each peer on one (py-spy and Austin on
+        # 3.13, profiling.sampling on 3.15) to keep within the time; and the
+        # A/A control on each
+        def run_slowdown():
+            out = {}
+            for i, (tag, p, names) in enumerate(interps):
+                peers = [n for n in names if n not in ("gilscope", BASE) and (n != "py-spy" or i == 0)]
+                jobs = [(n, r) for n in ["gilscope"] + peers for r in (100, 1000, 10000)]
+                jobs.append((CONTROL, None))
+                log(f"slowdown on {tag}: {', '.join(['gilscope'] + peers)} and the control")
+                out[tag] = slowdown(tools, p, tag, jobs, pairs_n, window, settle)
+            return out
+        doc["slowdown"], doc["slowdown_meta"] = timed(run_slowdown)
+    if "threads" in only:
         doc["threads"] = run_threads()
-    log("memory")
-    pairs = [(p, [n for n in names if n != BASE]) for tag, p, names in interps]
-    if pairs:
+        if not args.threads_only:
+            doc["threads"]["command"] = doc["threads"]["command"].replace(
+                "make bench BENCH_THREADS=1", command)
+    if "tree" in only:
+        workers = 8
+
+        def run_tree():
+            out = {}
+            for tag, p, names in interps:
+                names = [n for n in names if n in ("gilscope", "py-spy")]
+                log(f"process tree on {tag}: {', '.join(names)}")
+                out[tag] = max_rate(tools, p, f"tree-{tag}", 0, 0, names, runs, rate_seconds,
+                                    pool=workers)
+            return out
+        doc["tree"], doc["tree_meta"] = timed(run_tree)
+        doc["tree_meta"].update({"workers": workers, "runs": runs, "seconds": rate_seconds,
+                                 "skipped": [x for x in doc["skipped"] if x.startswith("py-spy")]})
+    if "memory" in only:
+        log("memory")
+        pairs = [(p, [n for n in names if n != BASE]) for tag, p, names in interps]
         doc["memory"] = memory(tools, pairs, mem_seconds, mem_early, peers=not quick)
 
     busy1 = cpu_times()
@@ -1115,12 +1558,16 @@ def main():
     doc["elapsed_s"] = time.monotonic() - t_begin
     doc["goals"] = goals(doc)
     doc["ratios"] = ratios(doc)
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    (OUT / f"results-{stamp}.json").write_text(json.dumps(doc, indent=1))
-    Path(args.output).write_text(report(doc) + "\n")
-    log(f"wrote {args.output} ({doc['elapsed_s'] / 60:.1f} min)")
+    when = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    (OUT / f"results-{when}.json").write_text(json.dumps(doc, indent=1))
+    if partial:
+        write_partial(args.output, doc, only)
+        log(f"wrote {', '.join(sorted(only))} into {args.output} ({doc['elapsed_s'] / 60:.1f} min)")
+    else:
+        Path(args.output).write_text(report(doc) + "\n")
+        log(f"wrote {args.output} ({doc['elapsed_s'] / 60:.1f} min)")
     for row in doc["goals"]:
-        log(f"{'ok ' if row['met'] else 'NOT'} {row['goal']}: {row['measured']}")
+        log(f"{ {True: 'ok ', False: 'NOT'}.get(row['met'], '?  ')} {row['goal']}: {row['measured']}")
 
 
 if __name__ == "__main__":

@@ -24,9 +24,10 @@ import sys
 import threading
 import time
 
+from work import DEPTH, nest   # the work unit, shared with the other target
+
 BUSY = int(sys.argv[1])
 BLOCKED = int(sys.argv[2])
-DEPTH = 8
 
 counts = [0] * BUSY
 started = threading.Barrier(BUSY + BLOCKED)
@@ -36,19 +37,6 @@ arrived_lock = threading.Lock()
 stop = threading.Event()
 never = threading.Event()
 sockets = []
-
-
-def leaf():
-    x = 0
-    for i in range(40):
-        x += i * i
-    return x
-
-
-def nest(d):
-    if d:
-        return nest(d - 1)
-    return leaf()
 
 
 def busy(slot):
