@@ -42,6 +42,7 @@ struct ctx {
 	uint32_t nstrused;
 	uint32_t *fn;		/* agg frame id -> its Function's id */
 	uint8_t *loc_used;	/* agg frame id -> a sample refers to it */
+	uint8_t state_loc_used[ST_COUNT];	/* the [state] location of an empty stack */
 	uint64_t *locs;		/* a sample's location ids, leaf first */
 	uint64_t period;	/* ns; 0: unknown */
 	uint32_t proc_name;	/* string index of the thread's process's command */
@@ -86,6 +87,13 @@ static void label_num(struct strbuf *sb, uint32_t key, int64_t val)
 	pb_close(sb, m);
 }
 
+/* The id of the location (and function) standing for a state, for a stack
+ * with no frame: past the ids of the agg's frames. */
+static uint64_t state_loc_id(const struct ctx *c, enum gs_state st)
+{
+	return (uint64_t)c->a->nframes + 1 + (uint64_t)st;
+}
+
 static void add_sample(struct ctx *c, size_t nlocs, enum gs_state st, uint64_t count)
 {
 	struct strbuf *sb = c->out;
@@ -95,6 +103,10 @@ static void add_sample(struct ctx *c, size_t nlocs, enum gs_state st, uint64_t c
 	p = pb_open(sb, SAMPLE_LOCATION_ID);
 	for (i = 0; i < nlocs; i++)
 		pb_varint(sb, c->locs[i]);
+	if (!nlocs) {
+		c->state_loc_used[st] = 1;
+		pb_varint(sb, state_loc_id(c, st));
+	}
 	pb_close(sb, p);
 	p = pb_open(sb, SAMPLE_VALUE);
 	pb_varint(sb, count);
@@ -124,7 +136,7 @@ static int visit(void *vctx, const uint32_t *path, size_t depth, uint64_t x)
 	int s, any = 0;
 
 	(void)x;
-	if (depth < 2 || !a->nodes[node].self)
+	if (!a->nodes[node].self)
 		return 0;
 	for (s = 0; s < ST_COUNT; s++) {
 		uint64_t below = 0;
@@ -137,8 +149,8 @@ static int visit(void *vctx, const uint32_t *path, size_t depth, uint64_t x)
 	}
 	if (!any)
 		return 0;
-	/* the [state] leaf is a label, unless it is the whole stack */
-	if (depth > 2 && is_state(a, node))
+	/* the [state] leaf is a label (path[0] is the thread's root) */
+	if (is_state(a, node))
 		top = depth - 1;
 	for (i = top; i-- > 1;) {
 		f = a->nodes[path[i]].frame;
@@ -189,13 +201,11 @@ static int group_functions(struct ctx *c)
 	return 0;
 }
 
-/* A frame's function name: a state leaf or a marker by its label. */
+/* A frame's function name; the torn-stack marker by its label. */
 static uint32_t frame_name(struct ctx *c, const struct agg_frame *f)
 {
 	uint32_t s = str_index(c, f->func);
 
-	if (s == S_EMPTY && f->kind == AGG_FRAME_STATE)
-		return S_STATE_LABEL + (f->state < ST_COUNT ? f->state : ST_OTHER);
 	if (s == S_EMPTY && f->kind == AGG_FRAME_TORN)
 		return S_TORN;
 	return s;
@@ -231,6 +241,31 @@ static void add_functions_and_locations(struct ctx *c)
 		pb_uint(sb, FUNCTION_ID, c->fn[i]);
 		pb_uint(sb, FUNCTION_NAME, name);
 		pb_uint(sb, FUNCTION_FILENAME, str_index(c, a->frames[g].file));
+		pb_close(sb, m);
+	}
+}
+
+/* A location and function per state that stood for an empty stack. */
+static void add_state_locations(struct ctx *c)
+{
+	struct strbuf *sb = c->out;
+	size_t m, l;
+	int s;
+
+	for (s = 0; s < ST_COUNT; s++) {
+		uint64_t id = state_loc_id(c, (enum gs_state)s);
+
+		if (!c->state_loc_used[s])
+			continue;
+		m = pb_open(sb, PROFILE_LOCATION);
+		pb_uint(sb, LOCATION_ID, id);
+		l = pb_open(sb, LOCATION_LINE);
+		pb_uint(sb, LINE_FUNCTION_ID, id);
+		pb_close(sb, l);
+		pb_close(sb, m);
+		m = pb_open(sb, PROFILE_FUNCTION);
+		pb_uint(sb, FUNCTION_ID, id);
+		pb_uint(sb, FUNCTION_NAME, S_STATE_LABEL + (uint32_t)s);
 		pb_close(sb, m);
 	}
 }
@@ -357,6 +392,7 @@ int report_pprof(struct strbuf *sb, const struct agg *a, const struct pprof_opti
 			goto out;
 	}
 	add_functions_and_locations(&c);
+	add_state_locations(&c);
 	add_strings(&c);
 	if (opt->time_nanos)
 		pb_int(&pb, PROFILE_TIME_NANOS, (int64_t)opt->time_nanos);

@@ -8,9 +8,11 @@
  * distinct frame (one Line each: function and line), one Function per
  * distinct (name, file). Stacks are leaf first, without the thread root and
  * the process node (they are labels) and without the [state] leaf (the
- * state is a label), except when that leaf is the whole stack (a thread with
- * no Python frame): then it is its only location. A torn stack keeps its
- * "[torn stack]" marker as its outermost location.
+ * state is a label). A stack left with no frame (a thread with no Python
+ * frame) gets one location named by its state's label ("[sleeping]" ...),
+ * past the frames' ids. A torn stack keeps its "[torn stack]" marker as its
+ * outermost location; a native callable is the leaf, as in the other
+ * formats.
  *
  * Granularity: one pprof sample per (thread, stack, state), its values the
  * samples gilscope counted there, labelled
