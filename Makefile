@@ -133,9 +133,11 @@ test: deps
 # Debian packages needed to build and test; installed with apt-get when
 # missing and we are root (CI and the developer machines run as root).
 # chromium: tests/e2e/test_formats.py loads the flame graph SVG in it;
-# valgrind: tests/e2e/test_faults.py runs diagnose and record under memcheck.
+# valgrind: tests/e2e/test_faults.py runs diagnose and record under memcheck;
+# golang-go: tests/e2e/test_pprof.py reads record -f pprof back with `go tool pprof`.
+# zlib1g-dev: record -f pprof gzips the profile (pprof files are gzip'd).
 DEB_BUILD := gcc make libelf-dev libncurses-dev libjansson-dev zlib1g-dev
-DEB_PKGS := $(DEB_BUILD) clang pkg-config python3-venv tmux chromium valgrind
+DEB_PKGS := $(DEB_BUILD) clang pkg-config python3-venv tmux chromium valgrind golang-go
 deps:
 	@missing=""; \
 	for p in $(DEB_PKGS); do \
