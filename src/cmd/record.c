@@ -29,11 +29,12 @@ static const struct opt_cmd record_cmd = {
 	"usage: gilscope record -o FILE (--pid PID | [--] command [args...]) [options]\n"
 	"\n"
 	"Sample a Python process and write a profile. Every stack ends in the\n"
-	"thread's state ([waiting for the GIL], [blocked in I/O], ...), so the\n"
-	"profile shows where threads wait as well as where they run. With a\n"
-	"command instead of --pid (after --), launch it and sample it until it\n"
-	"exits. With --subprocesses, every Python process of its tree, each\n"
-	"stack under its process (pid and command line) in every format.\n",
+	"thread's state ([waiting for the GIL], [blocked in I/O], ...; in pprof\n"
+	"a label), so the profile shows where threads wait as well as where\n"
+	"they run. With a command instead of --pid (after --), launch it and\n"
+	"sample it until it exits. With --subprocesses, every Python process\n"
+	"of its tree, each stack under its process (pid and command line) in\n"
+	"every format (in pprof, labels pid and process).\n",
 	.epilog = "\n" LAUNCH_END_HELP,
 	.operands = OPT_COMMAND,
 };

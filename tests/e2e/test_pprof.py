@@ -9,9 +9,11 @@ every thread, each one sampled at every instant gilscope says it took (the
 flattest functions are the parked threads' own leaves, at the lines they
 wait on.
 """
+import datetime
 import re
 import shutil
 import subprocess
+import time
 from collections import Counter, defaultdict
 from typing import Dict, List
 
@@ -48,12 +50,23 @@ class Raw:
     def __init__(self, text: str):
         self.text = text
         self.period = None
+        self.time = None        # seconds since the epoch
+        self.duration = None    # seconds
         self.samples: List[dict] = []
         self.locations: Dict[int, tuple] = {}
         part = None
         for line in text.splitlines():
             if line.startswith("Period:"):
                 self.period = int(line.split()[1])
+            elif line.startswith("Time:"):
+                # "Time: 2026-12-05 10:53:13.830933645 +0000 UTC"
+                m = re.match(r"Time: (\S+ \d+:\d+:\d+)(\.\d+)? ([+-]\d{4})", line)
+                if m:
+                    t = datetime.datetime.strptime(f"{m.group(1)} {m.group(3)}",
+                                                   "%Y-%m-%d %H:%M:%S %z")
+                    self.time = t.timestamp() + float(m.group(2) or 0)
+            elif line.startswith("Duration:"):
+                self.duration = float(line.split()[1])
             elif line in ("Samples:", "Locations", "Mappings"):
                 part = line
             elif part == "Samples:":
@@ -107,8 +120,10 @@ def test_pprof_mixed(gilscope, interp, target, tmp_path):
     go_tool()
     t = target(interp, "mixed")
     out = tmp_path / "profile.pb.gz"
+    t0 = time.time()
     run = es.run_gilscope(gilscope, ["record", "--pid", str(t.pid), "-d", "2", "-r", "100",
                                      "-f", "pprof", "-o", str(out)])
+    t1 = time.time()
     assert run.returncode == 0, run.describe()
     n = instants(run)
     assert n > 50, run.describe()
@@ -119,6 +134,9 @@ def test_pprof_mixed(gilscope, interp, target, tmp_path):
     # every thread sampled at every instant, each sample's wall time its
     # count times the period (10 ms at 100 Hz)
     assert raw.period == 10_000_000, ctx
+    # when it started (the wall clock) and how long it sampled (-d 2)
+    assert raw.time is not None and t0 - 0.01 <= raw.time <= t1, (t0, raw.time, t1)
+    assert raw.duration is not None and 1.5 <= raw.duration <= 2.5, ctx
     assert all(s["wall"] == s["count"] * raw.period for s in raw.samples), ctx
     tids = {th.tid for th in t.threads.values()} | {t.pid}
     per_thread = raw.by("thread")

@@ -359,6 +359,17 @@ static void t_pprof(struct unit *u)
 	strbuf_release(&gz);
 	strbuf_release(&sb);
 	agg_release(&a);
+
+	/* nothing sampled: a valid profile of no samples */
+	CHECK_EQ(u, agg_init(&a, &(struct agg_options){ .state_leaves = 1 }), 0);
+	CHECK_EQ(u, report_pprof(&sb, &a, &raw), 0);
+	read_profile(u, &pr, &sb);
+	CHECK(u, !pr.bad);
+	CHECK_EQ(u, pr.n_sample_types, 2);
+	CHECK_EQ(u, pr.total, 0);
+	prof_free(&pr);
+	strbuf_release(&sb);
+	agg_release(&a);
 }
 
 UNIT_SUITE(pb)
