@@ -18,7 +18,7 @@ FUZZ_TIME ?= 60
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(CFLAGS)
-LDLIBS   := -lelf -lncursesw -ljansson -lm -pthread
+LDLIBS   := -lelf -lncursesw -ljansson -lz -lm -pthread
 
 SRC := $(sort $(wildcard src/*.c src/*/*.c))
 LIB_SRC := $(filter-out src/main.c,$(SRC))
@@ -43,7 +43,7 @@ all: gilscope
 
 # A missing library header would stop the build with a compiler error deep
 # in a file; say instead what to install.
-HEADERS := libelf.h ncurses.h jansson.h
+HEADERS := libelf.h ncurses.h jansson.h zlib.h
 build/.headers-ok:
 	@for h in $(HEADERS); do \
 		echo "#include <$$h>" | $(CC) -E -x c - >/dev/null 2>&1 || \
@@ -133,9 +133,11 @@ test: deps
 # Debian packages needed to build and test; installed with apt-get when
 # missing and we are root (CI and the developer machines run as root).
 # chromium: tests/e2e/test_formats.py loads the flame graph SVG in it;
-# valgrind: tests/e2e/test_faults.py runs diagnose and record under memcheck.
-DEB_BUILD := gcc make libelf-dev libncurses-dev libjansson-dev
-DEB_PKGS := $(DEB_BUILD) clang pkg-config python3-venv tmux chromium valgrind
+# valgrind: tests/e2e/test_faults.py runs diagnose and record under memcheck;
+# golang-go: tests/e2e/test_pprof.py reads record -f pprof back with `go tool pprof`.
+# zlib1g-dev: record -f pprof gzips the profile (pprof files are gzip'd).
+DEB_BUILD := gcc make libelf-dev libncurses-dev libjansson-dev zlib1g-dev
+DEB_PKGS := $(DEB_BUILD) clang pkg-config python3-venv tmux chromium valgrind golang-go
 deps:
 	@missing=""; \
 	for p in $(DEB_PKGS); do \

@@ -126,6 +126,15 @@ const char *agg_str(const struct agg *a, uint32_t id)
 	return id < a->nstr ? a->strdata + a->stroff[id] : "";
 }
 
+double agg_sample_interval(const struct agg *a)
+{
+	if (a->opt.rate_hz > 0)
+		return 1.0 / a->opt.rate_hz;
+	if (a->samples > 1 && a->t_last > a->t_first)
+		return (double)(a->t_last - a->t_first) / 1e9 / (double)(a->samples - 1);
+	return 0;
+}
+
 /* ---- frames ---- */
 
 static uint64_t frame_key(uint32_t func, uint32_t file, int32_t line, uint8_t kind, uint8_t st)

@@ -239,6 +239,9 @@ int agg_restate(struct agg *a, int32_t pid, int32_t tid, uint64_t n, uint64_t fr
 void agg_finish(struct agg *a);
 
 const char *agg_str(const struct agg *a, uint32_t id);
+/* Seconds between samples: the requested rate, else the measured mean;
+ * 0 when neither is known. */
+double agg_sample_interval(const struct agg *a);
 /* p in [0, 100]; 0 when there are no stretches. */
 uint64_t agg_stretch_pct(const struct agg_stretches *s, double p);
 

@@ -1,13 +1,14 @@
 /*
  * record.c - `gilscope record`: sample a process and write a profile file:
  * a flame graph coloured by state, speedscope, a Chrome/Perfetto trace with
- * a GIL timeline, collapsed stacks, or JSON.
+ * a GIL timeline, collapsed stacks, pprof, or JSON.
  */
 #include "cmd.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "options.h"
 #include "../analyze/verdict.h"
@@ -15,9 +16,11 @@
 #include "../report/collapsed.h"
 #include "../report/diagnose.h"
 #include "../report/flamegraph.h"
+#include "../report/pprof.h"
 #include "../report/program.h"
 #include "../report/speedscope.h"
 #include "../report/stacks_json.h"
+#include "../util/clock.h"
 #include "../util/error.h"
 
 static const struct opt_cmd record_cmd = {
@@ -26,16 +29,17 @@ static const struct opt_cmd record_cmd = {
 	"usage: gilscope record -o FILE (--pid PID | [--] command [args...]) [options]\n"
 	"\n"
 	"Sample a Python process and write a profile. Every stack ends in the\n"
-	"thread's state ([waiting for the GIL], [blocked in I/O], ...), so the\n"
-	"profile shows where threads wait as well as where they run. With a\n"
-	"command instead of --pid (after --), launch it and sample it until it\n"
-	"exits. With --subprocesses, every Python process of its tree, each\n"
-	"stack under its process (pid and command line) in every format.\n",
+	"thread's state ([waiting for the GIL], [blocked in I/O], ...; in pprof\n"
+	"a label), so the profile shows where threads wait as well as where\n"
+	"they run. With a command instead of --pid (after --), launch it and\n"
+	"sample it until it exits. With --subprocesses, every Python process\n"
+	"of its tree, each stack under its process (pid and command line) in\n"
+	"every format (in pprof, labels pid and process).\n",
 	.epilog = "\n" LAUNCH_END_HELP,
 	.operands = OPT_COMMAND,
 };
 
-enum fmt { F_FLAMEGRAPH, F_SPEEDSCOPE, F_CHROMETRACE, F_COLLAPSED, F_JSON };
+enum fmt { F_FLAMEGRAPH, F_SPEEDSCOPE, F_CHROMETRACE, F_COLLAPSED, F_PPROF, F_JSON };
 
 static enum fmt parse_format(const char *s)
 {
@@ -47,10 +51,12 @@ static enum fmt parse_format(const char *s)
 		return F_CHROMETRACE;
 	if (!strcmp(s, "collapsed") || !strcmp(s, "raw"))
 		return F_COLLAPSED;
+	if (!strcmp(s, "pprof"))
+		return F_PPROF;
 	if (!strcmp(s, "json"))
 		return F_JSON;
-	usage_error("record", "--format is flamegraph, speedscope, chrometrace, collapsed "
-		    "or json, not '%s'", s);
+	usage_error("record", "--format is flamegraph, speedscope, chrometrace, collapsed, "
+		    "pprof or json, not '%s'", s);
 }
 
 /* What a profile is made of: one process (r), or a tree (tr, rt). */
@@ -64,6 +70,19 @@ struct source {
 static const char *mode_name(enum agg_mode m)
 {
 	return m == AGG_MODE_GIL ? "gil" : m == AGG_MODE_CPU ? "cpu" : "wall";
+}
+
+/* The wall-clock time of a CLOCK_MONOTONIC instant (ns since the epoch),
+ * or 0 when it cannot be told. */
+static uint64_t wall_time_of(uint64_t mono_ns)
+{
+	struct timespec ts;
+	uint64_t now, mono = gs_now_ns();
+
+	if (!mono_ns || mono_ns > mono || clock_gettime(CLOCK_REALTIME, &ts))
+		return 0;
+	now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return now > mono - mono_ns ? now - (mono - mono_ns) : 0;
 }
 
 static int render(struct strbuf *sb, enum fmt fmt, const struct sample_opts *o,
@@ -106,6 +125,13 @@ static int render(struct strbuf *sb, enum fmt fmt, const struct sample_opts *o,
 		struct collapsed_options co = { 0 };
 
 		ret = report_collapsed(sb, a, &co);
+		break;
+	}
+	case F_PPROF: {
+		struct pprof_options po = { 0 };
+
+		po.time_nanos = wall_time_of(a->t_first);
+		ret = report_pprof(sb, a, &po);
 		break;
 	}
 	case F_JSON: {
@@ -197,7 +223,10 @@ int cmd_record(int argc, char **argv)
 		{ .name = "format", .letter = 'f', .kind = OPT_STRING, .dest = &o.format, .arg = "F",
 		  .help = "flamegraph (default, interactive SVG), speedscope,\n"
 			  "chrometrace (Perfetto / chrome://tracing, with a GIL\n"
-			  "track), collapsed (flamegraph.pl input), json" },
+			  "track), collapsed (flamegraph.pl input), pprof\n"
+			  "(gzip'd profile.proto for go tool pprof, Pyroscope,\n"
+			  "Parca; labels thread, thread_name, state, holds_gil),\n"
+			  "json" },
 		{ .name = "mode", .letter = 'm', .kind = OPT_CHOICE, .dest = &o.mode, .arg = "M",
 		  .choices = sample_modes,
 		  .help = "wall (every sample, default), cpu (on-CPU samples\n"

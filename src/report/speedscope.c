@@ -80,16 +80,6 @@ static int visit(void *vctx, const uint32_t *path, size_t depth, uint64_t x)
 	return c->samples.failed || c->weights.failed ? GS_ENOMEM : 0;
 }
 
-/* Seconds between samples: the requested rate, else the measured mean. */
-static double sample_interval(const struct agg *a)
-{
-	if (a->opt.rate_hz > 0)
-		return 1.0 / a->opt.rate_hz;
-	if (a->samples > 1 && a->t_last > a->t_first)
-		return (double)(a->t_last - a->t_first) / 1e9 / (double)(a->samples - 1);
-	return 0;
-}
-
 static void add_frame(struct jw *w, const struct agg *a, uint32_t id)
 {
 	const struct agg_frame *f = &a->frames[id];
@@ -131,7 +121,7 @@ int report_speedscope(struct strbuf *sb, const struct agg *a,
 		goto out;
 	for (i = 0; i < a->nframes; i++)
 		c.index[i] = AGG_NONE;
-	c.interval = c.opt->counts ? 0 : sample_interval(a);
+	c.interval = c.opt->counts ? 0 : agg_sample_interval(a);
 
 	/* The frames come first in the file but are known only once every
 	 * thread's samples were walked: the profiles are written apart. */

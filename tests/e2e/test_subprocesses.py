@@ -522,8 +522,31 @@ def worker_spins_svg(path, workers):
             f"worker {pid}: no spin() frame above its process"
 
 
+def worker_spins_pprof(path, workers, tree):
+    """pprof: every sample carries its process (pid, command line) besides
+    its thread; each worker's main thread (tid == pid) has stacks in spin()."""
+    from test_pprof import Raw, TREE_LABEL_KEYS, pprof
+    raw = Raw(pprof(path, "-raw"))
+    assert raw.samples, raw.text[:3000]
+    commands = defaultdict(set)
+    for s in raw.samples:
+        labels = s["labels"]
+        assert set(labels) == TREE_LABEL_KEYS, labels
+        commands[int(labels["pid"])].add(labels["process"])
+    assert set(commands) <= tree, (sorted(commands), sorted(tree))
+    assert all(len(c) == 1 and next(iter(c)) for c in commands.values()), dict(commands)
+    for pid in workers:
+        spun = [s for s in raw.samples if s["labels"]["pid"] == str(pid)
+                and s["labels"]["thread"] == str(pid)
+                and any(raw.locations.get(i, ("",))[0] == "spin" for i in s["locs"])]
+        assert spun, f"worker {pid}: no sample in spin() on its main thread\n{raw.text[:3000]}"
+    focus = Raw(pprof(path, "-raw", f"-tagfocus=pid={workers[0]}"))
+    assert focus.samples and set(focus.by("pid")) == {str(workers[0])}, focus.by("pid")
+
+
 @pytest.mark.asan
-@pytest.mark.parametrize("fmt", ["collapsed", "speedscope", "chrometrace", "json", "flamegraph"])
+@pytest.mark.parametrize("fmt", ["collapsed", "speedscope", "chrometrace", "json", "flamegraph",
+                                 "pprof"])
 def test_record_tree(gilscope, interp, fmt, tmp_path):
     """record --subprocesses: every worker, by the pid it gave itself, is a
     process at the root of its stacks, with spin() under its main thread."""
@@ -547,6 +570,8 @@ def test_record_tree(gilscope, interp, fmt, tmp_path):
         worker_spins_chrome(out, t.hello["workers"], tree)
     elif fmt == "json":
         worker_spins_json(out, t.hello["workers"], t.hello, t.sh)
+    elif fmt == "pprof":
+        worker_spins_pprof(out, t.hello["workers"], tree)
     else:
         worker_spins_svg(out, t.hello["workers"])
 
