@@ -1,5 +1,5 @@
 """record -f pprof, read back with `go tool pprof` (Debian's golang-go; `make
-deps` installs it, the tests skip without it).
+deps` installs it, as `make test` does; without it the tests fail).
 
 A states.py "mixed" target has one thread parked in each state, each one
 checked in place through /proc before gilscope starts. The profile must hold
@@ -30,7 +30,8 @@ TREE_LABEL_KEYS = LABEL_KEYS | {"pid", "process"}
 def go_tool() -> str:
     go = shutil.which("go")
     if not go:
-        pytest.skip("no `go` for `go tool pprof` (apt-get install golang-go; `make deps` does)")
+        pytest.fail("no `go` for `go tool pprof` (apt-get install golang-go; `make deps` does)",
+                    pytrace=False)
     return go
 
 
