@@ -828,7 +828,10 @@ def threads_section(doc):
       "part counted pro rata from its output. rate = samples/s it delivered (100 asked); "
       "threads seen = thread-samples per sample, where the sampler counts its samples; "
       "missed = deadlines it skipped (gilscope's own count; profiling.sampling: 100 × seconds "
-      "less the samples it says it captured; py-spy does not say, see its rate).")
+      "less the samples it says it captured; py-spy does not say, see its rate). From 256 "
+      "threads on, gilscope reads the kernel's context-switch records (perf events: the bench "
+      "runs as root) and reads only the threads that ran; below, and without the records, it "
+      "asks each thread its /proc schedstat (README, How it samples).")
     w("")
     w("Versions: " + "; ".join(f"{k} {v}" for k, v in th.get("versions", {}).items()
                                if k != "austin") + ".")
