@@ -163,6 +163,20 @@ void cmd_note_reader(const struct process *proc)
 	fprintf(stderr, "gilscope: note: %s\n", note);
 }
 
+void cmd_dump_info(struct dump_info *info, pid_t pid, const struct process *proc,
+		   const struct sampler *s, const struct sample *smp)
+{
+	memset(info, 0, sizeof(*info));
+	info->pid = (int)pid;
+	info->version = s->found.version;
+	info->free_threaded = s->model.free_threaded;
+	info->gil_enabled = smp->gil_enabled;
+	info->switch_interval_s = smp->gil.known ? (double)smp->gil.interval_us / 1e6 : -1;
+	info->switch_number = smp->gil.switch_number;
+	info->executable = proc->exe;
+	info->libpython = s->found.libpython;
+}
+
 int cmd_attach(pid_t pid, struct process *proc, struct sampler *s)
 {
 	int ret;

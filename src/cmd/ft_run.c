@@ -1,0 +1,846 @@
+/*
+ * ft_run.c - the session behind `gilscope ft-check`; see ft_run.h.
+ *
+ * Every process of the user's runs is started by the wrapper below (one
+ * `-c` program of ours, the user's code untouched): it runs pytest, the
+ * module or the script, then says "finished" on its fd 3 and waits for
+ * "go" on its fd 4, so that the interpreter can be read from outside
+ * (whether the GIL is on, which modules need it) before it exits. A test
+ * that crashes never says so; its signal says it all.
+ */
+#include "ft_run.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "../cpython/gilinfo.h"
+#include "../report/dump.h"
+#include "../sample/sampler.h"
+#include "../target/launch.h"
+#include "../target/process.h"
+#include "../target/tproc.h"
+#include "../util/clock.h"
+#include "../util/error.h"
+#include "../util/jmsg.h"
+#include "../util/jw.h"
+
+#define MAX_TESTS 100000
+#define MAX_ARGS 256		/* of the user's command */
+#define MAX_JOBS 256
+#define PROBE_TIMEOUT_MS 60000
+#define COLLECT_TIMEOUT_MS 600000
+#define OUT_MAX (16u << 20)	/* bytes of collect output read */
+#define TAIL_BYTES 3000
+#define TICK_MS 20
+#define PROGRESS_TTY_MS 500
+#define PROGRESS_MS 5000
+#define DUMP_TORN_REREADS 8
+
+static const char wrapper_code[] =
+	"import os, sys\n"
+	"def _gilscope_done():\n"
+	"    try:\n"
+	"        os.write(3, b'd')\n"
+	"        os.read(4, 1)\n"
+	"    except OSError:\n"
+	"        pass\n"
+	"kind, args = sys.argv[1], sys.argv[2:]\n"
+	"try:\n"
+	"    if kind == 'probe':\n"
+	"        import importlib.util, json, platform, sysconfig\n"
+	"        print(json.dumps({'version': platform.python_version(),\n"
+	"            'ft': bool(sysconfig.get_config_var('Py_GIL_DISABLED')),\n"
+	"            'executable': sys.executable,\n"
+	"            'pytest': importlib.util.find_spec('pytest') is not None}))\n"
+	"    elif kind == 'pytest':\n"
+	"        sys.argv = ['pytest'] + args\n"
+	"        import pytest\n"
+	"        raise SystemExit(int(pytest.main(args)))\n"
+	"    elif kind == 'module':\n"
+	"        import runpy\n"
+	"        sys.argv = args[:]\n"
+	"        runpy.run_module(args[0], run_name='__main__', alter_sys=True)\n"
+	"    else:\n"
+	"        import runpy\n"
+	"        sys.argv = args[:]\n"
+	"        sys.path[0] = os.path.dirname(os.path.abspath(args[0]))\n"
+	"        runpy.run_path(args[0], run_name='__main__')\n"
+	"finally:\n"
+	"    if kind != 'probe':\n"
+	"        _gilscope_done()\n";
+
+struct test {
+	char *id;
+	struct ft_counts runs[FT_MODES];
+	int signal, signal_mode, hang_mode;
+	double max_seconds;
+	char *tail;
+	int tail_mode;
+	struct strbuf dump_text, dump_json;
+	int gil_read, gil_on, gil_needed;
+	char **mods;
+	size_t nmods;
+};
+
+struct slot {
+	int busy;
+	struct tproc t;
+	size_t test;
+	int mode;
+	uint64_t start_ms;
+	int read;		/* its end was read (or there is nothing to read) */
+	char out[PATH_MAX];
+};
+
+struct ft_session {
+	const struct ft_opts *o;
+	enum ft_kind kind;
+	int first;		/* index of the command's own arguments */
+	char dir[PATH_MAX];
+	struct test *tests;
+	size_t ntests;
+	struct slot *slots;
+	int nslots;
+	char *argv[MAX_ARGS + 16];
+	struct ft_test_result *res;
+	struct ft_module *mods;
+	size_t nmods;
+	char cmdline[1024];
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+/* --- pure parts ------------------------------------------------------- */
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+static int is_python_name(const char *p)
+{
+	const char *b = base_name(p);
+
+	return !strncmp(b, "python", 6);
+}
+
+enum ft_kind ft_command_kind(char **argv, int argc, int *first)
+{
+	const char *b;
+
+	*first = 1;
+	if (argc < 1)
+		return FT_KIND_OTHER;
+	b = base_name(argv[0]);
+	if (!strcmp(b, "pytest") || !strcmp(b, "py.test"))
+		return FT_KIND_PYTEST;
+	if (!is_python_name(argv[0]) || argc < 2)
+		return FT_KIND_OTHER;
+	if (!strcmp(argv[1], "-m") && argc >= 3) {
+		if (!strcmp(argv[2], "pytest") || !strcmp(argv[2], "py.test")) {
+			*first = 3;
+			return FT_KIND_PYTEST;
+		}
+		*first = 2;
+		return FT_KIND_MODULE;
+	}
+	if (argv[1][0] != '-') {
+		*first = 1;
+		return FT_KIND_SCRIPT;
+	}
+	return FT_KIND_OTHER;
+}
+
+long ft_parse_collected(const char *out, size_t len, char **ids, size_t max)
+{
+	const char *p = out, *end = out + len;
+	size_t n = 0;
+
+	while (p < end && n < max) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (l && p[l - 1] == '\r')
+			l--;
+		if (!l && n)
+			break;	/* the summary follows */
+		if (l && l < 4096 && p[0] != ' ' && memmem(p, l, "::", 2)) {
+			ids[n] = strndup(p, l);
+			if (!ids[n])
+				return -1;
+			n++;
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return (long)n;
+}
+
+/* --- the session ------------------------------------------------------ */
+
+static int cpu_count(void)
+{
+	cpu_set_t set;
+
+	if (!sched_getaffinity(0, sizeof(set), &set) && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	return 1;
+}
+
+struct ft_session *ft_session_new(const struct ft_opts *o)
+{
+	struct ft_session *ss = calloc(1, sizeof(*ss));
+	const char *tmp = getenv("TMPDIR");
+	size_t len = 0;
+	int i, n;
+
+	if (!ss) {
+		fprintf(stderr, "gilscope: out of memory\n");
+		return NULL;
+	}
+	ss->o = o;
+	if (o->argc > MAX_ARGS) {
+		fprintf(stderr, "gilscope ft-check: at most %d arguments in the command\n", MAX_ARGS);
+		free(ss);
+		return NULL;
+	}
+	ss->kind = ft_command_kind(o->argv, o->argc, &ss->first);
+	for (i = 0; i < o->argc && len + 2 < sizeof(ss->cmdline); i++) {
+		n = snprintf(ss->cmdline + len, sizeof(ss->cmdline) - len, "%s%s", i ? " " : "",
+			     o->argv[i]);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	n = snprintf(ss->dir, sizeof(ss->dir), "%s/gilscope-ft-XXXXXX", tmp);
+	if (n < 0 || (size_t)n >= sizeof(ss->dir) || !mkdtemp(ss->dir)) {
+		fprintf(stderr, "gilscope: cannot create a temporary directory in %s: %s "
+			"(point TMPDIR at a writable directory)\n", tmp,
+			n < 0 || (size_t)n >= sizeof(ss->dir) ? "path too long" : strerror(errno));
+		free(ss);
+		return NULL;
+	}
+	return ss;
+}
+
+/* dir/name into out; 0 or -1 when too long. */
+static int path_in(const struct ft_session *ss, const char *name, char *out, size_t len)
+{
+	int n = snprintf(out, len, "%s/%s", ss->dir, name);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* Read all of a file (at most max bytes); malloc'ed, NUL-ended. */
+static char *read_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf;
+	size_t n;
+
+	*len = 0;
+	if (!f)
+		return NULL;
+	buf = malloc(max + 1);
+	if (!buf) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, max, f);
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
+/* The last `max` bytes of a file, from a line start when one is near. */
+static char *read_tail(const char *path, size_t max)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf, *s;
+	long size;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 ||
+	    fseek(f, size > (long)max ? size - (long)max : 0, SEEK_SET)) {
+		fclose(f);
+		return NULL;
+	}
+	buf = malloc(max + 1);
+	if (!buf) {
+		fclose(f);
+		return NULL;
+	}
+	n = fread(buf, 1, max, f);
+	fclose(f);
+	buf[n] = '\0';
+	s = size > (long)max ? strchr(buf, '\n') : NULL;
+	if (s)
+		memmove(buf, s + 1, strlen(s + 1) + 1);
+	return buf;
+}
+
+/* The argv of one run: the wrapper, then what it is to run. */
+static void make_argv(struct ft_session *ss, const char *kind, char **extra, int nextra,
+		      const char *test_id)
+{
+	const struct ft_opts *o = ss->o;
+	int n = 0, i;
+
+	if (ss->kind == FT_KIND_OTHER) {
+		for (i = 0; i < o->argc; i++)
+			ss->argv[n++] = o->argv[i];
+		ss->argv[n] = NULL;
+		return;
+	}
+	ss->argv[n++] = (char *)o->python;
+	ss->argv[n++] = (char *)"-c";
+	ss->argv[n++] = (char *)wrapper_code;
+	ss->argv[n++] = (char *)kind;
+	for (i = 0; i < nextra; i++)
+		ss->argv[n++] = extra[i];
+	if (ss->kind == FT_KIND_PYTEST) {
+		for (i = ss->first; i < o->argc; i++) {
+			struct stat st;
+
+			/* a test's run names the test, not the paths the
+			 * suite was collected from */
+			if (test_id && o->argv[i][0] != '-' &&
+			    (strstr(o->argv[i], "::") || !stat(o->argv[i], &st)))
+				continue;
+			ss->argv[n++] = o->argv[i];
+		}
+		if (test_id)
+			ss->argv[n++] = (char *)test_id;
+	} else {
+		for (i = ss->first; i < o->argc; i++)
+			ss->argv[n++] = o->argv[i];
+	}
+	ss->argv[n] = NULL;
+}
+
+static void env_for(struct tproc_env *env, int mode)
+{
+	memset(env, 0, sizeof(*env));
+	if (mode < 0) {
+		/* ask the build what it is, with nothing forcing it */
+		env->unset[env->nunset++] = "PYTHON_GIL";
+		return;
+	}
+	/* set explicitly, never left to the build's default */
+	env->set[env->nset++] = mode == FT_NOGIL ? "PYTHON_GIL=0" : "PYTHON_GIL=1";
+	env->set[env->nset++] = "PYTHONDONTWRITEBYTECODE=1";
+}
+
+int ft_probe(struct ft_session *ss, struct ft_interp *out)
+{
+	struct tproc_env env;
+	char path[PATH_MAX], err[256];
+	char *argv[6], *buf;
+	json_t *msg;
+	size_t len;
+	int ret, st;
+
+	memset(out, 0, sizeof(*out));
+	if (path_in(ss, "probe.out", path, sizeof(path)))
+		return GS_EXIT_ERROR;
+	argv[0] = (char *)ss->o->python;
+	argv[1] = (char *)"-I";
+	argv[2] = (char *)"-c";
+	argv[3] = (char *)wrapper_code;
+	argv[4] = (char *)"probe";
+	argv[5] = NULL;
+	env_for(&env, -1);
+	ret = tproc_run(argv, &env, path, PROBE_TIMEOUT_MS, &st, err, sizeof(err));
+	if (ret == GS_ENOPROC) {
+		fprintf(stderr, "gilscope: cannot run %s: %s (give an interpreter with --python)\n",
+			ss->o->python, err);
+		return GS_EXIT_NOPROC;
+	}
+	if (ret) {
+		fprintf(stderr, "gilscope: %s did not answer what it is within %d s\n",
+			ss->o->python, PROBE_TIMEOUT_MS / 1000);
+		return GS_EXIT_ERROR;
+	}
+	buf = read_file(path, 65536, &len);
+	msg = buf && st == 0 ? jmsg_parse(buf, len && buf[len - 1] == '\n' ? len - 1 : len) : NULL;
+	if (!msg || !jmsg_str(msg, "version")) {
+		fprintf(stderr, "gilscope: %s is not a Python 3 interpreter gilscope can ask "
+			"(exit status %d): %.200s\n", ss->o->python, launch_exit_status(st),
+			buf ? buf : "");
+		json_decref(msg);
+		free(buf);
+		return GS_EXIT_NOTPY;
+	}
+	snprintf(out->version, sizeof(out->version), "%s", jmsg_str(msg, "version"));
+	snprintf(out->executable, sizeof(out->executable), "%s",
+		 jmsg_str(msg, "executable") ? jmsg_str(msg, "executable") : "");
+	out->free_threaded = jmsg_true(msg, "ft");
+	out->has_pytest = jmsg_true(msg, "pytest");
+	json_decref(msg);
+	free(buf);
+	return 0;
+}
+
+static int add_test(struct ft_session *ss, char *id)
+{
+	struct test *t;
+
+	if (!id)
+		return -1;
+	t = &ss->tests[ss->ntests++];
+	memset(t, 0, sizeof(*t));
+	t->id = id;	/* the strbufs are zeroed: STRBUF_INIT */
+	return 0;
+}
+
+int ft_collect(struct ft_session *ss)
+{
+	char path[PATH_MAX], err[256];
+	char *extra[4] = { (char *)"--collect-only", (char *)"-q", (char *)"-p",
+			   (char *)"no:cacheprovider" };
+	struct tproc_env env;
+	char **ids = NULL, *buf = NULL;
+	size_t len, i;
+	long n;
+	int ret, st, status = GS_EXIT_ERROR;
+
+	if (ss->kind != FT_KIND_PYTEST) {
+		/* one "test": the whole command */
+		ss->tests = calloc(1, sizeof(*ss->tests));
+		if (!ss->tests || add_test(ss, strdup(ss->cmdline)))
+			return GS_EXIT_ERROR;
+		return 0;
+	}
+	if (path_in(ss, "collect.out", path, sizeof(path)))
+		return GS_EXIT_ERROR;
+	make_argv(ss, "pytest", extra, 4, NULL);
+	env_for(&env, FT_NOGIL);
+	ret = tproc_run(ss->argv, &env, path, COLLECT_TIMEOUT_MS, &st, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "gilscope: collecting the tests with %s failed: %s\n",
+			ss->o->python, ret == GS_ERANGE ? "it took too long" : err);
+		return GS_EXIT_ERROR;
+	}
+	buf = read_file(path, OUT_MAX, &len);
+	if (!buf || (st != 0 && launch_exit_status(st) != 5)) {
+		char *tail = read_tail(path, 1500);
+
+		fprintf(stderr, "gilscope: collecting the tests failed (pytest --collect-only "
+			"exit status %d); its output ends:\n%s\n", launch_exit_status(st),
+			tail ? tail : "");
+		free(tail);
+		goto out;
+	}
+	ids = calloc(MAX_TESTS, sizeof(*ids));
+	n = ids ? ft_parse_collected(buf, len, ids, MAX_TESTS) : -1;
+	if (n <= 0) {
+		fprintf(stderr, "gilscope: pytest collected no tests from '%s' (run it with "
+			"--collect-only to see why)\n", ss->cmdline);
+		goto out;
+	}
+	ss->tests = calloc((size_t)n, sizeof(*ss->tests));
+	if (!ss->tests)
+		goto out;
+	for (i = 0; i < (size_t)n; i++) {
+		add_test(ss, ids[i]);
+		ids[i] = NULL;
+	}
+	status = 0;
+out:
+	if (ids)
+		for (i = 0; i < MAX_TESTS && ids[i]; i++)
+			free(ids[i]);
+	free(ids);
+	free(buf);
+	return status;
+}
+
+/* --- reading a test process from outside ------------------------------ */
+
+/* The GIL of a run without it, at its end. */
+static void read_gil(struct test *t, pid_t pid)
+{
+	struct py_gil_info gi;
+	struct py_gil gil;
+	struct process proc;
+	struct sampler s;
+	size_t i;
+
+	if (process_attach(pid, &proc))
+		return;
+	if (sampler_init(&s, &proc)) {
+		process_release(&proc);
+		return;
+	}
+	if (!py_model_gil_report(&s.model, NULL, &gil, &gi) && gi.count >= 0) {
+		t->gil_read++;
+		t->gil_on += gi.enabled;
+		/* under PYTHON_GIL=0 such modules leave the GIL off, yet they
+		 * run without the GIL they did not declare safe to lose */
+		t->gil_needed += gi.nmodules > 0;
+		if (!t->mods && gi.nmodules) {
+			t->mods = calloc(gi.nmodules, sizeof(*t->mods));
+			for (i = 0; t->mods && i < gi.nmodules; i++) {
+				t->mods[i] = strdup(gi.modules[i]);
+				if (t->mods[i])
+					t->nmods++;
+			}
+		}
+	}
+	sampler_release(&s);
+	process_release(&proc);
+}
+
+/* A hung test's threads, as `gilscope dump` shows them. */
+static void take_dump(struct test *t, pid_t pid)
+{
+	const struct sample *smp = NULL;
+	struct dump_info info;
+	struct process proc;
+	struct sampler s;
+	struct jw w;
+	int ret;
+
+	if (process_attach(pid, &proc))
+		return;
+	if (sampler_init(&s, &proc)) {
+		process_release(&proc);
+		return;
+	}
+	s.torn_rereads = DUMP_TORN_REREADS;
+	ret = sampler_take(&s, &smp);
+	if (smp && ret != GS_EEXITED) {
+		cmd_dump_info(&info, pid, &proc, &s, smp);
+		strbuf_reset(&t->dump_text);
+		strbuf_reset(&t->dump_json);
+		report_dump_text(&t->dump_text, &info, smp);
+		jw_init(&w, &t->dump_json, 0);
+		report_dump_jw(&w, NULL, &info, smp);
+		if (jw_close(&w))
+			strbuf_reset(&t->dump_json);
+	}
+	sampler_release(&s);
+	process_release(&proc);
+}
+
+/* --- the pool --------------------------------------------------------- */
+
+static int start_run(struct ft_session *ss, struct slot *sl, size_t test, int mode)
+{
+	struct tproc_env env;
+	char err[256];
+	int ret;
+
+	make_argv(ss, ss->kind == FT_KIND_PYTEST ? "pytest" :
+		  ss->kind == FT_KIND_MODULE ? "module" : "script",
+		  (char *[]){ (char *)"-p", (char *)"no:cacheprovider", (char *)"-q" },
+		  ss->kind == FT_KIND_PYTEST ? 3 : 0, ss->tests[test].id);
+	env_for(&env, mode);
+	ret = tproc_start(ss->argv, &env, sl->out, &sl->t, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "gilscope: cannot run %s: %s\n", ss->argv[0], err);
+		return GS_EXIT_NOPROC;
+	}
+	sl->busy = 1;
+	sl->test = test;
+	sl->mode = mode;
+	sl->start_ms = gs_now_ms();
+	/* only a run without the GIL is read; the others are let go at once */
+	sl->read = mode != FT_NOGIL || ss->kind == FT_KIND_OTHER;
+	return 0;
+}
+
+static void end_run(struct ft_session *ss, struct slot *sl, enum ft_outcome o)
+{
+	struct test *t = &ss->tests[sl->test];
+	double secs = (double)(gs_now_ms() - sl->start_ms) / 1000.0;
+
+	ft_count(&t->runs[sl->mode], o);
+	if (secs > t->max_seconds)
+		t->max_seconds = secs;
+	if (o == FT_RUN_CRASH && !t->signal) {
+		t->signal = WTERMSIG(sl->t.wstatus);
+		t->signal_mode = sl->mode;
+	}
+	if (o == FT_RUN_HANG && t->runs[FT_NOGIL].hang + t->runs[FT_GIL].hang == 1)
+		t->hang_mode = sl->mode;
+	/* keep the output of the first run that did not pass (one without
+	 * the GIL rather than one with it) */
+	if (o != FT_RUN_PASS && (!t->tail || (t->tail_mode == FT_GIL && sl->mode == FT_NOGIL))) {
+		free(t->tail);
+		t->tail = read_tail(sl->out, TAIL_BYTES);
+		t->tail_mode = sl->mode;
+	}
+	sl->busy = 0;
+}
+
+static void poll_slot(struct ft_session *ss, struct slot *sl, long timeout_ms)
+{
+	struct test *t = &ss->tests[sl->test];
+	int d;
+
+	d = tproc_done(&sl->t);
+	if (d == 1) {
+		if (!sl->read)
+			read_gil(t, sl->t.pid);
+		sl->read = 1;
+		tproc_go(&sl->t);
+	}
+	if (tproc_reap(&sl->t)) {
+		int st = sl->t.wstatus;
+
+		end_run(ss, sl, WIFSIGNALED(st) ? FT_RUN_CRASH :
+			WIFEXITED(st) && WEXITSTATUS(st) == 0 ? FT_RUN_PASS : FT_RUN_FAIL);
+		return;
+	}
+	if ((long)(gs_now_ms() - sl->start_ms) > timeout_ms) {
+		take_dump(t, sl->t.pid);
+		tproc_kill(&sl->t);
+		end_run(ss, sl, FT_RUN_HANG);
+	}
+}
+
+static void progress(struct ft_session *ss, long done, long total, uint64_t t0, int final)
+{
+	static uint64_t last;
+	uint64_t now = gs_now_ms();
+	int tty = isatty(STDERR_FILENO);
+	double el = (double)(now - t0) / 1000.0;
+	size_t i, bad = 0;
+
+	if (!ss->o->progress)
+		return;
+	if (!final && now - last < (tty ? PROGRESS_TTY_MS : PROGRESS_MS))
+		return;
+	last = now;
+	for (i = 0; i < ss->ntests; i++)
+		if (ss->tests[i].runs[0].fail + ss->tests[i].runs[0].crash +
+		    ss->tests[i].runs[0].hang + ss->tests[i].runs[1].fail +
+		    ss->tests[i].runs[1].crash + ss->tests[i].runs[1].hang)
+			bad++;
+	fprintf(stderr, "%sgilscope: ft-check: %ld/%ld runs, %zu test%s not passing so far, "
+		"%.0f s", tty ? "\r" : "", done, total, bad, bad == 1 ? "" : "s", el);
+	if (done && done < total)
+		fprintf(stderr, ", about %.0f s left", el * (double)(total - done) / (double)done);
+	fprintf(stderr, "%s", tty && !final ? "   " : "\n");
+}
+
+static int run_pool(struct ft_session *ss, long total, long *done)
+{
+	const struct ft_opts *o = ss->o;
+	long next = 0, timeout_ms = (long)(o->timeout_s * 1000.0);
+	uint64_t t0 = gs_now_ms();
+	struct pollfd pfd[MAX_JOBS];
+	int i, running, ret;
+
+	for (;;) {
+		running = 0;
+		for (i = 0; i < ss->nslots; i++) {
+			struct slot *sl = &ss->slots[i];
+
+			if (!sl->busy && next < total && !stop_signal) {
+				/* run r of test k in mode m: the repeats of one
+				 * test spread over the session */
+				long per = (long)ss->ntests * FT_MODES;
+				size_t k = (size_t)((next % per) / FT_MODES);
+				int m = (int)(next % FT_MODES);
+
+				ret = start_run(ss, sl, k, m);
+				if (ret)
+					return ret;
+				next++;
+			}
+			running += sl->busy;
+		}
+		if (!running || stop_signal)
+			break;
+		for (i = 0; i < ss->nslots; i++) {
+			pfd[i].fd = ss->slots[i].busy ? ss->slots[i].t.done_r : -1;
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		(void)poll(pfd, (nfds_t)ss->nslots, TICK_MS);
+		for (i = 0; i < ss->nslots; i++) {
+			if (!ss->slots[i].busy)
+				continue;
+			poll_slot(ss, &ss->slots[i], timeout_ms);
+			if (!ss->slots[i].busy)
+				(*done)++;
+		}
+		progress(ss, *done, total, t0, 0);
+	}
+	progress(ss, *done, total, t0, 1);
+	return 0;
+}
+
+static void add_module(struct ft_session *ss, const char *name, const char *test)
+{
+	size_t i;
+
+	for (i = 0; i < ss->nmods; i++) {
+		if (!strcmp(ss->mods[i].name, name)) {
+			ss->mods[i].tests++;
+			return;
+		}
+	}
+	ss->mods[ss->nmods].name = name;
+	ss->mods[ss->nmods].first_test = test;
+	ss->mods[ss->nmods].tests = 1;
+	ss->nmods++;
+}
+
+int ft_run(struct ft_session *ss, struct ft_report *rep)
+{
+	const struct ft_opts *o = ss->o;
+	struct sigaction sa, old_int, old_term;
+	uint64_t t0 = gs_now_ms();
+	long total, done = 0;
+	size_t i, nmods = 0;
+	int ret, k;
+
+	ss->nslots = o->jobs > 0 ? o->jobs : cpu_count();
+	if (ss->nslots > MAX_JOBS)
+		ss->nslots = MAX_JOBS;
+	ss->slots = calloc((size_t)ss->nslots, sizeof(*ss->slots));
+	ss->res = calloc(ss->ntests, sizeof(*ss->res));
+	if (!ss->slots || !ss->res) {
+		fprintf(stderr, "gilscope: out of memory\n");
+		return GS_EXIT_ERROR;
+	}
+	for (k = 0; k < ss->nslots; k++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "run-%d.out", k);
+		if (path_in(ss, name, ss->slots[k].out, sizeof(ss->slots[k].out)))
+			return GS_EXIT_ERROR;
+	}
+	total = (long)ss->ntests * o->repeat * FT_MODES;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;	/* no SA_RESTART: poll() returns at once */
+	sigemptyset(&sa.sa_mask);
+	stop_signal = 0;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	ret = run_pool(ss, total, &done);
+	/* interrupted (or a run could not start): end what still runs */
+	for (k = 0; k < ss->nslots; k++) {
+		if (ss->slots[k].busy) {
+			tproc_kill(&ss->slots[k].t);
+			ss->slots[k].busy = 0;
+		}
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	if (ret)
+		return ret;
+
+	memset(rep, 0, sizeof(*rep));
+	rep->interrupted = stop_signal != 0;
+	rep->runs_done = done;
+	rep->runs_total = total;
+	rep->seconds = (double)(gs_now_ms() - t0) / 1000.0;
+	rep->per_test = ss->kind == FT_KIND_PYTEST;
+	rep->command = ss->cmdline;
+	rep->repeat = o->repeat;
+	rep->jobs = ss->nslots;
+	rep->timeout_s = o->timeout_s;
+	for (i = 0; i < ss->ntests; i++)
+		nmods += ss->tests[i].nmods;
+	ss->mods = calloc(nmods ? nmods : 1, sizeof(*ss->mods));
+	if (!ss->mods)
+		return GS_EXIT_ERROR;
+	for (i = 0; i < ss->ntests; i++) {
+		struct test *t = &ss->tests[i];
+		struct ft_test_result *r = &ss->res[i];
+		size_t m;
+
+		r->id = t->id;
+		memcpy(r->runs, t->runs, sizeof(r->runs));
+		r->cls = ft_classify(&t->runs[FT_NOGIL], &t->runs[FT_GIL], o->repeat);
+		r->signal_name = t->signal ? launch_signal_name(t->signal) : NULL;
+		r->signal_mode = t->signal_mode;
+		r->hang_mode = t->hang_mode;
+		r->max_seconds = t->max_seconds;
+		r->tail = t->tail;
+		r->tail_mode = t->tail_mode;
+		r->dump_text = t->dump_text.len ? strbuf_str(&t->dump_text) : NULL;
+		r->dump_json = t->dump_json.len ? &t->dump_json : NULL;
+		r->gil_read_runs = t->gil_read;
+		r->gil_on_runs = t->gil_on;
+		r->gil_needed_runs = t->gil_needed;
+		r->gil_modules = t->mods;
+		r->ngil_modules = t->nmods;
+		rep->by_class[r->cls]++;
+		rep->gil_read_runs += t->gil_read;
+		rep->gil_on_runs += t->gil_on;
+		rep->gil_needed_runs += t->gil_needed;
+		/* the first module of each test is the one that turned it on
+		 * there; the others would have */
+		for (m = 0; m < t->nmods; m++)
+			add_module(ss, t->mods[m], t->id);
+	}
+	rep->tests = ss->res;
+	rep->ntests = ss->ntests;
+	rep->modules = ss->mods;
+	rep->nmodules = ss->nmods;
+	return 0;
+}
+
+void ft_session_free(struct ft_session *ss)
+{
+	char path[PATH_MAX];
+	size_t i, k;
+	int s;
+
+	if (!ss)
+		return;
+	for (s = 0; ss->slots && s < ss->nslots; s++) {
+		if (ss->slots[s].busy)
+			tproc_kill(&ss->slots[s].t);
+		unlink(ss->slots[s].out);
+	}
+	if (!path_in(ss, "probe.out", path, sizeof(path)))
+		unlink(path);
+	if (!path_in(ss, "collect.out", path, sizeof(path)))
+		unlink(path);
+	rmdir(ss->dir);
+	for (i = 0; i < ss->ntests; i++) {
+		struct test *t = &ss->tests[i];
+
+		free(t->id);
+		free(t->tail);
+		strbuf_release(&t->dump_text);
+		strbuf_release(&t->dump_json);
+		for (k = 0; k < t->nmods; k++)
+			free(t->mods[k]);
+		free(t->mods);
+	}
+	free(ss->tests);
+	free(ss->slots);
+	free(ss->res);
+	free(ss->mods);
+	free(ss);
+}

@@ -1,0 +1,327 @@
+/*
+ * ftcheck.c - render `gilscope ft-check`; see ftcheck.h.
+ */
+#include "ftcheck.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../util/jw.h"
+
+#define TAIL_LINES 12
+
+static const char *const mode_text[FT_MODES] = { "without the GIL", "with the GIL" };
+static const char *const mode_key[FT_MODES] = { "nogil", "gil" };
+
+static const char *verdict_text(const struct ft_report *r)
+{
+	switch (r->verdict) {
+	case FTV_READY:
+		return "ready: every test passed without the GIL, and the GIL stayed off.\n"
+		       "  Go ahead and benchmark: `gilscope speedup` with PYTHON_GIL=0 and =1 shows\n"
+		       "  what the free-threaded build gains you.";
+	case FTV_GIL_REENABLED:
+		return "gil-reenabled: the tests passed, but extension modules that do not declare\n"
+		       "  Py_mod_gil were loaded: without PYTHON_GIL=0 they turn the GIL back on (the\n"
+		       "  suite then never runs without it); with it they run unprotected. Upgrade the package to a release\n"
+		       "  with a free-threaded wheel (cp313t/cp314t tags), or watch its issue\n"
+		       "  tracker for free-threading support; PYTHON_GIL=0 forces the GIL off at\n"
+		       "  your own risk.";
+	case FTV_UNSAFE:
+		return "unsafe: some tests fail, flake, crash or hang without the GIL (below).\n"
+		       "  Fix those before trusting a benchmark: it would measure a workload with\n"
+		       "  data races, not one that is correctly parallel.";
+	case FTV_FAILING:
+		return "failing: some tests fail with the GIL too: not a free-threading problem,\n"
+		       "  but the suite must pass before it can vouch for the free-threaded build.";
+	case FTV_NOT_FREE_THREADED:
+		return "not-free-threaded: this interpreter is a default build; its GIL cannot be\n"
+		       "  turned off. Get a free-threaded build (python3.13t, 3.14t: the python.org\n"
+		       "  installers' free-threaded option, `uv python install 3.14t`, `pyenv install\n"
+		       "  3.14t`, or your distribution's python3.x-nogil package) and give it with\n"
+		       "  --python.";
+	case FTV_INCOMPLETE:
+		return "incomplete: interrupted before every test had run; the classes below are\n"
+		       "  of the runs done.";
+	}
+	return "?";
+}
+
+static void runs_text(struct strbuf *sb, const struct ft_counts *c)
+{
+	const char *sep = "";
+
+	if (c->pass) {
+		strbuf_addf(sb, "%d passed", c->pass);
+		sep = ", ";
+	}
+	if (c->fail) {
+		strbuf_addf(sb, "%s%d failed", sep, c->fail);
+		sep = ", ";
+	}
+	if (c->crash) {
+		strbuf_addf(sb, "%s%d crashed", sep, c->crash);
+		sep = ", ";
+	}
+	if (c->hang) {
+		strbuf_addf(sb, "%s%d hung", sep, c->hang);
+		sep = ", ";
+	}
+	if (!*sep)
+		strbuf_addstr(sb, "not run");
+}
+
+/* Text, each line indented by `ind` spaces; only its last `max` lines. */
+static void indented_tail(struct strbuf *sb, const char *s, int ind, int max)
+{
+	const char *p = s + strlen(s), *start = s;
+	int lines = 0;
+
+	while (p > s && p[-1] == '\n')
+		p--;
+	for (const char *q = p; q > s; q--) {
+		if (q[-1] == '\n' && ++lines == max) {
+			start = q;
+			break;
+		}
+	}
+	while (start < p) {
+		const char *nl = memchr(start, '\n', (size_t)(p - start));
+		size_t len = nl ? (size_t)(nl - start) : (size_t)(p - start);
+
+		strbuf_addf(sb, "%*s%.*s\n", ind, "", (int)len, start);
+		start += len + (nl ? 1 : 0);
+	}
+}
+
+static void test_text(struct strbuf *sb, const struct ft_report *r, const struct ft_test_result *t)
+{
+	int m;
+
+	strbuf_addf(sb, "  %-18s %s\n", ft_class_name(t->cls), t->id);
+	for (m = 0; m < FT_MODES; m++) {
+		strbuf_addf(sb, "  %-18s %s (PYTHON_GIL=%d): ", "", mode_text[m], m);
+		runs_text(sb, &t->runs[m]);
+		strbuf_addch(sb, '\n');
+	}
+	if (t->signal_name)
+		strbuf_addf(sb, "  %-18s killed by %s %s\n", "", t->signal_name,
+			    mode_text[t->signal_mode]);
+	if (t->cls == FTC_HANG)
+		strbuf_addf(sb, "  %-18s still running after %.0f s %s: killed with what it "
+			    "started\n", "", r->timeout_s, mode_text[t->hang_mode]);
+	if (t->dump_text) {
+		strbuf_addf(sb, "  %-18s its threads when it was killed:\n", "");
+		indented_tail(sb, t->dump_text, 23, 40);
+	}
+	if (t->tail && *t->tail) {
+		strbuf_addf(sb, "  %-18s its output %s, last lines:\n", "", mode_text[t->tail_mode]);
+		indented_tail(sb, t->tail, 23, TAIL_LINES);
+	}
+}
+
+void report_ftcheck_text(struct strbuf *sb, const struct ft_report *r)
+{
+	size_t i;
+
+	strbuf_addf(sb, "ft-check: %s (%s, %s)\n", r->python, r->version ? r->version : "?",
+		    r->free_threaded ? "free-threaded build" : "default build, with a GIL");
+	if (r->free_threaded) {
+		strbuf_addf(sb, "command:  %s\n", r->command);
+		strbuf_addf(sb, "runs:     %zu %s x %d, without the GIL (PYTHON_GIL=0) and with it "
+			    "(PYTHON_GIL=1),\n          %s, %d at once, %.0f s timeout each; "
+			    "%ld of %ld runs in %.1f s\n", r->ntests, r->per_test ? "tests" : "command",
+			    r->repeat, r->per_test ? "each test in a process of its own" :
+			    "the whole command in one process", r->jobs, r->timeout_s,
+			    r->runs_done, r->runs_total, r->seconds);
+	}
+	if (r->interrupted)
+		strbuf_addstr(sb, "          interrupted: a partial report\n");
+	strbuf_addf(sb, "\nverdict: %s\n", verdict_text(r));
+	if (!r->free_threaded)
+		return;
+
+	strbuf_addf(sb, "\ntests: %zu passed", r->by_class[FTC_PASS]);
+	for (i = 1; i < FTC_COUNT; i++)
+		if (r->by_class[i])
+			strbuf_addf(sb, ", %zu %s", r->by_class[i], ft_class_name((enum ft_class)i));
+	strbuf_addch(sb, '\n');
+	for (i = 0; i < r->ntests; i++)
+		if (r->tests[i].cls != FTC_PASS)
+			test_text(sb, r, &r->tests[i]);
+
+	strbuf_addf(sb, "\nGIL: ");
+	if (!r->gil_read_runs) {
+		strbuf_addstr(sb, "no run without it could be read at its end\n");
+		return;
+	}
+	if (!r->gil_on_runs)
+		strbuf_addf(sb, "stayed off in every run without it (%d read from outside at "
+			    "their end)\n", r->gil_read_runs);
+	else
+		strbuf_addf(sb, "on at the end of %d of %d runs that should have had it off\n",
+			    r->gil_on_runs, r->gil_read_runs);
+	if (!r->nmodules) {
+		strbuf_addstr(sb, "     every extension module loaded declares it runs without the "
+			      "GIL (Py_mod_gil)\n");
+		return;
+	}
+	strbuf_addf(sb, "     extension modules that do not declare Py_mod_gil were loaded in %d "
+		    "of those runs:\n     without PYTHON_GIL=0 the first of them turns the GIL back "
+		    "on; with it they run\n     without the GIL they did not declare safe to lose\n",
+		    r->gil_needed_runs);
+	for (i = 0; i < r->nmodules; i++)
+		strbuf_addf(sb, "       %-24s %d test%s, first %s\n", r->modules[i].name,
+			    r->modules[i].tests, r->modules[i].tests == 1 ? "" : "s",
+			    r->modules[i].first_test);
+}
+
+static void counts_jw(struct jw *w, const char *key, const struct ft_counts *c)
+{
+	jw_obj(w, key);
+	jw_int(w, "pass", c->pass);
+	jw_int(w, "fail", c->fail);
+	jw_int(w, "crash", c->crash);
+	jw_int(w, "hang", c->hang);
+	jw_end(w);
+}
+
+void report_ftcheck_json(struct strbuf *sb, const struct ft_report *r)
+{
+	struct jw w;
+	size_t i, k;
+	int m;
+
+	jw_init(&w, sb, 2);
+	jw_obj(&w, NULL);
+	jw_str(&w, "verdict", ft_verdict_name(r->verdict));
+	jw_obj(&w, "python");
+	jw_str(&w, "path", r->python);
+	jw_str(&w, "executable", r->executable);
+	jw_str(&w, "version", r->version);
+	jw_bool(&w, "free_threaded", r->free_threaded);
+	jw_end(&w);
+	jw_str(&w, "command", r->command);
+	jw_bool(&w, "per_test", r->per_test);
+	jw_int(&w, "repeat", r->repeat);
+	jw_int(&w, "jobs", r->jobs);
+	jw_sig(&w, "timeout_s", r->timeout_s, 6);
+	jw_bool(&w, "interrupted", r->interrupted);
+	jw_fixed(&w, "seconds", r->seconds, 3);
+	jw_int(&w, "runs_done", r->runs_done);
+	jw_int(&w, "runs_total", r->runs_total);
+	jw_obj(&w, "summary");
+	for (i = 0; i < FTC_COUNT; i++)
+		jw_int(&w, ft_class_name((enum ft_class)i), (long long)r->by_class[i]);
+	jw_end(&w);
+	jw_obj(&w, "gil");
+	jw_int(&w, "runs_read", r->gil_read_runs);
+	jw_int(&w, "runs_reenabled", r->gil_on_runs);
+	jw_int(&w, "runs_with_modules", r->gil_needed_runs);
+	jw_arr(&w, "modules");
+	for (i = 0; i < r->nmodules; i++) {
+		jw_obj(&w, NULL);
+		jw_str(&w, "name", r->modules[i].name);
+		jw_int(&w, "tests", r->modules[i].tests);
+		jw_str(&w, "first_test", r->modules[i].first_test);
+		jw_end(&w);
+	}
+	jw_end(&w);
+	jw_end(&w);
+	jw_arr(&w, "tests");
+	for (i = 0; i < r->ntests; i++) {
+		const struct ft_test_result *t = &r->tests[i];
+
+		jw_obj(&w, NULL);
+		jw_str(&w, "id", t->id);
+		jw_str(&w, "class", ft_class_name(t->cls));
+		jw_obj(&w, "runs");
+		for (m = 0; m < FT_MODES; m++)
+			counts_jw(&w, mode_key[m], &t->runs[m]);
+		jw_end(&w);
+		jw_fixed(&w, "max_seconds", t->max_seconds, 3);
+		if (t->signal_name) {
+			jw_str(&w, "signal", t->signal_name);
+			jw_str(&w, "signal_mode", mode_key[t->signal_mode]);
+		} else {
+			jw_null(&w, "signal");
+			jw_null(&w, "signal_mode");
+		}
+		jw_str(&w, "output_tail", t->tail);
+		jw_int(&w, "gil_runs_read", t->gil_read_runs);
+		jw_int(&w, "gil_runs_reenabled", t->gil_on_runs);
+		jw_int(&w, "gil_runs_with_modules", t->gil_needed_runs);
+		jw_arr(&w, "gil_modules");
+		for (k = 0; k < t->ngil_modules; k++)
+			jw_str(&w, NULL, t->gil_modules[k]);
+		jw_end(&w);
+		if (t->dump_json && t->dump_json->len)
+			jw_raw(&w, "dump", t->dump_json);
+		else
+			jw_null(&w, "dump");
+		jw_end(&w);
+	}
+	jw_end(&w);
+	jw_end(&w);
+	jw_finish(&w);
+}
+
+void report_ftcheck_junit(struct strbuf *sb, const struct ft_report *r)
+{
+	size_t i, failures = 0, errors = 0;
+
+	for (i = 0; i < r->ntests; i++) {
+		enum ft_class c = r->tests[i].cls;
+
+		if (c == FTC_CRASH || c == FTC_HANG)
+			errors++;
+		else if (c != FTC_PASS && c != FTC_NOT_RUN)
+			failures++;
+	}
+	strbuf_addstr(sb, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	strbuf_addf(sb, "<testsuites>\n<testsuite name=\"gilscope ft-check\" tests=\"%zu\" "
+		    "failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\">\n",
+		    r->ntests, failures, errors, r->by_class[FTC_NOT_RUN], r->seconds);
+	strbuf_addstr(sb, "<properties>\n<property name=\"verdict\" value=\"");
+	strbuf_addstr(sb, ft_verdict_name(r->verdict));
+	strbuf_addstr(sb, "\"/>\n<property name=\"python\" value=\"");
+	strbuf_add_xml_str(sb, r->python);
+	strbuf_addstr(sb, "\"/>\n</properties>\n");
+	for (i = 0; i < r->ntests; i++) {
+		const struct ft_test_result *t = &r->tests[i];
+		struct strbuf msg = STRBUF_INIT;
+		const char *tag = t->cls == FTC_CRASH || t->cls == FTC_HANG ? "error" : "failure";
+		int m;
+
+		strbuf_addstr(sb, "<testcase classname=\"ft-check\" name=\"");
+		strbuf_add_xml_str(sb, t->id);
+		strbuf_addf(sb, "\" time=\"%.3f\"", t->max_seconds);
+		if (t->cls == FTC_PASS) {
+			strbuf_addstr(sb, "/>\n");
+			continue;
+		}
+		strbuf_addstr(sb, ">\n");
+		if (t->cls == FTC_NOT_RUN) {
+			strbuf_addstr(sb, "<skipped message=\"not-run: interrupted\"/>\n</testcase>\n");
+			continue;
+		}
+		strbuf_addstr(&msg, ft_class_name(t->cls));
+		for (m = 0; m < FT_MODES; m++) {
+			strbuf_addf(&msg, "; %s: ", mode_text[m]);
+			runs_text(&msg, &t->runs[m]);
+		}
+		if (t->signal_name)
+			strbuf_addf(&msg, "; killed by %s %s", t->signal_name,
+				    mode_text[t->signal_mode]);
+		strbuf_addf(sb, "<%s type=\"%s\" message=\"", tag, ft_class_name(t->cls));
+		strbuf_add_xml_str(sb, strbuf_str(&msg));
+		strbuf_addstr(sb, "\">");
+		if (t->dump_text)
+			strbuf_add_xml_str(sb, t->dump_text);
+		if (t->tail)
+			strbuf_add_xml_str(sb, t->tail);
+		strbuf_addf(sb, "</%s>\n</testcase>\n", tag);
+		strbuf_release(&msg);
+	}
+	strbuf_addstr(sb, "</testsuite>\n</testsuites>\n");
+}
