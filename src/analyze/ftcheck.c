@@ -37,20 +37,26 @@ enum ft_class ft_classify(const struct ft_counts *nogil, const struct ft_counts 
 	return nogil->pass ? FTC_FLAKY_WITHOUT_GIL : FTC_FAILS_WITHOUT_GIL;
 }
 
-enum ft_verdict ft_decide(int free_threaded, const size_t *n, int gil_reenabled, int interrupted)
+enum ft_trouble ft_trouble(const struct ft_counts *nogil, const struct ft_counts *gil)
 {
-	size_t done = 0, i;
+	if (gil->fail + gil->crash + gil->hang)
+		return FT_TROUBLE_EVERYWHERE;
+	if (nogil->fail + nogil->crash + nogil->hang)
+		return FT_TROUBLE_NOGIL;
+	return FT_TROUBLE_NONE;
+}
 
+enum ft_verdict ft_decide(int free_threaded, const struct ft_tally *t, int gil_reenabled,
+			  int interrupted)
+{
 	if (!free_threaded)
 		return FTV_NOT_FREE_THREADED;
-	for (i = 0; i < FTC_COUNT; i++)
-		if (i != FTC_NOT_RUN)
-			done += n[i];
-	if (n[FTC_FAILS_WITHOUT_GIL] || n[FTC_FLAKY_WITHOUT_GIL] || n[FTC_CRASH] || n[FTC_HANG])
+	/* trouble found stands even in a partial run */
+	if (t->nogil_only)
 		return FTV_UNSAFE;
-	if (n[FTC_FAILS_EVERYWHERE])
+	if (t->everywhere)
 		return FTV_FAILING;
-	if (interrupted || n[FTC_NOT_RUN] || !done)
+	if (interrupted || t->not_run || !t->tests)
 		return FTV_INCOMPLETE;
 	return gil_reenabled ? FTV_GIL_REENABLED : FTV_READY;
 }

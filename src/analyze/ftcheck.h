@@ -47,10 +47,20 @@ int ft_counts_total(const struct ft_counts *c);
  * expected `repeat` times. */
 enum ft_class ft_classify(const struct ft_counts *nogil, const struct ft_counts *gil, int repeat);
 
-/* The verdict from how many tests fell in each class (ntests_by_class,
- * FTC_COUNT entries) and whether any run without the GIL had it turned
- * back on. */
-enum ft_verdict ft_decide(int free_threaded, const size_t *ntests_by_class, int gil_reenabled,
+/* Where a test's trouble is: FT_TROUBLE_NONE (it passed every run),
+ * FT_TROUBLE_NOGIL (it failed, crashed or hung only without the GIL: a
+ * free-threading problem), FT_TROUBLE_EVERYWHERE (with the GIL too). */
+enum ft_trouble { FT_TROUBLE_NONE, FT_TROUBLE_NOGIL, FT_TROUBLE_EVERYWHERE };
+enum ft_trouble ft_trouble(const struct ft_counts *nogil, const struct ft_counts *gil);
+
+/* How many tests had trouble where, and how many were not run whole. */
+struct ft_tally {
+	size_t nogil_only, everywhere, not_run, tests;
+};
+
+/* The verdict; gil_reenabled: a run without the GIL had it back on, or
+ * loaded extension modules that need it. */
+enum ft_verdict ft_decide(int free_threaded, const struct ft_tally *t, int gil_reenabled,
 			  int interrupted);
 
 /* "pass", "fails-everywhere", ...; "ready", "gil-reenabled", ...: the

@@ -119,7 +119,6 @@ int cmd_ft_check(int argc, char **argv)
 		status = ft_run(ss, &rep);
 		if (status)
 			goto out;
-		rep.verdict = ft_decide(1, rep.by_class, rep.gil_on_runs + rep.gil_needed_runs > 0, rep.interrupted);
 	}
 	rep.python = o.python;
 	rep.executable = in.executable[0] ? in.executable : NULL;

@@ -41,6 +41,8 @@
 #define COLLECT_TIMEOUT_MS 600000
 #define OUT_MAX (16u << 20)	/* bytes of collect output read */
 #define TAIL_BYTES 3000
+#define CRASH_BYTES 32768
+#define CRASH_LINES 10
 #define TICK_MS 20
 #define PROGRESS_TTY_MS 500
 #define PROGRESS_MS 5000
@@ -87,6 +89,7 @@ struct test {
 	char *tail;
 	int tail_mode;
 	struct strbuf dump_text, dump_json;
+	int dump_mode;		/* of the run dumped, when dump_text is set */
 	int gil_read, gil_on, gil_needed;
 	char **mods;
 	size_t nmods;
@@ -299,6 +302,40 @@ static char *read_tail(const char *path, size_t max)
 	s = size > (long)max ? strchr(buf, '\n') : NULL;
 	if (s)
 		memmove(buf, s + 1, strlen(s + 1) + 1);
+	return buf;
+}
+
+/* What a crashed run said last: from faulthandler's "Fatal Python error"
+ * on (its Python stacks, innermost first), without its C stack ("Binary
+ * file ..." lines), at most CRASH_LINES lines; else the plain tail. */
+static char *crash_text(const char *path)
+{
+	char *buf = read_tail(path, CRASH_BYTES), *p, *w;
+	int lines = 0;
+
+	if (!buf)
+		return NULL;
+	p = strstr(buf, "Fatal Python error");
+	if (!p) {
+		size_t len = strlen(buf);
+
+		if (len > TAIL_BYTES)
+			memmove(buf, buf + len - TAIL_BYTES, TAIL_BYTES + 1);
+		return buf;
+	}
+	w = buf;
+	while (*p && lines < CRASH_LINES) {
+		char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+
+		if (!strstr(p, "Binary file") || (nl && strstr(p, "Binary file") > nl)) {
+			memmove(w, p, len);
+			w += len;
+			lines++;
+		}
+		p += len;
+	}
+	*w = '\0';
 	return buf;
 }
 
@@ -591,7 +628,7 @@ static void end_run(struct ft_session *ss, struct slot *sl, enum ft_outcome o)
 	 * the GIL rather than one with it) */
 	if (o != FT_RUN_PASS && (!t->tail || (t->tail_mode == FT_GIL && sl->mode == FT_NOGIL))) {
 		free(t->tail);
-		t->tail = read_tail(sl->out, TAIL_BYTES);
+		t->tail = o == FT_RUN_CRASH ? crash_text(sl->out) : read_tail(sl->out, TAIL_BYTES);
 		t->tail_mode = sl->mode;
 	}
 	sl->busy = 0;
@@ -617,7 +654,11 @@ static void poll_slot(struct ft_session *ss, struct slot *sl, long timeout_ms)
 		return;
 	}
 	if ((long)(gs_now_ms() - sl->start_ms) > timeout_ms) {
-		take_dump(t, sl->t.pid);
+		/* one dump per test: of a run without the GIL when there is one */
+		if (!t->dump_text.len || (t->dump_mode == FT_GIL && sl->mode == FT_NOGIL)) {
+			take_dump(t, sl->t.pid);
+			t->dump_mode = sl->mode;
+		}
 		tproc_kill(&sl->t);
 		end_run(ss, sl, FT_RUN_HANG);
 	}
@@ -715,6 +756,7 @@ static void add_module(struct ft_session *ss, const char *name, const char *test
 int ft_run(struct ft_session *ss, struct ft_report *rep)
 {
 	const struct ft_opts *o = ss->o;
+	struct ft_tally tally = { 0, 0, 0, 0 };
 	struct sigaction sa, old_int, old_term;
 	uint64_t t0 = gs_now_ms();
 	long total, done = 0;
@@ -782,7 +824,7 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 		r->cls = ft_classify(&t->runs[FT_NOGIL], &t->runs[FT_GIL], o->repeat);
 		r->signal_name = t->signal ? launch_signal_name(t->signal) : NULL;
 		r->signal_mode = t->signal_mode;
-		r->hang_mode = t->hang_mode;
+		r->hang_mode = t->dump_text.len ? t->dump_mode : t->hang_mode;
 		r->max_seconds = t->max_seconds;
 		r->tail = t->tail;
 		r->tail_mode = t->tail_mode;
@@ -794,6 +836,12 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 		r->gil_modules = t->mods;
 		r->ngil_modules = t->nmods;
 		rep->by_class[r->cls]++;
+		switch (ft_trouble(&t->runs[FT_NOGIL], &t->runs[FT_GIL])) {
+		case FT_TROUBLE_NOGIL: tally.nogil_only++; break;
+		case FT_TROUBLE_EVERYWHERE: tally.everywhere++; break;
+		case FT_TROUBLE_NONE: break;
+		}
+		tally.not_run += r->cls == FTC_NOT_RUN;
 		rep->gil_read_runs += t->gil_read;
 		rep->gil_on_runs += t->gil_on;
 		rep->gil_needed_runs += t->gil_needed;
@@ -802,6 +850,9 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 		for (m = 0; m < t->nmods; m++)
 			add_module(ss, t->mods[m], t->id);
 	}
+	tally.tests = ss->ntests;
+	rep->verdict = ft_decide(1, &tally, rep->gil_on_runs + rep->gil_needed_runs > 0,
+				 rep->interrupted);
 	rep->tests = ss->res;
 	rep->ntests = ss->ntests;
 	rep->modules = ss->mods;

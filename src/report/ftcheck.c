@@ -9,6 +9,7 @@
 #include "../util/jw.h"
 
 #define TAIL_LINES 12
+#define DUMP_FRAMES 4
 
 static const char *const mode_text[FT_MODES] = { "without the GIL", "with the GIL" };
 static const char *const mode_key[FT_MODES] = { "nogil", "gil" };
@@ -94,6 +95,35 @@ static void indented_tail(struct strbuf *sb, const char *s, int ind, int max)
 	}
 }
 
+/* A dump, shorter: the header, each thread's line and its innermost
+ * `frames` frames. */
+static void dump_condensed(struct strbuf *sb, const char *s, int ind, int frames)
+{
+	int n = 0, skipped = 0;
+
+	while (*s) {
+		const char *nl = strchr(s, '\n');
+		size_t len = nl ? (size_t)(nl - s) : strlen(s);
+		int frame = len && s[0] == ' ';
+
+		if (!frame && skipped) {
+			strbuf_addf(sb, "%*s    ... %d more frame%s\n", ind, "", skipped,
+				    skipped == 1 ? "" : "s");
+			skipped = 0;
+		}
+		if (!frame)
+			n = 0;
+		if (len && (!frame || n++ < frames))
+			strbuf_addf(sb, "%*s%.*s\n", ind, "", (int)len, s);
+		else if (frame)
+			skipped++;
+		s += len + (nl ? 1 : 0);
+	}
+	if (skipped)
+		strbuf_addf(sb, "%*s    ... %d more frame%s\n", ind, "", skipped,
+			    skipped == 1 ? "" : "s");
+}
+
 static void test_text(struct strbuf *sb, const struct ft_report *r, const struct ft_test_result *t)
 {
 	int m;
@@ -112,10 +142,11 @@ static void test_text(struct strbuf *sb, const struct ft_report *r, const struct
 			    "started\n", "", r->timeout_s, mode_text[t->hang_mode]);
 	if (t->dump_text) {
 		strbuf_addf(sb, "  %-18s its threads when it was killed:\n", "");
-		indented_tail(sb, t->dump_text, 23, 40);
+		dump_condensed(sb, t->dump_text, 23, DUMP_FRAMES);
 	}
 	if (t->tail && *t->tail) {
-		strbuf_addf(sb, "  %-18s its output %s, last lines:\n", "", mode_text[t->tail_mode]);
+		strbuf_addf(sb, "  %-18s its output %s, %s:\n", "", mode_text[t->tail_mode],
+			    t->cls == FTC_CRASH ? "from the fatal error" : "last lines");
 		indented_tail(sb, t->tail, 23, TAIL_LINES);
 	}
 }
@@ -130,7 +161,8 @@ void report_ftcheck_text(struct strbuf *sb, const struct ft_report *r)
 		strbuf_addf(sb, "command:  %s\n", r->command);
 		strbuf_addf(sb, "runs:     %zu %s x %d, without the GIL (PYTHON_GIL=0) and with it "
 			    "(PYTHON_GIL=1),\n          %s, %d at once, %.0f s timeout each; "
-			    "%ld of %ld runs in %.1f s\n", r->ntests, r->per_test ? "tests" : "command",
+			    "%ld of %ld runs in %.1f s\n", r->ntests,
+			    r->per_test ? (r->ntests == 1 ? "test" : "tests") : "command",
 			    r->repeat, r->per_test ? "each test in a process of its own" :
 			    "the whole command in one process", r->jobs, r->timeout_s,
 			    r->runs_done, r->runs_total, r->seconds);
