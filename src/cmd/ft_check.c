@@ -17,7 +17,7 @@
 #include "../target/tproc.h"
 #include "../util/error.h"
 
-#define EXIT_INTERRUPTED 130
+#define EXIT_INTERRUPTED 130	/* as ft_run.c */
 
 static const struct opt_cmd ft_cmd = {
 	.name = "ft-check",

@@ -47,6 +47,7 @@
 #define PROGRESS_TTY_MS 500
 #define PROGRESS_MS 5000
 #define DUMP_TORN_REREADS 8
+#define EXIT_INTERRUPTED 130
 
 static const char wrapper_code[] =
 	"import os, sys\n"
@@ -119,6 +120,7 @@ struct ft_session {
 	struct ft_module *mods;
 	size_t nmods;
 	char cmdline[1024];
+	struct sigaction old_int, old_term;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -211,6 +213,7 @@ static int cpu_count(void)
 struct ft_session *ft_session_new(const struct ft_opts *o)
 {
 	struct ft_session *ss = calloc(1, sizeof(*ss));
+	struct sigaction sa;
 	const char *tmp = getenv("TMPDIR");
 	size_t len = 0;
 	int i, n;
@@ -235,12 +238,23 @@ struct ft_session *ft_session_new(const struct ft_opts *o)
 	}
 	if (!tmp || !*tmp)
 		tmp = "/tmp";
+	/* Ctrl-C (SIGINT; SIGTERM alike) ends the runs and gives the report
+	 * so far; the test processes are in groups of their own, so the
+	 * terminal's SIGINT reaches only us and we end them. No SA_RESTART:
+	 * a wait returns at once. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	stop_signal = 0;
+	sigaction(SIGINT, &sa, &ss->old_int);
+	sigaction(SIGTERM, &sa, &ss->old_term);
 	n = snprintf(ss->dir, sizeof(ss->dir), "%s/gilscope-ft-XXXXXX", tmp);
 	if (n < 0 || (size_t)n >= sizeof(ss->dir) || !mkdtemp(ss->dir)) {
 		fprintf(stderr, "gilscope: cannot create a temporary directory in %s: %s "
 			"(point TMPDIR at a writable directory)\n", tmp,
 			n < 0 || (size_t)n >= sizeof(ss->dir) ? "path too long" : strerror(errno));
-		free(ss);
+		ss->dir[0] = '\0';
+		ft_session_free(ss);
 		return NULL;
 	}
 	return ss;
@@ -410,7 +424,11 @@ int ft_probe(struct ft_session *ss, struct ft_interp *out)
 	argv[4] = (char *)"probe";
 	argv[5] = NULL;
 	env_for(&env, -1);
-	ret = tproc_run(argv, &env, path, PROBE_TIMEOUT_MS, &st, err, sizeof(err));
+	ret = tproc_run(argv, &env, path, PROBE_TIMEOUT_MS, &stop_signal, &st, err, sizeof(err));
+	if (stop_signal) {
+		fprintf(stderr, "gilscope: interrupted\n");
+		return EXIT_INTERRUPTED;
+	}
 	if (ret == GS_ENOPROC) {
 		fprintf(stderr, "gilscope: cannot run %s: %s (give an interpreter with --python)\n",
 			ss->o->python, err);
@@ -475,7 +493,12 @@ int ft_collect(struct ft_session *ss)
 		return GS_EXIT_ERROR;
 	make_argv(ss, "pytest", extra, 4, NULL);
 	env_for(&env, FT_NOGIL);
-	ret = tproc_run(ss->argv, &env, path, COLLECT_TIMEOUT_MS, &st, err, sizeof(err));
+	ret = tproc_run(ss->argv, &env, path, COLLECT_TIMEOUT_MS, &stop_signal, &st, err,
+			sizeof(err));
+	if (stop_signal) {
+		fprintf(stderr, "gilscope: interrupted while collecting the tests\n");
+		return EXIT_INTERRUPTED;
+	}
 	if (ret) {
 		fprintf(stderr, "gilscope: collecting the tests with %s failed: %s\n",
 			ss->o->python, ret == GS_ERANGE ? "it took too long" : err);
@@ -757,7 +780,6 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 {
 	const struct ft_opts *o = ss->o;
 	struct ft_tally tally = { 0, 0, 0, 0 };
-	struct sigaction sa, old_int, old_term;
 	uint64_t t0 = gs_now_ms();
 	long total, done = 0;
 	size_t i, nmods = 0;
@@ -780,12 +802,6 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 			return GS_EXIT_ERROR;
 	}
 	total = (long)ss->ntests * o->repeat * FT_MODES;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_stop;	/* no SA_RESTART: poll() returns at once */
-	sigemptyset(&sa.sa_mask);
-	stop_signal = 0;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
 	ret = run_pool(ss, total, &done);
 	/* interrupted (or a run could not start): end what still runs */
 	for (k = 0; k < ss->nslots; k++) {
@@ -794,8 +810,6 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 			ss->slots[k].busy = 0;
 		}
 	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
 	if (ret)
 		return ret;
 
@@ -873,11 +887,15 @@ void ft_session_free(struct ft_session *ss)
 			tproc_kill(&ss->slots[s].t);
 		unlink(ss->slots[s].out);
 	}
-	if (!path_in(ss, "probe.out", path, sizeof(path)))
-		unlink(path);
-	if (!path_in(ss, "collect.out", path, sizeof(path)))
-		unlink(path);
-	rmdir(ss->dir);
+	if (ss->dir[0]) {
+		if (!path_in(ss, "probe.out", path, sizeof(path)))
+			unlink(path);
+		if (!path_in(ss, "collect.out", path, sizeof(path)))
+			unlink(path);
+		rmdir(ss->dir);
+	}
+	sigaction(SIGINT, &ss->old_int, NULL);
+	sigaction(SIGTERM, &ss->old_term, NULL);
 	for (i = 0; i < ss->ntests; i++) {
 		struct test *t = &ss->tests[i];
 

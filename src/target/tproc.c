@@ -242,7 +242,8 @@ void tproc_kill(struct tproc *t)
 }
 
 int tproc_run(char *const argv[], const struct tproc_env *env, const char *out_path,
-	      int timeout_ms, int *wstatus, char *err_text, size_t err_len)
+	      int timeout_ms, const volatile sig_atomic_t *stop, int *wstatus,
+	      char *err_text, size_t err_len)
 {
 	struct timespec ts = { 0, 5 * 1000 * 1000 };
 	struct tproc t;
@@ -257,6 +258,12 @@ int tproc_run(char *const argv[], const struct tproc_env *env, const char *out_p
 	close_fd(&t.done_r);
 	end = gs_now_ms() + (uint64_t)timeout_ms;
 	while (!tproc_reap(&t)) {
+		if (stop && *stop) {
+			tproc_kill(&t);
+			if (err_len)
+				snprintf(err_text, err_len, "interrupted");
+			return GS_EGENERIC;
+		}
 		if (gs_now_ms() >= end) {
 			tproc_kill(&t);
 			return GS_ERANGE;

@@ -12,6 +12,7 @@
 #ifndef GS_TPROC_H
 #define GS_TPROC_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -51,10 +52,12 @@ void tproc_go(struct tproc *t);
  * pipes. Idempotent. */
 void tproc_kill(struct tproc *t);
 /* Run argv to the end with out_path as its output, for at most timeout_ms
- * (then its group is killed). 0 and *wstatus; GS_ERANGE on time out;
- * tproc_start()'s errors. */
+ * (then its group is killed), or until *stop (set by a signal handler)
+ * turns non-zero. 0 and *wstatus; GS_ERANGE on time out; GS_EGENERIC
+ * ("interrupted" in *err_text) when stopped; tproc_start()'s errors. */
 int tproc_run(char *const argv[], const struct tproc_env *env, const char *out_path,
-	      int timeout_ms, int *wstatus, char *err_text, size_t err_len);
+	      int timeout_ms, const volatile sig_atomic_t *stop, int *wstatus,
+	      char *err_text, size_t err_len);
 
 /* The first of names[] (n of them) that is an executable file in a
  * directory of $PATH, its path in out; 0, or -1 when none is. */

@@ -33,6 +33,7 @@ REPO = E2E_DIR.parent.parent
 TARGETS_DIR = E2E_DIR / "targets"
 STATES_PY = TARGETS_DIR / "states.py"
 TESTEXT_SRC = E2E_DIR / "testext" / "gilscope_testext.c"
+GILEXT_SRC = E2E_DIR / "testext" / "gilscope_gilext.c"
 EXT_ROOT = E2E_DIR / ".ext"
 SCHEMA_PATH = REPO / "tests" / "schema" / "dump.schema.json"
 
@@ -331,6 +332,33 @@ def build_testext(it: Interp) -> Path:
     os.replace(tmp, out)
     stamp.write_text(src_hash + "\n")
     (outdir / "interpreter.txt").write_text(f"{it.realpath}\n{it.version}\n")
+    return outdir
+
+
+def build_gilext(it: Interp) -> Path:
+    """gilscope_gilext (testext/gilscope_gilext.c: does not declare Py_mod_gil)
+    built for `it`, cached like the test extension; return its directory."""
+    key = hashlib.sha256(f"gilext\0{it.realpath}\0{it.version}\0{it.ft}".encode()).hexdigest()[:16]
+    outdir = EXT_ROOT / key
+    out = outdir / f"gilscope_gilext{it.ext_suffix}"
+    stamp = outdir / "source.sha256"
+    st = os.stat(it.realpath)
+    src_hash = hashlib.sha256(GILEXT_SRC.read_bytes()).hexdigest() + f" {st.st_size} {st.st_mtime_ns}"
+    if out.exists() and stamp.exists() and stamp.read_text().strip() == src_hash:
+        return outdir
+    outdir.mkdir(parents=True, exist_ok=True)
+    tmp = outdir / f".{out.name}.{os.getpid()}.tmp"
+    cmd = [os.environ.get("CC") or "gcc", "-shared", "-fPIC", "-O1", "-Wall", "-std=gnu11"]
+    cmd += [f"-I{d}" for d in it.include]
+    if it.ft:
+        cmd.append("-DPy_GIL_DISABLED=1")
+    cmd += ["-o", str(tmp), str(GILEXT_SRC)]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    if res.returncode != 0:
+        pytest.fail(f"building gilscope_gilext for {it.path} failed:\n$ {shlex.join(cmd)}\n"
+                    f"{res.stdout}{res.stderr}", pytrace=False)
+    os.replace(tmp, out)
+    stamp.write_text(src_hash + "\n")
     return outdir
 
 

@@ -1,0 +1,226 @@
+"""`gilscope ft-check`: small real suites (targets/ft_suites/) run on every
+free-threaded interpreter, each expected class asserted, every run bounded.
+
+Ground truth is the suites' own: the race test counts the updates it lost,
+the crash tests kill themselves with a known signal, the hang test waits in a
+known function, the extension test imports a module built here that does
+not declare Py_mod_gil. That no test process is left behind is checked in
+/proc after each run. pytest is installed per interpreter by the test setup
+(es.install_package, cached in tests/e2e/.site/)."""
+import json
+import os
+import shlex
+import signal
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import jsonschema
+import pytest
+
+import e2e_support as es
+
+SUITES = es.E2E_DIR / "targets" / "ft_suites"
+SCHEMA = es.REPO / "tests" / "schema" / "ft-check.schema.json"
+RUN_TIMEOUT = 120          # one ft-check run, whatever happens
+EXIT_NOT_READY = 9
+
+_supported = es.discover()[0]
+FT = [it for it in _supported if it.ft and it.gil == 0]
+DEFAULT = [it for it in _supported if not it.ft]
+
+
+@pytest.fixture(scope="module", params=FT, ids=es.interp_ids(FT) if FT else None)
+def ft(request):
+    """(interpreter, its venv's python with pytest installed)."""
+    it = request.param
+    venv = es.install_package(it, "pytest", "pytest")
+    return it, str(venv / "bin" / "python")
+
+
+def leftovers(suite: Path) -> List[str]:
+    """Processes still running in the suite's directory (a test process or
+    anything it started)."""
+    found = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            if os.readlink(f"/proc/{d}/cwd") == str(suite):
+                cmd = Path(f"/proc/{d}/cmdline").read_bytes().replace(b"\0", b" ")
+                found.append(f"{d}: {cmd[:200]!r}")
+        except OSError:
+            pass
+    return found
+
+
+def ft_check(gilscope: str, python: str, suite: str, args: List[str], env_extra: Optional[Dict[str, str]] = None,
+             junit: Optional[Path] = None) -> tuple:
+    """Run gilscope ft-check --json in the suite's directory; (doc, run)."""
+    cwd = SUITES / suite
+    argv = [gilscope, "ft-check", "--json", "-q", "--python", python] + args
+    if junit:
+        argv[3:3] = ["--junit-xml", str(junit)]
+    argv += ["--", "pytest", "."]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(env_extra or {})
+    t0 = time.monotonic()
+    try:
+        res = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=env,
+                             timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"$ {shlex.join(argv)}\ndid not finish within {RUN_TIMEOUT}s\n{e.stderr}",
+                    pytrace=False)
+    took = time.monotonic() - t0
+    ctx = f"$ (cd {cwd}; {shlex.join(argv)})\nexit {res.returncode} in {took:.1f}s\n" \
+          f"--- stdout ---\n{res.stdout[:6000]}\n--- stderr ---\n{res.stderr[:3000]}"
+    try:
+        doc = json.loads(res.stdout)
+    except ValueError:
+        pytest.fail(f"no JSON report:\n{ctx}", pytrace=False)
+    errors = [e.message for e in jsonschema.Draft202012Validator(
+        json.loads(SCHEMA.read_text())).iter_errors(doc)]
+    assert not errors, f"report does not match {SCHEMA.name}: {errors[:5]}\n{ctx}"
+    left = leftovers(cwd)
+    assert not left, f"test processes left running: {left}\n{ctx}"
+    doc["_ctx"] = ctx
+    doc["_exit"] = res.returncode
+    return doc, res
+
+
+def by_id(doc) -> Dict[str, dict]:
+    return {t["id"].split("::")[-1]: t for t in doc["tests"]}
+
+
+def test_clean_suite_is_ready(gilscope, ft, tmp_path):
+    it, py = ft
+    junit = tmp_path / "junit.xml"
+    doc, _ = ft_check(gilscope, py, "clean", ["-n", "2", "-t", "60"], junit=junit)
+    ctx = doc["_ctx"]
+    assert doc["verdict"] == "ready", ctx
+    assert doc["_exit"] == 0, ctx
+    assert doc["python"]["free_threaded"] is True and doc["python"]["version"] == it.version, ctx
+    tests = by_id(doc)
+    assert set(tests) == {"test_arithmetic", "test_locked_counter"}, ctx
+    for t in tests.values():
+        assert t["class"] == "pass", ctx
+        assert t["runs"]["nogil"] == {"pass": 2, "fail": 0, "crash": 0, "hang": 0}, ctx
+        assert t["runs"]["gil"]["pass"] == 2, ctx
+    # every run without the GIL was read from outside, and had it off
+    assert doc["gil"]["runs_read"] == 4 and doc["gil"]["runs_reenabled"] == 0, ctx
+    assert doc["runs_done"] == doc["runs_total"] == 8, ctx
+    root = ET.parse(junit).getroot()
+    cases = root.findall(".//testcase")
+    assert len(cases) == 2 and not root.findall(".//failure") and not root.findall(".//error")
+
+
+def test_data_race_fails_only_without_the_gil(gilscope, ft):
+    _, py = ft
+    doc, _ = ft_check(gilscope, py, "race", ["-n", "3", "-t", "60"])
+    ctx = doc["_ctx"]
+    t = by_id(doc)
+    race = t["test_unsynchronised_counter"]
+    # how many of the runs lose updates is up to the scheduler: all of
+    # them (fails) or some (flaky); with the GIL, none may
+    assert race["class"] in ("fails-without-gil", "flaky-without-gil"), ctx
+    assert race["runs"]["gil"] == {"pass": 3, "fail": 0, "crash": 0, "hang": 0}, ctx
+    assert race["runs"]["nogil"]["fail"] >= 1, ctx
+    want = "fails-without-gil" if race["runs"]["nogil"]["pass"] == 0 else "flaky-without-gil"
+    assert race["class"] == want, ctx
+    assert "lost" in (race["output_tail"] or "") and "updates" in race["output_tail"], ctx
+    assert t["test_safe"]["class"] == "pass", ctx
+    assert doc["verdict"] == "unsafe" and doc["_exit"] == EXIT_NOT_READY, ctx
+
+
+def test_crash_names_the_signal(gilscope, ft, tmp_path):
+    _, py = ft
+    junit = tmp_path / "junit.xml"
+    doc, _ = ft_check(gilscope, py, "crash", ["-n", "1", "-t", "60"], junit=junit)
+    ctx = doc["_ctx"]
+    t = by_id(doc)
+    for name, sig in (("test_abort", "SIGABRT"), ("test_segfault", "SIGSEGV")):
+        assert t[name]["class"] == "crash", ctx
+        assert t[name]["signal"] == sig, ctx
+        assert t[name]["runs"]["nogil"]["crash"] == 1 and t[name]["runs"]["gil"]["crash"] == 1, ctx
+        # faulthandler's stack names the test that crashed
+        assert f"in {name}" in (t[name]["output_tail"] or ""), ctx
+    assert t["test_fine"]["class"] == "pass", ctx
+    # it crashes with the GIL too: not a free-threading problem
+    assert doc["verdict"] == "failing" and doc["_exit"] == EXIT_NOT_READY, ctx
+    errors = ET.parse(junit).getroot().findall(".//error")
+    assert sorted(e.get("type") for e in errors) == ["crash", "crash"], ctx
+
+
+def test_hang_is_dumped_and_killed(gilscope, ft):
+    _, py = ft
+    doc, _ = ft_check(gilscope, py, "hang", ["-n", "1", "-t", "3"])
+    ctx = doc["_ctx"]
+    t = by_id(doc)
+    hang = t["test_waits_forever"]
+    assert hang["class"] == "hang", ctx
+    assert hang["runs"]["nogil"]["hang"] == 1 and hang["runs"]["gil"]["hang"] == 1, ctx
+    dump = hang["dump"]
+    assert dump, ctx
+    funcs = [f["function"] for th in dump["threads"] for f in th["frames"]]
+    assert "test_waits_forever" in funcs, ctx
+    names = {th["name"] for th in dump["threads"]}
+    assert "helper" in names, ctx
+    assert t["test_fine"]["class"] == "pass", ctx
+
+
+def test_extension_without_py_mod_gil(gilscope, ft):
+    it, py = ft
+    ext_dir = es.build_gilext(it)
+    doc, _ = ft_check(gilscope, py, "ext", ["-n", "1", "-t", "60"], env_extra={"PYTHONPATH": str(ext_dir)})
+    ctx = doc["_ctx"]
+    t = by_id(doc)
+    assert t["test_uses_extension"]["class"] == "pass", ctx
+    assert t["test_uses_extension"]["gil_modules"] == ["gilscope_gilext"], ctx
+    assert t["test_uses_extension"]["gil_runs_with_modules"] == 1, ctx
+    assert t["test_plain"]["gil_modules"] == [], ctx
+    mods = doc["gil"]["modules"]
+    assert [m["name"] for m in mods] == ["gilscope_gilext"], ctx
+    assert mods[0]["first_test"].endswith("test_uses_extension"), ctx
+    # PYTHON_GIL=0 keeps the GIL off even so: the module runs without it
+    assert doc["gil"]["runs_reenabled"] == 0, ctx
+    assert doc["verdict"] == "gil-reenabled" and doc["_exit"] == EXIT_NOT_READY, ctx
+
+
+@pytest.mark.skipif(not DEFAULT, reason="no default (GIL) build found")
+def test_default_build_is_not_free_threaded(gilscope):
+    it = DEFAULT[-1]
+    doc, _ = ft_check(gilscope, it.path, "clean", [])
+    ctx = doc["_ctx"]
+    assert doc["verdict"] == "not-free-threaded", ctx
+    assert doc["python"]["free_threaded"] is False and doc["tests"] == [], ctx
+    assert doc["_exit"] == EXIT_NOT_READY, ctx
+
+
+def test_interrupt_gives_a_partial_report_and_ends_the_tests(gilscope, ft):
+    _, py = ft
+    cwd = SUITES / "hang"
+    argv = [gilscope, "ft-check", "--json", "--python", py, "-n", "1", "-t", "60",
+            "--", "pytest", "."]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    p = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, env=env, text=True)
+    try:
+        # wait until the hanging test runs (past the collection)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+                "test_waits_forever" in p for p in leftovers(cwd)):
+            time.sleep(0.05)
+        assert leftovers(cwd), "the hanging test did not start"
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=30)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    ctx = f"exit {p.returncode}\n{out[:4000]}\n{err[:2000]}"
+    assert p.returncode == 130, ctx
+    doc = json.loads(out)
+    assert doc["interrupted"] is True and doc["runs_done"] < doc["runs_total"], ctx
+    assert not leftovers(cwd), ctx
