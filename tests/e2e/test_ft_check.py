@@ -50,7 +50,7 @@ def leftovers(suite: Path) -> List[str]:
         try:
             if os.readlink(f"/proc/{d}/cwd") == str(suite):
                 cmd = Path(f"/proc/{d}/cmdline").read_bytes().replace(b"\0", b" ")
-                found.append(f"{d}: {cmd[:200]!r}")
+                found.append(f"{d}: {cmd.decode('utf-8', 'replace')}")
         except OSError:
             pass
     return found
@@ -97,7 +97,7 @@ def by_id(doc) -> Dict[str, dict]:
 def test_clean_suite_is_ready(gilscope, ft, tmp_path):
     it, py = ft
     junit = tmp_path / "junit.xml"
-    doc, _ = ft_check(gilscope, py, "clean", ["-n", "2", "-t", "60"], junit=junit)
+    doc, _ = ft_check(gilscope, py, "clean", ["-n", "1", "-t", "60"], junit=junit)
     ctx = doc["_ctx"]
     assert doc["verdict"] == "ready", ctx
     assert doc["_exit"] == 0, ctx
@@ -106,11 +106,11 @@ def test_clean_suite_is_ready(gilscope, ft, tmp_path):
     assert set(tests) == {"test_arithmetic", "test_locked_counter"}, ctx
     for t in tests.values():
         assert t["class"] == "pass", ctx
-        assert t["runs"]["nogil"] == {"pass": 2, "fail": 0, "crash": 0, "hang": 0}, ctx
-        assert t["runs"]["gil"]["pass"] == 2, ctx
+        assert t["runs"]["nogil"] == {"pass": 1, "fail": 0, "crash": 0, "hang": 0}, ctx
+        assert t["runs"]["gil"]["pass"] == 1, ctx
     # every run without the GIL was read from outside, and had it off
-    assert doc["gil"]["runs_read"] == 4 and doc["gil"]["runs_reenabled"] == 0, ctx
-    assert doc["runs_done"] == doc["runs_total"] == 8, ctx
+    assert doc["gil"]["runs_read"] == 2 and doc["gil"]["runs_reenabled"] == 0, ctx
+    assert doc["runs_done"] == doc["runs_total"] == 4, ctx
     root = ET.parse(junit).getroot()
     cases = root.findall(".//testcase")
     assert len(cases) == 2 and not root.findall(".//failure") and not root.findall(".//error")
@@ -198,8 +198,11 @@ def test_default_build_is_not_free_threaded(gilscope):
     assert doc["_exit"] == EXIT_NOT_READY, ctx
 
 
-def test_interrupt_gives_a_partial_report_and_ends_the_tests(gilscope, ft):
-    _, py = ft
+@pytest.mark.skipif(not FT, reason="no free-threaded interpreter found")
+def test_interrupt_gives_a_partial_report_and_ends_the_tests(gilscope):
+    # the newest free-threaded interpreter only: the ending of processes
+    # is gilscope's, not the interpreter's
+    py = str(es.install_package(FT[-1], "pytest", "pytest") / "bin" / "python")
     cwd = SUITES / "hang"
     argv = [gilscope, "ft-check", "--json", "--python", py, "-n", "1", "-t", "60",
             "--", "pytest", "."]

@@ -1,0 +1,222 @@
+/* test_ftcheck.c - ft-check's pure parts: the class of a test from its
+ * runs, the verdict, the command's shape, pytest's collected ids, a child's
+ * environment, and the three renderers on a synthetic report. */
+#include "unit.h"
+#include "../../src/analyze/ftcheck.h"
+#include "../../src/cmd/ft_run.h"
+#include "../../src/report/ftcheck.h"
+#include "../../src/target/tproc.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static struct ft_counts C(int pass, int fail, int crash, int hang)
+{
+	struct ft_counts c = { pass, fail, crash, hang };
+
+	return c;
+}
+
+static enum ft_class cls(struct ft_counts nogil, struct ft_counts gil)
+{
+	return ft_classify(&nogil, &gil, 3);
+}
+
+static void t_ftcheck_classify(struct unit *u)
+{
+	CHECK_EQ(u, cls(C(3, 0, 0, 0), C(3, 0, 0, 0)), FTC_PASS);
+	CHECK_EQ(u, cls(C(0, 3, 0, 0), C(3, 0, 0, 0)), FTC_FAILS_WITHOUT_GIL);
+	CHECK_EQ(u, cls(C(2, 1, 0, 0), C(3, 0, 0, 0)), FTC_FLAKY_WITHOUT_GIL);
+	/* failing with the GIL too, even once: not a free-threading problem */
+	CHECK_EQ(u, cls(C(0, 3, 0, 0), C(0, 3, 0, 0)), FTC_FAILS_EVERYWHERE);
+	CHECK_EQ(u, cls(C(3, 0, 0, 0), C(2, 1, 0, 0)), FTC_FAILS_EVERYWHERE);
+	/* a crash or a hang is named first, whichever mode it came in */
+	CHECK_EQ(u, cls(C(2, 0, 1, 0), C(3, 0, 0, 0)), FTC_CRASH);
+	CHECK_EQ(u, cls(C(3, 0, 0, 0), C(2, 0, 0, 1)), FTC_HANG);
+	CHECK_EQ(u, cls(C(1, 1, 0, 1), C(3, 0, 0, 0)), FTC_HANG);
+	/* interrupted before every run */
+	CHECK_EQ(u, cls(C(3, 0, 0, 0), C(1, 0, 0, 0)), FTC_NOT_RUN);
+	CHECK_EQ(u, cls(C(0, 0, 0, 0), C(0, 0, 0, 0)), FTC_NOT_RUN);
+
+	struct ft_counts a = C(1, 0, 0, 0), b = C(1, 0, 0, 0);
+
+	CHECK_EQ(u, ft_trouble(&a, &b), FT_TROUBLE_NONE);
+	a.crash = 1;
+	CHECK_EQ(u, ft_trouble(&a, &b), FT_TROUBLE_NOGIL);
+	b.hang = 1;
+	CHECK_EQ(u, ft_trouble(&a, &b), FT_TROUBLE_EVERYWHERE);
+	ft_count(&b, FT_RUN_FAIL);
+	CHECK_EQ(u, b.fail, 1);
+	CHECK_EQ(u, ft_counts_total(&b), 3);
+}
+
+static void t_ftcheck_verdict(struct unit *u)
+{
+	struct ft_tally t = { 0, 0, 0, 5 };
+
+	CHECK_EQ(u, ft_decide(0, &t, 0, 0), FTV_NOT_FREE_THREADED);
+	CHECK_EQ(u, ft_decide(1, &t, 0, 0), FTV_READY);
+	CHECK_EQ(u, ft_decide(1, &t, 1, 0), FTV_GIL_REENABLED);
+	CHECK_EQ(u, ft_decide(1, &t, 0, 1), FTV_INCOMPLETE);
+	t.everywhere = 1;
+	CHECK_EQ(u, ft_decide(1, &t, 1, 0), FTV_FAILING);
+	t.nogil_only = 1;
+	CHECK_EQ(u, ft_decide(1, &t, 1, 0), FTV_UNSAFE);
+	/* trouble found stands in a partial run */
+	CHECK_EQ(u, ft_decide(1, &t, 0, 1), FTV_UNSAFE);
+	t.nogil_only = t.everywhere = 0;
+	t.tests = 0;
+	CHECK_EQ(u, ft_decide(1, &t, 0, 0), FTV_INCOMPLETE);
+	CHECK_STREQ(u, ft_verdict_name(FTV_GIL_REENABLED), "gil-reenabled");
+	CHECK_STREQ(u, ft_class_name(FTC_FLAKY_WITHOUT_GIL), "flaky-without-gil");
+}
+
+static void t_ftcheck_command(struct unit *u)
+{
+	char *a1[] = { "pytest", "-x", "tests/" };
+	char *a2[] = { "/usr/bin/python3.14t", "-m", "pytest", "tests/" };
+	char *a3[] = { "python", "-m", "unittest", "discover" };
+	char *a4[] = { "python3", "run_tests.py", "-v" };
+	char *a5[] = { "make", "test" };
+	char *a6[] = { "python", "-X", "dev", "t.py" };
+	int first;
+
+	CHECK_EQ(u, ft_command_kind(a1, 3, &first), FT_KIND_PYTEST);
+	CHECK_EQ(u, first, 1);
+	CHECK_EQ(u, ft_command_kind(a2, 4, &first), FT_KIND_PYTEST);
+	CHECK_EQ(u, first, 3);
+	CHECK_EQ(u, ft_command_kind(a3, 4, &first), FT_KIND_MODULE);
+	CHECK_EQ(u, first, 2);
+	CHECK_EQ(u, ft_command_kind(a4, 3, &first), FT_KIND_SCRIPT);
+	CHECK_EQ(u, first, 1);
+	CHECK_EQ(u, ft_command_kind(a5, 2, &first), FT_KIND_OTHER);
+	CHECK_EQ(u, ft_command_kind(a6, 4, &first), FT_KIND_OTHER);
+	CHECK_EQ(u, ft_command_kind(a5, 0, &first), FT_KIND_OTHER);
+}
+
+static void t_ftcheck_collected(struct unit *u)
+{
+	const char out[] =
+		"tests/test_a.py::test_one\n"
+		"tests/test_a.py::TestK::test_two[1-x]\r\n"
+		"  <warning line>\n"
+		"tests/test_b.py::test_three\n"
+		"\n"
+		"3 tests collected in 0.01s\n"
+		"tests/test_c.py::after_the_summary\n";
+	char *ids[4] = { NULL };
+	long n, i;
+
+	n = ft_parse_collected(out, sizeof(out) - 1, ids, 4);
+	CHECK_EQ(u, n, 3);
+	CHECK_STREQ(u, ids[0], "tests/test_a.py::test_one");
+	CHECK_STREQ(u, ids[1], "tests/test_a.py::TestK::test_two[1-x]");
+	CHECK_STREQ(u, ids[2], "tests/test_b.py::test_three");
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	/* the bound holds */
+	n = ft_parse_collected(out, sizeof(out) - 1, ids, 1);
+	CHECK_EQ(u, n, 1);
+	free(ids[0]);
+	/* nothing collected; no newline at the end */
+	CHECK_EQ(u, ft_parse_collected("no tests ran", 12, ids, 4), 0);
+}
+
+static void t_ftcheck_env(struct unit *u)
+{
+	char *base[] = { "PATH=/bin", "PYTHON_GIL=1", "HOME=/root", "PYTHON_GILX=7", NULL };
+	struct tproc_env env = { { "PYTHON_GIL=0", "NEW=1" }, 2, { "HOME" }, 1 };
+	const char *out[8];
+	long n;
+
+	n = tproc_make_env(base, &env, out, 8);
+	CHECK_EQ(u, n, 4);
+	CHECK_STREQ(u, out[0], "PATH=/bin");
+	CHECK_STREQ(u, out[1], "PYTHON_GILX=7");	/* a longer name is another variable */
+	CHECK_STREQ(u, out[2], "PYTHON_GIL=0");
+	CHECK_STREQ(u, out[3], "NEW=1");
+	CHECK(u, out[4] == NULL);
+	CHECK_EQ(u, tproc_make_env(base, &env, out, 4), -1);
+	CHECK_EQ(u, tproc_make_env(NULL, NULL, out, 1), 0);
+}
+
+static void t_ftcheck_render(struct unit *u)
+{
+	struct ft_test_result tests[2];
+	struct ft_module mod = { "needs_gil_ext", "t.py::b", 1 };
+	char *mods[] = { "needs_gil_ext" };
+	struct ft_report r;
+	struct strbuf sb = STRBUF_INIT;
+	json_t *doc;
+	json_error_t e;
+
+	memset(tests, 0, sizeof(tests));
+	memset(&r, 0, sizeof(r));
+	tests[0].id = "t.py::a<&>";
+	tests[0].cls = FTC_FLAKY_WITHOUT_GIL;
+	tests[0].runs[FT_NOGIL] = C(2, 1, 0, 0);
+	tests[0].runs[FT_GIL] = C(3, 0, 0, 0);
+	tests[0].tail = "E  assert 1 == 2\n";
+	tests[1].id = "t.py::b";
+	tests[1].cls = FTC_CRASH;
+	tests[1].runs[FT_NOGIL] = C(0, 0, 3, 0);
+	tests[1].runs[FT_GIL] = C(3, 0, 0, 0);
+	tests[1].signal_name = "SIGSEGV";
+	tests[1].gil_modules = mods;
+	tests[1].ngil_modules = 1;
+	r.python = "python3.14t";
+	r.version = "3.14.0";
+	r.free_threaded = 1;
+	r.command = "pytest";
+	r.per_test = 1;
+	r.repeat = 3;
+	r.jobs = 2;
+	r.timeout_s = 60;
+	r.tests = tests;
+	r.ntests = 2;
+	r.by_class[FTC_FLAKY_WITHOUT_GIL] = r.by_class[FTC_CRASH] = 1;
+	r.modules = &mod;
+	r.nmodules = 1;
+	r.gil_read_runs = 3;
+	r.gil_needed_runs = 3;
+	r.verdict = FTV_UNSAFE;
+
+	report_ftcheck_text(&sb, &r);
+	CHECK(u, strstr(strbuf_str(&sb), "verdict: unsafe"));
+	CHECK(u, strstr(strbuf_str(&sb), "flaky-without-gil  t.py::a<&>"));
+	CHECK(u, strstr(strbuf_str(&sb), "killed by SIGSEGV without the GIL"));
+	CHECK(u, strstr(strbuf_str(&sb), "needs_gil_ext"));
+	strbuf_reset(&sb);
+
+	report_ftcheck_json(&sb, &r);
+	doc = json_loads(strbuf_str(&sb), 0, &e);
+	CHECK(u, doc != NULL);
+	if (doc) {
+		json_t *t1 = json_array_get(json_object_get(doc, "tests"), 1);
+
+		CHECK_STREQ(u, json_string_value(json_object_get(doc, "verdict")), "unsafe");
+		CHECK_STREQ(u, json_string_value(json_object_get(t1, "signal")), "SIGSEGV");
+		CHECK_EQ(u, json_integer_value(json_object_get(json_object_get(
+			json_object_get(t1, "runs"), "nogil"), "crash")), 3);
+		json_decref(doc);
+	}
+	strbuf_reset(&sb);
+
+	report_ftcheck_junit(&sb, &r);
+	CHECK(u, strstr(strbuf_str(&sb), "name=\"t.py::a&lt;&amp;&gt;\""));
+	CHECK(u, strstr(strbuf_str(&sb), "<failure type=\"flaky-without-gil\""));
+	CHECK(u, strstr(strbuf_str(&sb), "<error type=\"crash\""));
+	CHECK(u, strstr(strbuf_str(&sb), "failures=\"1\" errors=\"1\""));
+	strbuf_release(&sb);
+}
+
+UNIT_SUITE(ftcheck)
+{
+	UNIT_RUN(u, t_ftcheck_classify);
+	UNIT_RUN(u, t_ftcheck_verdict);
+	UNIT_RUN(u, t_ftcheck_command);
+	UNIT_RUN(u, t_ftcheck_collected);
+	UNIT_RUN(u, t_ftcheck_env);
+	UNIT_RUN(u, t_ftcheck_render);
+}
