@@ -71,6 +71,10 @@ int cmd_write_report(const char *path, struct strbuf *sb);
 int cmd_output_target(const char *path, char *real, size_t reallen, int *direct,
 		      mode_t *mode);
 
+/* A private (0700) temporary directory $TMPDIR/gilscope-<what>-XXXXXX into
+ * dir; 0, or an exit status after printing why (dir is then ""). */
+int cmd_make_tmpdir(const char *what, char *dir, size_t len);
+
 /* getopt said '?': name the offending argument in one line and exit 2. */
 void usage_bad_option(const char *cmd, int argc, char **argv)
 	__attribute__((noreturn));

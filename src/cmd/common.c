@@ -198,6 +198,24 @@ int cmd_attach(pid_t pid, struct process *proc, struct sampler *s)
 	return 0;
 }
 
+int cmd_make_tmpdir(const char *what, char *dir, size_t len)
+{
+	const char *tmp = getenv("TMPDIR");
+	int n;
+
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	n = snprintf(dir, len, "%s/gilscope-%s-XXXXXX", tmp, what);
+	if (n < 0 || (size_t)n >= len || !mkdtemp(dir)) {
+		fprintf(stderr, "gilscope: cannot create a temporary directory in %s: %s "
+			"(point TMPDIR at a writable directory)\n", tmp,
+			n < 0 || (size_t)n >= len ? "path too long" : strerror(errno));
+		dir[0] = '\0';
+		return GS_EXIT_ERROR;
+	}
+	return 0;
+}
+
 /* write(2) all of buf, through EINTR. */
 static int write_all_fd(int fd, const char *buf, size_t len)
 {

@@ -214,7 +214,6 @@ struct ft_session *ft_session_new(const struct ft_opts *o)
 {
 	struct ft_session *ss = calloc(1, sizeof(*ss));
 	struct sigaction sa;
-	const char *tmp = getenv("TMPDIR");
 	size_t len = 0;
 	int i, n;
 
@@ -236,8 +235,6 @@ struct ft_session *ft_session_new(const struct ft_opts *o)
 			break;
 		len += (size_t)n;
 	}
-	if (!tmp || !*tmp)
-		tmp = "/tmp";
 	/* Ctrl-C (SIGINT; SIGTERM alike) ends the runs and gives the report
 	 * so far; the test processes are in groups of their own, so the
 	 * terminal's SIGINT reaches only us and we end them. No SA_RESTART:
@@ -248,12 +245,7 @@ struct ft_session *ft_session_new(const struct ft_opts *o)
 	stop_signal = 0;
 	sigaction(SIGINT, &sa, &ss->old_int);
 	sigaction(SIGTERM, &sa, &ss->old_term);
-	n = snprintf(ss->dir, sizeof(ss->dir), "%s/gilscope-ft-XXXXXX", tmp);
-	if (n < 0 || (size_t)n >= sizeof(ss->dir) || !mkdtemp(ss->dir)) {
-		fprintf(stderr, "gilscope: cannot create a temporary directory in %s: %s "
-			"(point TMPDIR at a writable directory)\n", tmp,
-			n < 0 || (size_t)n >= sizeof(ss->dir) ? "path too long" : strerror(errno));
-		ss->dir[0] = '\0';
+	if (cmd_make_tmpdir("ft", ss->dir, sizeof(ss->dir))) {
 		ft_session_free(ss);
 		return NULL;
 	}
@@ -268,52 +260,50 @@ static int path_in(const struct ft_session *ss, const char *name, char *out, siz
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
-/* Read all of a file (at most max bytes); malloc'ed, NUL-ended. */
-static char *read_file(const char *path, size_t max, size_t *len)
+/* At most max bytes of a file, its first ones or (tail) its last ones;
+ * malloc'ed, NUL-ended; *len the bytes read, *cut whether some were left
+ * out before them. */
+static char *read_part(const char *path, size_t max, int tail, size_t *len, int *cut)
 {
 	FILE *f = fopen(path, "rb");
-	char *buf;
+	char *buf = NULL;
+	long size = 0;
 	size_t n;
 
 	*len = 0;
+	*cut = 0;
 	if (!f)
 		return NULL;
+	if (tail && (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 ||
+		     fseek(f, size > (long)max ? size - (long)max : 0, SEEK_SET)))
+		goto out;
 	buf = malloc(max + 1);
-	if (!buf) {
-		fclose(f);
-		return NULL;
-	}
+	if (!buf)
+		goto out;
 	n = fread(buf, 1, max, f);
-	fclose(f);
 	buf[n] = '\0';
 	*len = n;
+	*cut = tail && size > (long)max;
+out:
+	fclose(f);
 	return buf;
+}
+
+static char *read_file(const char *path, size_t max, size_t *len)
+{
+	int cut;
+
+	return read_part(path, max, 0, len, &cut);
 }
 
 /* The last `max` bytes of a file, from a line start when one is near. */
 static char *read_tail(const char *path, size_t max)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf, *s;
-	long size;
-	size_t n;
+	size_t len;
+	int cut;
+	char *buf = read_part(path, max, 1, &len, &cut), *s;
 
-	if (!f)
-		return NULL;
-	if (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 ||
-	    fseek(f, size > (long)max ? size - (long)max : 0, SEEK_SET)) {
-		fclose(f);
-		return NULL;
-	}
-	buf = malloc(max + 1);
-	if (!buf) {
-		fclose(f);
-		return NULL;
-	}
-	n = fread(buf, 1, max, f);
-	fclose(f);
-	buf[n] = '\0';
-	s = size > (long)max ? strchr(buf, '\n') : NULL;
+	s = buf && cut ? strchr(buf, '\n') : NULL;
 	if (s)
 		memmove(buf, s + 1, strlen(s + 1) + 1);
 	return buf;
@@ -541,68 +531,68 @@ out:
 /* --- reading a test process from outside ------------------------------ */
 
 /* The GIL of a run without it, at its end. */
-static void read_gil(struct test *t, pid_t pid)
+static void read_gil(struct test *t, struct sampler *s)
 {
 	struct py_gil_info gi;
 	struct py_gil gil;
-	struct process proc;
-	struct sampler s;
 	size_t i;
 
-	if (process_attach(pid, &proc))
+	if (py_model_gil_report(&s->model, NULL, &gil, &gi) || gi.count < 0)
 		return;
-	if (sampler_init(&s, &proc)) {
-		process_release(&proc);
-		return;
-	}
-	if (!py_model_gil_report(&s.model, NULL, &gil, &gi) && gi.count >= 0) {
-		t->gil_read++;
-		t->gil_on += gi.enabled;
-		/* under PYTHON_GIL=0 such modules leave the GIL off, yet they
-		 * run without the GIL they did not declare safe to lose */
-		t->gil_needed += gi.nmodules > 0;
-		if (!t->mods && gi.nmodules) {
-			t->mods = calloc(gi.nmodules, sizeof(*t->mods));
-			for (i = 0; t->mods && i < gi.nmodules; i++) {
-				t->mods[i] = strdup(gi.modules[i]);
-				if (t->mods[i])
-					t->nmods++;
-			}
+	t->gil_read++;
+	t->gil_on += gi.enabled;
+	/* under PYTHON_GIL=0 such modules leave the GIL off, yet they run
+	 * without the GIL they did not declare safe to lose */
+	t->gil_needed += gi.nmodules > 0;
+	if (!t->mods && gi.nmodules) {
+		t->mods = calloc(gi.nmodules, sizeof(*t->mods));
+		for (i = 0; t->mods && i < gi.nmodules; i++) {
+			t->mods[i] = strdup(gi.modules[i]);
+			if (t->mods[i])
+				t->nmods++;
 		}
 	}
-	sampler_release(&s);
-	process_release(&proc);
 }
 
 /* A hung test's threads, as `gilscope dump` shows them. */
-static void take_dump(struct test *t, pid_t pid)
+static void take_dump(struct test *t, pid_t pid, struct process *proc, struct sampler *s)
 {
 	const struct sample *smp = NULL;
 	struct dump_info info;
-	struct process proc;
-	struct sampler s;
 	struct jw w;
 	int ret;
 
+	s->torn_rereads = DUMP_TORN_REREADS;
+	ret = sampler_take(s, &smp);
+	if (!smp || ret == GS_EEXITED)
+		return;
+	cmd_dump_info(&info, pid, proc, s, smp);
+	strbuf_reset(&t->dump_text);
+	strbuf_reset(&t->dump_json);
+	report_dump_text(&t->dump_text, &info, smp);
+	jw_init(&w, &t->dump_json, 0);
+	report_dump_jw(&w, NULL, &info, smp);
+	if (jw_close(&w))
+		strbuf_reset(&t->dump_json);
+}
+
+/* Read a test process from outside: its GIL at its end, or (dump) its
+ * threads when it hangs. One that cannot be read is told in the report by
+ * what is missing, not by a message here. */
+static void look_at(struct test *t, pid_t pid, int dump)
+{
+	struct process proc;
+	struct sampler s;
+
 	if (process_attach(pid, &proc))
 		return;
-	if (sampler_init(&s, &proc)) {
-		process_release(&proc);
-		return;
+	if (!sampler_init(&s, &proc)) {
+		if (dump)
+			take_dump(t, pid, &proc, &s);
+		else
+			read_gil(t, &s);
+		sampler_release(&s);
 	}
-	s.torn_rereads = DUMP_TORN_REREADS;
-	ret = sampler_take(&s, &smp);
-	if (smp && ret != GS_EEXITED) {
-		cmd_dump_info(&info, pid, &proc, &s, smp);
-		strbuf_reset(&t->dump_text);
-		strbuf_reset(&t->dump_json);
-		report_dump_text(&t->dump_text, &info, smp);
-		jw_init(&w, &t->dump_json, 0);
-		report_dump_jw(&w, NULL, &info, smp);
-		if (jw_close(&w))
-			strbuf_reset(&t->dump_json);
-	}
-	sampler_release(&s);
 	process_release(&proc);
 }
 
@@ -665,7 +655,7 @@ static void poll_slot(struct ft_session *ss, struct slot *sl, long timeout_ms)
 	d = tproc_done(&sl->t);
 	if (d == 1) {
 		if (!sl->read)
-			read_gil(t, sl->t.pid);
+			look_at(t, sl->t.pid, 0);
 		sl->read = 1;
 		tproc_go(&sl->t);
 	}
@@ -679,7 +669,7 @@ static void poll_slot(struct ft_session *ss, struct slot *sl, long timeout_ms)
 	if ((long)(gs_now_ms() - sl->start_ms) > timeout_ms) {
 		/* one dump per test: of a run without the GIL when there is one */
 		if (!t->dump_text.len || (t->dump_mode == FT_GIL && sl->mode == FT_NOGIL)) {
-			take_dump(t, sl->t.pid);
+			look_at(t, sl->t.pid, 1);
 			t->dump_mode = sl->mode;
 		}
 		tproc_kill(&sl->t);

@@ -58,7 +58,8 @@ def leftovers(suite: Path) -> List[str]:
 
 def ft_check(gilscope: str, python: str, suite: str, args: List[str], env_extra: Optional[Dict[str, str]] = None,
              junit: Optional[Path] = None) -> tuple:
-    """Run gilscope ft-check --json in the suite's directory; (doc, run)."""
+    """Run gilscope ft-check --json in the suite's directory; (the report,
+    what to show when an assertion fails, its tests by function name)."""
     cwd = SUITES / suite
     argv = [gilscope, "ft-check", "--json", "-q", "--python", python] + args
     if junit:
@@ -85,29 +86,22 @@ def ft_check(gilscope: str, python: str, suite: str, args: List[str], env_extra:
     assert not errors, f"report does not match {SCHEMA.name}: {errors[:5]}\n{ctx}"
     left = leftovers(cwd)
     assert not left, f"test processes left running: {left}\n{ctx}"
-    doc["_ctx"] = ctx
     doc["_exit"] = res.returncode
-    return doc, res
-
-
-def by_id(doc) -> Dict[str, dict]:
-    return {t["id"].split("::")[-1]: t for t in doc["tests"]}
+    return doc, ctx, {t["id"].split("::")[-1]: t for t in doc["tests"]}
 
 
 def test_clean_suite_is_ready(gilscope, ft, tmp_path):
     it, py = ft
     junit = tmp_path / "junit.xml"
-    doc, _ = ft_check(gilscope, py, "clean", ["-n", "1", "-t", "60"], junit=junit)
-    ctx = doc["_ctx"]
+    doc, ctx, t = ft_check(gilscope, py, "clean", ["-n", "1", "-t", "60"], junit=junit)
     assert doc["verdict"] == "ready", ctx
     assert doc["_exit"] == 0, ctx
     assert doc["python"]["free_threaded"] is True and doc["python"]["version"] == it.version, ctx
-    tests = by_id(doc)
-    assert set(tests) == {"test_arithmetic", "test_locked_counter"}, ctx
-    for t in tests.values():
-        assert t["class"] == "pass", ctx
-        assert t["runs"]["nogil"] == {"pass": 1, "fail": 0, "crash": 0, "hang": 0}, ctx
-        assert t["runs"]["gil"]["pass"] == 1, ctx
+    assert set(t) == {"test_arithmetic", "test_locked_counter"}, ctx
+    for one in t.values():
+        assert one["class"] == "pass", ctx
+        assert one["runs"]["nogil"] == {"pass": 1, "fail": 0, "crash": 0, "hang": 0}, ctx
+        assert one["runs"]["gil"]["pass"] == 1, ctx
     # every run without the GIL was read from outside, and had it off
     assert doc["gil"]["runs_read"] == 2 and doc["gil"]["runs_reenabled"] == 0, ctx
     assert doc["runs_done"] == doc["runs_total"] == 4, ctx
@@ -118,9 +112,7 @@ def test_clean_suite_is_ready(gilscope, ft, tmp_path):
 
 def test_data_race_fails_only_without_the_gil(gilscope, ft):
     _, py = ft
-    doc, _ = ft_check(gilscope, py, "race", ["-n", "3", "-t", "60"])
-    ctx = doc["_ctx"]
-    t = by_id(doc)
+    doc, ctx, t = ft_check(gilscope, py, "race", ["-n", "3", "-t", "60"])
     race = t["test_unsynchronised_counter"]
     # how many of the runs lose updates is up to the scheduler: all of
     # them (fails) or some (flaky); with the GIL, none may
@@ -137,9 +129,7 @@ def test_data_race_fails_only_without_the_gil(gilscope, ft):
 def test_crash_names_the_signal(gilscope, ft, tmp_path):
     _, py = ft
     junit = tmp_path / "junit.xml"
-    doc, _ = ft_check(gilscope, py, "crash", ["-n", "1", "-t", "60"], junit=junit)
-    ctx = doc["_ctx"]
-    t = by_id(doc)
+    doc, ctx, t = ft_check(gilscope, py, "crash", ["-n", "1", "-t", "60"], junit=junit)
     for name, sig in (("test_abort", "SIGABRT"), ("test_segfault", "SIGSEGV")):
         assert t[name]["class"] == "crash", ctx
         assert t[name]["signal"] == sig, ctx
@@ -155,9 +145,7 @@ def test_crash_names_the_signal(gilscope, ft, tmp_path):
 
 def test_hang_is_dumped_and_killed(gilscope, ft):
     _, py = ft
-    doc, _ = ft_check(gilscope, py, "hang", ["-n", "1", "-t", "3"])
-    ctx = doc["_ctx"]
-    t = by_id(doc)
+    doc, ctx, t = ft_check(gilscope, py, "hang", ["-n", "1", "-t", "3"])
     hang = t["test_waits_forever"]
     assert hang["class"] == "hang", ctx
     assert hang["runs"]["nogil"]["hang"] == 1 and hang["runs"]["gil"]["hang"] == 1, ctx
@@ -173,9 +161,7 @@ def test_hang_is_dumped_and_killed(gilscope, ft):
 def test_extension_without_py_mod_gil(gilscope, ft):
     it, py = ft
     ext_dir = es.build_gilext(it)
-    doc, _ = ft_check(gilscope, py, "ext", ["-n", "1", "-t", "60"], env_extra={"PYTHONPATH": str(ext_dir)})
-    ctx = doc["_ctx"]
-    t = by_id(doc)
+    doc, ctx, t = ft_check(gilscope, py, "ext", ["-n", "1", "-t", "60"], env_extra={"PYTHONPATH": str(ext_dir)})
     assert t["test_uses_extension"]["class"] == "pass", ctx
     assert t["test_uses_extension"]["gil_modules"] == ["gilscope_gilext"], ctx
     assert t["test_uses_extension"]["gil_runs_with_modules"] == 1, ctx
@@ -191,8 +177,7 @@ def test_extension_without_py_mod_gil(gilscope, ft):
 @pytest.mark.skipif(not DEFAULT, reason="no default (GIL) build found")
 def test_default_build_is_not_free_threaded(gilscope):
     it = DEFAULT[-1]
-    doc, _ = ft_check(gilscope, it.path, "clean", [])
-    ctx = doc["_ctx"]
+    doc, ctx, t = ft_check(gilscope, it.path, "clean", [])
     assert doc["verdict"] == "not-free-threaded", ctx
     assert doc["python"]["free_threaded"] is False and doc["tests"] == [], ctx
     assert doc["_exit"] == EXIT_NOT_READY, ctx
@@ -209,19 +194,18 @@ def test_interrupt_gives_a_partial_report_and_ends_the_tests(gilscope):
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     p = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          stdin=subprocess.DEVNULL, env=env, text=True)
-    try:
+    with p:
         # wait until the hanging test runs (past the collection)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and not any(
-                "test_waits_forever" in p for p in leftovers(cwd)):
+                "test_waits_forever" in line for line in leftovers(cwd)):
             time.sleep(0.05)
-        assert leftovers(cwd), "the hanging test did not start"
         p.send_signal(signal.SIGINT)
-        out, err = p.communicate(timeout=30)
-    finally:
-        if p.poll() is None:
+        try:
+            out, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
             p.kill()
-            p.wait()
+            pytest.fail("gilscope did not end within 30 s of SIGINT", pytrace=False)
     ctx = f"exit {p.returncode}\n{out[:4000]}\n{err[:2000]}"
     assert p.returncode == 130, ctx
     doc = json.loads(out)

@@ -1,5 +1,6 @@
 """A suite with nothing wrong: it passes with and without the GIL."""
 import threading
+from concurrent.futures import ThreadPoolExecutor
 
 
 def test_arithmetic():
@@ -11,14 +12,11 @@ def test_locked_counter():
     lock = threading.Lock()
     box = {"n": 0}
 
-    def work():
-        for _ in range(20000):
+    def add(count):
+        for _ in range(count):
             with lock:
                 box["n"] += 1
 
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(add, [20000] * 4))
     assert box["n"] == 80000
