@@ -57,6 +57,9 @@ int cmd_ft_check(int argc, char **argv)
 		{ .name = "python", .kind = OPT_STRING, .dest = &o.python, .arg = "PY",
 		  .help = "the free-threaded interpreter (default: python3.15t,\n"
 			  "3.14t or 3.13t, the first found on PATH)" },
+		{ .name = "baseline-python", .kind = OPT_STRING, .dest = &o.baseline, .arg = "PY",
+		  .help = "run the baseline (with the GIL) on PY, a default\n"
+			  "build, instead of PYTHON_GIL=1 on the same one" },
 		{ .name = "repeat", .letter = 'n', .kind = OPT_LONG, .dest = &repeat, .arg = "N",
 		  .help = "runs of each test in each mode (default 3)", .lo = 1, .hi = 1000 },
 		{ .name = "jobs", .letter = 'J', .kind = OPT_LONG, .dest = &jobs, .arg = "N",
@@ -98,9 +101,22 @@ int cmd_ft_check(int argc, char **argv)
 	ss = ft_session_new(&o);
 	if (!ss)
 		return GS_EXIT_ERROR;
-	status = ft_probe(ss, &in);
+	status = ft_probe(ss, o.python, &in);
 	if (status)
 		goto out;
+	if (o.baseline && in.free_threaded) {
+		struct ft_interp base;
+
+		status = ft_probe(ss, o.baseline, &base);
+		if (status)
+			goto out;
+		if (ft_command_kind(o.argv, o.argc, &first) == FT_KIND_PYTEST && !base.has_pytest) {
+			fprintf(stderr, "gilscope: pytest is not installed for %s: install it there "
+				"(%s -m pip install pytest) and run again\n", o.baseline, o.baseline);
+			status = GS_EXIT_ERROR;
+			goto out;
+		}
+	}
 	if (!in.free_threaded) {
 		memset(&rep, 0, sizeof(rep));
 		rep.verdict = FTV_NOT_FREE_THREADED;

@@ -344,8 +344,8 @@ static char *crash_text(const char *path)
 }
 
 /* The argv of one run: the wrapper, then what it is to run. */
-static void make_argv(struct ft_session *ss, const char *kind, char **extra, int nextra,
-		      const char *test_id)
+static void make_argv(struct ft_session *ss, const char *python, const char *kind,
+		      char **extra, int nextra, const char *test_id)
 {
 	const struct ft_opts *o = ss->o;
 	int n = 0, i;
@@ -356,7 +356,7 @@ static void make_argv(struct ft_session *ss, const char *kind, char **extra, int
 		ss->argv[n] = NULL;
 		return;
 	}
-	ss->argv[n++] = (char *)o->python;
+	ss->argv[n++] = (char *)python;
 	ss->argv[n++] = (char *)"-c";
 	ss->argv[n++] = (char *)wrapper_code;
 	ss->argv[n++] = (char *)kind;
@@ -382,12 +382,15 @@ static void make_argv(struct ft_session *ss, const char *kind, char **extra, int
 	ss->argv[n] = NULL;
 }
 
-static void env_for(struct tproc_env *env, int mode)
+static void env_for(struct tproc_env *env, int mode, const char *baseline)
 {
 	memset(env, 0, sizeof(*env));
-	if (mode < 0) {
-		/* ask the build what it is, with nothing forcing it */
+	if (mode < 0 || (mode == FT_GIL && baseline)) {
+		/* ask the build what it is, with nothing forcing it; a
+		 * default build's baseline has its GIL anyway */
 		env->unset[env->nunset++] = "PYTHON_GIL";
+		if (mode >= 0)
+			env->set[env->nset++] = "PYTHONDONTWRITEBYTECODE=1";
 		return;
 	}
 	/* set explicitly, never left to the build's default */
@@ -395,7 +398,7 @@ static void env_for(struct tproc_env *env, int mode)
 	env->set[env->nset++] = "PYTHONDONTWRITEBYTECODE=1";
 }
 
-int ft_probe(struct ft_session *ss, struct ft_interp *out)
+int ft_probe(struct ft_session *ss, const char *python, struct ft_interp *out)
 {
 	struct tproc_env env;
 	char path[PATH_MAX], err[256];
@@ -407,13 +410,13 @@ int ft_probe(struct ft_session *ss, struct ft_interp *out)
 	memset(out, 0, sizeof(*out));
 	if (path_in(ss, "probe.out", path, sizeof(path)))
 		return GS_EXIT_ERROR;
-	argv[0] = (char *)ss->o->python;
+	argv[0] = (char *)python;
 	argv[1] = (char *)"-I";
 	argv[2] = (char *)"-c";
 	argv[3] = (char *)wrapper_code;
 	argv[4] = (char *)"probe";
 	argv[5] = NULL;
-	env_for(&env, -1);
+	env_for(&env, -1, NULL);
 	ret = tproc_run(argv, &env, path, PROBE_TIMEOUT_MS, &stop_signal, &st, err, sizeof(err));
 	if (stop_signal) {
 		fprintf(stderr, "gilscope: interrupted\n");
@@ -421,19 +424,19 @@ int ft_probe(struct ft_session *ss, struct ft_interp *out)
 	}
 	if (ret == GS_ENOPROC) {
 		fprintf(stderr, "gilscope: cannot run %s: %s (give an interpreter with --python)\n",
-			ss->o->python, err);
+			python, err);
 		return GS_EXIT_NOPROC;
 	}
 	if (ret) {
 		fprintf(stderr, "gilscope: %s did not answer what it is within %d s\n",
-			ss->o->python, PROBE_TIMEOUT_MS / 1000);
+			python, PROBE_TIMEOUT_MS / 1000);
 		return GS_EXIT_ERROR;
 	}
 	buf = read_file(path, 65536, &len);
 	msg = buf && st == 0 ? jmsg_parse(buf, len && buf[len - 1] == '\n' ? len - 1 : len) : NULL;
 	if (!msg || !jmsg_str(msg, "version")) {
 		fprintf(stderr, "gilscope: %s is not a Python 3 interpreter gilscope can ask "
-			"(exit status %d): %.200s\n", ss->o->python, launch_exit_status(st),
+			"(exit status %d): %.200s\n", python, launch_exit_status(st),
 			buf ? buf : "");
 		json_decref(msg);
 		free(buf);
@@ -481,8 +484,8 @@ int ft_collect(struct ft_session *ss)
 	}
 	if (path_in(ss, "collect.out", path, sizeof(path)))
 		return GS_EXIT_ERROR;
-	make_argv(ss, "pytest", extra, 4, NULL);
-	env_for(&env, FT_NOGIL);
+	make_argv(ss, ss->o->python, "pytest", extra, 4, NULL);
+	env_for(&env, FT_NOGIL, NULL);
 	ret = tproc_run(ss->argv, &env, path, COLLECT_TIMEOUT_MS, &stop_signal, &st, err,
 			sizeof(err));
 	if (stop_signal) {
@@ -604,11 +607,12 @@ static int start_run(struct ft_session *ss, struct slot *sl, size_t test, int mo
 	char err[256];
 	int ret;
 
-	make_argv(ss, ss->kind == FT_KIND_PYTEST ? "pytest" :
+	make_argv(ss, mode == FT_GIL && ss->o->baseline ? ss->o->baseline : ss->o->python,
+		  ss->kind == FT_KIND_PYTEST ? "pytest" :
 		  ss->kind == FT_KIND_MODULE ? "module" : "script",
 		  (char *[]){ (char *)"-p", (char *)"no:cacheprovider", (char *)"-q" },
 		  ss->kind == FT_KIND_PYTEST ? 3 : 0, ss->tests[test].id);
-	env_for(&env, mode);
+	env_for(&env, mode, ss->o->baseline);
 	ret = tproc_start(ss->argv, &env, sl->out, &sl->t, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "gilscope: cannot run %s: %s\n", ss->argv[0], err);
@@ -810,6 +814,7 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 	rep->seconds = (double)(gs_now_ms() - t0) / 1000.0;
 	rep->per_test = ss->kind == FT_KIND_PYTEST;
 	rep->command = ss->cmdline;
+	rep->baseline = o->baseline;
 	rep->repeat = o->repeat;
 	rep->jobs = ss->nslots;
 	rep->timeout_s = o->timeout_s;

@@ -25,6 +25,8 @@ enum ft_kind {
 
 struct ft_opts {
 	const char *python;	/* the interpreter (path or a name on PATH) */
+	const char *baseline;	/* the baseline's interpreter (a default build);
+				 * NULL: `python` with PYTHON_GIL=1 */
 	char **argv;		/* the user's command (after --) */
 	int argc;
 	int repeat;
@@ -46,8 +48,8 @@ struct ft_session;
 /* Make a session: its private temporary directory, the command's shape.
  * Returns NULL after printing why. */
 struct ft_session *ft_session_new(const struct ft_opts *o);
-/* Ask the interpreter; 0, or an exit status after printing why. */
-int ft_probe(struct ft_session *ss, struct ft_interp *out);
+/* Ask interpreter `python`; 0, or an exit status after printing why. */
+int ft_probe(struct ft_session *ss, const char *python, struct ft_interp *out);
 /* Collect the tests (pytest) or make the one "test" of a whole command;
  * 0, or an exit status after printing why. */
 int ft_collect(struct ft_session *ss);

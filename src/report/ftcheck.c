@@ -130,7 +130,10 @@ static void test_text(struct strbuf *sb, const struct ft_report *r, const struct
 
 	strbuf_addf(sb, "  %-18s %s\n", ft_class_name(t->cls), t->id);
 	for (m = 0; m < FT_MODES; m++) {
-		strbuf_addf(sb, "  %-18s %s (PYTHON_GIL=%d): ", "", mode_text[m], m);
+		if (m == FT_GIL && r->baseline)
+			strbuf_addf(sb, "  %-18s %s (%s): ", "", mode_text[m], r->baseline);
+		else
+			strbuf_addf(sb, "  %-18s %s (PYTHON_GIL=%d): ", "", mode_text[m], m);
 		runs_text(sb, &t->runs[m]);
 		strbuf_addch(sb, '\n');
 	}
@@ -160,10 +163,11 @@ void report_ftcheck_text(struct strbuf *sb, const struct ft_report *r)
 	if (r->free_threaded) {
 		strbuf_addf(sb, "command:  %s\n", r->command);
 		strbuf_addf(sb, "runs:     %zu %s x %d, without the GIL (PYTHON_GIL=0) and with it "
-			    "(PYTHON_GIL=1),\n          %s, %d at once, %.0f s timeout each; "
+			    "(%s),\n          %s, %d at once, %.0f s timeout each; "
 			    "%ld of %ld runs in %.1f s\n", r->ntests,
 			    r->per_test ? (r->ntests == 1 ? "test" : "tests") : "command",
-			    r->repeat, r->per_test ? "each test in a process of its own" :
+			    r->repeat, r->baseline ? r->baseline : "PYTHON_GIL=1",
+			    r->per_test ? "each test in a process of its own" :
 			    "the whole command in one process", r->jobs, r->timeout_s,
 			    r->runs_done, r->runs_total, r->seconds);
 	}
@@ -234,6 +238,7 @@ void report_ftcheck_json(struct strbuf *sb, const struct ft_report *r)
 	jw_bool(&w, "free_threaded", r->free_threaded);
 	jw_end(&w);
 	jw_str(&w, "command", r->command);
+	jw_str(&w, "baseline_python", r->baseline);
 	jw_bool(&w, "per_test", r->per_test);
 	jw_int(&w, "repeat", r->repeat);
 	jw_int(&w, "jobs", r->jobs);

@@ -48,6 +48,8 @@ struct ft_report {
 	const char *version;		/* "3.14.0"; may be NULL */
 	int free_threaded;		/* Py_GIL_DISABLED */
 	const char *command;		/* the user's command, for display */
+	const char *baseline;		/* the baseline's interpreter; NULL: the
+					 * same one with PYTHON_GIL=1 */
 	int per_test;			/* pytest: each test isolated; else the whole command */
 	int repeat, jobs;
 	double timeout_s;

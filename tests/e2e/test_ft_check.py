@@ -143,6 +143,7 @@ def test_crash_names_the_signal(gilscope, ft, tmp_path):
     assert sorted(e.get("type") for e in errors) == ["crash", "crash"], ctx
 
 
+@pytest.mark.asan
 def test_hang_is_dumped_and_killed(gilscope, ft):
     _, py = ft
     doc, ctx, t = ft_check(gilscope, py, "hang", ["-n", "1", "-t", "3"])
@@ -158,6 +159,7 @@ def test_hang_is_dumped_and_killed(gilscope, ft):
     assert t["test_fine"]["class"] == "pass", ctx
 
 
+@pytest.mark.asan
 def test_extension_without_py_mod_gil(gilscope, ft):
     it, py = ft
     ext_dir = es.build_gilext(it)
@@ -172,6 +174,23 @@ def test_extension_without_py_mod_gil(gilscope, ft):
     # PYTHON_GIL=0 keeps the GIL off even so: the module runs without it
     assert doc["gil"]["runs_reenabled"] == 0, ctx
     assert doc["verdict"] == "gil-reenabled" and doc["_exit"] == EXIT_NOT_READY, ctx
+
+
+@pytest.mark.skipif(not (FT and DEFAULT), reason="needs a free-threaded and a default build")
+def test_baseline_on_a_default_build(gilscope):
+    """--baseline-python: the runs with the GIL on another interpreter, a
+    default build of the same version when there is one."""
+    ft_it = FT[-1]
+    same = [it for it in DEFAULT if it.version_info[:2] == ft_it.version_info[:2]]
+    base_it = (same or DEFAULT)[-1]
+    py = str(es.install_package(ft_it, "pytest", "pytest") / "bin" / "python")
+    base = str(es.install_package(base_it, "pytest", "pytest") / "bin" / "python")
+    doc, ctx, t = ft_check(gilscope, py, "race", ["-n", "2", "-t", "60", "--baseline-python", base])
+    assert doc["baseline_python"] == base, ctx
+    race = t["test_unsynchronised_counter"]
+    assert race["runs"]["gil"] == {"pass": 2, "fail": 0, "crash": 0, "hang": 0}, ctx
+    assert race["class"] in ("fails-without-gil", "flaky-without-gil"), ctx
+    assert doc["verdict"] == "unsafe", ctx
 
 
 @pytest.mark.skipif(not DEFAULT, reason="no default (GIL) build found")
