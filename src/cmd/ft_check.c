@@ -129,6 +129,7 @@ int cmd_ft_check(int argc, char **argv)
 			status = GS_EXIT_ERROR;
 			goto out;
 		}
+		ft_scan(ss);
 		status = ft_collect(ss);
 		if (status)
 			goto out;

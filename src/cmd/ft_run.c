@@ -23,9 +23,12 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "../cpython/extscan.h"
 #include "../cpython/gilinfo.h"
 #include "../report/dump.h"
 #include "../sample/sampler.h"
+#include "../target/dirscan.h"
+#include "../target/elfsym.h"
 #include "../target/launch.h"
 #include "../target/process.h"
 #include "../target/tproc.h"
@@ -48,6 +51,8 @@
 #define PROGRESS_MS 5000
 #define DUMP_TORN_REREADS 8
 #define EXIT_INTERRUPTED 130
+#define FT_DIRS_MAX 16		/* site-packages and PYTHONPATH directories scanned */
+#define FT_EXTS_MAX 20000	/* extension modules listed */
 
 static const char wrapper_code[] =
 	"import os, sys\n"
@@ -60,10 +65,13 @@ static const char wrapper_code[] =
 	"kind, args = sys.argv[1], sys.argv[2:]\n"
 	"try:\n"
 	"    if kind == 'probe':\n"
-	"        import importlib.util, json, platform, sysconfig\n"
+	"        import importlib.util, json, platform, site, sysconfig\n"
+	"        paths = sysconfig.get_paths()\n"
+	"        dirs = site.getsitepackages() + [paths['platlib'], paths['purelib']]\n"
 	"        print(json.dumps({'version': platform.python_version(),\n"
 	"            'ft': bool(sysconfig.get_config_var('Py_GIL_DISABLED')),\n"
 	"            'executable': sys.executable,\n"
+	"            'site': list(dict.fromkeys(os.path.realpath(d) for d in dirs)),\n"
 	"            'pytest': importlib.util.find_spec('pytest') is not None}))\n"
 	"    elif kind == 'pytest':\n"
 	"        sys.argv = ['pytest'] + args\n"
@@ -121,6 +129,11 @@ struct ft_session {
 	size_t nmods;
 	char cmdline[1024];
 	struct sigaction old_int, old_term;
+	char *dirs[FT_DIRS_MAX];	/* where extension modules are looked for */
+	size_t ndirs;
+	struct ft_ext *exts;
+	size_t nexts;
+	int exts_truncated;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -351,8 +364,11 @@ static void make_argv(struct ft_session *ss, const char *python, const char *kin
 	int n = 0, i;
 
 	if (ss->kind == FT_KIND_OTHER) {
+		/* as it is; "python ..." runs on the interpreter being checked */
 		for (i = 0; i < o->argc; i++)
 			ss->argv[n++] = o->argv[i];
+		if (is_python_name(o->argv[0]))
+			ss->argv[0] = (char *)python;
 		ss->argv[n] = NULL;
 		return;
 	}
@@ -396,6 +412,21 @@ static void env_for(struct tproc_env *env, int mode, const char *baseline)
 	/* set explicitly, never left to the build's default */
 	env->set[env->nset++] = mode == FT_NOGIL ? "PYTHON_GIL=0" : "PYTHON_GIL=1";
 	env->set[env->nset++] = "PYTHONDONTWRITEBYTECODE=1";
+}
+
+/* A directory to look for extension modules in, once. */
+static void add_dir(struct ft_session *ss, const char *dir)
+{
+	size_t i;
+
+	if (!*dir || ss->ndirs == FT_DIRS_MAX)
+		return;
+	for (i = 0; i < ss->ndirs; i++)
+		if (!strcmp(ss->dirs[i], dir))
+			return;
+	ss->dirs[ss->ndirs] = strdup(dir);
+	if (ss->dirs[ss->ndirs])
+		ss->ndirs++;
 }
 
 int ft_probe(struct ft_session *ss, const char *python, struct ft_interp *out)
@@ -447,6 +478,15 @@ int ft_probe(struct ft_session *ss, const char *python, struct ft_interp *out)
 		 jmsg_str(msg, "executable") ? jmsg_str(msg, "executable") : "");
 	out->free_threaded = jmsg_true(msg, "ft");
 	out->has_pytest = jmsg_true(msg, "pytest");
+	if (python == ss->o->python) {
+		json_t *site = json_object_get(msg, "site"), *d;
+		size_t i;
+
+		json_array_foreach(site, i, d) {
+			if (json_is_string(d))
+				add_dir(ss, json_string_value(d));
+		}
+	}
 	json_decref(msg);
 	free(buf);
 	return 0;
@@ -529,6 +569,63 @@ out:
 	free(ids);
 	free(buf);
 	return status;
+}
+
+/* --- the extension modules of the environment --------------------------- */
+
+static int on_so(void *arg, const char *path)
+{
+	struct ft_session *ss = arg;
+	struct ft_ext *x;
+	struct elfsym *e;
+	int ret;
+
+	if (ss->nexts == FT_EXTS_MAX) {
+		ss->exts_truncated = 1;
+		return 1;
+	}
+	x = &ss->exts[ss->nexts];
+	memset(x, 0, sizeof(*x));
+	if (elfsym_open_file(path, &e))
+		return 0;	/* not an ELF file we can read: not a module */
+	ret = ext_scan(e, &x->info);
+	elfsym_free(e);
+	if (ret != 1)
+		return 0;
+	ext_tag_from_name(path, &x->info);
+	x->path = strdup(path);
+	if (x->path)
+		ss->nexts++;
+	return 0;
+}
+
+void ft_scan(struct ft_session *ss)
+{
+	const char *pp = getenv("PYTHONPATH");
+	size_t i;
+	int trunc;
+
+	/* what the test processes can import besides site-packages */
+	while (pp && *pp) {
+		const char *colon = strchr(pp, ':');
+		size_t len = colon ? (size_t)(colon - pp) : strlen(pp);
+		char dir[PATH_MAX], real[PATH_MAX];
+
+		if (len && len < sizeof(dir)) {
+			memcpy(dir, pp, len);
+			dir[len] = '\0';
+			if (realpath(dir, real))
+				add_dir(ss, real);
+		}
+		pp += len + (colon ? 1 : 0);
+	}
+	ss->exts = calloc(FT_EXTS_MAX, sizeof(*ss->exts));
+	if (!ss->exts)
+		return;
+	for (i = 0; i < ss->ndirs && !stop_signal; i++) {
+		if (!dirscan(ss->dirs[i], ".so", on_so, ss, &trunc) && trunc)
+			ss->exts_truncated = 1;
+	}
 }
 
 /* --- reading a test process from outside ------------------------------ */
@@ -864,6 +961,11 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 				 rep->interrupted);
 	rep->tests = ss->res;
 	rep->ntests = ss->ntests;
+	rep->ext_dirs = (const char *const *)ss->dirs;
+	rep->next_dirs = ss->ndirs;
+	rep->exts = ss->exts;
+	rep->nexts = ss->nexts;
+	rep->exts_truncated = ss->exts_truncated;
 	rep->modules = ss->mods;
 	rep->nmodules = ss->nmods;
 	return 0;
@@ -902,6 +1004,11 @@ void ft_session_free(struct ft_session *ss)
 			free(t->mods[k]);
 		free(t->mods);
 	}
+	for (i = 0; i < ss->ndirs; i++)
+		free(ss->dirs[i]);
+	for (i = 0; i < ss->nexts; i++)
+		free((char *)ss->exts[i].path);
+	free(ss->exts);
 	free(ss->tests);
 	free(ss->slots);
 	free(ss->res);

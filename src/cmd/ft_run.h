@@ -50,6 +50,10 @@ struct ft_session;
 struct ft_session *ft_session_new(const struct ft_opts *o);
 /* Ask interpreter `python`; 0, or an exit status after printing why. */
 int ft_probe(struct ft_session *ss, const char *python, struct ft_interp *out);
+/* Read the extension modules of the interpreter's site-packages (as its
+ * probe named them) and of $PYTHONPATH from their files, without loading
+ * any: their ABI tag and whether they declare Py_mod_gil. */
+void ft_scan(struct ft_session *ss);
 /* Collect the tests (pytest) or make the one "test" of a whole command;
  * 0, or an exit status after printing why. */
 int ft_collect(struct ft_session *ss);

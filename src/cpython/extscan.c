@@ -107,17 +107,20 @@ static int is_fn_id(unsigned id)
 /* Is the array holding the Py_mod_gil entry at `at` a slot array? Its
  * entries before and after it are slots, it ends with {0, 0}, and it has a
  * create or exec slot whose pointer the loader relocates. */
-static int slot_array_ok(const uint8_t *p, size_t len, uint64_t vaddr, const uint64_t *relocs,
-			 size_t nrelocs, size_t at)
+static int slot_array_ok(const uint8_t *p, size_t len, uint64_t vaddr,
+			 const struct ext_relocs *r, size_t at)
 {
 	size_t start = at, i, k;
 	int fn = 0;
 
-	if (relocated(relocs, nrelocs, vaddr + at + 8))
+	if (relocated(r->at, r->nat, vaddr + at + 8))
 		return 0;	/* a pointer, not the constant */
 	for (k = 0; k < EXT_SLOTS_MAX && start >= SLOT_SIZE &&
 	     slot_id(p, len, start - SLOT_SIZE); k++)
 		start -= SLOT_SIZE;
+	/* pointed at: the start of what PyModuleDef.m_slots names */
+	if (relocated(r->to, r->nto, vaddr + start))
+		fn = 1;
 	for (k = 0, i = start; k < EXT_SLOTS_MAX; k++, i += SLOT_SIZE) {
 		unsigned id;
 
@@ -128,14 +131,14 @@ static int slot_array_ok(const uint8_t *p, size_t len, uint64_t vaddr, const uin
 		id = slot_id(p, len, i);
 		if (!id)
 			return 0;
-		if (is_fn_id(id) && relocated(relocs, nrelocs, vaddr + i + 8))
+		if (is_fn_id(id) && relocated(r->at, r->nat, vaddr + i + 8))
 			fn = 1;
 	}
 	return 0;
 }
 
-int ext_find_gil_slot(const uint8_t *p, size_t len, uint64_t vaddr, const uint64_t *relocs,
-		      size_t nrelocs, uint64_t *value)
+int ext_find_gil_slot(const uint8_t *p, size_t len, uint64_t vaddr, const struct ext_relocs *r,
+		      uint64_t *value)
 {
 	int found = 0;
 	size_t i;
@@ -148,7 +151,7 @@ int ext_find_gil_slot(const uint8_t *p, size_t len, uint64_t vaddr, const uint64
 		if (!is_gil_id(slot_id(p, len, i)))
 			continue;
 		v = u64(p + i + 8);
-		if (v > 1 || !slot_array_ok(p, len, vaddr, relocs, nrelocs, i))
+		if (v > 1 || !slot_array_ok(p, len, vaddr, r, i))
 			continue;
 		if (!found || v == 1)
 			*value = v;
@@ -159,8 +162,7 @@ int ext_find_gil_slot(const uint8_t *p, size_t len, uint64_t vaddr, const uint64
 
 struct scan {
 	struct ext_info *out;
-	const uint64_t *relocs;
-	size_t nrelocs;
+	struct ext_relocs r;
 	int is_ext, setgil;
 	int found;
 	uint64_t value;
@@ -170,9 +172,13 @@ static int on_sym(void *arg, const char *name, int defined)
 {
 	struct scan *sc = arg;
 
-	if (defined && !strncmp(name, "PyInit_", 7) && name[7] && !sc->is_ext) {
+	/* PyInit_<name>, or 3.15's PyModExport_<name> (PEP 793) */
+	if (defined && !sc->is_ext && !strncmp(name, "PyInit_", 7) && name[7]) {
 		sc->is_ext = 1;
 		snprintf(sc->out->module, sizeof(sc->out->module), "%s", name + 7);
+	} else if (defined && !sc->is_ext && !strncmp(name, "PyModExport_", 12) && name[12]) {
+		sc->is_ext = 1;
+		snprintf(sc->out->module, sizeof(sc->out->module), "%s", name + 12);
 	}
 	if (!defined && !strcmp(name, "PyUnstable_Module_SetGIL"))
 		sc->setgil = 1;
@@ -184,7 +190,7 @@ static int on_data(void *arg, const uint8_t *p, size_t len, uint64_t vaddr)
 	struct scan *sc = arg;
 	uint64_t v;
 
-	if (ext_find_gil_slot(p, len, vaddr, sc->relocs, sc->nrelocs, &v)) {
+	if (ext_find_gil_slot(p, len, vaddr, &sc->r, &v)) {
 		if (!sc->found || v == 1)
 			sc->value = v;
 		sc->found = 1;
@@ -212,16 +218,16 @@ int ext_scan(struct elfsym *e, struct ext_info *out)
 	if (elfsym_image(e, &img, &len) || len < 6 || img[4] != 2 || img[5] != 1)
 		return 1;
 	{
-		uint64_t *relocs = NULL;
-		size_t n = 0;
+		uint64_t *at = NULL, *to = NULL;
 
-		ret = elfsym_reloc_offsets(e, &relocs, &n);
+		ret = elfsym_reloc_offsets(e, &at, &sc.r.nat, &to, &sc.r.nto);
 		if (ret < 0)
 			return ret;
-		sc.relocs = relocs;
-		sc.nrelocs = n;
+		sc.r.at = at;
+		sc.r.to = to;
 		ret = elfsym_foreach_data(e, on_data, &sc);
-		free(relocs);
+		free(at);
+		free(to);
 		if (ret < 0)
 			return ret;
 	}

@@ -44,22 +44,31 @@ struct ext_info {
 
 /* Pure: the ABI tag of a file name ("x.cpython-313t-x86_64-linux-gnu.so"). */
 void ext_tag_from_name(const char *filename, struct ext_info *out);
+/* Where the loader puts pointers in an image, and what they point at. */
+struct ext_relocs {
+	const uint64_t *at;	/* sorted addresses relocated */
+	size_t nat;
+	const uint64_t *to;	/* sorted addends (targets) of RELA relocations */
+	size_t nto;
+};
+
 /*
  * Pure: look for {Py_mod_gil, value} in a slot array in the bytes of a data
- * section loaded at vaddr: 8-aligned 16-byte entries with slot ids
- * 1..16 and zero padding, ended by {0, 0}, holding a Py_mod_create or
- * Py_mod_exec entry whose value the loader relocates (its address is in
- * relocs[], sorted) while Py_mod_gil's is not relocated (a constant). Data
- * that merely looks like {4, 0} is common; a function pointer the loader
- * fills in is what makes an array of slots. 1 and *value (0 or 1; 1 wins
- * over 0 when several arrays are found) or 0 when none is.
+ * section loaded at vaddr: 8-aligned 16-byte entries with slot ids and zero
+ * padding, ended by {0, 0}, which something points at (a relocation's
+ * addend is its first entry: PyModuleDef.m_slots) or which holds a
+ * Py_mod_create or Py_mod_exec entry the loader fills in, while Py_mod_gil's
+ * value is not relocated (a constant). Data that merely looks like {4, 0} is
+ * common; a pointer the loader fills in is what makes an array of slots.
+ * 1 and *value (0 or 1; 1 wins over 0 when several arrays are found) or 0
+ * when none is.
  */
-int ext_find_gil_slot(const uint8_t *p, size_t len, uint64_t vaddr, const uint64_t *relocs,
-		      size_t nrelocs, uint64_t *value);
+int ext_find_gil_slot(const uint8_t *p, size_t len, uint64_t vaddr, const struct ext_relocs *r,
+		      uint64_t *value);
 
 struct elfsym;
 /* Scan an opened image: 1 and *out when it is an extension module
- * (exports PyInit_<name>), 0 when it is not, or a gs_err. The tag is left
+ * (exports PyInit_<name> or PyModExport_<name>), 0 when it is not, or a gs_err. The tag is left
  * to ext_tag_from_name. */
 int ext_scan(struct elfsym *e, struct ext_info *out);
 /* The same from bytes (tests, fuzzing). */

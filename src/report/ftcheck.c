@@ -10,6 +10,7 @@
 
 #define TAIL_LINES 12
 #define DUMP_FRAMES 4
+#define EXT_LINES 20
 
 static const char *const mode_text[FT_MODES] = { "without the GIL", "with the GIL" };
 static const char *const mode_key[FT_MODES] = { "nogil", "gil" };
@@ -24,10 +25,10 @@ static const char *verdict_text(const struct ft_report *r)
 	case FTV_GIL_REENABLED:
 		return "gil-reenabled: the tests passed, but extension modules that do not declare\n"
 		       "  Py_mod_gil were loaded: without PYTHON_GIL=0 they turn the GIL back on (the\n"
-		       "  suite then never runs without it); with it they run unprotected. Upgrade the package to a release\n"
-		       "  with a free-threaded wheel (cp313t/cp314t tags), or watch its issue\n"
-		       "  tracker for free-threading support; PYTHON_GIL=0 forces the GIL off at\n"
-		       "  your own risk.";
+		       "  suite then never runs without it); with it they run unprotected. Upgrade\n"
+		       "  each to a release with a free-threaded wheel (cp313t/cp314t tags), or watch\n"
+		       "  its issue tracker for free-threading support; PYTHON_GIL=0 forces the GIL\n"
+		       "  off at your own risk.";
 	case FTV_UNSAFE:
 		return "unsafe: some tests fail, flake, crash or hang without the GIL (below).\n"
 		       "  Fix those before trusting a benchmark: it would measure a workload with\n"
@@ -124,6 +125,53 @@ static void dump_condensed(struct strbuf *sb, const char *s, int ind, int frames
 			    skipped == 1 ? "" : "s");
 }
 
+int ft_ext_ready(const struct ext_info *x)
+{
+	return x->ft_abi != 0 && (x->gil == EXT_GIL_NOT_USED || x->gil == EXT_GIL_SETGIL);
+}
+
+static const char *ext_why(const struct ext_info *x)
+{
+	if (x->ft_abi == 0)
+		return "not built for the free-threaded ABI: a free-threaded interpreter does not "
+		       "load it";
+	switch (x->gil) {
+	case EXT_GIL_UNDECLARED:
+		return "does not declare Py_mod_gil: importing it turns the GIL back on";
+	case EXT_GIL_USED:
+		return "declares it needs the GIL: importing it turns the GIL back on";
+	case EXT_GIL_UNKNOWN:
+		return "could not be read";
+	default:
+		return "ready";
+	}
+}
+
+static void exts_text(struct strbuf *sb, const struct ft_report *r)
+{
+	size_t i, bad = 0, shown = 0;
+
+	if (!r->next_dirs)
+		return;
+	for (i = 0; i < r->nexts; i++)
+		bad += !ft_ext_ready(&r->exts[i].info);
+	strbuf_addf(sb, "\nextensions: %zu module%s in %zu director%s (read from their files, not "
+		    "imported)%s; %zu not ready\n", r->nexts, r->nexts == 1 ? "" : "s", r->next_dirs,
+		    r->next_dirs == 1 ? "y" : "ies", r->exts_truncated ? ", the scan cut short" : "",
+		    bad);
+	for (i = 0; i < r->nexts && shown < EXT_LINES; i++) {
+		const struct ft_ext *x = &r->exts[i];
+
+		if (ft_ext_ready(&x->info))
+			continue;
+		strbuf_addf(sb, "  %-20s %s\n  %-20s %s%s%s\n", x->info.module, ext_why(&x->info), "",
+			    x->path, x->info.tag[0] ? "  " : "", x->info.tag);
+		shown++;
+	}
+	if (bad > shown)
+		strbuf_addf(sb, "  ... %zu more (--json lists them all)\n", bad - shown);
+}
+
 static void test_text(struct strbuf *sb, const struct ft_report *r, const struct ft_test_result *t)
 {
 	int m;
@@ -186,6 +234,7 @@ void report_ftcheck_text(struct strbuf *sb, const struct ft_report *r)
 		if (r->tests[i].cls != FTC_PASS)
 			test_text(sb, r, &r->tests[i]);
 
+	exts_text(sb, r);
 	strbuf_addf(sb, "\nGIL: ");
 	if (!r->gil_read_runs) {
 		strbuf_addstr(sb, "no run without it could be read at its end\n");
@@ -261,6 +310,30 @@ void report_ftcheck_json(struct strbuf *sb, const struct ft_report *r)
 		jw_str(&w, "name", r->modules[i].name);
 		jw_int(&w, "tests", r->modules[i].tests);
 		jw_str(&w, "first_test", r->modules[i].first_test);
+		jw_end(&w);
+	}
+	jw_end(&w);
+	jw_end(&w);
+	jw_obj(&w, "extensions");
+	jw_arr(&w, "dirs");
+	for (i = 0; i < r->next_dirs; i++)
+		jw_str(&w, NULL, r->ext_dirs[i]);
+	jw_end(&w);
+	jw_bool(&w, "truncated", r->exts_truncated);
+	jw_arr(&w, "modules");
+	for (i = 0; i < r->nexts; i++) {
+		const struct ext_info *x = &r->exts[i].info;
+
+		jw_obj(&w, NULL);
+		jw_str(&w, "module", x->module);
+		jw_str(&w, "path", r->exts[i].path);
+		jw_str(&w, "tag", x->tag[0] ? x->tag : NULL);
+		if (x->ft_abi < 0)
+			jw_null(&w, "free_threaded_abi");
+		else
+			jw_bool(&w, "free_threaded_abi", x->ft_abi);
+		jw_str(&w, "py_mod_gil", ext_gil_name(x->gil));
+		jw_bool(&w, "ready", ft_ext_ready(x));
 		jw_end(&w);
 	}
 	jw_end(&w);

@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 #include "../analyze/ftcheck.h"
+#include "../cpython/extscan.h"
 #include "../util/strbuf.h"
 
 struct ft_test_result {
@@ -42,6 +43,17 @@ struct ft_module {
 	int tests;
 };
 
+/* An extension module found in site-packages (or on PYTHONPATH). */
+struct ft_ext {
+	const char *path;
+	struct ext_info info;
+};
+
+/* Ready to be loaded by a free-threaded interpreter without turning the GIL
+ * on: built for its ABI and declaring Py_mod_gil (or deciding at run
+ * time). An untagged file counts by its declaration alone. */
+int ft_ext_ready(const struct ext_info *x);
+
 struct ft_report {
 	const char *python;		/* as given or found */
 	const char *executable;		/* sys.executable; may be NULL */
@@ -59,6 +71,12 @@ struct ft_report {
 	const struct ft_module *modules;
 	size_t nmodules;
 	int gil_read_runs, gil_on_runs, gil_needed_runs;	/* over all tests */
+	/* the extension modules of the environment, read without loading them */
+	const char *const *ext_dirs;
+	size_t next_dirs;
+	const struct ft_ext *exts;
+	size_t nexts;
+	int exts_truncated;
 	enum ft_verdict verdict;
 	int interrupted;
 	double seconds;

@@ -481,14 +481,19 @@ static int cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-int elfsym_reloc_offsets(struct elfsym *e, uint64_t **out, size_t *n)
+int elfsym_reloc_offsets(struct elfsym *e, uint64_t **out, size_t *n, uint64_t **addends,
+			 size_t *nadd)
 {
 	Elf_Scn *scn = NULL;
-	uint64_t *v = NULL;
-	size_t nv = 0, cap = 0, nsec = 0;
+	uint64_t *v = NULL, *a = NULL;
+	size_t nv = 0, na = 0, cap = 0, nsec = 0;
 
 	*out = NULL;
 	*n = 0;
+	if (addends) {
+		*addends = NULL;
+		*nadd = 0;
+	}
 	while ((scn = elf_nextscn(e->elf, scn)) != NULL) {
 		Elf_Data *data;
 		GElf_Shdr sh;
@@ -509,15 +514,22 @@ int elfsym_reloc_offsets(struct elfsym *e, uint64_t **out, size_t *n)
 		if (cnt > ELFSYM_MAX_SYMS || nv + cnt > ELFSYM_MAX_SYMS)
 			goto corrupt;
 		if (nv + cnt > cap) {
-			uint64_t *nvp;
+			uint64_t *nvp, *nap = NULL;
 
 			cap = nv + cnt;
 			nvp = realloc(v, cap * sizeof(*v));
-			if (!nvp) {
+			if (nvp)
+				v = nvp;
+			if (nvp && addends) {
+				nap = realloc(a, cap * sizeof(*a));
+				if (nap)
+					a = nap;
+			}
+			if (!nvp || (addends && !nap)) {
 				free(v);
+				free(a);
 				return GS_ENOMEM;
 			}
-			v = nvp;
 		}
 		for (i = 0; i < cnt; i++) {
 			GElf_Rela ra;
@@ -527,6 +539,8 @@ int elfsym_reloc_offsets(struct elfsym *e, uint64_t **out, size_t *n)
 				if (!gelf_getrela(data, (int)i, &ra))
 					goto corrupt;
 				v[nv++] = ra.r_offset;
+				if (addends)
+					a[na++] = (uint64_t)ra.r_addend;
 			} else {
 				if (!gelf_getrel(data, (int)i, &r))
 					goto corrupt;
@@ -536,10 +550,19 @@ int elfsym_reloc_offsets(struct elfsym *e, uint64_t **out, size_t *n)
 	}
 	if (nv)
 		qsort(v, nv, sizeof(*v), cmp_u64);
+	if (na)
+		qsort(a, na, sizeof(*a), cmp_u64);
 	*out = v;
 	*n = nv;
+	if (addends) {
+		*addends = a;
+		*nadd = na;
+	} else {
+		free(a);
+	}
 	return 0;
 corrupt:
 	free(v);
+	free(a);
 	return GS_CORRUPT("relocation sections");
 }

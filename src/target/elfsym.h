@@ -42,8 +42,11 @@ int elfsym_foreach_data(struct elfsym *e,
 			void *arg);
 /* The addresses the dynamic relocations (SHT_RELA, SHT_REL of allocated
  * sections) write to, sorted, in *out (malloc'ed; NULL when none): where
- * the loader puts a pointer. 0 or a gs_err. */
-int elfsym_reloc_offsets(struct elfsym *e, uint64_t **out, size_t *n);
+ * the loader puts a pointer; and the addends of the RELA ones, sorted, in
+ * *addends: what such pointers point at in the image itself (NULL: not
+ * wanted). 0 or a gs_err. */
+int elfsym_reloc_offsets(struct elfsym *e, uint64_t **out, size_t *n, uint64_t **addends,
+			 size_t *nadd);
 /* The whole file image (owned by e), for scanning constants. */
 int elfsym_image(struct elfsym *e, const uint8_t **buf, size_t *len);
 

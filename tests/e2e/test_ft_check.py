@@ -163,7 +163,9 @@ def test_hang_is_dumped_and_killed(gilscope, ft):
 def test_extension_without_py_mod_gil(gilscope, ft):
     it, py = ft
     ext_dir = es.build_gilext(it)
-    doc, ctx, t = ft_check(gilscope, py, "ext", ["-n", "1", "-t", "60"], env_extra={"PYTHONPATH": str(ext_dir)})
+    ok_dir = es.build_testext(it)     # declares Py_mod_gil = Py_MOD_GIL_NOT_USED
+    doc, ctx, t = ft_check(gilscope, py, "ext", ["-n", "1", "-t", "60"],
+                           env_extra={"PYTHONPATH": f"{ext_dir}:{ok_dir}"})
     assert t["test_uses_extension"]["class"] == "pass", ctx
     assert t["test_uses_extension"]["gil_modules"] == ["gilscope_gilext"], ctx
     assert t["test_uses_extension"]["gil_runs_with_modules"] == 1, ctx
@@ -173,6 +175,15 @@ def test_extension_without_py_mod_gil(gilscope, ft):
     assert mods[0]["first_test"].endswith("test_uses_extension"), ctx
     # PYTHON_GIL=0 keeps the GIL off even so: the module runs without it
     assert doc["gil"]["runs_reenabled"] == 0, ctx
+    # the scan of the files, without importing them: what the C sources say
+    scanned = {m["module"]: m for m in doc["extensions"]["modules"]}
+    tag = "cpython-" + "".join(map(str, it.version_info[:2])) + "t"
+    assert scanned["gilscope_gilext"]["py_mod_gil"] == "undeclared", ctx
+    assert scanned["gilscope_gilext"]["ready"] is False, ctx
+    assert scanned["gilscope_testext"]["py_mod_gil"] == "not-used", ctx
+    assert scanned["gilscope_testext"]["ready"] is True, ctx
+    for name in ("gilscope_gilext", "gilscope_testext"):
+        assert scanned[name]["tag"] == tag and scanned[name]["free_threaded_abi"] is True, ctx
     assert doc["verdict"] == "gil-reenabled" and doc["_exit"] == EXIT_NOT_READY, ctx
 
 
