@@ -3,6 +3,7 @@
  * environment, and the three renderers on a synthetic report. */
 #include "unit.h"
 #include "../../src/analyze/ftcheck.h"
+#include "../../src/cpython/extscan.h"
 #include "../../src/cmd/ft_run.h"
 #include "../../src/report/ftcheck.h"
 #include "../../src/target/tproc.h"
@@ -211,8 +212,95 @@ static void t_ftcheck_render(struct unit *u)
 	strbuf_release(&sb);
 }
 
+static void t_ftcheck_ext_tag(struct unit *u)
+{
+	struct ext_info x;
+
+	ext_tag_from_name("/sp/np/_core/_umath.cpython-313t-x86_64-linux-gnu.so", &x);
+	CHECK_STREQ(u, x.tag, "cpython-313t");
+	CHECK_EQ(u, x.ft_abi, 1);
+	ext_tag_from_name("m.cpython-314-x86_64-linux-gnu.so", &x);
+	CHECK_STREQ(u, x.tag, "cpython-314");
+	CHECK_EQ(u, x.ft_abi, 0);
+	ext_tag_from_name("/x/_speedups.abi3.so", &x);
+	CHECK_STREQ(u, x.tag, "abi3");
+	CHECK_EQ(u, x.ft_abi, 0);
+	ext_tag_from_name("/x.cpython-313t/plain.so", &x);	/* the directory does not count */
+	CHECK_STREQ(u, x.tag, "");
+	CHECK_EQ(u, x.ft_abi, -1);
+	ext_tag_from_name("odd.cpython-", &x);
+	CHECK_EQ(u, x.ft_abi, 0);
+}
+
+/* a data section with 16-byte entries {id, 0, value} from `e` (n of them) */
+static size_t slots(uint8_t *buf, const uint64_t (*e)[2], size_t n)
+{
+	size_t i, k;
+
+	memset(buf, 0, 16 * n);
+	for (i = 0; i < n; i++)
+		for (k = 0; k < 8; k++) {
+			buf[16 * i + k] = (uint8_t)(k < 4 ? e[i][0] >> (8 * k) : 0);
+			buf[16 * i + 8 + k] = (uint8_t)(e[i][1] >> (8 * k));
+		}
+	return 16 * n;
+}
+
+static void t_ftcheck_gil_slot(struct unit *u)
+{
+	/* at 0x1000: {exec, fn}, {multiple_interpreters, 2}, {gil, NOT_USED}, {0} */
+	const uint64_t mod[][2] = { { 2, 0x1234 }, { 3, 2 }, { 4, 1 }, { 0, 0 } };
+	/* looks like {gil, 0}, {0}, but nothing makes it an array of slots */
+	const uint64_t junk[][2] = { { 7, 9 }, { 4, 0 }, { 0, 0 } };
+	/* 3.15's numbers: {Py_mod_exec 85, fn}, {Py_mod_gil 87, 1}, {0} */
+	const uint64_t mod315[][2] = { { 85, 0 }, { 87, 1 }, { 0, 0 } };
+	/* a PySlot with flags (PySlot_INTPTR) in the high half of its id */
+	const uint64_t flagged[][2] = { { 2, 0 }, { 4 | 4u << 16, 1 }, { 0, 0 } };
+	uint64_t at_exec[] = { 0x1008 }, to_start[] = { 0x1000 }, at_gil[] = { 0x1008, 0x1028 };
+	struct ext_relocs none = { NULL, 0, NULL, 0 };
+	struct ext_relocs exec_reloc = { at_exec, 1, NULL, 0 };
+	struct ext_relocs pointed = { NULL, 0, to_start, 1 };
+	struct ext_relocs gil_reloc = { at_gil, 2, NULL, 0 };
+	uint8_t buf[256];
+	uint64_t v = 9;
+	size_t n;
+
+	n = slots(buf, mod, 4);
+	CHECK_EQ(u, ext_find_gil_slot(buf, n, 0x1000, &none, &v), 0);
+	CHECK_EQ(u, ext_find_gil_slot(buf, n, 0x1000, &exec_reloc, &v), 1);
+	CHECK_EQ(u, v, 1);
+	v = 9;
+	CHECK_EQ(u, ext_find_gil_slot(buf, n, 0x1000, &pointed, &v), 1);
+	CHECK_EQ(u, v, 1);
+	/* a relocated value is a pointer, not Py_MOD_GIL_NOT_USED */
+	CHECK_EQ(u, ext_find_gil_slot(buf, n, 0x1000, &gil_reloc, &v), 0);
+	/* cut before its end: no terminator, no array */
+	CHECK_EQ(u, ext_find_gil_slot(buf, 48, 0x1000, &exec_reloc, &v), 0);
+
+	n = slots(buf, junk, 3);
+	CHECK_EQ(u, ext_find_gil_slot(buf, n, 0x1000, &exec_reloc, &v), 0);
+
+	n = slots(buf, mod315, 3);
+	CHECK_EQ(u, ext_find_gil_slot(buf, n, 0x1000, &pointed, &v), 1);
+	CHECK_EQ(u, v, 1);
+
+	n = slots(buf, flagged, 3);
+	v = 9;
+	CHECK_EQ(u, ext_find_gil_slot(buf, n, 0x1000, &pointed, &v), 1);
+	CHECK_EQ(u, v, 1);
+	/* not an ELF image at all */
+	{
+		struct ext_info x;
+
+		CHECK(u, ext_scan_mem(buf, n, &x) < 0);
+	}
+	CHECK_STREQ(u, ext_gil_name(EXT_GIL_UNDECLARED), "undeclared");
+}
+
 UNIT_SUITE(ftcheck)
 {
+	UNIT_RUN(u, t_ftcheck_ext_tag);
+	UNIT_RUN(u, t_ftcheck_gil_slot);
 	UNIT_RUN(u, t_ftcheck_classify);
 	UNIT_RUN(u, t_ftcheck_verdict);
 	UNIT_RUN(u, t_ftcheck_command);
