@@ -62,21 +62,17 @@ void ext_tag_from_name(const char *filename, struct ext_info *out)
 	}
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Is addr among the n sorted addresses? */
 static int relocated(const uint64_t *r, size_t n, uint64_t addr)
 {
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (r[mid] == addr)
-			return 1;
-		if (r[mid] < addr)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return 0;
+	return n && bsearch(&addr, r, n, sizeof(*r), cmp_u64) != NULL;
 }
 
 /* The slot id of entry i (its low 16 bits; the high ones are PySlot's
