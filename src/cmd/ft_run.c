@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "../cpython/dist.h"
 #include "../cpython/extscan.h"
 #include "../cpython/gilinfo.h"
 #include "../report/dump.h"
@@ -53,6 +54,8 @@
 #define EXIT_INTERRUPTED 130
 #define FT_DIRS_MAX 16		/* site-packages and PYTHONPATH directories scanned */
 #define FT_EXTS_MAX 20000	/* extension modules listed */
+#define RECORD_MAX (16u << 20)	/* bytes of one RECORD file */
+#define RECORD_ROWS 1000000
 
 static const char wrapper_code[] =
 	"import os, sys\n"
@@ -134,6 +137,9 @@ struct ft_session {
 	struct ft_ext *exts;
 	size_t nexts;
 	int exts_truncated;
+	size_t *by_path;	/* indices of exts sorted by path */
+	char **strs;		/* distribution names and versions we own */
+	size_t nstrs, capstrs;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -599,6 +605,119 @@ static int on_so(void *arg, const char *path)
 	return 0;
 }
 
+/* --- which distribution installed each module ---------------------------- */
+
+static const struct ft_session *sort_ss;	/* qsort has no context argument */
+
+static int cmp_path(const void *a, const void *b)
+{
+	return strcmp(sort_ss->exts[*(const size_t *)a].path, sort_ss->exts[*(const size_t *)b].path);
+}
+
+/* A string the session keeps until it is freed; NULL when out of memory. */
+static const char *keep(struct ft_session *ss, const char *s)
+{
+	char *d;
+
+	if (ss->nstrs == ss->capstrs) {
+		size_t cap = ss->capstrs ? 2 * ss->capstrs : 64;
+		char **n = realloc(ss->strs, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		ss->strs = n;
+		ss->capstrs = cap;
+	}
+	d = strdup(s);
+	if (d)
+		ss->strs[ss->nstrs++] = d;
+	return d;
+}
+
+struct record_walk {
+	struct ft_session *ss;
+	const char *dir;
+	const char *name, *version;	/* kept */
+};
+
+static int on_row(void *arg, const char *path, size_t plen)
+{
+	struct record_walk *rw = arg;
+	struct ft_session *ss = rw->ss;
+	char full[PATH_MAX];
+	size_t lo = 0, hi = ss->nexts;
+	int n;
+
+	if (plen < 3 || memcmp(path + plen - 3, ".so", 3))
+		return 0;
+	n = snprintf(full, sizeof(full), "%s/%.*s", rw->dir, (int)plen, path);
+	if (n < 0 || (size_t)n >= sizeof(full))
+		return 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct ft_ext *x = &ss->exts[ss->by_path[mid]];
+		int c = strcmp(x->path, full);
+
+		if (!c) {
+			x->dist_name = rw->name;
+			x->dist_version = rw->version;
+			return 0;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static int on_dist(void *arg, const char *dirname)
+{
+	struct record_walk *rw = arg;
+	char name[DIST_NAME_MAX], version[DIST_VERSION_MAX], path[PATH_MAX];
+	size_t len;
+	char *buf;
+	int n;
+
+	if (dist_from_dirname(dirname, name, sizeof(name), version, sizeof(version)))
+		return 0;
+	n = snprintf(path, sizeof(path), "%s/%s/RECORD", rw->dir, dirname);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return 0;
+	buf = read_file(path, RECORD_MAX, &len);
+	if (!buf)
+		return 0;
+	rw->name = keep(rw->ss, name);
+	rw->version = keep(rw->ss, version);
+	if (rw->name && rw->version)
+		dist_record_paths(buf, len, RECORD_ROWS, on_row, rw);
+	free(buf);
+	return 0;
+}
+
+static void find_dists(struct ft_session *ss)
+{
+	struct record_walk rw;
+	size_t i;
+
+	if (!ss->nexts)
+		return;
+	ss->by_path = malloc(ss->nexts * sizeof(*ss->by_path));
+	if (!ss->by_path)
+		return;
+	for (i = 0; i < ss->nexts; i++)
+		ss->by_path[i] = i;
+	sort_ss = ss;
+	qsort(ss->by_path, ss->nexts, sizeof(*ss->by_path), cmp_path);
+	sort_ss = NULL;
+	for (i = 0; i < ss->ndirs; i++) {
+		memset(&rw, 0, sizeof(rw));
+		rw.ss = ss;
+		rw.dir = ss->dirs[i];
+		(void)dirscan_subdirs(ss->dirs[i], ".dist-info", on_dist, &rw);
+	}
+}
+
 void ft_scan(struct ft_session *ss)
 {
 	const char *pp = getenv("PYTHONPATH");
@@ -626,6 +745,7 @@ void ft_scan(struct ft_session *ss)
 		if (!dirscan(ss->dirs[i], ".so", on_so, ss, &trunc) && trunc)
 			ss->exts_truncated = 1;
 	}
+	find_dists(ss);
 }
 
 /* --- reading a test process from outside ------------------------------ */
@@ -864,6 +984,16 @@ static void add_module(struct ft_session *ss, const char *name, const char *test
 	ss->mods[ss->nmods].name = name;
 	ss->mods[ss->nmods].first_test = test;
 	ss->mods[ss->nmods].tests = 1;
+	ss->mods[ss->nmods].file = NULL;
+	/* its file, by the module's last name ("pkg.sub._ext" -> "_ext") */
+	{
+		const char *dot = strrchr(name, '.');
+		const char *last = dot ? dot + 1 : name;
+
+		for (i = 0; i < ss->nexts && !ss->mods[ss->nmods].file; i++)
+			if (!strcmp(ss->exts[i].info.module, last))
+				ss->mods[ss->nmods].file = &ss->exts[i];
+	}
 	ss->nmods++;
 }
 
@@ -1009,6 +1139,10 @@ void ft_session_free(struct ft_session *ss)
 	for (i = 0; i < ss->nexts; i++)
 		free((char *)ss->exts[i].path);
 	free(ss->exts);
+	free(ss->by_path);
+	for (i = 0; i < ss->nstrs; i++)
+		free(ss->strs[i]);
+	free(ss->strs);
 	free(ss->tests);
 	free(ss->slots);
 	free(ss->res);

@@ -166,6 +166,8 @@ static void exts_text(struct strbuf *sb, const struct ft_report *r)
 			continue;
 		strbuf_addf(sb, "  %-20s %s\n  %-20s %s%s%s\n", x->info.module, ext_why(&x->info), "",
 			    x->path, x->info.tag[0] ? "  " : "", x->info.tag);
+		if (x->dist_name)
+			strbuf_addf(sb, "  %-20s from %s %s\n", "", x->dist_name, x->dist_version);
 		shown++;
 	}
 	if (bad > shown)
@@ -255,10 +257,28 @@ void report_ftcheck_text(struct strbuf *sb, const struct ft_report *r)
 		    "of those runs:\n     without PYTHON_GIL=0 the first of them turns the GIL back "
 		    "on; with it they run\n     without the GIL they did not declare safe to lose\n",
 		    r->gil_needed_runs);
-	for (i = 0; i < r->nmodules; i++)
+	for (i = 0; i < r->nmodules; i++) {
+		const struct ft_ext *f = r->modules[i].file;
+
 		strbuf_addf(sb, "       %-24s %d test%s, first %s\n", r->modules[i].name,
 			    r->modules[i].tests, r->modules[i].tests == 1 ? "" : "s",
 			    r->modules[i].first_test);
+		if (f && f->dist_name)
+			strbuf_addf(sb, "       %-24s from %s %s\n", "", f->dist_name, f->dist_version);
+	}
+}
+
+/* "distribution": {"name", "version"}, or null when no RECORD lists it. */
+static void dist_jw(struct jw *w, const struct ft_ext *x)
+{
+	if (!x || !x->dist_name) {
+		jw_null(w, "distribution");
+		return;
+	}
+	jw_obj(w, "distribution");
+	jw_str(w, "name", x->dist_name);
+	jw_str(w, "version", x->dist_version);
+	jw_end(w);
 }
 
 static void counts_jw(struct jw *w, const char *key, const struct ft_counts *c)
@@ -310,6 +330,7 @@ void report_ftcheck_json(struct strbuf *sb, const struct ft_report *r)
 		jw_str(&w, "name", r->modules[i].name);
 		jw_int(&w, "tests", r->modules[i].tests);
 		jw_str(&w, "first_test", r->modules[i].first_test);
+		dist_jw(&w, r->modules[i].file);
 		jw_end(&w);
 	}
 	jw_end(&w);
@@ -334,6 +355,7 @@ void report_ftcheck_json(struct strbuf *sb, const struct ft_report *r)
 			jw_bool(&w, "free_threaded_abi", x->ft_abi);
 		jw_str(&w, "py_mod_gil", ext_gil_name(x->gil));
 		jw_bool(&w, "ready", ft_ext_ready(x));
+		dist_jw(&w, &r->exts[i]);
 		jw_end(&w);
 	}
 	jw_end(&w);

@@ -41,12 +41,15 @@ struct ft_module {
 	const char *name;
 	const char *first_test;
 	int tests;
+	const struct ft_ext *file;	/* its file in the scan, by name; NULL */
 };
 
 /* An extension module found in site-packages (or on PYTHONPATH). */
 struct ft_ext {
 	const char *path;
 	struct ext_info info;
+	/* the distribution whose RECORD lists it; NULL when none does */
+	const char *dist_name, *dist_version;
 };
 
 /* Ready to be loaded by a free-threaded interpreter without turning the GIL

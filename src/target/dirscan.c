@@ -92,3 +92,24 @@ int dirscan(const char *root, const char *suffix, int (*fn)(void *arg, const cha
 	walk_dir(&w, path, len, 0);
 	return 0;
 }
+
+int dirscan_subdirs(const char *root, const char *suffix,
+		    int (*fn)(void *arg, const char *name), void *arg)
+{
+	size_t slen = strlen(suffix), n = 0;
+	struct dirent *de;
+	DIR *d = opendir(root);
+
+	if (!d)
+		return GS_EIO;
+	while ((de = readdir(d)) != NULL && ++n <= DIRSCAN_ENTRIES) {
+		size_t nlen = strlen(de->d_name);
+
+		if (de->d_type != DT_DIR && de->d_type != DT_UNKNOWN)
+			continue;
+		if (nlen > slen && !strcmp(de->d_name + nlen - slen, suffix) && fn(arg, de->d_name))
+			break;
+	}
+	closedir(d);
+	return 0;
+}

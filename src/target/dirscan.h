@@ -17,4 +17,10 @@
 int dirscan(const char *root, const char *suffix, int (*fn)(void *arg, const char *path),
 	    void *arg, int *truncated);
 
+/* Call fn(arg, name) for each directory directly in root (not below)
+ * whose name ends in suffix; at most DIRSCAN_ENTRIES entries are read.
+ * 0, or GS_EIO when root cannot be opened. */
+int dirscan_subdirs(const char *root, const char *suffix,
+		    int (*fn)(void *arg, const char *name), void *arg);
+
 #endif

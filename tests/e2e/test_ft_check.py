@@ -10,6 +10,7 @@ not declare Py_mod_gil. That no test process is left behind is checked in
 import json
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import time
@@ -160,12 +161,21 @@ def test_hang_is_dumped_and_killed(gilscope, ft):
 
 
 @pytest.mark.asan
-def test_extension_without_py_mod_gil(gilscope, ft):
+def test_extension_without_py_mod_gil(gilscope, ft, tmp_path):
     it, py = ft
-    ext_dir = es.build_gilext(it)
+    # gilscope_gilext "installed" as pip leaves a wheel: the module beside
+    # a dist-info directory whose RECORD lists it
+    site = tmp_path / "site"
+    site.mkdir()
+    so = next(es.build_gilext(it).glob("gilscope_gilext*.so"))
+    shutil.copy(so, site / so.name)
+    info = site / "gilscope_gilext-0.3.dev1.dist-info"
+    info.mkdir()
+    (info / "RECORD").write_text(f"{so.name},sha256=x,{so.stat().st_size}\n"
+                                 f"{info.name}/RECORD,,\n")
     ok_dir = es.build_testext(it)     # declares Py_mod_gil = Py_MOD_GIL_NOT_USED
     doc, ctx, t = ft_check(gilscope, py, "ext", ["-n", "1", "-t", "60"],
-                           env_extra={"PYTHONPATH": f"{ext_dir}:{ok_dir}"})
+                           env_extra={"PYTHONPATH": f"{site}:{ok_dir}"})
     assert t["test_uses_extension"]["class"] == "pass", ctx
     assert t["test_uses_extension"]["gil_modules"] == ["gilscope_gilext"], ctx
     assert t["test_uses_extension"]["gil_runs_with_modules"] == 1, ctx
@@ -184,6 +194,10 @@ def test_extension_without_py_mod_gil(gilscope, ft):
     assert scanned["gilscope_testext"]["ready"] is True, ctx
     for name in ("gilscope_gilext", "gilscope_testext"):
         assert scanned[name]["tag"] == tag and scanned[name]["free_threaded_abi"] is True, ctx
+    want = {"name": "gilscope_gilext", "version": "0.3.dev1"}
+    assert scanned["gilscope_gilext"]["distribution"] == want, ctx
+    assert scanned["gilscope_testext"]["distribution"] is None, ctx
+    assert mods[0]["distribution"] == want, ctx
     assert doc["verdict"] == "gil-reenabled" and doc["_exit"] == EXIT_NOT_READY, ctx
 
 

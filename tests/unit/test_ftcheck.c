@@ -3,6 +3,7 @@
  * environment, and the three renderers on a synthetic report. */
 #include "unit.h"
 #include "../../src/analyze/ftcheck.h"
+#include "../../src/cpython/dist.h"
 #include "../../src/cpython/extscan.h"
 #include "../../src/cmd/ft_run.h"
 #include "../../src/report/ftcheck.h"
@@ -145,7 +146,7 @@ static void t_ftcheck_env(struct unit *u)
 static void t_ftcheck_render(struct unit *u)
 {
 	struct ft_test_result tests[2];
-	struct ft_module mod = { "needs_gil_ext", "t.py::b", 1 };
+	struct ft_module mod = { "needs_gil_ext", "t.py::b", 1, NULL };
 	char *mods[] = { "needs_gil_ext" };
 	struct ft_report r;
 	struct strbuf sb = STRBUF_INIT;
@@ -297,8 +298,51 @@ static void t_ftcheck_gil_slot(struct unit *u)
 	CHECK_STREQ(u, ext_gil_name(EXT_GIL_UNDECLARED), "undeclared");
 }
 
+static int collect_row(void *arg, const char *path, size_t len)
+{
+	struct strbuf *sb = arg;
+
+	strbuf_add(sb, path, len);
+	strbuf_addch(sb, '|');
+	return 0;
+}
+
+static void t_ftcheck_dist(struct unit *u)
+{
+	const char rec[] =
+		"numpy/_core/_umath.cpython-313t-x86_64-linux-gnu.so,sha256=abc,123\r\n"
+		"\"odd,name/x.so\",sha256=def,4\n"
+		"numpy-2.4.6.dist-info/RECORD,,\n"
+		"\n"
+		"last_without_newline.py";
+	struct strbuf sb = STRBUF_INIT;
+	char name[DIST_NAME_MAX], version[DIST_VERSION_MAX];
+
+	CHECK_EQ(u, dist_from_dirname("numpy-2.4.6.dist-info", name, sizeof(name), version,
+				      sizeof(version)), 0);
+	CHECK_STREQ(u, name, "numpy");
+	CHECK_STREQ(u, version, "2.4.6");
+	CHECK_EQ(u, dist_from_dirname("zope_interface-7.0.dist-info", name, sizeof(name), version,
+				      sizeof(version)), 0);
+	CHECK_STREQ(u, name, "zope_interface");
+	CHECK_EQ(u, dist_from_dirname("numpy.egg-info", name, sizeof(name), version,
+				      sizeof(version)), -1);
+	CHECK_EQ(u, dist_from_dirname("-1.0.dist-info", name, sizeof(name), version,
+				      sizeof(version)), -1);
+	CHECK_EQ(u, dist_from_dirname("numpy-.dist-info", name, sizeof(name), version,
+				      sizeof(version)), -1);
+	dist_record_paths(rec, sizeof(rec) - 1, 100, collect_row, &sb);
+	CHECK_STREQ(u, strbuf_str(&sb), "numpy/_core/_umath.cpython-313t-x86_64-linux-gnu.so|"
+		    "odd,name/x.so|numpy-2.4.6.dist-info/RECORD|last_without_newline.py|");
+	strbuf_reset(&sb);
+	dist_record_paths(rec, sizeof(rec) - 1, 1, collect_row, &sb);	/* the bound */
+	CHECK_STREQ(u, strbuf_str(&sb), "numpy/_core/_umath.cpython-313t-x86_64-linux-gnu.so|");
+	strbuf_release(&sb);
+}
+
 UNIT_SUITE(ftcheck)
 {
+	UNIT_RUN(u, t_ftcheck_dist);
 	UNIT_RUN(u, t_ftcheck_ext_tag);
 	UNIT_RUN(u, t_ftcheck_gil_slot);
 	UNIT_RUN(u, t_ftcheck_classify);
