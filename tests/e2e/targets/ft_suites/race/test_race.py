@@ -18,7 +18,7 @@ def test_unsynchronised_counter():
 
     def work():
         start.wait()
-        for _ in range(50000):
+        for _ in range(200000):
             box["n"] += 1
 
     threads = [threading.Thread(target=work) for _ in range(4)]
@@ -26,4 +26,4 @@ def test_unsynchronised_counter():
         t.start()
     for t in threads:
         t.join()
-    assert box["n"] == 200000, f"lost {200000 - box['n']} updates"
+    assert box["n"] == 800000, f"lost {800000 - box['n']} updates"
