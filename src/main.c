@@ -35,6 +35,9 @@ static const struct command commands[] = {
 	/* starts its own interpreter */
 	{ "speedup", cmd_speedup, 0,
 	  "time a function on 1 and on N threads, and say why it scales or not" },
+	/* starts the user's test suite itself */
+	{ "ft-check", cmd_ft_check, 0,
+	  "run a test suite on a free-threaded Python: is it ready without the GIL?" },
 	{ "snapshot", cmd_snapshot, PID,
 	  "record the memory one walk reads (for tests and bug reports)" },
 };

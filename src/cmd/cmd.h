@@ -11,6 +11,8 @@
 
 struct sampler;
 struct process;
+struct sample;
+struct dump_info;
 
 int cmd_dump(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
@@ -19,6 +21,7 @@ int cmd_record(int argc, char **argv);
 int cmd_speedup(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_top(int argc, char **argv);
+int cmd_ft_check(int argc, char **argv);
 
 /* What a command needs, from main.c's command table; opt_parse() checks
  * them once the options are parsed, for every command in one place. */
@@ -34,6 +37,10 @@ void cmd_begin(const char *name, unsigned flags);
  * and whether a command follows the options; a usage error (exit 2) when
  * something is missing. */
 void cmd_check_needs(int have_pid, int have_command, long pid);
+
+/* What `dump` shows of a process besides its threads, from one sample. */
+void cmd_dump_info(struct dump_info *info, pid_t pid, const struct process *proc,
+		   const struct sampler *s, const struct sample *smp);
 
 /* Print "gilscope: <message>" for err about process pid and return the exit
  * status to use (README "Exit codes"). `version` names what we found when
@@ -63,6 +70,10 @@ int cmd_write_report(const char *path, struct strbuf *sb);
  * Returns 0 or an exit status (after printing the error). */
 int cmd_output_target(const char *path, char *real, size_t reallen, int *direct,
 		      mode_t *mode);
+
+/* A private (0700) temporary directory $TMPDIR/gilscope-<what>-XXXXXX into
+ * dir; 0, or an exit status after printing why (dir is then ""). */
+int cmd_make_tmpdir(const char *what, char *dir, size_t len);
 
 /* getopt said '?': name the offending argument in one line and exit 2. */
 void usage_bad_option(const char *cmd, int argc, char **argv)

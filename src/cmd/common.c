@@ -163,6 +163,20 @@ void cmd_note_reader(const struct process *proc)
 	fprintf(stderr, "gilscope: note: %s\n", note);
 }
 
+void cmd_dump_info(struct dump_info *info, pid_t pid, const struct process *proc,
+		   const struct sampler *s, const struct sample *smp)
+{
+	memset(info, 0, sizeof(*info));
+	info->pid = (int)pid;
+	info->version = s->found.version;
+	info->free_threaded = s->model.free_threaded;
+	info->gil_enabled = smp->gil_enabled;
+	info->switch_interval_s = smp->gil.known ? (double)smp->gil.interval_us / 1e6 : -1;
+	info->switch_number = smp->gil.switch_number;
+	info->executable = proc->exe;
+	info->libpython = s->found.libpython;
+}
+
 int cmd_attach(pid_t pid, struct process *proc, struct sampler *s)
 {
 	int ret;
@@ -181,6 +195,24 @@ int cmd_attach(pid_t pid, struct process *proc, struct sampler *s)
 		return status;
 	}
 	cmd_note_reader(proc);
+	return 0;
+}
+
+int cmd_make_tmpdir(const char *what, char *dir, size_t len)
+{
+	const char *tmp = getenv("TMPDIR");
+	int n;
+
+	if (!tmp || !*tmp)
+		tmp = "/tmp";
+	n = snprintf(dir, len, "%s/gilscope-%s-XXXXXX", tmp, what);
+	if (n < 0 || (size_t)n >= len || !mkdtemp(dir)) {
+		fprintf(stderr, "gilscope: cannot create a temporary directory in %s: %s "
+			"(point TMPDIR at a writable directory)\n", tmp,
+			n < 0 || (size_t)n >= len ? "path too long" : strerror(errno));
+		dir[0] = '\0';
+		return GS_EXIT_ERROR;
+	}
 	return 0;
 }
 

@@ -29,20 +29,6 @@ static const struct opt_cmd dump_cmd = {
 	"descendants (PID itself may be a shell or a launcher), process by process.\n",
 };
 
-static void fill_info(struct dump_info *info, pid_t pid, const struct process *proc,
-		      const struct sampler *s, const struct sample *smp)
-{
-	memset(info, 0, sizeof(*info));
-	info->pid = (int)pid;
-	info->version = s->found.version;
-	info->free_threaded = s->model.free_threaded;
-	info->gil_enabled = smp->gil_enabled;
-	info->switch_interval_s = smp->gil.known ? (double)smp->gil.interval_us / 1e6 : -1;
-	info->switch_number = smp->gil.switch_number;
-	info->executable = proc->exe;
-	info->libpython = s->found.libpython;
-}
-
 /* dump --subprocesses: every Python process of the tree of `pid`. */
 static int dump_tree(pid_t pid, int json)
 {
@@ -86,7 +72,7 @@ static int dump_tree(pid_t pid, int json)
 			cmd_tree_other(&others[nothers++], m);
 			continue;
 		}
-		fill_info(&info, m->pid, &m->proc, &m->s, smp);
+		cmd_dump_info(&info, m->pid, &m->proc, &m->s, smp);
 		info.ppid = m->pid == pid ? 0 : m->ppid;
 		info.command = m->cmdline;
 		if (json) {
@@ -154,7 +140,7 @@ int cmd_dump(int argc, char **argv)
 		status = cmd_report_error(ret, pid, s.found.version);
 		goto out;
 	}
-	fill_info(&info, pid, &proc, &s, smp);
+	cmd_dump_info(&info, pid, &proc, &s, smp);
 	if (json)
 		report_dump_json(&sb, &info, smp);
 	else

@@ -93,21 +93,12 @@ static int cpu_count(void)
 
 static int write_harness(struct session *ss)
 {
-	const char *tmp = getenv("TMPDIR");
 	const unsigned char *p = speedup_harness_py;
 	size_t left = speedup_harness_py_len;
 	int fd, n;
 
-	if (!tmp || !*tmp)
-		tmp = "/tmp";
-	n = snprintf(ss->dir, sizeof(ss->dir), "%s/gilscope-speedup-XXXXXX", tmp);
-	if (n < 0 || (size_t)n >= sizeof(ss->dir) || !mkdtemp(ss->dir)) {
-		fprintf(stderr, "gilscope: cannot create a temporary directory in %s: %s "
-			"(point TMPDIR at a writable directory)\n", tmp,
-			n < 0 || (size_t)n >= sizeof(ss->dir) ? "path too long" : strerror(errno));
-		ss->dir[0] = '\0';
+	if (cmd_make_tmpdir("speedup", ss->dir, sizeof(ss->dir)))
 		return GS_EXIT_ERROR;
-	}
 	/* mkdtemp made the directory 0700, so nobody else can put or change
 	 * code there; a fixed name keeps frames in the report readable */
 	n = snprintf(ss->path, sizeof(ss->path), "%.*s/speedup_harness.py",

@@ -399,3 +399,170 @@ int elfsym_image(struct elfsym *e, const uint8_t **buf, size_t *len)
 	*len = e->size;
 	return 0;
 }
+
+int elfsym_foreach_dynsym(struct elfsym *e,
+			  int (*fn)(void *arg, const char *name, int defined), void *arg)
+{
+	size_t entsize = gelf_fsize(e->elf, ELF_T_SYM, 1, EV_CURRENT);
+	Elf_Scn *scn = NULL;
+	size_t nsec = 0;
+
+	while ((scn = elf_nextscn(e->elf, scn)) != NULL) {
+		Elf_Data *data;
+		GElf_Shdr sh;
+		size_t i, n;
+
+		if (++nsec > ELFSYM_MAX_SECTIONS)
+			return GS_CORRUPT("++nsec > ELFSYM_MAX_SECTIONS");
+		if (!gelf_getshdr(scn, &sh))
+			return GS_CORRUPT("!gelf_getshdr(scn, &sh)");
+		if (sh.sh_type != SHT_DYNSYM)
+			continue;
+		if (!entsize || sh.sh_entsize != entsize)
+			return GS_CORRUPT("dynsym entsize");
+		data = elf_getdata(scn, NULL);
+		if (!data || !data->d_buf)
+			return GS_CORRUPT("dynsym data");
+		n = data->d_size / entsize;
+		if (n > ELFSYM_MAX_SYMS)
+			return GS_CORRUPT("n > ELFSYM_MAX_SYMS");
+		for (i = 1; i < n; i++) {
+			GElf_Sym sym;
+			const char *name;
+			int ret;
+
+			if (!gelf_getsym(data, (int)i, &sym))
+				return GS_CORRUPT("!gelf_getsym");
+			if (!sym.st_name)
+				continue;
+			name = elf_strptr(e->elf, sh.sh_link, sym.st_name);
+			if (!name)
+				continue;
+			ret = fn(arg, name, sym.st_shndx != SHN_UNDEF);
+			if (ret)
+				return ret;
+		}
+		return 0;	/* one .dynsym per file */
+	}
+	return 0;
+}
+
+int elfsym_foreach_data(struct elfsym *e,
+			int (*fn)(void *arg, const uint8_t *p, size_t len, uint64_t vaddr),
+			void *arg)
+{
+	Elf_Scn *scn = NULL;
+	size_t nsec = 0;
+
+	while ((scn = elf_nextscn(e->elf, scn)) != NULL) {
+		GElf_Shdr sh;
+		int ret;
+
+		if (++nsec > ELFSYM_MAX_SECTIONS)
+			return GS_CORRUPT("++nsec > ELFSYM_MAX_SECTIONS");
+		if (!gelf_getshdr(scn, &sh))
+			return GS_CORRUPT("!gelf_getshdr(scn, &sh)");
+		if (sh.sh_type != SHT_PROGBITS || !(sh.sh_flags & SHF_ALLOC) ||
+		    (sh.sh_flags & SHF_EXECINSTR) || !sh.sh_size)
+			continue;
+		if (!in_image(e, sh.sh_offset, sh.sh_size))
+			continue;	/* a header that lies: skip, do not trust */
+		ret = fn(arg, e->image + sh.sh_offset, (size_t)sh.sh_size, sh.sh_addr);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int elfsym_reloc_offsets(struct elfsym *e, uint64_t **out, size_t *n, uint64_t **addends,
+			 size_t *nadd)
+{
+	Elf_Scn *scn = NULL;
+	uint64_t *v = NULL, *a = NULL;
+	size_t nv = 0, na = 0, cap = 0, nsec = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (addends) {
+		*addends = NULL;
+		*nadd = 0;
+	}
+	while ((scn = elf_nextscn(e->elf, scn)) != NULL) {
+		Elf_Data *data;
+		GElf_Shdr sh;
+		size_t i, cnt, esz;
+
+		if (++nsec > ELFSYM_MAX_SECTIONS)
+			goto corrupt;
+		if (!gelf_getshdr(scn, &sh))
+			goto corrupt;
+		if ((sh.sh_type != SHT_RELA && sh.sh_type != SHT_REL) || !(sh.sh_flags & SHF_ALLOC))
+			continue;
+		esz = gelf_fsize(e->elf, sh.sh_type == SHT_RELA ? ELF_T_RELA : ELF_T_REL, 1,
+				 EV_CURRENT);
+		data = elf_getdata(scn, NULL);
+		if (!esz || !data || !data->d_buf)
+			goto corrupt;
+		cnt = data->d_size / esz;
+		if (cnt > ELFSYM_MAX_SYMS || nv + cnt > ELFSYM_MAX_SYMS)
+			goto corrupt;
+		if (nv + cnt > cap) {
+			uint64_t *nvp, *nap = NULL;
+
+			cap = nv + cnt;
+			nvp = realloc(v, cap * sizeof(*v));
+			if (nvp)
+				v = nvp;
+			if (nvp && addends) {
+				nap = realloc(a, cap * sizeof(*a));
+				if (nap)
+					a = nap;
+			}
+			if (!nvp || (addends && !nap)) {
+				free(v);
+				free(a);
+				return GS_ENOMEM;
+			}
+		}
+		for (i = 0; i < cnt; i++) {
+			GElf_Rela ra;
+			GElf_Rel r;
+
+			if (sh.sh_type == SHT_RELA) {
+				if (!gelf_getrela(data, (int)i, &ra))
+					goto corrupt;
+				v[nv++] = ra.r_offset;
+				if (addends)
+					a[na++] = (uint64_t)ra.r_addend;
+			} else {
+				if (!gelf_getrel(data, (int)i, &r))
+					goto corrupt;
+				v[nv++] = r.r_offset;
+			}
+		}
+	}
+	if (nv)
+		qsort(v, nv, sizeof(*v), cmp_u64);
+	if (na)
+		qsort(a, na, sizeof(*a), cmp_u64);
+	*out = v;
+	*n = nv;
+	if (addends) {
+		*addends = a;
+		*nadd = na;
+	} else {
+		free(a);
+	}
+	return 0;
+corrupt:
+	free(v);
+	free(a);
+	return GS_CORRUPT("relocation sections");
+}

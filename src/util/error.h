@@ -37,6 +37,7 @@ enum gs_exit {
 	GS_EXIT_UNSUPPORTED = 6,
 	GS_EXIT_EXITED = 7,
 	GS_EXIT_OUTPUT = 8,
+	GS_EXIT_NOTREADY = 9,	/* ft-check: the verdict is not `ready` */
 };
 
 const char *gs_strerror(int err);

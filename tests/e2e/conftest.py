@@ -22,6 +22,9 @@ import pytest
 
 import e2e_support as es
 
+# the suites that test_ft_check.py runs through gilscope ft-check are not ours
+collect_ignore = ["targets"]
+
 
 def pytest_configure(config):
     # Also in pytest.ini; repeated here for runs whose rootdir is elsewhere.

@@ -33,6 +33,7 @@ REPO = E2E_DIR.parent.parent
 TARGETS_DIR = E2E_DIR / "targets"
 STATES_PY = TARGETS_DIR / "states.py"
 TESTEXT_SRC = E2E_DIR / "testext" / "gilscope_testext.c"
+GILEXT_SRC = E2E_DIR / "testext" / "gilscope_gilext.c"
 EXT_ROOT = E2E_DIR / ".ext"
 SCHEMA_PATH = REPO / "tests" / "schema" / "dump.schema.json"
 
@@ -302,18 +303,19 @@ def interp_ids(interps: List[Interp]) -> List[str]:
 
 # --- the test extension --------------------------------------------------------
 
-def build_testext(it: Interp) -> Path:
-    """Build gilscope_testext for this interpreter; return the directory to put
-    on sys.path. Cached in tests/e2e/.ext/<hash of interpreter path + version>/,
-    rebuilt when the C source or the interpreter changes. Safe against
-    concurrent builds (each writes its own temporary file, then renames)."""
-    key = hashlib.sha256(f"{it.realpath}\0{it.version}\0{it.ft}".encode()).hexdigest()[:16]
+def _build_ext(it: Interp, src: Path, name: str, key_prefix: str, what: str) -> Path:
+    """Build extension module `name` from `src` for this interpreter; return
+    the directory to put on sys.path. Cached in tests/e2e/.ext/<hash of
+    interpreter path + version>/, rebuilt when the C source or the
+    interpreter changes. Safe against concurrent builds (each writes its
+    own temporary file, then renames)."""
+    key = hashlib.sha256(f"{key_prefix}{it.realpath}\0{it.version}\0{it.ft}".encode()).hexdigest()[:16]
     outdir = EXT_ROOT / key
-    out = outdir / f"gilscope_testext{it.ext_suffix}"
+    out = outdir / f"{name}{it.ext_suffix}"
     stamp = outdir / "source.sha256"
     st = os.stat(it.realpath)
     # rebuilt when the C source changes, or the interpreter was reinstalled
-    src_hash = hashlib.sha256(TESTEXT_SRC.read_bytes()).hexdigest() + f" {st.st_size} {st.st_mtime_ns}"
+    src_hash = hashlib.sha256(src.read_bytes()).hexdigest() + f" {st.st_size} {st.st_mtime_ns}"
     if out.exists() and stamp.exists() and stamp.read_text().strip() == src_hash:
         return outdir
     outdir.mkdir(parents=True, exist_ok=True)
@@ -323,15 +325,26 @@ def build_testext(it: Interp) -> Path:
     cmd += [f"-I{d}" for d in it.include]
     if it.ft:
         cmd.append("-DPy_GIL_DISABLED=1")
-    cmd += ["-o", str(tmp), str(TESTEXT_SRC)]
+    cmd += ["-o", str(tmp), str(src)]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     if res.returncode != 0:
-        pytest.fail(f"building the test extension for {it.path} failed:\n$ {shlex.join(cmd)}\n"
+        pytest.fail(f"building {what} for {it.path} failed:\n$ {shlex.join(cmd)}\n"
                     f"{res.stdout}{res.stderr}", pytrace=False)
     os.replace(tmp, out)
     stamp.write_text(src_hash + "\n")
     (outdir / "interpreter.txt").write_text(f"{it.realpath}\n{it.version}\n")
     return outdir
+
+
+def build_testext(it: Interp) -> Path:
+    """gilscope_testext built for this interpreter (see _build_ext)."""
+    return _build_ext(it, TESTEXT_SRC, "gilscope_testext", "", "the test extension")
+
+
+def build_gilext(it: Interp) -> Path:
+    """gilscope_gilext (testext/gilscope_gilext.c: does not declare Py_mod_gil)
+    built for this interpreter (see _build_ext)."""
+    return _build_ext(it, GILEXT_SRC, "gilscope_gilext", "gilext\0", "gilscope_gilext")
 
 
 # --- NumPy, per interpreter ---------------------------------------------------

@@ -9,7 +9,6 @@ back on by an extension module that does not declare Py_mod_gil
 (testext/gilscope_gilext.c), next to one that does (gilscope_testext).
 """
 import dataclasses
-import hashlib
 import json
 import os
 import select
@@ -24,7 +23,6 @@ import pytest
 import e2e_support as es
 
 GILSTATE_PY = es.TARGETS_DIR / "gilstate.py"
-GILEXT_SRC = es.E2E_DIR / "testext" / "gilscope_gilext.c"
 INFO_SCHEMA = es.REPO / "tests" / "schema" / "info.schema.json"
 GIL_PERMANENT = 2**31 - 1
 
@@ -59,32 +57,6 @@ def base_env(python_gil: Optional[str] = None, pythonpath: Optional[str] = None)
     if pythonpath is not None:
         env["PYTHONPATH"] = pythonpath
     return env
-
-
-def build_gilext(it: es.Interp) -> Path:
-    """gilscope_gilext built for `it`, cached like the test extension."""
-    key = hashlib.sha256(f"gilext\0{it.realpath}\0{it.version}\0{it.ft}".encode()).hexdigest()[:16]
-    outdir = es.EXT_ROOT / key
-    out = outdir / f"gilscope_gilext{it.ext_suffix}"
-    stamp = outdir / "source.sha256"
-    st = os.stat(it.realpath)
-    src_hash = hashlib.sha256(GILEXT_SRC.read_bytes()).hexdigest() + f" {st.st_size} {st.st_mtime_ns}"
-    if out.exists() and stamp.exists() and stamp.read_text().strip() == src_hash:
-        return outdir
-    outdir.mkdir(parents=True, exist_ok=True)
-    tmp = outdir / f".{out.name}.{os.getpid()}.tmp"
-    cmd = [os.environ.get("CC") or "gcc", "-shared", "-fPIC", "-O1", "-Wall", "-std=gnu11"]
-    cmd += [f"-I{d}" for d in it.include]
-    if it.ft:
-        cmd.append("-DPy_GIL_DISABLED=1")
-    cmd += ["-o", str(tmp), str(GILEXT_SRC)]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-    if res.returncode != 0:
-        pytest.fail(f"building gilscope_gilext for {it.path} failed:\n$ {shlex.join(cmd)}\n"
-                    f"{res.stdout}{res.stderr}", pytrace=False)
-    os.replace(tmp, out)
-    stamp.write_text(src_hash + "\n")
-    return outdir
 
 
 def run(gilscope: str, args: List[str], env: Optional[dict] = None) -> es.Run:
@@ -278,7 +250,7 @@ def test_info_free_threaded(ft, case, gilscope, gil_target, ext_builder):
     modules, dirs = ["gilscope_testext"], [ext_builder(ft)]  # declares Py_MOD_GIL_NOT_USED
     if needs_ext:
         modules.append("gilscope_gilext")
-        dirs.append(build_gilext(ft))
+        dirs.append(es.build_gilext(ft))
     t = gil_target(ft, base_env(python_gil), modules=modules, ext_dirs=dirs, py_args=py_args)
     rep = t.report
     assert rep["gil_enabled"] == enabled, f"the interpreter itself says {rep} (test set-up is wrong)"
@@ -305,7 +277,7 @@ def test_info_python_import(ft, python_gil, gilscope):
     """--python PY --import M: would importing M turn the GIL back on?"""
     if ft is None:
         pytest.skip(NO_FT)
-    env = base_env(python_gil, pythonpath=str(build_gilext(ft)))
+    env = base_env(python_gil, pythonpath=str(es.build_gilext(ft)))
     doc = info_json(gilscope, ["info", "--python", ft.path, "--import", "gilscope_gilext",
                                "--import", "json"], env)
     py = doc["python"]

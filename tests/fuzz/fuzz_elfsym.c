@@ -4,13 +4,16 @@
  * What locate.c does with the executable or libpython of a target:
  * elfsym_open_mem, the symbol lookups, the first PT_LOAD, reading the bytes
  * behind a symbol (Py_Version), the build-id note, and the scan of the whole
- * image for the version literal (py_version_from_bytes).
+ * image for the version literal (py_version_from_bytes); and what ft-check
+ * does with an extension module's file (ext_scan: .dynsym, the data
+ * sections, the relocations, the slot arrays).
  */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../../src/cpython/extscan.h"
 #include "../../src/cpython/locate.h"
 #include "../../src/target/elfsym.h"
 
@@ -62,6 +65,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)elfsym_build_id(e, small, sizeof(small));
 	if (!elfsym_image(e, &img, &len) && len != size)
 		abort();
+	{
+		struct ext_info x;
+
+		(void)ext_scan(e, &x);
+	}
 	elfsym_free(e);
 	return 0;
 }

@@ -1,0 +1,1151 @@
+/*
+ * ft_run.c - the session behind `gilscope ft-check`; see ft_run.h.
+ *
+ * Every process of the user's runs is started by the wrapper below (one
+ * `-c` program of ours, the user's code untouched): it runs pytest, the
+ * module or the script, then says "finished" on its fd 3 and waits for
+ * "go" on its fd 4, so that the interpreter can be read from outside
+ * (whether the GIL is on, which modules need it) before it exits. A test
+ * that crashes never says so; its signal says it all.
+ */
+#include "ft_run.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "../cpython/dist.h"
+#include "../cpython/extscan.h"
+#include "../cpython/gilinfo.h"
+#include "../report/dump.h"
+#include "../sample/sampler.h"
+#include "../target/dirscan.h"
+#include "../target/elfsym.h"
+#include "../target/launch.h"
+#include "../target/process.h"
+#include "../target/tproc.h"
+#include "../util/clock.h"
+#include "../util/error.h"
+#include "../util/jmsg.h"
+#include "../util/jw.h"
+
+#define MAX_TESTS 100000
+#define MAX_ARGS 256		/* of the user's command */
+#define MAX_JOBS 256
+#define PROBE_TIMEOUT_MS 60000
+#define COLLECT_TIMEOUT_MS 600000
+#define OUT_MAX (16u << 20)	/* bytes of collect output read */
+#define TAIL_BYTES 3000
+#define CRASH_BYTES 32768
+#define CRASH_LINES 10
+#define TICK_MS 20
+#define PROGRESS_TTY_MS 500
+#define PROGRESS_MS 5000
+#define DUMP_TORN_REREADS 8
+#define EXIT_INTERRUPTED 130
+#define FT_DIRS_MAX 16		/* site-packages and PYTHONPATH directories scanned */
+#define FT_EXTS_MAX 20000	/* extension modules listed */
+#define RECORD_MAX (16u << 20)	/* bytes of one RECORD file */
+#define RECORD_ROWS 1000000
+
+static const char wrapper_code[] =
+	"import os, sys\n"
+	"def _gilscope_done():\n"
+	"    try:\n"
+	"        os.write(3, b'd')\n"
+	"        os.read(4, 1)\n"
+	"    except OSError:\n"
+	"        pass\n"
+	"kind, args = sys.argv[1], sys.argv[2:]\n"
+	"try:\n"
+	"    if kind == 'probe':\n"
+	"        import importlib.util, json, platform, site, sysconfig\n"
+	"        paths = sysconfig.get_paths()\n"
+	"        dirs = site.getsitepackages() + [paths['platlib'], paths['purelib']]\n"
+	"        print(json.dumps({'version': platform.python_version(),\n"
+	"            'ft': bool(sysconfig.get_config_var('Py_GIL_DISABLED')),\n"
+	"            'executable': sys.executable,\n"
+	"            'site': list(dict.fromkeys(os.path.realpath(d) for d in dirs)),\n"
+	"            'pytest': importlib.util.find_spec('pytest') is not None}))\n"
+	"    elif kind == 'pytest':\n"
+	"        sys.argv = ['pytest'] + args\n"
+	"        import pytest\n"
+	"        raise SystemExit(int(pytest.main(args)))\n"
+	"    elif kind == 'module':\n"
+	"        import runpy\n"
+	"        sys.argv = args[:]\n"
+	"        runpy.run_module(args[0], run_name='__main__', alter_sys=True)\n"
+	"    else:\n"
+	"        import runpy\n"
+	"        sys.argv = args[:]\n"
+	"        sys.path[0] = os.path.dirname(os.path.abspath(args[0]))\n"
+	"        runpy.run_path(args[0], run_name='__main__')\n"
+	"finally:\n"
+	"    if kind != 'probe':\n"
+	"        _gilscope_done()\n";
+
+struct test {
+	char *id;
+	struct ft_counts runs[FT_MODES];
+	int signal, signal_mode, hang_mode;
+	double max_seconds;
+	char *tail;
+	int tail_mode;
+	struct strbuf dump_text, dump_json;
+	int dump_mode;		/* of the run dumped, when dump_text is set */
+	int gil_read, gil_on, gil_needed;
+	char **mods;
+	size_t nmods;
+};
+
+struct slot {
+	int busy;
+	struct tproc t;
+	size_t test;
+	int mode;
+	uint64_t start_ms;
+	int read;		/* its end was read (or there is nothing to read) */
+	char out[PATH_MAX];
+};
+
+struct ft_session {
+	const struct ft_opts *o;
+	enum ft_kind kind;
+	int first;		/* index of the command's own arguments */
+	char dir[PATH_MAX];
+	struct test *tests;
+	size_t ntests;
+	struct slot *slots;
+	int nslots;
+	char *argv[MAX_ARGS + 16];
+	struct ft_test_result *res;
+	struct ft_module *mods;
+	size_t nmods;
+	char cmdline[1024];
+	struct sigaction old_int, old_term;
+	char *dirs[FT_DIRS_MAX];	/* where extension modules are looked for */
+	size_t ndirs;
+	struct ft_ext *exts;
+	size_t nexts;
+	int exts_truncated;
+	size_t *by_path;	/* indices of exts sorted by path */
+	char **strs;		/* distribution names and versions we own */
+	size_t nstrs, capstrs;
+};
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop(int sig)
+{
+	stop_signal = sig;
+}
+
+/* --- pure parts ------------------------------------------------------- */
+
+static const char *base_name(const char *p)
+{
+	const char *s = strrchr(p, '/');
+
+	return s ? s + 1 : p;
+}
+
+static int is_python_name(const char *p)
+{
+	const char *b = base_name(p);
+
+	return !strncmp(b, "python", 6);
+}
+
+enum ft_kind ft_command_kind(char **argv, int argc, int *first)
+{
+	const char *b;
+
+	*first = 1;
+	if (argc < 1)
+		return FT_KIND_OTHER;
+	b = base_name(argv[0]);
+	if (!strcmp(b, "pytest") || !strcmp(b, "py.test"))
+		return FT_KIND_PYTEST;
+	if (!is_python_name(argv[0]) || argc < 2)
+		return FT_KIND_OTHER;
+	if (!strcmp(argv[1], "-m") && argc >= 3) {
+		if (!strcmp(argv[2], "pytest") || !strcmp(argv[2], "py.test")) {
+			*first = 3;
+			return FT_KIND_PYTEST;
+		}
+		*first = 2;
+		return FT_KIND_MODULE;
+	}
+	if (argv[1][0] != '-') {
+		*first = 1;
+		return FT_KIND_SCRIPT;
+	}
+	return FT_KIND_OTHER;
+}
+
+long ft_parse_collected(const char *out, size_t len, char **ids, size_t max)
+{
+	const char *p = out, *end = out + len;
+	size_t n = 0;
+
+	while (p < end && n < max) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (l && p[l - 1] == '\r')
+			l--;
+		if (!l && n)
+			break;	/* the summary follows */
+		if (l && l < 4096 && p[0] != ' ' && memmem(p, l, "::", 2)) {
+			ids[n] = strndup(p, l);
+			if (!ids[n])
+				return -1;
+			n++;
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return (long)n;
+}
+
+/* --- the session ------------------------------------------------------ */
+
+static int cpu_count(void)
+{
+	cpu_set_t set;
+
+	if (!sched_getaffinity(0, sizeof(set), &set) && CPU_COUNT(&set) > 0)
+		return CPU_COUNT(&set);
+	return 1;
+}
+
+struct ft_session *ft_session_new(const struct ft_opts *o)
+{
+	struct ft_session *ss = calloc(1, sizeof(*ss));
+	struct sigaction sa;
+	size_t len = 0;
+	int i, n;
+
+	if (!ss) {
+		fprintf(stderr, "gilscope: out of memory\n");
+		return NULL;
+	}
+	ss->o = o;
+	if (o->argc > MAX_ARGS) {
+		fprintf(stderr, "gilscope ft-check: at most %d arguments in the command\n", MAX_ARGS);
+		free(ss);
+		return NULL;
+	}
+	ss->kind = ft_command_kind(o->argv, o->argc, &ss->first);
+	for (i = 0; i < o->argc && len + 2 < sizeof(ss->cmdline); i++) {
+		n = snprintf(ss->cmdline + len, sizeof(ss->cmdline) - len, "%s%s", i ? " " : "",
+			     o->argv[i]);
+		if (n < 0)
+			break;
+		len += (size_t)n;
+	}
+	/* Ctrl-C (SIGINT; SIGTERM alike) ends the runs and gives the report
+	 * so far; the test processes are in groups of their own, so the
+	 * terminal's SIGINT reaches only us and we end them. No SA_RESTART:
+	 * a wait returns at once. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop;
+	sigemptyset(&sa.sa_mask);
+	stop_signal = 0;
+	sigaction(SIGINT, &sa, &ss->old_int);
+	sigaction(SIGTERM, &sa, &ss->old_term);
+	if (cmd_make_tmpdir("ft", ss->dir, sizeof(ss->dir))) {
+		ft_session_free(ss);
+		return NULL;
+	}
+	return ss;
+}
+
+/* dir/name into out; 0 or -1 when too long. */
+static int path_in(const struct ft_session *ss, const char *name, char *out, size_t len)
+{
+	int n = snprintf(out, len, "%s/%s", ss->dir, name);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* At most max bytes of a file, its first ones or (tail) its last ones;
+ * malloc'ed, NUL-ended; *len the bytes read, *cut whether some were left
+ * out before them. */
+static char *read_part(const char *path, size_t max, int tail, size_t *len, int *cut)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	long size = 0;
+	size_t n;
+
+	*len = 0;
+	*cut = 0;
+	if (!f)
+		return NULL;
+	if (tail && (fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 ||
+		     fseek(f, size > (long)max ? size - (long)max : 0, SEEK_SET)))
+		goto out;
+	buf = malloc(max + 1);
+	if (!buf)
+		goto out;
+	n = fread(buf, 1, max, f);
+	buf[n] = '\0';
+	*len = n;
+	*cut = tail && size > (long)max;
+out:
+	fclose(f);
+	return buf;
+}
+
+static char *read_file(const char *path, size_t max, size_t *len)
+{
+	int cut;
+
+	return read_part(path, max, 0, len, &cut);
+}
+
+/* The last `max` bytes of a file, from a line start when one is near. */
+static char *read_tail(const char *path, size_t max)
+{
+	size_t len;
+	int cut;
+	char *buf = read_part(path, max, 1, &len, &cut), *s;
+
+	s = buf && cut ? strchr(buf, '\n') : NULL;
+	if (s)
+		memmove(buf, s + 1, strlen(s + 1) + 1);
+	return buf;
+}
+
+/* What a crashed run said last: from faulthandler's "Fatal Python error"
+ * on (its Python stacks, innermost first), without its C stack ("Binary
+ * file ..." lines), at most CRASH_LINES lines; else the plain tail. */
+static char *crash_text(const char *path)
+{
+	char *buf = read_tail(path, CRASH_BYTES), *p, *w;
+	int lines = 0;
+
+	if (!buf)
+		return NULL;
+	p = strstr(buf, "Fatal Python error");
+	if (!p) {
+		size_t len = strlen(buf);
+
+		if (len > TAIL_BYTES)
+			memmove(buf, buf + len - TAIL_BYTES, TAIL_BYTES + 1);
+		return buf;
+	}
+	w = buf;
+	while (*p && lines < CRASH_LINES) {
+		char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) + 1 : strlen(p);
+
+		if (!strstr(p, "Binary file") || (nl && strstr(p, "Binary file") > nl)) {
+			memmove(w, p, len);
+			w += len;
+			lines++;
+		}
+		p += len;
+	}
+	*w = '\0';
+	return buf;
+}
+
+/* The argv of one run: the wrapper, then what it is to run. */
+static void make_argv(struct ft_session *ss, const char *python, const char *kind,
+		      char **extra, int nextra, const char *test_id)
+{
+	const struct ft_opts *o = ss->o;
+	int n = 0, i;
+
+	if (ss->kind == FT_KIND_OTHER) {
+		/* as it is; "python ..." runs on the interpreter being checked */
+		for (i = 0; i < o->argc; i++)
+			ss->argv[n++] = o->argv[i];
+		if (is_python_name(o->argv[0]))
+			ss->argv[0] = (char *)python;
+		ss->argv[n] = NULL;
+		return;
+	}
+	ss->argv[n++] = (char *)python;
+	ss->argv[n++] = (char *)"-c";
+	ss->argv[n++] = (char *)wrapper_code;
+	ss->argv[n++] = (char *)kind;
+	for (i = 0; i < nextra; i++)
+		ss->argv[n++] = extra[i];
+	if (ss->kind == FT_KIND_PYTEST) {
+		for (i = ss->first; i < o->argc; i++) {
+			struct stat st;
+
+			/* a test's run names the test, not the paths the
+			 * suite was collected from */
+			if (test_id && o->argv[i][0] != '-' &&
+			    (strstr(o->argv[i], "::") || !stat(o->argv[i], &st)))
+				continue;
+			ss->argv[n++] = o->argv[i];
+		}
+		if (test_id)
+			ss->argv[n++] = (char *)test_id;
+	} else {
+		for (i = ss->first; i < o->argc; i++)
+			ss->argv[n++] = o->argv[i];
+	}
+	ss->argv[n] = NULL;
+}
+
+static void env_for(struct tproc_env *env, int mode, const char *baseline)
+{
+	memset(env, 0, sizeof(*env));
+	if (mode < 0 || (mode == FT_GIL && baseline)) {
+		/* ask the build what it is, with nothing forcing it; a
+		 * default build's baseline has its GIL anyway */
+		env->unset[env->nunset++] = "PYTHON_GIL";
+		if (mode >= 0)
+			env->set[env->nset++] = "PYTHONDONTWRITEBYTECODE=1";
+		return;
+	}
+	/* set explicitly, never left to the build's default */
+	env->set[env->nset++] = mode == FT_NOGIL ? "PYTHON_GIL=0" : "PYTHON_GIL=1";
+	env->set[env->nset++] = "PYTHONDONTWRITEBYTECODE=1";
+}
+
+/* A directory to look for extension modules in, once. */
+static void add_dir(struct ft_session *ss, const char *dir)
+{
+	size_t i;
+
+	if (!*dir || ss->ndirs == FT_DIRS_MAX)
+		return;
+	for (i = 0; i < ss->ndirs; i++)
+		if (!strcmp(ss->dirs[i], dir))
+			return;
+	ss->dirs[ss->ndirs] = strdup(dir);
+	if (ss->dirs[ss->ndirs])
+		ss->ndirs++;
+}
+
+int ft_probe(struct ft_session *ss, const char *python, struct ft_interp *out)
+{
+	struct tproc_env env;
+	char path[PATH_MAX], err[256];
+	char *argv[6], *buf;
+	json_t *msg;
+	size_t len;
+	int ret, st;
+
+	memset(out, 0, sizeof(*out));
+	if (path_in(ss, "probe.out", path, sizeof(path)))
+		return GS_EXIT_ERROR;
+	argv[0] = (char *)python;
+	argv[1] = (char *)"-I";
+	argv[2] = (char *)"-c";
+	argv[3] = (char *)wrapper_code;
+	argv[4] = (char *)"probe";
+	argv[5] = NULL;
+	env_for(&env, -1, NULL);
+	ret = tproc_run(argv, &env, path, PROBE_TIMEOUT_MS, &stop_signal, &st, err, sizeof(err));
+	if (stop_signal) {
+		fprintf(stderr, "gilscope: interrupted\n");
+		return EXIT_INTERRUPTED;
+	}
+	if (ret == GS_ENOPROC) {
+		fprintf(stderr, "gilscope: cannot run %s: %s (give an interpreter with --python)\n",
+			python, err);
+		return GS_EXIT_NOPROC;
+	}
+	if (ret) {
+		fprintf(stderr, "gilscope: %s did not answer what it is within %d s\n",
+			python, PROBE_TIMEOUT_MS / 1000);
+		return GS_EXIT_ERROR;
+	}
+	buf = read_file(path, 65536, &len);
+	msg = buf && st == 0 ? jmsg_parse(buf, len && buf[len - 1] == '\n' ? len - 1 : len) : NULL;
+	if (!msg || !jmsg_str(msg, "version")) {
+		fprintf(stderr, "gilscope: %s is not a Python 3 interpreter gilscope can ask "
+			"(exit status %d): %.200s\n", python, launch_exit_status(st),
+			buf ? buf : "");
+		json_decref(msg);
+		free(buf);
+		return GS_EXIT_NOTPY;
+	}
+	snprintf(out->version, sizeof(out->version), "%s", jmsg_str(msg, "version"));
+	snprintf(out->executable, sizeof(out->executable), "%s",
+		 jmsg_str(msg, "executable") ? jmsg_str(msg, "executable") : "");
+	out->free_threaded = jmsg_true(msg, "ft");
+	out->has_pytest = jmsg_true(msg, "pytest");
+	if (python == ss->o->python) {
+		json_t *site = json_object_get(msg, "site"), *d;
+		size_t i;
+
+		json_array_foreach(site, i, d) {
+			if (json_is_string(d))
+				add_dir(ss, json_string_value(d));
+		}
+	}
+	json_decref(msg);
+	free(buf);
+	return 0;
+}
+
+static int add_test(struct ft_session *ss, char *id)
+{
+	struct test *t;
+
+	if (!id)
+		return -1;
+	t = &ss->tests[ss->ntests++];
+	memset(t, 0, sizeof(*t));
+	t->id = id;	/* the strbufs are zeroed: STRBUF_INIT */
+	return 0;
+}
+
+int ft_collect(struct ft_session *ss)
+{
+	char path[PATH_MAX], err[256];
+	char *extra[4] = { (char *)"--collect-only", (char *)"-q", (char *)"-p",
+			   (char *)"no:cacheprovider" };
+	struct tproc_env env;
+	char **ids = NULL, *buf = NULL;
+	size_t len, i;
+	long n;
+	int ret, st, status = GS_EXIT_ERROR;
+
+	if (ss->kind != FT_KIND_PYTEST) {
+		/* one "test": the whole command */
+		ss->tests = calloc(1, sizeof(*ss->tests));
+		if (!ss->tests || add_test(ss, strdup(ss->cmdline)))
+			return GS_EXIT_ERROR;
+		return 0;
+	}
+	if (path_in(ss, "collect.out", path, sizeof(path)))
+		return GS_EXIT_ERROR;
+	make_argv(ss, ss->o->python, "pytest", extra, 4, NULL);
+	env_for(&env, FT_NOGIL, NULL);
+	ret = tproc_run(ss->argv, &env, path, COLLECT_TIMEOUT_MS, &stop_signal, &st, err,
+			sizeof(err));
+	if (stop_signal) {
+		fprintf(stderr, "gilscope: interrupted while collecting the tests\n");
+		return EXIT_INTERRUPTED;
+	}
+	if (ret) {
+		fprintf(stderr, "gilscope: collecting the tests with %s failed: %s\n",
+			ss->o->python, ret == GS_ERANGE ? "it took too long" : err);
+		return GS_EXIT_ERROR;
+	}
+	buf = read_file(path, OUT_MAX, &len);
+	if (!buf || (st != 0 && launch_exit_status(st) != 5)) {
+		char *tail = read_tail(path, 1500);
+
+		fprintf(stderr, "gilscope: collecting the tests failed (pytest --collect-only "
+			"exit status %d); its output ends:\n%s\n", launch_exit_status(st),
+			tail ? tail : "");
+		free(tail);
+		goto out;
+	}
+	ids = calloc(MAX_TESTS, sizeof(*ids));
+	n = ids ? ft_parse_collected(buf, len, ids, MAX_TESTS) : -1;
+	if (n <= 0) {
+		fprintf(stderr, "gilscope: pytest collected no tests from '%s' (run it with "
+			"--collect-only to see why)\n", ss->cmdline);
+		goto out;
+	}
+	ss->tests = calloc((size_t)n, sizeof(*ss->tests));
+	if (!ss->tests)
+		goto out;
+	for (i = 0; i < (size_t)n; i++) {
+		add_test(ss, ids[i]);
+		ids[i] = NULL;
+	}
+	status = 0;
+out:
+	if (ids)
+		for (i = 0; i < MAX_TESTS && ids[i]; i++)
+			free(ids[i]);
+	free(ids);
+	free(buf);
+	return status;
+}
+
+/* --- the extension modules of the environment --------------------------- */
+
+static int on_so(void *arg, const char *path)
+{
+	struct ft_session *ss = arg;
+	struct ft_ext *x;
+	struct elfsym *e;
+	int ret;
+
+	if (ss->nexts == FT_EXTS_MAX) {
+		ss->exts_truncated = 1;
+		return 1;
+	}
+	x = &ss->exts[ss->nexts];
+	memset(x, 0, sizeof(*x));
+	if (elfsym_open_file(path, &e))
+		return 0;	/* not an ELF file we can read: not a module */
+	ret = ext_scan(e, &x->info);
+	elfsym_free(e);
+	if (ret != 1)
+		return 0;
+	ext_tag_from_name(path, &x->info);
+	x->path = strdup(path);
+	if (x->path)
+		ss->nexts++;
+	return 0;
+}
+
+/* --- which distribution installed each module ---------------------------- */
+
+static const struct ft_session *sort_ss;	/* qsort has no context argument */
+
+static int cmp_path(const void *a, const void *b)
+{
+	return strcmp(sort_ss->exts[*(const size_t *)a].path, sort_ss->exts[*(const size_t *)b].path);
+}
+
+/* A string the session keeps until it is freed; NULL when out of memory. */
+static const char *keep(struct ft_session *ss, const char *s)
+{
+	char *d;
+
+	if (ss->nstrs == ss->capstrs) {
+		size_t cap = ss->capstrs ? 2 * ss->capstrs : 64;
+		char **n = realloc(ss->strs, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		ss->strs = n;
+		ss->capstrs = cap;
+	}
+	d = strdup(s);
+	if (d)
+		ss->strs[ss->nstrs++] = d;
+	return d;
+}
+
+struct record_walk {
+	struct ft_session *ss;
+	const char *dir;
+	const char *name, *version;	/* kept */
+};
+
+static int on_row(void *arg, const char *path, size_t plen)
+{
+	struct record_walk *rw = arg;
+	struct ft_session *ss = rw->ss;
+	char full[PATH_MAX];
+	size_t lo = 0, hi = ss->nexts;
+	int n;
+
+	if (plen < 3 || memcmp(path + plen - 3, ".so", 3))
+		return 0;
+	n = snprintf(full, sizeof(full), "%s/%.*s", rw->dir, (int)plen, path);
+	if (n < 0 || (size_t)n >= sizeof(full))
+		return 0;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		struct ft_ext *x = &ss->exts[ss->by_path[mid]];
+		int c = strcmp(x->path, full);
+
+		if (!c) {
+			x->dist_name = rw->name;
+			x->dist_version = rw->version;
+			return 0;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return 0;
+}
+
+static int on_dist(void *arg, const char *dirname)
+{
+	struct record_walk *rw = arg;
+	char name[DIST_NAME_MAX], version[DIST_VERSION_MAX], path[PATH_MAX];
+	size_t len;
+	char *buf;
+	int n;
+
+	if (dist_from_dirname(dirname, name, sizeof(name), version, sizeof(version)))
+		return 0;
+	n = snprintf(path, sizeof(path), "%s/%s/RECORD", rw->dir, dirname);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return 0;
+	buf = read_file(path, RECORD_MAX, &len);
+	if (!buf)
+		return 0;
+	rw->name = keep(rw->ss, name);
+	rw->version = keep(rw->ss, version);
+	if (rw->name && rw->version)
+		dist_record_paths(buf, len, RECORD_ROWS, on_row, rw);
+	free(buf);
+	return 0;
+}
+
+static void find_dists(struct ft_session *ss)
+{
+	struct record_walk rw;
+	size_t i;
+
+	if (!ss->nexts)
+		return;
+	ss->by_path = malloc(ss->nexts * sizeof(*ss->by_path));
+	if (!ss->by_path)
+		return;
+	for (i = 0; i < ss->nexts; i++)
+		ss->by_path[i] = i;
+	sort_ss = ss;
+	qsort(ss->by_path, ss->nexts, sizeof(*ss->by_path), cmp_path);
+	sort_ss = NULL;
+	for (i = 0; i < ss->ndirs; i++) {
+		memset(&rw, 0, sizeof(rw));
+		rw.ss = ss;
+		rw.dir = ss->dirs[i];
+		(void)dirscan_subdirs(ss->dirs[i], ".dist-info", on_dist, &rw);
+	}
+}
+
+void ft_scan(struct ft_session *ss)
+{
+	const char *pp = getenv("PYTHONPATH");
+	size_t i;
+	int trunc;
+
+	/* what the test processes can import besides site-packages */
+	while (pp && *pp) {
+		const char *colon = strchr(pp, ':');
+		size_t len = colon ? (size_t)(colon - pp) : strlen(pp);
+		char dir[PATH_MAX], real[PATH_MAX];
+
+		if (len && len < sizeof(dir)) {
+			memcpy(dir, pp, len);
+			dir[len] = '\0';
+			if (realpath(dir, real))
+				add_dir(ss, real);
+		}
+		pp += len + (colon ? 1 : 0);
+	}
+	ss->exts = calloc(FT_EXTS_MAX, sizeof(*ss->exts));
+	if (!ss->exts)
+		return;
+	for (i = 0; i < ss->ndirs && !stop_signal; i++) {
+		if (!dirscan(ss->dirs[i], ".so", on_so, ss, &trunc) && trunc)
+			ss->exts_truncated = 1;
+	}
+	find_dists(ss);
+}
+
+/* --- reading a test process from outside ------------------------------ */
+
+/* The GIL of a run without it, at its end. */
+static void read_gil(struct test *t, struct sampler *s)
+{
+	struct py_gil_info gi;
+	struct py_gil gil;
+	size_t i;
+
+	if (py_model_gil_report(&s->model, NULL, &gil, &gi) || gi.count < 0)
+		return;
+	t->gil_read++;
+	t->gil_on += gi.enabled;
+	/* under PYTHON_GIL=0 such modules leave the GIL off, yet they run
+	 * without the GIL they did not declare safe to lose */
+	t->gil_needed += gi.nmodules > 0;
+	if (!t->mods && gi.nmodules) {
+		t->mods = calloc(gi.nmodules, sizeof(*t->mods));
+		for (i = 0; t->mods && i < gi.nmodules; i++) {
+			t->mods[i] = strdup(gi.modules[i]);
+			if (t->mods[i])
+				t->nmods++;
+		}
+	}
+}
+
+/* A hung test's threads, as `gilscope dump` shows them. */
+static void take_dump(struct test *t, pid_t pid, struct process *proc, struct sampler *s)
+{
+	const struct sample *smp = NULL;
+	struct dump_info info;
+	struct jw w;
+	int ret;
+
+	s->torn_rereads = DUMP_TORN_REREADS;
+	ret = sampler_take(s, &smp);
+	if (!smp || ret == GS_EEXITED)
+		return;
+	cmd_dump_info(&info, pid, proc, s, smp);
+	strbuf_reset(&t->dump_text);
+	strbuf_reset(&t->dump_json);
+	report_dump_text(&t->dump_text, &info, smp);
+	jw_init(&w, &t->dump_json, 0);
+	report_dump_jw(&w, NULL, &info, smp);
+	if (jw_close(&w))
+		strbuf_reset(&t->dump_json);
+}
+
+/* Read a test process from outside: its GIL at its end, or (dump) its
+ * threads when it hangs. One that cannot be read is told in the report by
+ * what is missing, not by a message here. */
+static void look_at(struct test *t, pid_t pid, int dump)
+{
+	struct process proc;
+	struct sampler s;
+
+	if (process_attach(pid, &proc))
+		return;
+	if (!sampler_init(&s, &proc)) {
+		if (dump)
+			take_dump(t, pid, &proc, &s);
+		else
+			read_gil(t, &s);
+		sampler_release(&s);
+	}
+	process_release(&proc);
+}
+
+/* --- the pool --------------------------------------------------------- */
+
+static int start_run(struct ft_session *ss, struct slot *sl, size_t test, int mode)
+{
+	struct tproc_env env;
+	char err[256];
+	int ret;
+
+	make_argv(ss, mode == FT_GIL && ss->o->baseline ? ss->o->baseline : ss->o->python,
+		  ss->kind == FT_KIND_PYTEST ? "pytest" :
+		  ss->kind == FT_KIND_MODULE ? "module" : "script",
+		  (char *[]){ (char *)"-p", (char *)"no:cacheprovider", (char *)"-q" },
+		  ss->kind == FT_KIND_PYTEST ? 3 : 0, ss->tests[test].id);
+	env_for(&env, mode, ss->o->baseline);
+	ret = tproc_start(ss->argv, &env, sl->out, &sl->t, err, sizeof(err));
+	if (ret) {
+		fprintf(stderr, "gilscope: cannot run %s: %s\n", ss->argv[0], err);
+		return GS_EXIT_NOPROC;
+	}
+	sl->busy = 1;
+	sl->test = test;
+	sl->mode = mode;
+	sl->start_ms = gs_now_ms();
+	/* only a run without the GIL is read; the others are let go at once */
+	sl->read = mode != FT_NOGIL || ss->kind == FT_KIND_OTHER;
+	return 0;
+}
+
+static void end_run(struct ft_session *ss, struct slot *sl, enum ft_outcome o)
+{
+	struct test *t = &ss->tests[sl->test];
+	double secs = (double)(gs_now_ms() - sl->start_ms) / 1000.0;
+
+	ft_count(&t->runs[sl->mode], o);
+	if (secs > t->max_seconds)
+		t->max_seconds = secs;
+	if (o == FT_RUN_CRASH && !t->signal) {
+		t->signal = WTERMSIG(sl->t.wstatus);
+		t->signal_mode = sl->mode;
+	}
+	if (o == FT_RUN_HANG && t->runs[FT_NOGIL].hang + t->runs[FT_GIL].hang == 1)
+		t->hang_mode = sl->mode;
+	/* keep the output of the first run that did not pass (one without
+	 * the GIL rather than one with it) */
+	if (o != FT_RUN_PASS && (!t->tail || (t->tail_mode == FT_GIL && sl->mode == FT_NOGIL))) {
+		free(t->tail);
+		t->tail = o == FT_RUN_CRASH ? crash_text(sl->out) : read_tail(sl->out, TAIL_BYTES);
+		t->tail_mode = sl->mode;
+	}
+	sl->busy = 0;
+}
+
+static void poll_slot(struct ft_session *ss, struct slot *sl, long timeout_ms)
+{
+	struct test *t = &ss->tests[sl->test];
+	int d;
+
+	d = tproc_done(&sl->t);
+	if (d == 1) {
+		if (!sl->read)
+			look_at(t, sl->t.pid, 0);
+		sl->read = 1;
+		tproc_go(&sl->t);
+	}
+	if (tproc_reap(&sl->t)) {
+		int st = sl->t.wstatus;
+
+		end_run(ss, sl, WIFSIGNALED(st) ? FT_RUN_CRASH :
+			WIFEXITED(st) && WEXITSTATUS(st) == 0 ? FT_RUN_PASS : FT_RUN_FAIL);
+		return;
+	}
+	if ((long)(gs_now_ms() - sl->start_ms) > timeout_ms) {
+		/* one dump per test: of a run without the GIL when there is one */
+		if (!t->dump_text.len || (t->dump_mode == FT_GIL && sl->mode == FT_NOGIL)) {
+			look_at(t, sl->t.pid, 1);
+			t->dump_mode = sl->mode;
+		}
+		tproc_kill(&sl->t);
+		end_run(ss, sl, FT_RUN_HANG);
+	}
+}
+
+static void progress(struct ft_session *ss, long done, long total, uint64_t t0, int final)
+{
+	static uint64_t last;
+	uint64_t now = gs_now_ms();
+	int tty = isatty(STDERR_FILENO);
+	double el = (double)(now - t0) / 1000.0;
+	size_t i, bad = 0;
+
+	if (!ss->o->progress)
+		return;
+	if (!final && now - last < (tty ? PROGRESS_TTY_MS : PROGRESS_MS))
+		return;
+	last = now;
+	for (i = 0; i < ss->ntests; i++)
+		if (ss->tests[i].runs[0].fail + ss->tests[i].runs[0].crash +
+		    ss->tests[i].runs[0].hang + ss->tests[i].runs[1].fail +
+		    ss->tests[i].runs[1].crash + ss->tests[i].runs[1].hang)
+			bad++;
+	fprintf(stderr, "%sgilscope: ft-check: %ld/%ld runs, %zu test%s not passing so far, "
+		"%.0f s", tty ? "\r" : "", done, total, bad, bad == 1 ? "" : "s", el);
+	if (done && done < total)
+		fprintf(stderr, ", about %.0f s left", el * (double)(total - done) / (double)done);
+	fprintf(stderr, "%s", tty && !final ? "   " : "\n");
+}
+
+static int run_pool(struct ft_session *ss, long total, long *done)
+{
+	const struct ft_opts *o = ss->o;
+	long next = 0, timeout_ms = (long)(o->timeout_s * 1000.0);
+	uint64_t t0 = gs_now_ms();
+	struct pollfd pfd[MAX_JOBS];
+	int i, running, ret;
+
+	for (;;) {
+		running = 0;
+		for (i = 0; i < ss->nslots; i++) {
+			struct slot *sl = &ss->slots[i];
+
+			if (!sl->busy && next < total && !stop_signal) {
+				/* run r of test k in mode m: the repeats of one
+				 * test spread over the session */
+				long per = (long)ss->ntests * FT_MODES;
+				size_t k = (size_t)((next % per) / FT_MODES);
+				int m = (int)(next % FT_MODES);
+
+				ret = start_run(ss, sl, k, m);
+				if (ret)
+					return ret;
+				next++;
+			}
+			running += sl->busy;
+		}
+		if (!running || stop_signal)
+			break;
+		for (i = 0; i < ss->nslots; i++) {
+			pfd[i].fd = ss->slots[i].busy ? ss->slots[i].t.done_r : -1;
+			pfd[i].events = POLLIN;
+			pfd[i].revents = 0;
+		}
+		(void)poll(pfd, (nfds_t)ss->nslots, TICK_MS);
+		for (i = 0; i < ss->nslots; i++) {
+			if (!ss->slots[i].busy)
+				continue;
+			poll_slot(ss, &ss->slots[i], timeout_ms);
+			if (!ss->slots[i].busy)
+				(*done)++;
+		}
+		progress(ss, *done, total, t0, 0);
+	}
+	progress(ss, *done, total, t0, 1);
+	return 0;
+}
+
+static void add_module(struct ft_session *ss, const char *name, const char *test)
+{
+	size_t i;
+
+	for (i = 0; i < ss->nmods; i++) {
+		if (!strcmp(ss->mods[i].name, name)) {
+			ss->mods[i].tests++;
+			return;
+		}
+	}
+	ss->mods[ss->nmods].name = name;
+	ss->mods[ss->nmods].first_test = test;
+	ss->mods[ss->nmods].tests = 1;
+	ss->mods[ss->nmods].file = NULL;
+	/* its file, by the module's last name ("pkg.sub._ext" -> "_ext") */
+	{
+		const char *dot = strrchr(name, '.');
+		const char *last = dot ? dot + 1 : name;
+
+		for (i = 0; i < ss->nexts && !ss->mods[ss->nmods].file; i++)
+			if (!strcmp(ss->exts[i].info.module, last))
+				ss->mods[ss->nmods].file = &ss->exts[i];
+	}
+	ss->nmods++;
+}
+
+int ft_run(struct ft_session *ss, struct ft_report *rep)
+{
+	const struct ft_opts *o = ss->o;
+	struct ft_tally tally = { 0, 0, 0, 0 };
+	uint64_t t0 = gs_now_ms();
+	long total, done = 0;
+	size_t i, nmods = 0;
+	int ret, k;
+
+	ss->nslots = o->jobs > 0 ? o->jobs : cpu_count();
+	if (ss->nslots > MAX_JOBS)
+		ss->nslots = MAX_JOBS;
+	ss->slots = calloc((size_t)ss->nslots, sizeof(*ss->slots));
+	ss->res = calloc(ss->ntests, sizeof(*ss->res));
+	if (!ss->slots || !ss->res) {
+		fprintf(stderr, "gilscope: out of memory\n");
+		return GS_EXIT_ERROR;
+	}
+	for (k = 0; k < ss->nslots; k++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "run-%d.out", k);
+		if (path_in(ss, name, ss->slots[k].out, sizeof(ss->slots[k].out)))
+			return GS_EXIT_ERROR;
+	}
+	total = (long)ss->ntests * o->repeat * FT_MODES;
+	ret = run_pool(ss, total, &done);
+	/* interrupted (or a run could not start): end what still runs */
+	for (k = 0; k < ss->nslots; k++) {
+		if (ss->slots[k].busy) {
+			tproc_kill(&ss->slots[k].t);
+			ss->slots[k].busy = 0;
+		}
+	}
+	if (ret)
+		return ret;
+
+	memset(rep, 0, sizeof(*rep));
+	rep->interrupted = stop_signal != 0;
+	rep->runs_done = done;
+	rep->runs_total = total;
+	rep->seconds = (double)(gs_now_ms() - t0) / 1000.0;
+	rep->per_test = ss->kind == FT_KIND_PYTEST;
+	rep->command = ss->cmdline;
+	rep->baseline = o->baseline;
+	rep->repeat = o->repeat;
+	rep->jobs = ss->nslots;
+	rep->timeout_s = o->timeout_s;
+	for (i = 0; i < ss->ntests; i++)
+		nmods += ss->tests[i].nmods;
+	ss->mods = calloc(nmods ? nmods : 1, sizeof(*ss->mods));
+	if (!ss->mods)
+		return GS_EXIT_ERROR;
+	for (i = 0; i < ss->ntests; i++) {
+		struct test *t = &ss->tests[i];
+		struct ft_test_result *r = &ss->res[i];
+		size_t m;
+
+		r->id = t->id;
+		memcpy(r->runs, t->runs, sizeof(r->runs));
+		r->cls = ft_classify(&t->runs[FT_NOGIL], &t->runs[FT_GIL], o->repeat);
+		r->signal_name = t->signal ? launch_signal_name(t->signal) : NULL;
+		r->signal_mode = t->signal_mode;
+		r->hang_mode = t->dump_text.len ? t->dump_mode : t->hang_mode;
+		r->max_seconds = t->max_seconds;
+		r->tail = t->tail;
+		r->tail_mode = t->tail_mode;
+		r->dump_text = t->dump_text.len ? strbuf_str(&t->dump_text) : NULL;
+		r->dump_json = t->dump_json.len ? &t->dump_json : NULL;
+		r->gil_read_runs = t->gil_read;
+		r->gil_on_runs = t->gil_on;
+		r->gil_needed_runs = t->gil_needed;
+		r->gil_modules = t->mods;
+		r->ngil_modules = t->nmods;
+		rep->by_class[r->cls]++;
+		switch (ft_trouble(&t->runs[FT_NOGIL], &t->runs[FT_GIL])) {
+		case FT_TROUBLE_NOGIL: tally.nogil_only++; break;
+		case FT_TROUBLE_EVERYWHERE: tally.everywhere++; break;
+		case FT_TROUBLE_NONE: break;
+		}
+		tally.not_run += r->cls == FTC_NOT_RUN;
+		rep->gil_read_runs += t->gil_read;
+		rep->gil_on_runs += t->gil_on;
+		rep->gil_needed_runs += t->gil_needed;
+		/* the first module of each test is the one that turned it on
+		 * there; the others would have */
+		for (m = 0; m < t->nmods; m++)
+			add_module(ss, t->mods[m], t->id);
+	}
+	tally.tests = ss->ntests;
+	rep->verdict = ft_decide(1, &tally, rep->gil_on_runs + rep->gil_needed_runs > 0,
+				 rep->interrupted);
+	rep->tests = ss->res;
+	rep->ntests = ss->ntests;
+	rep->ext_dirs = (const char *const *)ss->dirs;
+	rep->next_dirs = ss->ndirs;
+	rep->exts = ss->exts;
+	rep->nexts = ss->nexts;
+	rep->exts_truncated = ss->exts_truncated;
+	rep->modules = ss->mods;
+	rep->nmodules = ss->nmods;
+	return 0;
+}
+
+void ft_session_free(struct ft_session *ss)
+{
+	char path[PATH_MAX];
+	size_t i, k;
+	int s;
+
+	if (!ss)
+		return;
+	for (s = 0; ss->slots && s < ss->nslots; s++) {
+		if (ss->slots[s].busy)
+			tproc_kill(&ss->slots[s].t);
+		unlink(ss->slots[s].out);
+	}
+	if (ss->dir[0]) {
+		if (!path_in(ss, "probe.out", path, sizeof(path)))
+			unlink(path);
+		if (!path_in(ss, "collect.out", path, sizeof(path)))
+			unlink(path);
+		rmdir(ss->dir);
+	}
+	sigaction(SIGINT, &ss->old_int, NULL);
+	sigaction(SIGTERM, &ss->old_term, NULL);
+	for (i = 0; i < ss->ntests; i++) {
+		struct test *t = &ss->tests[i];
+
+		free(t->id);
+		free(t->tail);
+		strbuf_release(&t->dump_text);
+		strbuf_release(&t->dump_json);
+		for (k = 0; k < t->nmods; k++)
+			free(t->mods[k]);
+		free(t->mods);
+	}
+	for (i = 0; i < ss->ndirs; i++)
+		free(ss->dirs[i]);
+	for (i = 0; i < ss->nexts; i++)
+		free((char *)ss->exts[i].path);
+	free(ss->exts);
+	free(ss->by_path);
+	for (i = 0; i < ss->nstrs; i++)
+		free(ss->strs[i]);
+	free(ss->strs);
+	free(ss->tests);
+	free(ss->slots);
+	free(ss->res);
+	free(ss->mods);
+	free(ss);
+}

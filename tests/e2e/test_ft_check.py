@@ -1,0 +1,257 @@
+"""`gilscope ft-check`: small real suites (targets/ft_suites/) run on every
+free-threaded interpreter, each expected class asserted, every run bounded.
+
+Ground truth is the suites' own: the race test counts the updates it lost,
+the crash tests kill themselves with a known signal, the hang test waits in a
+known function, the extension test imports a module built here that does
+not declare Py_mod_gil. That no test process is left behind is checked in
+/proc after each run. pytest is installed per interpreter by the test setup
+(es.install_package, cached in tests/e2e/.site/)."""
+import json
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import jsonschema
+import pytest
+
+import e2e_support as es
+
+SUITES = es.E2E_DIR / "targets" / "ft_suites"
+SCHEMA = es.REPO / "tests" / "schema" / "ft-check.schema.json"
+RUN_TIMEOUT = 120          # one ft-check run, whatever happens
+EXIT_NOT_READY = 9
+
+_supported = es.discover()[0]
+FT = [it for it in _supported if it.ft and it.gil == 0]
+DEFAULT = [it for it in _supported if not it.ft]
+
+
+@pytest.fixture(scope="module", params=FT, ids=es.interp_ids(FT) if FT else None)
+def ft(request):
+    """(interpreter, its venv's python with pytest installed)."""
+    it = request.param
+    venv = es.install_package(it, "pytest", "pytest")
+    return it, str(venv / "bin" / "python")
+
+
+def leftovers(suite: Path) -> List[str]:
+    """Processes still running in the suite's directory (a test process or
+    anything it started)."""
+    found = []
+    for d in os.listdir("/proc"):
+        if not d.isdigit():
+            continue
+        try:
+            if os.readlink(f"/proc/{d}/cwd") == str(suite):
+                cmd = Path(f"/proc/{d}/cmdline").read_bytes().replace(b"\0", b" ")
+                found.append(f"{d}: {cmd.decode('utf-8', 'replace')}")
+        except OSError:
+            pass
+    return found
+
+
+def ft_check(gilscope: str, python: str, suite: str, args: List[str], env_extra: Optional[Dict[str, str]] = None,
+             junit: Optional[Path] = None) -> tuple:
+    """Run gilscope ft-check --json in the suite's directory; (the report,
+    what to show when an assertion fails, its tests by function name)."""
+    cwd = SUITES / suite
+    argv = [gilscope, "ft-check", "--json", "-q", "--python", python] + args
+    if junit:
+        argv[3:3] = ["--junit-xml", str(junit)]
+    argv += ["--", "pytest", "."]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    env.update(env_extra or {})
+    t0 = time.monotonic()
+    try:
+        res = subprocess.run(argv, cwd=cwd, capture_output=True, text=True, env=env,
+                             timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired as e:
+        pytest.fail(f"$ {shlex.join(argv)}\ndid not finish within {RUN_TIMEOUT}s\n{e.stderr}",
+                    pytrace=False)
+    took = time.monotonic() - t0
+    ctx = f"$ (cd {cwd}; {shlex.join(argv)})\nexit {res.returncode} in {took:.1f}s\n" \
+          f"--- stdout ---\n{res.stdout[:6000]}\n--- stderr ---\n{res.stderr[:3000]}"
+    try:
+        doc = json.loads(res.stdout)
+    except ValueError:
+        pytest.fail(f"no JSON report:\n{ctx}", pytrace=False)
+    errors = [e.message for e in jsonschema.Draft202012Validator(
+        json.loads(SCHEMA.read_text())).iter_errors(doc)]
+    assert not errors, f"report does not match {SCHEMA.name}: {errors[:5]}\n{ctx}"
+    left = leftovers(cwd)
+    assert not left, f"test processes left running: {left}\n{ctx}"
+    doc["_exit"] = res.returncode
+    return doc, ctx, {t["id"].split("::")[-1]: t for t in doc["tests"]}
+
+
+def test_clean_suite_is_ready(gilscope, ft, tmp_path):
+    it, py = ft
+    junit = tmp_path / "junit.xml"
+    doc, ctx, t = ft_check(gilscope, py, "clean", ["-n", "1", "-t", "60"], junit=junit)
+    assert doc["verdict"] == "ready", ctx
+    assert doc["_exit"] == 0, ctx
+    assert doc["python"]["free_threaded"] is True and doc["python"]["version"] == it.version, ctx
+    assert set(t) == {"test_arithmetic", "test_locked_counter"}, ctx
+    for one in t.values():
+        assert one["class"] == "pass", ctx
+        assert one["runs"]["nogil"] == {"pass": 1, "fail": 0, "crash": 0, "hang": 0}, ctx
+        assert one["runs"]["gil"]["pass"] == 1, ctx
+    # every run without the GIL was read from outside, and had it off
+    assert doc["gil"]["runs_read"] == 2 and doc["gil"]["runs_reenabled"] == 0, ctx
+    assert doc["runs_done"] == doc["runs_total"] == 4, ctx
+    root = ET.parse(junit).getroot()
+    cases = root.findall(".//testcase")
+    assert len(cases) == 2 and not root.findall(".//failure") and not root.findall(".//error")
+
+
+def test_data_race_fails_only_without_the_gil(gilscope, ft):
+    _, py = ft
+    doc, ctx, t = ft_check(gilscope, py, "race", ["-n", "3", "-t", "60"])
+    race = t["test_unsynchronised_counter"]
+    # how many of the runs lose updates is up to the scheduler: all of
+    # them (fails) or some (flaky); with the GIL, none may
+    assert race["class"] in ("fails-without-gil", "flaky-without-gil"), ctx
+    assert race["runs"]["gil"] == {"pass": 3, "fail": 0, "crash": 0, "hang": 0}, ctx
+    assert race["runs"]["nogil"]["fail"] >= 1, ctx
+    want = "fails-without-gil" if race["runs"]["nogil"]["pass"] == 0 else "flaky-without-gil"
+    assert race["class"] == want, ctx
+    assert "lost" in (race["output_tail"] or "") and "updates" in race["output_tail"], ctx
+    assert t["test_safe"]["class"] == "pass", ctx
+    assert doc["verdict"] == "unsafe" and doc["_exit"] == EXIT_NOT_READY, ctx
+
+
+def test_crash_names_the_signal(gilscope, ft, tmp_path):
+    _, py = ft
+    junit = tmp_path / "junit.xml"
+    doc, ctx, t = ft_check(gilscope, py, "crash", ["-n", "1", "-t", "60"], junit=junit)
+    for name, sig in (("test_abort", "SIGABRT"), ("test_segfault", "SIGSEGV")):
+        assert t[name]["class"] == "crash", ctx
+        assert t[name]["signal"] == sig, ctx
+        assert t[name]["runs"]["nogil"]["crash"] == 1 and t[name]["runs"]["gil"]["crash"] == 1, ctx
+        # faulthandler's stack names the test that crashed
+        assert f"in {name}" in (t[name]["output_tail"] or ""), ctx
+    assert t["test_fine"]["class"] == "pass", ctx
+    # it crashes with the GIL too: not a free-threading problem
+    assert doc["verdict"] == "failing" and doc["_exit"] == EXIT_NOT_READY, ctx
+    errors = ET.parse(junit).getroot().findall(".//error")
+    assert sorted(e.get("type") for e in errors) == ["crash", "crash"], ctx
+
+
+@pytest.mark.asan
+def test_hang_is_dumped_and_killed(gilscope, ft):
+    _, py = ft
+    doc, ctx, t = ft_check(gilscope, py, "hang", ["-n", "1", "-t", "3"])
+    hang = t["test_waits_forever"]
+    assert hang["class"] == "hang", ctx
+    assert hang["runs"]["nogil"]["hang"] == 1 and hang["runs"]["gil"]["hang"] == 1, ctx
+    dump = hang["dump"]
+    assert dump, ctx
+    funcs = [f["function"] for th in dump["threads"] for f in th["frames"]]
+    assert "test_waits_forever" in funcs, ctx
+    names = {th["name"] for th in dump["threads"]}
+    assert "helper" in names, ctx
+    assert t["test_fine"]["class"] == "pass", ctx
+
+
+@pytest.mark.asan
+def test_extension_without_py_mod_gil(gilscope, ft, tmp_path):
+    it, py = ft
+    # gilscope_gilext "installed" as pip leaves a wheel: the module beside
+    # a dist-info directory whose RECORD lists it
+    site = tmp_path / "site"
+    site.mkdir()
+    so = next(es.build_gilext(it).glob("gilscope_gilext*.so"))
+    shutil.copy(so, site / so.name)
+    info = site / "gilscope_gilext-0.3.dev1.dist-info"
+    info.mkdir()
+    (info / "RECORD").write_text(f"{so.name},sha256=x,{so.stat().st_size}\n"
+                                 f"{info.name}/RECORD,,\n")
+    ok_dir = es.build_testext(it)     # declares Py_mod_gil = Py_MOD_GIL_NOT_USED
+    doc, ctx, t = ft_check(gilscope, py, "ext", ["-n", "1", "-t", "60"],
+                           env_extra={"PYTHONPATH": f"{site}:{ok_dir}"})
+    assert t["test_uses_extension"]["class"] == "pass", ctx
+    assert t["test_uses_extension"]["gil_modules"] == ["gilscope_gilext"], ctx
+    assert t["test_uses_extension"]["gil_runs_with_modules"] == 1, ctx
+    assert t["test_plain"]["gil_modules"] == [], ctx
+    mods = doc["gil"]["modules"]
+    assert [m["name"] for m in mods] == ["gilscope_gilext"], ctx
+    assert mods[0]["first_test"].endswith("test_uses_extension"), ctx
+    # PYTHON_GIL=0 keeps the GIL off even so: the module runs without it
+    assert doc["gil"]["runs_reenabled"] == 0, ctx
+    # the scan of the files, without importing them: what the C sources say
+    scanned = {m["module"]: m for m in doc["extensions"]["modules"]}
+    tag = "cpython-" + "".join(map(str, it.version_info[:2])) + "t"
+    assert scanned["gilscope_gilext"]["py_mod_gil"] == "undeclared", ctx
+    assert scanned["gilscope_gilext"]["ready"] is False, ctx
+    assert scanned["gilscope_testext"]["py_mod_gil"] == "not-used", ctx
+    assert scanned["gilscope_testext"]["ready"] is True, ctx
+    for name in ("gilscope_gilext", "gilscope_testext"):
+        assert scanned[name]["tag"] == tag and scanned[name]["free_threaded_abi"] is True, ctx
+    want = {"name": "gilscope_gilext", "version": "0.3.dev1"}
+    assert scanned["gilscope_gilext"]["distribution"] == want, ctx
+    assert scanned["gilscope_testext"]["distribution"] is None, ctx
+    assert mods[0]["distribution"] == want, ctx
+    assert doc["verdict"] == "gil-reenabled" and doc["_exit"] == EXIT_NOT_READY, ctx
+
+
+@pytest.mark.skipif(not (FT and DEFAULT), reason="needs a free-threaded and a default build")
+def test_baseline_on_a_default_build(gilscope):
+    """--baseline-python: the runs with the GIL on another interpreter, a
+    default build of the same version when there is one."""
+    ft_it = FT[-1]
+    same = [it for it in DEFAULT if it.version_info[:2] == ft_it.version_info[:2]]
+    base_it = (same or DEFAULT)[-1]
+    py = str(es.install_package(ft_it, "pytest", "pytest") / "bin" / "python")
+    base = str(es.install_package(base_it, "pytest", "pytest") / "bin" / "python")
+    doc, ctx, t = ft_check(gilscope, py, "race", ["-n", "2", "-t", "60", "--baseline-python", base])
+    assert doc["baseline_python"] == base, ctx
+    race = t["test_unsynchronised_counter"]
+    assert race["runs"]["gil"] == {"pass": 2, "fail": 0, "crash": 0, "hang": 0}, ctx
+    assert race["class"] in ("fails-without-gil", "flaky-without-gil"), ctx
+    assert doc["verdict"] == "unsafe", ctx
+
+
+@pytest.mark.skipif(not DEFAULT, reason="no default (GIL) build found")
+def test_default_build_is_not_free_threaded(gilscope):
+    it = DEFAULT[-1]
+    doc, ctx, t = ft_check(gilscope, it.path, "clean", [])
+    assert doc["verdict"] == "not-free-threaded", ctx
+    assert doc["python"]["free_threaded"] is False and doc["tests"] == [], ctx
+    assert doc["_exit"] == EXIT_NOT_READY, ctx
+
+
+@pytest.mark.skipif(not FT, reason="no free-threaded interpreter found")
+def test_interrupt_gives_a_partial_report_and_ends_the_tests(gilscope):
+    # the newest free-threaded interpreter only: the ending of processes
+    # is gilscope's, not the interpreter's
+    py = str(es.install_package(FT[-1], "pytest", "pytest") / "bin" / "python")
+    cwd = SUITES / "hang"
+    argv = [gilscope, "ft-check", "--json", "--python", py, "-n", "1", "-t", "60",
+            "--", "pytest", "."]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    p = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         stdin=subprocess.DEVNULL, env=env, text=True)
+    with p:
+        # wait until the hanging test runs (past the collection)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not any(
+                "test_waits_forever" in line for line in leftovers(cwd)):
+            time.sleep(0.05)
+        p.send_signal(signal.SIGINT)
+        try:
+            out, err = p.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            pytest.fail("gilscope did not end within 30 s of SIGINT", pytrace=False)
+    ctx = f"exit {p.returncode}\n{out[:4000]}\n{err[:2000]}"
+    assert p.returncode == 130, ctx
+    doc = json.loads(out)
+    assert doc["interrupted"] is True and doc["runs_done"] < doc["runs_total"], ctx
+    assert not leftovers(cwd), ctx
