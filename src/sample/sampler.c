@@ -1121,8 +1121,11 @@ static void names_go_on(struct sampler *s)
 	(void)py_model_thread_names_step(&s->model, nr->th, nr->n, nr->names, &nr->cur,
 					 s->names_slice_ns && s->nnames ? t0 + s->names_slice_ns : 0);
 	nr->cost_ns += gs_now_ns() - t0;
+	nr->slices++;
 	if (!nr->cur.done)
 		return;
+	if (nr->slices > 1)
+		s->n_names_sliced++;
 	for (i = 0; i < nr->n; i++)
 		if (!nr->names[i][0])
 			lookup_name(s, i, name_key(&nr->th[i]), nr->names[i]);
@@ -1159,6 +1162,7 @@ static void names_start(struct sampler *s, size_t npy)
 	nr->n = npy;
 	memset(&nr->cur, 0, sizeof(nr->cur));
 	nr->cost_ns = 0;
+	nr->slices = 0;
 	nr->active = 1;
 	names_go_on(s);
 }

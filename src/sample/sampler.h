@@ -156,7 +156,9 @@ struct sampler {
 		size_t n, cap;
 		struct py_names_cursor cur;
 		uint64_t cost_ns;
+		uint32_t slices;
 	} nr;
+	uint64_t n_names_sliced;	/* reads of names done in several slices */
 	/* a thread waits for the GIL since wait_since (0: none), while the
 	 * switch number is wait_switch, and one has asked for it since
 	 * wait_asked (0: not yet seen); gil_overdue: for this sample, the
