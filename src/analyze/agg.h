@@ -172,6 +172,7 @@ struct agg {
 	 * alone found unchanged; deadlines where some were lost */
 	int switch_records, switch_records_err;
 	uint64_t quiet_by_records, switch_records_lost;
+	uint64_t names_sliced;	/* reads of threading names spread over samples */
 	/* the checks of target memory that failed first in a sample, most
 	 * often first (util/error.h; filled by the caller at the end) */
 	const struct gs_why *why[AGG_WHY_MAX];

@@ -404,6 +404,7 @@ int run_session(const struct run_opts *o, struct run *r)
 	r->agg.switch_records_err = r->st.switch_records_err;
 	r->agg.switch_records_lost = r->st.switch_records_lost;
 	r->agg.quiet_by_records = r->s.n_sw_quiet;
+	r->agg.names_sliced = r->s.n_names_sliced;
 	r->agg.nwhy = gs_why_counts(r->agg.why, AGG_WHY_MAX);
 	r->agg.worst_lag_ns = r->st.worst_lag_ns;
 	agg_finish(&r->agg);
@@ -507,6 +508,7 @@ static void finish_member(struct run_tree *rt, size_t i)
 	a->switch_records_err = st->switch_records_err;
 	a->switch_records_lost = st->switch_records_lost;
 	a->quiet_by_records = m->s.n_sw_quiet;
+	a->names_sliced = m->s.n_names_sliced;
 	a->worst_lag_ns = st->worst_lag_ns;
 	agg_finish(a);
 	d->pid = (int)m->pid;

@@ -42,4 +42,24 @@ int py_model_thread_names(struct py_model *m, uint64_t interp, const uint64_t *i
 int py_model_thread_names_all(struct py_model *m, const struct py_thread *th, size_t n,
 			      char (*names)[PY_THREAD_NAME_MAX]);
 
+/* Where a read of names done a slice at a time stands. */
+struct py_names_cursor {
+	size_t interp;		/* interpreters done (in the order th names them) */
+	size_t entry;		/* entries of the current one's _active read */
+	int done;
+};
+
+/*
+ * py_model_thread_names_all a slice at a time, so that thousands of names
+ * need not be read between two samples: reads on from `cur` (all zero for
+ * a new read) until everything is read (cur->done) or gs_now_ns() reaches
+ * `until` (0: no limit), stopping between two entries of _active. th and
+ * names must stay the same from the first slice of a read to its last; a
+ * thread that starts or ends in between may leave some unnamed until the
+ * next read.
+ */
+int py_model_thread_names_step(struct py_model *m, const struct py_thread *th, size_t n,
+			       char (*names)[PY_THREAD_NAME_MAX], struct py_names_cursor *cur,
+			       uint64_t until);
+
 #endif

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "code.h"
+#include "../util/clock.h"
 #include "../util/error.h"
 
 /* The idents wanted, sorted with where each goes (several threads may
@@ -29,6 +30,12 @@ struct find_idents {
 	const struct ident_at *sorted;
 	size_t n, want, found;
 	char (*names)[PY_THREAD_NAME_MAX];
+	/* a read a slice at a time: entries of _active to pass over (read
+	 * by an earlier slice), entries seen, when to stop (0: never), and
+	 * whether it stopped for that */
+	size_t skip, seen;
+	uint64_t until;
+	int stopped;
 };
 
 static int ident_cmp(const void *a, const void *b)
@@ -63,6 +70,14 @@ static int match_ident(struct objctx *c, uint64_t key, uint64_t value, void *arg
 	size_t k, i;
 	int got = 0;
 
+	if (f->seen++ < f->skip)
+		return 0;
+	/* (one entry at least a slice, so that every read ends) */
+	if (f->until && f->seen > f->skip + 1 && gs_now_ns() >= f->until) {
+		f->seen--;	/* this one is the next slice's */
+		f->stopped = 1;
+		return 1;
+	}
 	if (obj_long_u64(c, key, &ident) || !ident)
 		return 0;
 	for (k = ident_first(f->sorted, f->n, ident); k < f->n && f->sorted[k].ident == ident;
@@ -85,10 +100,13 @@ static int match_ident(struct objctx *c, uint64_t key, uint64_t value, void *arg
 	return f->found >= f->want;
 }
 
-int py_model_thread_names(struct py_model *m, uint64_t interp, const uint64_t *idents,
-			  size_t n, char (*names)[PY_THREAD_NAME_MAX])
+/* The names of one interpreter's threads, from entry *entry of its
+ * _active on (0: a new read, names cleared), until `until` (0: no limit);
+ * *entry is where the next slice goes on, *more whether there is one. */
+static int names_from(struct py_model *m, uint64_t interp, const uint64_t *idents, size_t n,
+		      char (*names)[PY_THREAD_NAME_MAX], size_t *entry, uint64_t until, int *more)
 {
-	struct find_idents f = { NULL, 0, 0, 0, names };
+	struct find_idents f = { NULL, 0, 0, 0, names, *entry, 0, until, 0 };
 	struct ident_at *sorted = NULL;
 	struct objctx c;
 	struct dict_tab t;
@@ -96,9 +114,13 @@ int py_model_thread_names(struct py_model *m, uint64_t interp, const uint64_t *i
 	size_t i;
 	int ret;
 
+	*more = 0;
 	for (i = 0; i < n; i++)
 		if (idents[i]) {
-			names[i][0] = '\0';
+			if (!*entry)
+				names[i][0] = '\0';
+			else if (names[i][0])
+				f.found++;	/* by an earlier slice */
 			f.want++;
 		}
 	ret = objctx_init(&c, m);
@@ -129,42 +151,70 @@ int py_model_thread_names(struct py_model *m, uint64_t interp, const uint64_t *i
 	qsort(sorted, f.n, sizeof(*sorted), ident_cmp);
 	f.sorted = sorted;
 	ret = dict_tab_of(&c, active, &t);
-	if (!ret)
+	if (!ret && f.found < f.want)
 		ret = dict_tab_scan(&c, &t, match_ident, &f);
 	free(sorted);
+	*entry = f.seen;
+	*more = f.stopped;
 	return ret == 1 ? 0 : ret;
+}
+
+int py_model_thread_names(struct py_model *m, uint64_t interp, const uint64_t *idents,
+			  size_t n, char (*names)[PY_THREAD_NAME_MAX])
+{
+	size_t entry = 0;
+	int more;
+
+	return names_from(m, interp, idents, n, names, &entry, 0, &more);
+}
+
+int py_model_thread_names_step(struct py_model *m, const struct py_thread *th, size_t n,
+			       char (*names)[PY_THREAD_NAME_MAX], struct py_names_cursor *cur,
+			       uint64_t until)
+{
+	uint64_t interps[PY_MAX_INTERPRETERS];
+	uint64_t *idents;
+	size_t ninterp = 0, i, j, k;
+	int ret = 0, r, more = 0;
+
+	if (cur->done)
+		return 0;
+	if (!n) {
+		cur->done = 1;
+		return 0;
+	}
+	/* the interpreters, in the order their first thread comes */
+	for (i = 0; i < n; i++) {
+		for (k = 0; k < ninterp; k++)
+			if (interps[k] == th[i].interp)
+				break;
+		if (k == ninterp && ninterp < PY_MAX_INTERPRETERS)
+			interps[ninterp++] = th[i].interp;
+	}
+	if (!cur->interp && !cur->entry)
+		for (i = 0; i < n; i++)
+			names[i][0] = '\0';
+	idents = calloc(n, sizeof(*idents));
+	if (!idents)
+		return GS_ENOMEM;
+	for (k = cur->interp; k < ninterp; k++, cur->interp++, cur->entry = 0) {
+		for (j = 0; j < n; j++)
+			idents[j] = th[j].interp == interps[k] ? th[j].pthread_id : 0;
+		r = names_from(m, interps[k], idents, n, names, &cur->entry, until, &more);
+		if (r && !ret)
+			ret = r;
+		if (more)
+			break;
+	}
+	free(idents);
+	cur->done = !more;
+	return ret;
 }
 
 int py_model_thread_names_all(struct py_model *m, const struct py_thread *th, size_t n,
 			      char (*names)[PY_THREAD_NAME_MAX])
 {
-	uint64_t done[PY_MAX_INTERPRETERS];
-	uint64_t *idents;
-	size_t ndone = 0, i, j, k;
-	int ret = 0, r;
+	struct py_names_cursor cur = { 0, 0, 0 };
 
-	for (i = 0; i < n; i++)
-		names[i][0] = '\0';
-	if (!n)
-		return 0;
-	idents = calloc(n, sizeof(*idents));
-	if (!idents)
-		return GS_ENOMEM;
-	for (i = 0; i < n; i++) {
-		for (k = 0; k < ndone; k++)
-			if (done[k] == th[i].interp)
-				break;
-		if (k < ndone)
-			continue;
-		if (ndone == PY_MAX_INTERPRETERS)
-			break;
-		done[ndone++] = th[i].interp;
-		for (j = 0; j < n; j++)
-			idents[j] = th[j].interp == th[i].interp ? th[j].pthread_id : 0;
-		r = py_model_thread_names(m, th[i].interp, idents, n, names);
-		if (r && !ret)
-			ret = r;
-	}
-	free(idents);
-	return ret;
+	return py_model_thread_names_step(m, th, n, names, &cur, 0);
 }

@@ -227,6 +227,7 @@ static void json_sampling(struct jw *w, const struct diag_info *info, const stru
 		jw_null(w, "switch_records_unavailable");
 	jw_uint(w, "quiet_by_records", a->quiet_by_records);
 	jw_uint(w, "switch_records_lost", a->switch_records_lost);
+	jw_uint(w, "names_sliced", a->names_sliced);
 	/* which checks of its memory failed, for bug reports */
 	jw_arr(w, "corrupt");
 	for (i = 0; i < a->nwhy; i++) {

@@ -324,6 +324,16 @@ static void sw_read(struct sw_feed *f, struct loop_stats *st)
 		st->switch_records_lost++;
 }
 
+/* How long a sample may spend reading threading names (sampler.h,
+ * names_slice_ns): a quarter of the period, so that thousands of them are
+ * read over many samples, none of which misses its deadline for it. */
+static uint64_t names_slice(const struct loop_opts *o)
+{
+	uint64_t period = (uint64_t)(1e9 / (o->rate_hz > 0 ? o->rate_hz : 100));
+
+	return period / 4 > 100000 ? period / 4 : 100000;
+}
+
 /* ... and to each sampler, before its sample */
 static void sw_give(const struct sw_feed *f, struct sampler *s)
 {
@@ -349,6 +359,7 @@ static int tick_one(void *tctx, struct loop_stats *st)
 
 	sw_read(&one->sw, st);
 	sw_give(&one->sw, one->s);
+	one->s->names_slice_ns = names_slice(one->o);
 	r = sampler_take(one->s, &smp);
 
 	if (r == GS_EEXITED) {
@@ -413,6 +424,7 @@ static int tick_tree(void *tctx, struct loop_stats *st)
 			m->first_requested = st->requested - 1;
 		}
 		sw_give(&tr->sw, &m->s);
+		m->s.names_slice_ns = names_slice(tr->o);
 		r = sampler_take(&m->s, &smp);
 		if (r == GS_EEXITED) {
 			m->gone = 1;	/* exited, or exec'd another program */

@@ -299,6 +299,9 @@ void sampler_release(struct sampler *s)
 	free(s->tc_hash);
 	free(s->kidx);
 	s->kidx = NULL;
+	free(s->nr.th);
+	free(s->nr.names);
+	memset(&s->nr, 0, sizeof(s->nr));
 	s->nkidx = 0;
 	s->pynames = NULL;
 	s->name_ids = NULL;
@@ -1105,12 +1108,73 @@ static void rebuild_caches(struct sampler *s, size_t npy)
 	s->kidx_stale = 1;
 }
 
+/* Go on with the read of names under way; once it is whole, it replaces
+ * the names known (a thread it left unnamed, which may be one that moved
+ * in _active while it was read, keeps the name it had). */
+static void names_go_on(struct sampler *s)
+{
+	struct names_round *nr = &s->nr;
+	uint64_t t0 = gs_now_ns();
+	size_t i;
+
+	/* the first read of all is part of attaching: whole at once */
+	(void)py_model_thread_names_step(&s->model, nr->th, nr->n, nr->names, &nr->cur,
+					 s->names_slice_ns && s->nnames ? t0 + s->names_slice_ns : 0);
+	nr->cost_ns += gs_now_ns() - t0;
+	nr->slices++;
+	if (!nr->cur.done)
+		return;
+	if (nr->slices > 1)
+		s->n_names_sliced++;
+	for (i = 0; i < nr->n; i++)
+		if (!nr->names[i][0])
+			lookup_name(s, i, name_key(&nr->th[i]), nr->names[i]);
+	memcpy(s->pynames, nr->names, nr->n * sizeof(*nr->names));
+	for (i = 0; i < nr->n; i++)
+		s->name_ids[i] = name_key(&nr->th[i]);
+	s->nnames = nr->n;
+	s->names_cost_ns = nr->cost_ns;
+	nr->active = 0;
+	for (i = 0; i < s->ntc; i++)
+		s->tc[i].comm_stale = 1;	/* read again with the next stat */
+}
+
+/* Start a read of the names of the npy threads of s->pythreads. */
+static void names_start(struct sampler *s, size_t npy)
+{
+	struct names_round *nr = &s->nr;
+
+	if (npy > nr->cap) {
+		struct py_thread *th = realloc(nr->th, npy * sizeof(*th));
+		char (*names)[PY_THREAD_NAME_MAX];
+
+		if (!th)
+			return;
+		nr->th = th;
+		names = realloc(nr->names, npy * sizeof(*names));
+		if (!names)
+			return;
+		nr->names = names;
+		nr->cap = npy;
+	}
+	memcpy(nr->th, s->pythreads, npy * sizeof(*nr->th));
+	memset(nr->names, 0, npy * sizeof(*nr->names));
+	nr->n = npy;
+	memset(&nr->cur, 0, sizeof(nr->cur));
+	nr->cost_ns = 0;
+	nr->slices = 0;
+	nr->active = 1;
+	names_go_on(s);
+}
+
 /* Threading names: a dict walk of a few reads per thread, so only when the
  * set of threads changed (at most every 100 ms, for programs that churn
  * threads), and once a second otherwise; where the walk costs more than a
  * twentieth of those (thousands of threads), SAMPLE_NAMES_COST times
  * less often, so that names cost a bounded share of the sampler's time.
- * Thread names the OS knows are read again at the same times. */
+ * With thousands of threads a read takes longer than a sample period: it
+ * is then done a slice a sample (names_slice_ns). Thread names the OS
+ * knows are read again when one ends. */
 static void refresh_names(struct sampler *s, size_t npy, uint64_t t_ns)
 {
 	uint64_t key = 0x9e3779b97f4a7c15ull, cost = s->names_cost_ns;
@@ -1119,6 +1183,10 @@ static void refresh_names(struct sampler *s, size_t npy, uint64_t t_ns)
 								      1000000000ull;
 	size_t i;
 
+	if (s->nr.active) {
+		names_go_on(s);
+		return;
+	}
 	if (every > SAMPLE_NAMES_MAX_NS)
 		every = SAMPLE_NAMES_MAX_NS;
 	if (on_change > every)
@@ -1130,18 +1198,11 @@ static void refresh_names(struct sampler *s, size_t npy, uint64_t t_ns)
 		      0x100000001b3ull;
 	if ((key != s->names_key && t_ns - s->names_ns > on_change) ||
 	    t_ns - s->names_ns > every || !s->names_ns) {
-		if (s->names) {
-			uint64_t t0 = gs_now_ns();
-
-			memset(s->pynames, 0, npy * sizeof(*s->pynames));
-			py_model_thread_names_all(&s->model, s->pythreads, npy, s->pynames);
-			for (i = 0; i < npy; i++)
-				s->name_ids[i] = name_key(&s->pythreads[i]);
-			s->nnames = npy;
-			s->names_cost_ns = gs_now_ns() - t0;
-		}
-		for (i = 0; i < s->ntc; i++)
-			s->tc[i].comm_stale = 1;	/* read again with the next stat */
+		if (s->names)
+			names_start(s, npy);
+		else
+			for (i = 0; i < s->ntc; i++)
+				s->tc[i].comm_stale = 1;
 		s->names_key = key;
 		s->names_ns = t_ns;
 	}

@@ -145,6 +145,20 @@ struct sampler {
 	uint64_t names_ns;	/* when they were last read */
 	uint64_t names_key;	/* hash of the thread-state set they belong to */
 	uint64_t names_cost_ns;	/* what reading them took last time */
+	/* A read of the names under way, a slice of at most names_slice_ns
+	 * a sample (0: all at once; the loop sets it from its period): the
+	 * threads as of its start, what it found so far, where it stands. */
+	uint64_t names_slice_ns;
+	struct names_round {
+		int active;
+		struct py_thread *th;
+		char (*names)[PY_THREAD_NAME_MAX];
+		size_t n, cap;
+		struct py_names_cursor cur;
+		uint64_t cost_ns;
+		uint32_t slices;
+	} nr;
+	uint64_t n_names_sliced;	/* reads of names done in several slices */
 	/* a thread waits for the GIL since wait_since (0: none), while the
 	 * switch number is wait_switch, and one has asked for it since
 	 * wait_asked (0: not yet seen); gil_overdue: for this sample, the

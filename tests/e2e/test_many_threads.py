@@ -35,12 +35,12 @@ LOW_NOFILE = 256
 
 
 class ManyThreads:
-    def __init__(self, it: es.Interp):
+    def __init__(self, it: es.Interp, blocked: int = BLOCKED):
         r_ready, w_ready = os.pipe()
         r_ctl, w_ctl = os.pipe()
         self.proc = subprocess.Popen(
             [it.path, str(TARGET), "--ready-fd", str(w_ready), "--control-fd", str(r_ctl),
-             "--blocked", str(BLOCKED), "--spinners", str(SPINNERS)],
+             "--blocked", str(blocked), "--spinners", str(SPINNERS)],
             pass_fds=(w_ready, r_ctl), env=it.env(), stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         os.close(w_ready)
@@ -184,3 +184,39 @@ def test_two_thousand_threads_few_files(gilscope, interp, many):
     # are not checked for precision here, only the states
     check_states(interp, many, doc, truth, gil_shares=False)
     assert doc["sampling"]["files_short"] > BLOCKED // 2, doc["sampling"]
+
+
+def test_names_read_in_slices(gilscope, interp):
+    """A thread that starts while gilscope samples makes it read every
+    thread's threading name again; with hundreds of threads that read
+    takes longer than a quarter of the sample period, and is spread over
+    several samples. The new thread is then reported by its whole Python
+    name (the OS keeps 15 bytes of it), and the others keep theirs."""
+    if es.SYSCALLS is None:
+        pytest.skip(f"no system call table for {os.uname().machine} in e2e_support.py")
+    t = ManyThreads(interp, blocked=300)
+    try:
+        t.wait_blocked()
+        proc = subprocess.Popen(
+            [str(gilscope), "diagnose", "--pid", str(t.pid), "-d", "4", "-r", "200", "--json",
+             "--progress"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        # once it samples (its progress line), the thread set changes
+        line = b""
+        while b"samples" not in line:
+            line = proc.stderr.read1(4096) if hasattr(proc.stderr, "read1") else \
+                proc.stderr.read(64)
+            assert line or proc.poll() is None, "gilscope ended before it sampled"
+        t.ctl.write("late\n")
+        late = t.read_msg(30, "the late thread's id")["late"]
+        out, err = proc.communicate(timeout=60)
+        assert proc.returncode == 0, err.decode(errors="replace")
+    finally:
+        t.close()
+    doc = json.loads(out)
+    assert not es.diag_schema_errors(doc), es.diag_schema_errors(doc)[:5]
+    by_tid = es.threads_by_tid(doc)
+    assert late in by_tid, f"the late thread {late} was never seen"
+    assert by_tid[late]["name"] == "a-late-joiner-with-a-long-name", by_tid[late]
+    for name, tid in t.spinners.items():
+        assert by_tid[tid]["name"] == name, by_tid[tid]
+    assert doc["sampling"]["names_sliced"] >= 1, doc["sampling"]

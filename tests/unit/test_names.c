@@ -508,6 +508,29 @@ static void check_world(struct unit *u, const struct flayout *L)
 	CHECK_STREQ(u, names[0], "n\xc5\x93ud-\xce\xbb-\xe7\xb7\x9a");
 	CHECK_STREQ(u, names[1], "");
 	CHECK_STREQ(u, names[2], "MainThread");
+
+	/* a slice at a time, each slice's time up at once: one entry of
+	 * _active a slice, and the same names in the end */
+	{
+		struct py_names_cursor cur = { 0, 0, 0 };
+		int calls = 0;
+
+		th[1].interp = w.interp;
+		th[1].pthread_id = ID_BIG;
+		memset(names, 'x', sizeof(names));
+		while (!cur.done && calls < 100) {
+			CHECK_EQ(u, py_model_thread_names_step(&m, th, 3, names, &cur, 1), 0);
+			calls++;
+		}
+		CHECK(u, cur.done);
+		CHECK(u, calls >= 3);	/* the three wanted are found in three entries at least */
+		CHECK_STREQ(u, names[0], "n\xc5\x93ud-\xce\xbb-\xe7\xb7\x9a");
+		CHECK_STREQ(u, names[1], "big");
+		CHECK_STREQ(u, names[2], "MainThread");
+		/* done: another call reads nothing and changes nothing */
+		CHECK_EQ(u, py_model_thread_names_step(&m, th, 3, names, &cur, 1), 0);
+		CHECK_STREQ(u, names[1], "big");
+	}
 out:
 	fake_release(&f, &m);
 }

@@ -14,7 +14,9 @@ control pipe opens the measured window and "stop\\n" closes it; the answer,
 on --ready-fd: {"wall_s", "work": {name: rounds}, "cpu_s": {name: CPU
 seconds}} of the window, from each spinner's own clocks (with the GIL on,
 only its holder works: a spinner's share of the rounds is its share of the
-GIL). EOF on the control pipe ends it; SIGALRM after 300 s in any case.
+GIL). "late\n" starts one more thread, blocked, with a name longer than
+the OS keeps, and answers {"late": tid}. EOF on the control pipe ends it;
+SIGALRM after 300 s in any case.
 """
 import argparse
 import json
@@ -102,6 +104,15 @@ def main():
     for line in ctl:
         if line.strip() == "start":
             t0 = time.monotonic()
+        elif line.strip() == "late":
+            # a thread that starts while gilscope samples, with a name
+            # longer than the OS keeps (15 bytes)
+            late_ready = threading.Event()
+            late = threading.Thread(target=lambda: (late_ready.set(), stop.wait()),
+                                    name="a-late-joiner-with-a-long-name", daemon=True)
+            late.start()
+            late_ready.wait()
+            out.write(json.dumps({"late": late.native_id}) + "\n")
         elif line.strip() == "stop" and t0 is not None:
             t1 = time.monotonic()
             names = [t.name for t in spinners]
