@@ -17,7 +17,11 @@ FUZZ_TIME ?= 60
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(CFLAGS)
+# The version lives in VERSION (one line), nowhere else: main.c gets it as
+# GILSCOPE_VERSION, the wheel and the sdist from packaging/setup.py.
+VERSION  := $(shell cat VERSION)
+VERSION_DEF = -DGILSCOPE_VERSION='"$(VERSION)"'
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(VERSION_DEF) $(CFLAGS)
 LDLIBS   := -lelf -lncursesw -ljansson -lz -lm -pthread
 
 SRC := $(sort $(wildcard src/*.c src/*/*.c))
@@ -60,9 +64,12 @@ build/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+# main.c is rebuilt when VERSION changes.
+build/src/main.o build-asan/src/main.o: VERSION
+
 build-asan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(ASAN_FLAGS) -MMD -MP -c -o $@ $<
+	$(CC) -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(VERSION_DEF) $(ASAN_FLAGS) -MMD -MP -c -o $@ $<
 
 # speedup's Python harness is compiled in as a byte list (od + sed, no xxd).
 build/gen/speedup_harness.inc: src/cmd/speedup_harness.py
@@ -169,7 +176,7 @@ demo: all pydeps
 # replays the seeds once (seconds). See tests/fuzz/run.sh.
 FUZZ_CC    ?= clang
 FUZZ_JOBS  ?= 1
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) -O1 -g \
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(VERSION_DEF) -O1 -g \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 FUZZ_BIN   := $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
