@@ -7,7 +7,9 @@
 #                   the fuzzers' seed corpora replayed once
 #   make asan       ./gilscope-asan, built with AddressSanitizer + UBSan
 #   make fuzz       libFuzzer harnesses (clang), each run FUZZ_TIME seconds
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (binary, man page, bash/zsh completions)
+#   make wheel      dist/gilscope-VERSION-py3-none-manylinux_*.whl (pip/pipx install it)
+#   make sdist      dist/gilscope-VERSION.tar.gz (pip builds it from source with make)
 
 CC       ?= gcc
 PREFIX   ?= /usr/local
@@ -40,7 +42,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all
 VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: all asan test unit e2e demo install clean deps pydeps fuzz fuzz-build fuzz-regress bench clang-check
+.PHONY: all asan test unit e2e demo install man wheel sdist clean deps pydeps fuzz fuzz-build fuzz-regress bench clang-check
 .DELETE_ON_ERROR:
 
 all: gilscope
@@ -225,9 +227,21 @@ $(BENCH_VENV)/.done:
 		echo "bench: could not install $(BENCH_PEERS); the peers will be skipped"
 	touch $@
 
-install: gilscope
-	install -d $(DESTDIR)$(PREFIX)/bin
+# gilscope(1), made from the binary's own --help texts (tools/mkman.sh):
+# one page, a section per command, never out of step with the options.
+man: build/gilscope.1
+build/gilscope.1: gilscope tools/mkman.sh VERSION
+	@mkdir -p $(dir $@)
+	tools/mkman.sh ./gilscope $(VERSION) > $@.tmp && mv $@.tmp $@
+
+install: gilscope build/gilscope.1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions
 	install -m 755 gilscope $(DESTDIR)$(PREFIX)/bin/gilscope
+	install -m 644 build/gilscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/gilscope.1
+	install -m 644 completions/gilscope.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gilscope
+	install -m 644 completions/_gilscope $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_gilscope
 
 clean:
 	rm -rf build build-asan build-fuzz gilscope gilscope-asan
