@@ -146,8 +146,9 @@ test: deps
 # golang-go: tests/e2e/test_pprof.py reads record -f pprof back with `go tool pprof`.
 # zlib1g-dev: record -f pprof gzips the profile (pprof files are gzip'd).
 DEB_BUILD := gcc make libelf-dev libncurses-dev libjansson-dev zlib1g-dev
-# groff-base, man-db: tests/e2e/test_wheel.py renders the man page (groff -ww, man -l).
-DEB_PKGS := $(DEB_BUILD) clang pkg-config python3-venv tmux chromium valgrind golang-go groff-base man-db
+# groff-base, man-db: tests/e2e/test_wheel.py renders the man page (groff -ww, man -l);
+# zsh: it runs the zsh completion.
+DEB_PKGS := $(DEB_BUILD) clang pkg-config python3-venv tmux chromium valgrind golang-go groff-base man-db zsh
 deps:
 	@missing=""; \
 	for p in $(DEB_PKGS); do \

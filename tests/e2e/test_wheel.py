@@ -164,32 +164,44 @@ def test_man_page(gilscope, tmp_path):
             assert re.search(re.escape(opt) + r"\b", section), (cmd, opt)
 
 
-def complete(gilscope, words):
-    """What the bash completion offers for `words` (the last one being completed)."""
-    script = ("source \"$1\"; shift; complete -p gilscope; COMP_WORDS=(\"$@\"); "
-              "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _gilscope; printf '%s\\n' \"${COMPREPLY[@]}\"")
-    res = run(["bash", "-c", script, "bash", str(REPO / "completions" / "gilscope.bash"), gilscope, *words])
+def complete(shell, gilscope, words):
+    """What the bash or zsh completion offers for `words` (the last one
+    being completed)."""
+    if shell == "bash":
+        script = ("source \"$1\"; shift; complete -p gilscope; COMP_WORDS=(\"$@\"); "
+                  "COMP_CWORD=$((${#COMP_WORDS[@]} - 1)); _gilscope; printf '%s\\n' \"${COMPREPLY[@]}\"")
+        argv = ["bash", "-c", script, "bash", str(REPO / "completions" / "gilscope.bash")]
+    else:
+        if not shutil.which("zsh"):
+            pytest.fail("zsh is not installed: run make deps", pytrace=False)
+        argv = ["zsh", str(es.E2E_DIR / "helpers" / "zsh_complete.zsh"), str(REPO / "completions" / "_gilscope")]
+    res = run(argv + [gilscope, *words])
     assert res.returncode == 0, res.stderr
     lines = res.stdout.splitlines()
-    assert lines[0] == "complete -F _gilscope gilscope", lines[0]
-    return [x for x in lines[1:] if x]
+    if shell == "bash":
+        assert lines[0] == "complete -F _gilscope gilscope", lines[0]
+        lines = lines[1:]
+    return [x for x in lines if x]
 
 
-def test_bash_completion(gilscope):
-    assert set(complete(gilscope, [""])) == set(help_commands(gilscope)) | {"--help", "--version"}
-    assert complete(gilscope, ["rec"]) == ["record"]
+@pytest.mark.parametrize("shell", ["bash", "zsh"])
+def test_completion(shell, gilscope):
+    """Commands, options per command, record's formats (as the binary names
+    them), and for --pid the live Python processes, not the others."""
+    assert set(complete(shell, gilscope, [""])) == set(help_commands(gilscope)) | {"--help", "--version"}
+    if shell == "bash":     # zsh filters by the prefix itself
+        assert complete(shell, gilscope, ["rec"]) == ["record"]
     err = run([gilscope, "record", "-f", "bogus", "-o", os.devnull, "--", "true"]).stderr
     named = re.search(r"--format is (.*), not 'bogus'", err)
     assert named, err
     formats = set(re.split(r", | or ", named.group(1)))
-    assert set(complete(gilscope, ["record", "-f", ""])) == formats
-    assert set(complete(gilscope, ["record", "--"])) == set(help_options(gilscope, "record"))
-    assert set(complete(gilscope, ["dump", "--"])) == set(help_options(gilscope, "dump"))
-    # --pid: the live Python processes, not the others
+    assert set(complete(shell, gilscope, ["record", "-f", ""])) == formats
+    for cmd in help_commands(gilscope):
+        assert set(complete(shell, gilscope, [cmd, "--"])) == set(help_options(gilscope, cmd)), cmd
     py = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
     other = subprocess.Popen([shutil.which("cat")], stdin=subprocess.PIPE)
     try:
-        pids = complete(gilscope, ["diagnose", "--pid", ""])
+        pids = complete(shell, gilscope, ["diagnose", "--pid", ""])
         assert str(py.pid) in pids and str(other.pid) not in pids, (py.pid, other.pid, pids)
     finally:
         for p in (py, other):
