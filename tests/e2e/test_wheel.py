@@ -135,6 +135,20 @@ def test_wheel_installed_and_used(py_it, wheel, tmp_path):
             assert st["python"] + st["gil_wait"] >= 0.9, (prefix, role, st)
 
 
+def test_pipx_install(wheel, tmp_path):
+    """pipx installs the wheel into a venv of its own and puts gilscope on
+    its bin directory. (The newest interpreter: pipx's shared pip, the
+    newest, may no longer run on the oldest.)"""
+    it = PICKS[-1]
+    env = {**it.env(), "PIPX_HOME": str(tmp_path / "pipx"), "PIPX_BIN_DIR": str(tmp_path / "bin"),
+           "PIPX_MAN_DIR": str(tmp_path / "man")}
+    res = subprocess.run([str(PKG_VENV / "bin" / "pipx"), "install", "--python", it.path, str(wheel)],
+                         capture_output=True, text=True, env=env, timeout=BUILD_TIMEOUT)
+    assert res.returncode == 0, res.stdout + res.stderr
+    res = run([str(tmp_path / "bin" / "gilscope"), "--version"])
+    assert (res.returncode, res.stdout) == (0, f"gilscope {VERSION}\n"), res
+
+
 def test_sdist_builds_and_installs(sdist, tmp_path):
     """pip builds the binary from the sdist (by make) and installs it."""
     it = PICKS[-1]
