@@ -8,6 +8,7 @@
 #   make asan       ./gilscope-asan, built with AddressSanitizer + UBSan
 #   make fuzz       libFuzzer harnesses (clang), each run FUZZ_TIME seconds
 #   make install    PREFIX=/usr/local DESTDIR= (binary, man page, bash/zsh completions)
+#   make man        build/gilscope.1, made from the --help texts (tools/mkman.sh)
 #   make wheel      dist/gilscope-VERSION-py3-none-manylinux_*.whl (pip/pipx install it)
 #   make sdist      dist/gilscope-VERSION.tar.gz (pip builds it from source with make)
 

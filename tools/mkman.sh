@@ -75,8 +75,8 @@ cat <<'TAIL'
 cannot be read or a target that is not Python are listed in the README
 ("Exit codes") and said in the one line printed on stderr.
 .SH FILES
-Completions for bash and zsh are installed beside this page
-(share/bash-completion/completions/gilscope, share/zsh/site-functions/_gilscope).
+Completions for bash and zsh are installed beside this page, under the same share/
+(bash-completion/completions/gilscope or gilscope.bash, zsh/site-functions/_gilscope).
 .SH SEE ALSO
 .BR python3 (1),
 .BR process_vm_readv (2),
