@@ -53,10 +53,10 @@ _gilscope()
 	--switch-records)
 		COMPREPLY=($(compgen -W "auto always never" -- "$cur"))
 		return 0 ;;
-	-o | --output | --python)
+	-o | --output | --python | --baseline-python | --junit-xml)
 		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0 ;;
-	-d | --duration | -r | --rate | --grace | -t | --threads | -n | --calls | --import)
+	-d | --duration | -r | --rate | --grace | -t | --threads | -n | --calls | --import | -J | --jobs | --timeout | --repeat)
 		return 0 ;;
 	esac
 	if [[ $cur == -* ]]; then

@@ -36,7 +36,7 @@ prints the same text as its section here.
 .SH COMMANDS
 HEAD
 "$bin" --help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print } on && /^$/ { on = 0 }' |
-	esc | awk '{ name = $1; sub(/^ *[a-z]+ +/, ""); printf ".TP\n.B %s\n%s\n", name, $0 }'
+	esc | awk '{ name = $1; sub(/^ *[a-z-]+ +/, ""); printf ".TP\n.B %s\n%s\n", name, $0 }'
 
 for c in $cmds; do
 	printf '.SH "GILSCOPE %s"\n' "$(echo "$c" | tr a-z A-Z)"
@@ -60,7 +60,9 @@ for c in $cmds; do
 		printf ".TP\n%s\n", out
 		if (rest != "") print rest
 	}
-	NR == 1 { sub(/^usage: /, ""); printf ".SS Usage\n.nf\n%s\n.fi\n.PP\n", $0; next }
+	NR == 1 { sub(/^usage: /, ""); printf ".SS Usage\n.nf\n%s\n", $0; state = "usage"; next }
+	state == "usage" && /^ +gilscope / { sub(/^ +/, ""); print; next }
+	state == "usage" { state = ""; print ".fi" }
 	/^  ?-[a-zA-Z], --|^      --[a-z]/ { if (state != "opts") print ".SS Options"; state = "opts"; opt($0); next }
 	state == "opts" && /^                       [^ ]/ { sub(/^ +/, ""); print; next }
 	state == "opts" && /^$/ { state = "epilog"; print ".PP"; next }

@@ -74,7 +74,7 @@ def run(argv, **kw):
 
 def help_commands(gilscope):
     out = run([gilscope, "--help"]).stdout
-    return re.findall(r"^  ([a-z]+) ", out.split("commands:", 1)[1], re.M)
+    return re.findall(r"^  ([a-z][a-z-]*) ", out.split("commands:", 1)[1], re.M)
 
 
 def help_options(gilscope, cmd):
@@ -129,10 +129,12 @@ def test_wheel_installed_and_used(py_it, wheel, tmp_path):
         assert res.returncode == 0, res.describe()
         doc = json.loads(res.stdout)
         assert not es.diag_schema_errors(doc), res.describe()
-        assert doc["verdict"]["kind"] == "gil-bound-python", (prefix, doc["verdict"])
+        assert doc["verdict"]["kind"] == "gil-bound-python", (prefix, doc["verdict"], res.describe())
+        # the target's own threads, found and mostly in Python (how closely
+        # is test_diagnose.py's job; this machine may be loaded)
         for role in ("py0", "py1", "py2", "py3"):
             st = thread(doc, w.tids[role])["states"]
-            assert st["python"] + st["gil_wait"] >= 0.9, (prefix, role, st)
+            assert st["python"] + st["gil_wait"] > 0.5, (prefix, role, st, res.describe())
 
 
 def test_pipx_install(wheel, tmp_path):
