@@ -35,6 +35,12 @@ _DEFAULT = [it for it in es.discover()[0] if not it.ft]
 PICKS = list({it.realpath: it for it in (_DEFAULT[:1] + _DEFAULT[-1:])}.values())
 
 
+def newest():
+    if not PICKS:
+        pytest.fail("no Python 3.9+ interpreter with the GIL found (see GILSCOPE_TEST_PYTHONS)", pytrace=False)
+    return PICKS[-1]
+
+
 def make(*targets):
     res = subprocess.run(["make", "-C", str(REPO), *targets], capture_output=True, text=True,
                          timeout=BUILD_TIMEOUT)
@@ -141,7 +147,7 @@ def test_pipx_install(wheel, tmp_path):
     """pipx installs the wheel into a venv of its own and puts gilscope on
     its bin directory. (The newest interpreter: pipx's shared pip, the
     newest, may no longer run on the oldest.)"""
-    it = PICKS[-1]
+    it = newest()
     env = {**it.env(), "PIPX_HOME": str(tmp_path / "pipx"), "PIPX_BIN_DIR": str(tmp_path / "bin"),
            "PIPX_MAN_DIR": str(tmp_path / "man")}
     res = subprocess.run([str(PKG_VENV / "bin" / "pipx"), "install", "--python", it.path, str(wheel)],
@@ -153,7 +159,7 @@ def test_pipx_install(wheel, tmp_path):
 
 def test_sdist_builds_and_installs(sdist, tmp_path):
     """pip builds the binary from the sdist (by make) and installs it."""
-    it = PICKS[-1]
+    it = newest()
     venv = venv_with(it, sdist, tmp_path / "venv")
     exe = str(venv / "bin" / "gilscope")
     res = run([exe, "--version"])
