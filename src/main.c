@@ -10,7 +10,10 @@
 #include "cmd/cmd.h"
 #include "util/error.h"
 
-#define GILSCOPE_VERSION "0.1.0"
+/* from the VERSION file, by the Makefile */
+#ifndef GILSCOPE_VERSION
+#error "GILSCOPE_VERSION is set by the Makefile from VERSION"
+#endif
 
 struct command {
 	const char *name;
