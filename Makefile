@@ -146,6 +146,8 @@ test: deps
 # valgrind: tests/e2e/test_faults.py runs diagnose and record under memcheck;
 # golang-go: tests/e2e/test_pprof.py reads record -f pprof back with `go tool pprof`.
 # zlib1g-dev: record -f pprof gzips the profile (pprof files are gzip'd).
+# libmicrohttpd-dev: serve answers Prometheus over HTTP with it;
+# prometheus: tests/e2e/test_serve.py has a real one scrape serve.
 DEB_BUILD := gcc make libelf-dev libncurses-dev libjansson-dev zlib1g-dev libmicrohttpd-dev
 # groff-base, man-db: tests/e2e/test_wheel.py renders the man page (groff -ww, man -l);
 # zsh: it runs the zsh completion.

@@ -311,6 +311,7 @@ def test_prometheus_stores_fleet(gilscope, interp, fleet, serve, prometheus, tmp
     assert rc == 0, err
 
 
+@pytest.mark.asan
 def test_scrape_text_format(gilscope, interp, fleet, serve, tmp_path):
     marker = f"gsscrape-{os.getpid()}-{time.monotonic_ns()}"
     gil = fleet(interp, "gil", marker)
@@ -347,6 +348,7 @@ def test_scrape_text_format(gilscope, interp, fleet, serve, tmp_path):
     assert rc == 0, err
 
 
+@pytest.mark.asan
 def test_match_finds_late_process(gilscope, interp, fleet, serve):
     marker = f"gslate-{os.getpid()}-{time.monotonic_ns()}"
     s = serve("--match", marker_regex(marker))
