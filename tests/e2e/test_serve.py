@@ -356,8 +356,16 @@ def test_match_finds_late_process(gilscope, interp, fleet, serve):
     assert "gilscope_targets 0\n" in text, text
     io = fleet(interp, "io", marker)
     wait_for("the late process in /metrics", lambda: f'pid="{io.pid}"' in s.scrape())
+    # SIGHUP: the selection judged again; the sampled process stays, and
+    # the counters go on from where they were
+    before = parse_exposition(s.scrape())[0][("gilscope_samples_total", "")]
+    s.proc.send_signal(signal.SIGHUP)
+    wait_for("samples after SIGHUP", lambda: parse_exposition(s.scrape())[0][
+        ("gilscope_samples_total", "")] > before + 5)
+    assert f'pid="{io.pid}"' in s.scrape()
     io.stop()
     wait_for("the exited process gone from /metrics", lambda: f'pid="{io.pid}"' not in s.scrape())
     assert s.proc.poll() is None, "serve ended with its last target"
     rc, err = s.terminate()
     assert rc == 0, err
+    assert "SIGHUP" in err, err
