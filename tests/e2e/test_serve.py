@@ -19,7 +19,6 @@ import shutil
 import signal
 import socket
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.parse
@@ -81,16 +80,7 @@ class Member:
                                      pass_fds=(ready_w,))
         os.close(ready_w)
         self.pid = self.proc.pid
-        self.tids = {}
-        with os.fdopen(ready_r, "r", encoding="utf-8") as f:
-            for line in f:
-                msg = json.loads(line)
-                if msg.get("ready"):
-                    break
-                self.tids[msg["role"]] = msg["tid"]
-            else:
-                self.proc.kill()
-                pytest.fail(f"fleet.py {mode} on {it.path} did not start")
+        self.tids = es.read_workers_ready(ready_r, self.proc, f"fleet.py {mode} on {it.path}")
 
     def cpu_ns(self):
         return {r: es.read_kstate(self.pid, t).cpu_ns for r, t in self.tids.items()}
@@ -99,11 +89,6 @@ class Member:
         if self.proc.poll() is None:
             self.proc.stdin.close()
             self.proc.wait(timeout=30)
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
 
 
 class Serve:
@@ -135,11 +120,6 @@ class Serve:
             self.proc.kill()
             pytest.fail("serve did not stop within 10 s of SIGTERM")
         return self.proc.returncode, err.decode()
-
-    def kill(self):
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait()
 
 
 def marker_regex(marker):
@@ -180,30 +160,31 @@ def series(samples, name, **labels):
     return out
 
 
-@pytest.fixture
-def fleet():
+def started_by(make):
+    """A fixture's factory: start(*args) makes one, and `started` keeps it
+    for the teardown."""
     started = []
 
-    def start(it, mode, marker):
-        m = Member(it, mode, marker)
-        started.append(m)
-        return m
+    def start(*args):
+        started.append(make(*args))
+        return started[-1]
+    return start, started
+
+
+@pytest.fixture
+def fleet():
+    start, started = started_by(Member)
     yield start
     for m in started:
-        m.kill()
+        es.end_process(m.proc)
 
 
 @pytest.fixture
 def serve(gilscope):
-    started = []
-
-    def start(*args):
-        s = Serve(gilscope, *args)
-        started.append(s)
-        return s
+    start, started = started_by(lambda *args: Serve(gilscope, *args))
     yield start
     for s in started:
-        s.kill()
+        es.end_process(s.proc)
 
 
 @pytest.fixture
@@ -235,12 +216,7 @@ def prometheus(tmp_path):
         return url
     yield start
     for p in started:
-        p.terminate()
-        try:
-            p.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+        es.end_process(p)
 
 
 def query(url, promql):
