@@ -82,6 +82,8 @@ struct sproc {
 	int prof_live;
 	uint64_t prof_wall_ns;
 	struct verdict v;
+	struct prom_tname tn[PROM_THREAD_NAMES_MAX];	/* --thread-names */
+	size_t ntn;
 };
 
 struct serve {
@@ -94,6 +96,7 @@ struct serve {
 	uint64_t next_publish, next_rotate, next_profile;
 	unsigned rotations;
 	const char *profiles;
+	const regex_t *tnames;	/* --thread-names, or NULL */
 	double every_s;
 	int profiles_ok;
 	/* the published text: written by the sampling thread, read by the
@@ -143,6 +146,26 @@ static uint64_t wall_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* --thread-names: the counters of the threads named `name`; past
+ * PROM_THREAD_NAMES_MAX names, the last slot sums the others. */
+static struct prom_tname *tname_slot(struct sproc *p, const char *name)
+{
+	static const char other[] = "(other)";
+	size_t i, n;
+
+	for (i = 0; i < p->ntn; i++)
+		if (!strncmp(p->tn[i].name, name, PROM_THREAD_NAME_LEN - 1))
+			return &p->tn[i];
+	if (p->ntn == PROM_THREAD_NAMES_MAX)
+		return &p->tn[PROM_THREAD_NAMES_MAX - 1];	/* "(other)" */
+	if (p->ntn + 1 == PROM_THREAD_NAMES_MAX)
+		name = other;
+	n = strnlen(name, PROM_THREAD_NAME_LEN - 1);	/* a longer name is cut */
+	memcpy(p->tn[p->ntn].name, name, n);
+	p->tn[p->ntn].name[n] = 0;
+	return &p->tn[p->ntn++];
+}
+
 static int serve_sample(void *ctx, size_t i, const struct sample *smp)
 {
 	struct serve *sv = ctx;
@@ -175,10 +198,13 @@ static int serve_sample(void *ctx, size_t i, const struct sample *smp)
 	for (k = 0; k < smp->nthreads; k++) {
 		unsigned st = (unsigned)smp->threads[k].state;
 
-		if (st < ST_COUNT) {
-			p->threads[st]++;
-			p->state_s[st] += 1.0 / sv->rate;
-		}
+		if (st >= ST_COUNT)
+			continue;
+		p->threads[st]++;
+		p->state_s[st] += 1.0 / sv->rate;
+		if (sv->tnames && smp->threads[k].name[0] &&
+		    !regexec(sv->tnames, smp->threads[k].name, 0, NULL, 0))
+			tname_slot(p, smp->threads[k].name)->state_seconds[st] += 1.0 / sv->rate;
 	}
 	return 0;
 }
@@ -335,6 +361,8 @@ static void publish(struct serve *sv)
 		}
 		memcpy(pp->state_seconds, p->state_s, sizeof(p->state_s));
 		memcpy(pp->threads, p->threads, sizeof(p->threads));
+		pp->tnames = p->tn;
+		pp->ntnames = p->ntn;
 		pp->taken = m->taken;
 		pp->lost = m->errors;
 		n++;
@@ -502,6 +530,18 @@ static int parse_listen(const char *s, struct sockaddr_in *sa)
 	return 0;
 }
 
+/* 1, or a usage error */
+static int compile(regex_t *re, const char *opt, const char *pattern)
+{
+	int ret = regcomp(re, pattern, REG_EXTENDED | REG_NOSUB);
+	char msg[128];
+
+	if (!ret)
+		return 1;
+	regerror(ret, re, msg, sizeof(msg));
+	usage_error("serve", "%s '%s': %s", opt, pattern, msg);
+}
+
 struct pids {
 	pid_t v[MAX_PIDS];
 	size_t n;
@@ -552,10 +592,11 @@ int cmd_serve(int argc, char **argv)
 	struct sigaction act;
 	sigset_t all, old;
 	struct pids pids = { { 0 }, 0 };
-	regex_t re;
-	const char *listen = "127.0.0.1:9464", *match = NULL, *profiles = NULL;
+	regex_t re, tre;
+	const char *listen = "127.0.0.1:9464", *match = NULL, *profiles = NULL,
+		   *tnames = NULL;
 	double rate = DEFAULT_RATE, every = 60;
-	int all_py = 0, have_re = 0, status = GS_EXIT_OK, ret;
+	int all_py = 0, have_re = 0, have_tre = 0, status = GS_EXIT_OK, ret;
 	size_t i;
 	const struct opt opts[] = {
 		{ .name = "listen", .letter = 'l', .kind = OPT_STRING, .dest = &listen,
@@ -568,6 +609,9 @@ int cmd_serve(int argc, char **argv)
 		  .help = "every Python process gilscope may read" },
 		{ .name = "rate", .letter = 'r', .kind = OPT_NUM, .dest = &rate, .arg = "HZ",
 		  .lo = 1, .hi = MAX_RATE, .help = "samples per second (default 20)" },
+		{ .name = "thread-names", .kind = OPT_STRING, .dest = &tnames, .arg = "REGEX",
+		  .help = "also state seconds per thread name, for the threads\n"
+			  "whose name matches (at most 16 names a process)" },
 		{ .name = "profiles", .kind = OPT_STRING, .dest = &profiles, .arg = "DIR",
 		  .help = "write a pprof profile per process per interval here" },
 		{ .name = "every", .kind = OPT_CALL, .call = parse_every, .ctx = &every,
@@ -580,16 +624,10 @@ int cmd_serve(int argc, char **argv)
 	if (parse_listen(listen, &sa))
 		usage_error("serve", "--listen wants IPV4:PORT like 127.0.0.1:9464, not '%s'",
 			    listen);
-	if (match) {
-		ret = regcomp(&re, match, REG_EXTENDED | REG_NOSUB);
-		if (ret) {
-			char msg[128];
-
-			regerror(ret, &re, msg, sizeof(msg));
-			usage_error("serve", "--match '%s': %s", match, msg);
-		}
-		have_re = 1;
-	}
+	if (match)
+		have_re = compile(&re, "--match", match);
+	if (tnames)
+		have_tre = compile(&tre, "--thread-names", tnames);
 	sv = calloc(1, sizeof(*sv));
 	if (!sv) {
 		fprintf(stderr, "gilscope: out of memory\n");
@@ -603,6 +641,7 @@ int cmd_serve(int argc, char **argv)
 	sv->sel.all = all_py;
 	sv->rate = rate;
 	sv->profiles = profiles;
+	sv->tnames = have_tre ? &tre : NULL;
 	sv->every_s = every;
 	if (profiles)
 		sv->profiles_ok = profiles_check(profiles);
@@ -661,5 +700,7 @@ out:
 	}
 	if (have_re)
 		regfree(&re);
+	if (have_tre)
+		regfree(&tre);
 	return status;
 }

@@ -52,7 +52,7 @@ static void line(struct strbuf *sb, const char *name, const struct prom_proc *p,
 	strbuf_addf(sb, "} %.9g\n", v);
 }
 
-enum { M_HELD, M_CONTENDED, M_SWITCHES, M_STATE_S, M_THREADS, M_VERDICT, M_TAKEN, M_LOST, M_N };
+enum { M_HELD, M_CONTENDED, M_SWITCHES, M_STATE_S, M_TNAME_S, M_THREADS, M_VERDICT, M_TAKEN, M_LOST, M_N };
 
 static const struct {
 	const char *name, *type, *help;
@@ -65,6 +65,8 @@ static const struct {
 	  "GIL hand-overs per second over the last window." },
 	{ "gilscope_thread_state_seconds_total", "counter",
 	  "Thread-seconds spent in each state since the process was first sampled." },
+	{ "gilscope_thread_name_state_seconds_total", "counter",
+	  "Thread-seconds in each state of the threads of one name (--thread-names)." },
 	{ "gilscope_threads", "gauge", "Threads in each state at the latest sample." },
 	{ "gilscope_verdict_info", "gauge", "The verdict over the last window (value 1)." },
 	{ "gilscope_target_samples_total", "counter", "Samples taken of this process." },
@@ -75,6 +77,8 @@ static const struct {
 static void proc_metric(struct strbuf *sb, int m, const struct prom_proc *p)
 {
 	char extra[64];
+	struct strbuf lb = STRBUF_INIT;
+	size_t k;
 	int st;
 
 	switch (m) {
@@ -97,6 +101,21 @@ static void proc_metric(struct strbuf *sb, int m, const struct prom_proc *p)
 			line(sb, metric[m].name, p, extra,
 			     m == M_STATE_S ? p->state_seconds[st] : (double)p->threads[st]);
 		}
+		break;
+	case M_TNAME_S:
+		for (k = 0; k < p->ntnames; k++) {
+			for (st = 0; st < ST_COUNT; st++) {
+				strbuf_reset(&lb);
+				strbuf_addstr(&lb, "thread_name=");
+				add_value(&lb, p->tnames[k].name, PROM_THREAD_NAME_LEN);
+				strbuf_addf(&lb, ",state=\"%s\"", gs_state_name((enum gs_state)st));
+				if (lb.failed)
+					sb->failed = 1;
+				else
+					line(sb, metric[m].name, p, lb.buf, p->tnames[k].state_seconds[st]);
+			}
+		}
+		strbuf_release(&lb);
 		break;
 	case M_VERDICT:
 		if (p->have_window && p->verdict) {
@@ -135,6 +154,6 @@ void report_prom(struct strbuf *sb, const struct prom_proc *p, size_t n,
 	head(sb, "gilscope_targets", "gauge", "Python processes sampled now.");
 	strbuf_addf(sb, "gilscope_targets %zu\n", self->targets);
 	head(sb, "gilscope_targets_unreadable", "gauge",
-	     "Selected processes not sampled (not Python, or not readable).");
+	     "Selected processes that could not be read (permission, unsupported version).");
 	strbuf_addf(sb, "gilscope_targets_unreadable %zu\n", self->unreadable);
 }

@@ -6,7 +6,10 @@
  * threads per state now, its verdict as an info metric; and gilscope's own
  * counters. Label values are escaped as the format wants (\\, \", \n), the
  * command cut to PROM_COMMAND_MAX bytes, so a series is bounded in size
- * and the label set per process is fixed: no per-thread labels.
+ * and the label set per process is fixed: no per-thread labels. Only
+ * behind serve's --thread-names, the state seconds of the threads whose
+ * name matches, per name (PROM_THREAD_NAMES_MAX names a process at most,
+ * the rest summed under "(other)").
  */
 #ifndef GS_REPORT_PROM_H
 #define GS_REPORT_PROM_H
@@ -18,6 +21,14 @@
 #include "../util/strbuf.h"
 
 #define PROM_COMMAND_MAX 80
+#define PROM_THREAD_NAMES_MAX 16
+#define PROM_THREAD_NAME_LEN 64
+
+/* The threads of one name (a label value, NUL-terminated). */
+struct prom_tname {
+	char name[PROM_THREAD_NAME_LEN];
+	double state_seconds[ST_COUNT];	/* counters */
+};
 
 struct prom_proc {
 	int pid;
@@ -30,13 +41,15 @@ struct prom_proc {
 	double state_seconds[ST_COUNT];	/* counters */
 	unsigned threads[ST_COUNT];	/* in the latest sample */
 	uint64_t taken, lost;		/* samples of this process */
+	const struct prom_tname *tnames;	/* --thread-names; may be NULL */
+	size_t ntnames;
 };
 
 struct prom_self {
 	uint64_t requested, taken, missed;	/* the loop's deadlines */
 	double cpu_seconds;
 	size_t targets;			/* processes sampled now */
-	size_t unreadable;		/* selected, not sampled (not Python, denied) */
+	size_t unreadable;		/* selected, Python or not known, not readable */
 };
 
 /* Appends the exposition to sb (check sb->failed). */

@@ -293,7 +293,8 @@ def test_scrape_text_format(gilscope, interp, fleet, serve, tmp_path):
     gil = fleet(interp, "gil", marker)
     profiles = tmp_path / "profiles"
     profiles.mkdir()
-    s = serve("--pid", str(gil.pid), "--profiles", str(profiles), "--every", "1s")
+    s = serve("--pid", str(gil.pid), "--profiles", str(profiles), "--every", "1s",
+              "--thread-names", "^gil[0-9]$")
     wait_for("the target in /metrics", lambda: f'pid="{gil.pid}"' in s.scrape())
     first, types = parse_exposition(s.scrape())
     wait_for("more samples", lambda: parse_exposition(s.scrape())[0][
@@ -313,6 +314,11 @@ def test_scrape_text_format(gilscope, interp, fleet, serve, tmp_path):
     for v in series(second, "gilscope_gil_held_ratio") + series(second, "gilscope_gil_contended_ratio"):
         assert 0 <= v <= 1
     assert second[("gilscope_cpu_seconds_total", "")] > 0
+    # --thread-names: the two workers by name, nobody else
+    named = {re.search(r'thread_name="([^"]*)"', ls).group(1)
+             for (n, ls) in second if n == "gilscope_thread_name_state_seconds_total"}
+    assert named == {"gil0", "gil1"}, named
+    assert sum(series(second, "gilscope_thread_name_state_seconds_total", thread_name="gil0")) > 0
     assert http_get(s.url + "/")[0] == 200
     assert http_get(s.url + "/nope")[0] == 404
     # a profile of the target, gzip'd protobuf, written whole

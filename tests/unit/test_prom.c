@@ -92,8 +92,37 @@ static void t_series(struct unit *u)
 	strbuf_release(&sb);
 }
 
+/* --thread-names: per name, each state; the name escaped like any value */
+static void t_thread_names(struct unit *u)
+{
+	struct strbuf sb = STRBUF_INIT;
+	struct prom_self self = { 0 };
+	struct prom_tname tn[2];
+	struct prom_proc p;
+	const char *out;
+
+	memset(&p, 0, sizeof(p));
+	memset(tn, 0, sizeof(tn));
+	memcpy(tn[0].name, "worker-\"1\"", 11);
+	tn[0].state_seconds[ST_IO] = 1.5;
+	memcpy(tn[1].name, "(other)", 7);
+	p.pid = 3;
+	report_prom(&sb, &p, 1, &self);
+	CHECK(u, strstr(strbuf_str(&sb), "\ngilscope_thread_name_state_seconds_total{") == NULL);
+	strbuf_reset(&sb);
+	p.tnames = tn;
+	p.ntnames = 2;
+	report_prom(&sb, &p, 1, &self);
+	out = strbuf_str(&sb);
+	CHECK_EQ(u, count(out, "\ngilscope_thread_name_state_seconds_total{"), 2 * ST_COUNT);
+	CHECK(u, strstr(out, "thread_name=\"worker-\\\"1\\\"\",state=\"io\"} 1.5\n") != NULL);
+	CHECK(u, strstr(out, "thread_name=\"(other)\",state=\"sleep\"} 0\n") != NULL);
+	strbuf_release(&sb);
+}
+
 UNIT_SUITE(prom)
 {
+	UNIT_RUN(u, t_thread_names);
 	UNIT_RUN(u, t_escape_and_cut);
 	UNIT_RUN(u, t_series);
 }
