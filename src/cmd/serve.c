@@ -53,7 +53,7 @@ static const struct opt_cmd serve_cmd = {
 	.name = "serve",
 	.synopsis =
 	"usage: gilscope serve [--listen HOST:PORT] (--pid PID ... | --match REGEX | --all)\n"
-	"                      [--rate HZ] [--profiles DIR [--every SECONDS]]\n"
+	"                      [--rate HZ] [--thread-names REGEX] [--profiles DIR [--every T]]\n"
 	"\n"
 	"Sample the chosen Python processes continuously and serve their GIL and\n"
 	"thread-state metrics at http://HOST:PORT/metrics in the Prometheus text\n"
