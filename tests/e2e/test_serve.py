@@ -255,10 +255,10 @@ def test_prometheus_stores_fleet(gilscope, interp, fleet, serve, prometheus, tmp
     labels = query(prom, f'gilscope_gil_contended_ratio{{pid="{gil.pid}"}}')[0]["metric"]
     why = f"contended gil={held} io={idle}; worker CPU shares {cpu}; labels {labels}"
 
-    # the kernel's view: the I/O workers never ran; the GIL workers did,
-    # together about one CPU with the GIL, about two without
+    # the kernel's view: the I/O workers never ran; the GIL workers did (on
+    # a loaded machine they get less than the one CPU the GIL allows them)
     assert all(v < 0.05 for v in cpu["io"].values()), why
-    assert sum(cpu["gil"].values()) > 0.5, why
+    assert sum(cpu["gil"].values()) > 20 * max(sum(cpu["io"].values()), 0.001), why
     assert labels["free_threaded"] == ("true" if interp.ft else "false"), why
     assert labels["gil_enabled"] == ("true" if interp.gil_enabled else "false"), why
     assert idle is not None and idle < 0.1, why
