@@ -25,7 +25,7 @@ CFLAGS   ?= -O2 -g
 VERSION  := $(shell cat VERSION)
 VERSION_DEF = -DGILSCOPE_VERSION='"$(VERSION)"'
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -fno-omit-frame-pointer $(WARN) $(VERSION_DEF) $(CFLAGS)
-LDLIBS   := -lelf -lncursesw -ljansson -lz -lm -pthread
+LDLIBS   := -lelf -lncursesw -ljansson -lz -lmicrohttpd -lm -pthread
 
 SRC := $(sort $(wildcard src/*.c src/*/*.c))
 LIB_SRC := $(filter-out src/main.c,$(SRC))
@@ -50,7 +50,7 @@ all: gilscope
 
 # A missing library header would stop the build with a compiler error deep
 # in a file; say instead what to install.
-HEADERS := libelf.h ncurses.h jansson.h zlib.h
+HEADERS := libelf.h ncurses.h jansson.h zlib.h microhttpd.h
 build/.headers-ok:
 	@for h in $(HEADERS); do \
 		echo "#include <$$h>" | $(CC) -E -x c - >/dev/null 2>&1 || \
@@ -146,10 +146,12 @@ test: deps
 # valgrind: tests/e2e/test_faults.py runs diagnose and record under memcheck;
 # golang-go: tests/e2e/test_pprof.py reads record -f pprof back with `go tool pprof`.
 # zlib1g-dev: record -f pprof gzips the profile (pprof files are gzip'd).
-DEB_BUILD := gcc make libelf-dev libncurses-dev libjansson-dev zlib1g-dev
+# libmicrohttpd-dev: serve answers Prometheus over HTTP with it;
+# prometheus: tests/e2e/test_serve.py has a real one scrape serve.
+DEB_BUILD := gcc make libelf-dev libncurses-dev libjansson-dev zlib1g-dev libmicrohttpd-dev
 # groff-base, man-db: tests/e2e/test_wheel.py renders the man page (groff -ww, man -l);
 # zsh: it runs the zsh completion.
-DEB_PKGS := $(DEB_BUILD) clang pkg-config python3-venv tmux chromium valgrind golang-go groff-base man-db zsh
+DEB_PKGS := $(DEB_BUILD) clang pkg-config python3-venv tmux chromium valgrind golang-go groff-base man-db zsh prometheus
 deps:
 	@missing=""; \
 	for p in $(DEB_PKGS); do \

@@ -41,6 +41,9 @@ static const struct command commands[] = {
 	/* starts the user's test suite itself */
 	{ "ft-check", cmd_ft_check, 0,
 	  "run a test suite on a free-threaded Python: is it ready without the GIL?" },
+	/* --pid, --match or --all: serve checks which itself */
+	{ "serve", cmd_serve, 0,
+	  "export GIL and thread-state metrics of Python processes to Prometheus" },
 	{ "snapshot", cmd_snapshot, PID,
 	  "record the memory one walk reads (for tests and bug reports)" },
 };

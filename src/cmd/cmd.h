@@ -22,6 +22,7 @@ int cmd_speedup(int argc, char **argv);
 int cmd_info(int argc, char **argv);
 int cmd_top(int argc, char **argv);
 int cmd_ft_check(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 /* What a command needs, from main.c's command table; opt_parse() checks
  * them once the options are parsed, for every command in one place. */

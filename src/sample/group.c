@@ -18,6 +18,12 @@ void group_init(struct group *g, pid_t root)
 	g->self = getpid();
 }
 
+void group_init_select(struct group *g, const struct group_select *sel)
+{
+	group_init(g, 0);
+	g->sel = sel;
+}
+
 static void member_free(struct group_member *m)
 {
 	if (m->sampled) {
@@ -146,6 +152,45 @@ static int live(const struct ptree_proc *p)
 	return p->state != 'Z' && p->state != 'X';
 }
 
+/* Does the selection take process `pid`, not a member yet? */
+static int selected(const struct group_select *sel, pid_t pid)
+{
+	char buf[PATH_MAX];
+	const char *base;
+	size_t i;
+
+	for (i = 0; i < sel->npids; i++)
+		if (sel->pids[i] == pid)
+			return 1;
+	if (sel->re) {
+		read_cmdline(pid, buf, GROUP_CMDLINE_MAX);
+		if (buf[0] && !regexec(sel->re, buf, 0, NULL, 0))
+			return 1;
+	}
+	if (sel->all) {
+		read_exe(pid, buf, sizeof(buf));
+		base = strrchr(buf, '/');
+		if (buf[0] && strstr(base ? base + 1 : buf, "python"))
+			return 1;
+	}
+	return 0;
+}
+
+/* A selection's scan: members first (cheap), then who is newly selected. */
+static void scan_select(struct group *g)
+{
+	const struct ptree_proc *p;
+	size_t i;
+
+	for (i = 0; i < g->pt.n; i++) {
+		p = &g->pt.t[i];
+		if (p->pid == g->self || !live(p))
+			continue;
+		if (find(g, p->pid, p->start) || selected(g->sel, p->pid))
+			consider(g, p);
+	}
+}
+
 int group_scan(struct group *g)
 {
 	const struct ptree_proc *p;
@@ -153,7 +198,7 @@ int group_scan(struct group *g)
 	long ret;
 
 	ret = ptree_read(&g->pt);
-	if (!ret)
+	if (!ret && g->root)
 		ret = ptree_mark_tree(&g->pt, g->root, g->self);
 	if (ret < 0)
 		return (int)ret;
@@ -164,6 +209,11 @@ int group_scan(struct group *g)
 		p = ptree_find(&g->pt, m->pid);
 		if (!m->gone && (!p || p->start != m->start || !live(p)))
 			m->gone = 1;
+	}
+	if (!g->root) {
+		if (g->sel)
+			scan_select(g);
+		return 0;
 	}
 	/* the root first, then its descendants in pid order */
 	p = ptree_find(&g->pt, g->root);

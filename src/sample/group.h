@@ -14,6 +14,7 @@
 #define GS_GROUP_H
 
 #include <limits.h>
+#include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -48,8 +49,24 @@ struct group_member {
 	struct sampler s;
 };
 
+/*
+ * Instead of a tree, a selection (serve): the processes of the whole table
+ * that are one of pids[], or whose command line (as group_member.cmdline
+ * shows it) matches re, or, with `all`, whose executable's name contains
+ * "python". A process is judged when first seen; forgetting a member that
+ * is not sampled has it judged again. The caller keeps sel alive.
+ */
+struct group_select {
+	const pid_t *pids;
+	size_t npids;
+	const regex_t *re;
+	int all;
+};
+
 struct group {
-	pid_t root, self;
+	pid_t root, self;	/* root 0: a selection (sel) */
+	const struct group_select *sel;
+	uint64_t rescan_ns;	/* between scans in loop_run_group; 0: LOOP_RESCAN_NS */
 	int torn_rereads;	/* for each new sampler; 0: the sampler's default */
 	struct group_member *m[GROUP_MAX];
 	size_t n;
@@ -58,6 +75,9 @@ struct group {
 };
 
 void group_init(struct group *g, pid_t root);
+/* A group of the processes `sel` selects, as they come and go; it has no
+ * end of its own (loop_run_group runs until stopped). */
+void group_init_select(struct group *g, const struct group_select *sel);
 void group_release(struct group *g);
 
 /* Find the root's descendants (and the root) as they are now: see above.

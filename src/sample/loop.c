@@ -407,7 +407,7 @@ static int tick_tree(void *tctx, struct loop_stats *st)
 	size_t i, nthreads = 0;
 	int any = 0, ret;
 
-	if (!tr->last_scan || now - tr->last_scan >= LOOP_RESCAN_NS) {
+	if (!tr->last_scan || now - tr->last_scan >= (g->rescan_ns ? g->rescan_ns : LOOP_RESCAN_NS)) {
 		(void)group_scan(g);	/* a failed scan keeps what is known */
 		tr->last_scan = now;
 	}
@@ -446,7 +446,7 @@ static int tick_tree(void *tctx, struct loop_stats *st)
 	sw_start(&tr->sw, tr->o, nthreads, st);
 	if (!any && group_live(g))
 		st->errors++;
-	if (!group_live(g) && !process_alive(g->root)) {
+	if (g->root > 0 && !group_live(g) && !process_alive(g->root)) {
 		st->target_exited = 1;
 		return TICK_GONE;
 	}

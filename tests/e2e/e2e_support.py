@@ -710,6 +710,34 @@ class Target:
         os.write(self._control_w, b"q")
 
 
+def read_workers_ready(ready_r: int, proc: subprocess.Popen, what: str) -> Dict[str, int]:
+    """A workload's readiness, over its pipe: {"role", "tid"} lines, then
+    {"ready": true}. The tids by role; the process is killed and the test
+    fails when the pipe ends first (the workload died)."""
+    tids = {}
+    with os.fdopen(ready_r, "r", encoding="utf-8", closefd=True) as f:
+        for line in f:
+            msg = json.loads(line)
+            if msg.get("ready"):
+                return tids
+            tids[msg["role"]] = msg["tid"]
+    proc.kill()
+    proc.wait()
+    pytest.fail(f"{what} did not start", pytrace=False)
+
+
+def end_process(proc: subprocess.Popen, grace: float = 10):
+    """SIGTERM, then SIGKILL after `grace` s; reaped either way."""
+    if proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 # --- running gilscope -------------------------------------------------------------
 
 @dataclasses.dataclass

@@ -37,16 +37,8 @@ class Workload:
                                      pass_fds=(ready_w, report_w))
         os.close(ready_w)
         os.close(report_w)
-        self.tids = {}
-        with os.fdopen(self.ready_r, "r", encoding="utf-8", closefd=True) as f:
-            for line in f:
-                msg = json.loads(line)
-                if msg.get("ready"):
-                    break
-                self.tids[msg["role"]] = msg["tid"]
-            else:
-                self.proc.kill()
-                pytest.fail(f"workload {scenario} on {it.path} did not start")
+        self.tids = es.read_workers_ready(self.ready_r, self.proc,
+                                          f"workload {scenario} on {it.path}")
 
     def finish(self, window=None):
         """Stop the workers and return what each measured, by role. A target

@@ -1,0 +1,353 @@
+"""End-to-end tests of `gilscope serve`, the Prometheus exporter.
+
+A real Prometheus (Debian's `prometheus`, on loopback, a temporary data
+directory, a 1 s scrape interval) scrapes `gilscope serve --match MARKER`
+while a GIL-bound target (two threads of pure Python) and an I/O-bound one
+(two threads blocked reading a pipe) run; the series it stored are read back
+through its HTTP API. Ground truth for what the targets do comes from the
+kernel (/proc: the workers' CPU time), not from gilscope. Further tests
+scrape /metrics directly: the text format line by line, counters monotonic,
+a process started after serve found by --match, profiles written, SIGTERM.
+
+Every wait is for a condition, polled, with a deadline that fails the test.
+"""
+import gzip
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import e2e_support as es
+
+INTERPRETERS = "representative"
+HERE = Path(__file__).resolve().parent
+FLEET = HERE / "targets" / "fleet.py"
+RATE = "50"
+DEADLINE = 30.0          # for any condition to come true
+
+NAME = r"[a-zA-Z_:][a-zA-Z0-9_:]*"
+LABEL = r'[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*"'
+SAMPLE_RE = re.compile(rf"^({NAME})(\{{(?:{LABEL}(?:,{LABEL})*)?\}})? (\S+)$")
+HELP_RE = re.compile(rf"^# HELP ({NAME}) .*$")
+TYPE_RE = re.compile(rf"^# TYPE ({NAME}) (counter|gauge|untyped|summary|histogram)$")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(what, fn, deadline=DEADLINE, describe=lambda: ""):
+    """Poll fn() until it returns something true; fail after `deadline` s."""
+    end = time.monotonic() + deadline
+    while True:
+        got = fn()
+        if got:
+            return got
+        if time.monotonic() > end:
+            pytest.fail(f"not within {deadline:.0f}s: {what}\n{describe()}", pytrace=False)
+        time.sleep(0.2)
+
+
+def http_get(url, timeout=5):
+    try:
+        with urllib.request.urlopen(url, timeout=timeout) as r:
+            return r.status, r.read().decode("utf-8")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode("utf-8", "replace")
+    except (urllib.error.URLError, ConnectionError, socket.timeout):
+        return None, ""
+
+
+class Member:
+    """A fleet.py target, ready once its workers run."""
+
+    def __init__(self, it, mode, marker):
+        ready_r, ready_w = os.pipe()
+        self.proc = subprocess.Popen([it.path, str(FLEET), mode, "--ready-fd", str(ready_w), "--marker",
+                                      marker], stdin=subprocess.PIPE, env=it.env(),
+                                     pass_fds=(ready_w,))
+        os.close(ready_w)
+        self.pid = self.proc.pid
+        self.tids = es.read_workers_ready(ready_r, self.proc, f"fleet.py {mode} on {it.path}")
+
+    def cpu_ns(self):
+        return {r: es.read_kstate(self.pid, t).cpu_ns for r, t in self.tids.items()}
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.stdin.close()
+            self.proc.wait(timeout=30)
+
+
+class Serve:
+    """`gilscope serve` on a free loopback port, ready once it says where."""
+
+    def __init__(self, gilscope, *args):
+        self.port = free_port()
+        self.argv = [gilscope, "serve", "--listen", f"127.0.0.1:{self.port}", "--rate", RATE,
+                     *args]
+        self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        line = self.proc.stderr.readline().decode()
+        if "metrics at" not in line:
+            self.proc.kill()
+            pytest.fail(f"serve did not start: {line}{self.proc.stderr.read().decode()}",
+                        pytrace=False)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def scrape(self):
+        status, text = http_get(self.url + "/metrics")
+        assert status == 200, f"/metrics: HTTP {status}"
+        return text
+
+    def terminate(self):
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = self.proc.communicate(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            pytest.fail("serve did not stop within 10 s of SIGTERM")
+        return self.proc.returncode, err.decode()
+
+
+def marker_regex(marker):
+    """An ERE matching the marker; the marker holds only [A-Za-z0-9_-]."""
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", marker)
+    return marker.replace("-", "[-]")
+
+
+def parse_exposition(text):
+    """{(name, labels-string): value}, and {name: type}; asserts every line
+    is a sample, a # HELP or a # TYPE, each sample after its TYPE."""
+    samples, types = {}, {}
+    for n, line in enumerate(text.splitlines(), 1):
+        m = TYPE_RE.match(line)
+        if m:
+            assert m.group(1) not in types, f"line {n}: second TYPE for {m.group(1)}"
+            types[m.group(1)] = m.group(2)
+            continue
+        if HELP_RE.match(line):
+            continue
+        m = SAMPLE_RE.match(line)
+        assert m, f"line {n} is not in the text format: {line!r}"
+        name, labels, value = m.group(1), m.group(2) or "", m.group(3)
+        assert name in types, f"line {n}: {name} has no # TYPE before it"
+        key = (name, labels)
+        assert key not in samples, f"line {n}: duplicate series {key}"
+        samples[key] = float(value)
+    assert text.endswith("\n")
+    return samples, types
+
+
+def series(samples, name, **labels):
+    """Values of `name` whose labels include all of `labels`."""
+    out = []
+    for (n, ls), v in samples.items():
+        if n == name and all(f'{k}="{val}"' in ls for k, val in labels.items()):
+            out.append(v)
+    return out
+
+
+def started_by(make):
+    """A fixture's factory: start(*args) makes one, and `started` keeps it
+    for the teardown."""
+    started = []
+
+    def start(*args):
+        started.append(make(*args))
+        return started[-1]
+    return start, started
+
+
+@pytest.fixture
+def fleet():
+    start, started = started_by(Member)
+    yield start
+    for m in started:
+        es.end_process(m.proc)
+
+
+@pytest.fixture
+def serve(gilscope):
+    start, started = started_by(lambda *args: Serve(gilscope, *args))
+    yield start
+    for s in started:
+        es.end_process(s.proc)
+
+
+@pytest.fixture
+def prometheus(tmp_path):
+    exe = shutil.which("prometheus")
+    if not exe:
+        pytest.fail("prometheus not found: run `make deps` (Debian package prometheus), "
+                    "as `make test` does", pytrace=False)
+    started = []
+
+    def start(target_port):
+        port = free_port()
+        cfg = tmp_path / "prometheus.yml"
+        cfg.write_text("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                       "scrape_configs:\n  - job_name: gilscope\n    static_configs:\n"
+                       f"      - targets: ['127.0.0.1:{target_port}']\n")
+        log = open(tmp_path / "prometheus.log", "wb")
+        p = subprocess.Popen([exe, f"--config.file={cfg}", f"--storage.tsdb.path={tmp_path}/tsdb",
+                              f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
+                             stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        started.append(p)
+        url = f"http://127.0.0.1:{port}"
+
+        def logtail():
+            return (tmp_path / "prometheus.log").read_text(errors="replace")[-3000:]
+        wait_for("prometheus ready", lambda: http_get(url + "/-/ready")[0] == 200,
+                 describe=logtail)
+        return url
+    yield start
+    for p in started:
+        es.end_process(p)
+
+
+def query(url, promql):
+    status, body = http_get(url + "/api/v1/query?" + urllib.parse.urlencode({"query": promql}))
+    assert status == 200, f"{promql}: HTTP {status} {body[:500]}"
+    doc = json.loads(body)
+    assert doc["status"] == "success", doc
+    return doc["data"]["result"]
+
+
+def one_value(url, promql):
+    r = query(url, promql)
+    return float(r[0]["value"][1]) if len(r) == 1 else None
+
+
+def test_prometheus_stores_fleet(gilscope, interp, fleet, serve, prometheus, tmp_path):
+    marker = f"gsfleet-{os.getpid()}-{time.monotonic_ns()}"
+    gil = fleet(interp, "gil", marker)
+    io = fleet(interp, "io", marker)
+    cpu0 = {"gil": gil.cpu_ns(), "io": io.cpu_ns()}
+    t0 = time.monotonic()
+    s = serve("--match", marker_regex(marker))
+    prom = prometheus(s.port)
+
+    def have_window():
+        # both processes stored, each with 3 s of samples behind its gauges
+        n = [one_value(prom, f'gilscope_target_samples_total{{pid="{m.pid}"}}') for m in (gil, io)]
+        return all(v is not None and v >= 3 * float(RATE) for v in n)
+    wait_for("3 s of samples of both targets in prometheus", have_window,
+             describe=lambda: s.scrape())
+    held = one_value(prom, f'gilscope_gil_contended_ratio{{pid="{gil.pid}"}}')
+    idle = one_value(prom, f'gilscope_gil_contended_ratio{{pid="{io.pid}"}}')
+    wall = time.monotonic() - t0
+    cpu = {k: {r: (v - cpu0[k][r]) / 1e9 / wall for r, v in m.cpu_ns().items()}
+           for k, m in (("gil", gil), ("io", io))}
+    labels = query(prom, f'gilscope_gil_contended_ratio{{pid="{gil.pid}"}}')[0]["metric"]
+    why = f"contended gil={held} io={idle}; worker CPU shares {cpu}; labels {labels}"
+
+    # the kernel's view: the I/O workers never ran; the GIL workers did (on
+    # a loaded machine they get less than the one CPU the GIL allows them)
+    assert all(v < 0.05 for v in cpu["io"].values()), why
+    assert sum(cpu["gil"].values()) > 20 * max(sum(cpu["io"].values()), 0.001), why
+    assert labels["free_threaded"] == ("true" if interp.ft else "false"), why
+    assert labels["gil_enabled"] == ("true" if interp.gil_enabled else "false"), why
+    assert idle is not None and idle < 0.1, why
+    if interp.gil_enabled:
+        assert max(cpu["gil"].values()) < 0.8, why      # they took turns
+        assert held is not None and held > 0.8, why
+        assert query(prom, f'gilscope_verdict_info{{pid="{gil.pid}",kind="gil-bound-python"}}'), why
+    else:
+        assert held is not None and held < 0.1, why
+    assert query(prom, f'gilscope_verdict_info{{pid="{io.pid}",kind="io-bound"}}'), why
+    # counters: rate() over them works, and says three of the I/O target's
+    # four threads (its workers on the pipe, its main thread on stdin; not
+    # the watchdog, asleep) sat in io
+    io_share = wait_for("two scrapes of the counters in the rate() range", lambda: one_value(
+        prom, f'sum(rate(gilscope_thread_state_seconds_total{{pid="{io.pid}",state="io"}}[5s]))'
+              f' / sum(rate(gilscope_thread_state_seconds_total{{pid="{io.pid}"}}[5s]))'))
+    assert abs(io_share - 0.75) < 0.05, f"io share of the I/O target's thread-seconds: {io_share}"
+
+    # the I/O target ends: its series go stale, the other's stay
+    io.stop()
+    wait_for("the exited target's series stale in prometheus",
+             lambda: not query(prom, f'gilscope_threads{{pid="{io.pid}"}}'),
+             describe=lambda: s.scrape())
+    assert query(prom, f'gilscope_threads{{pid="{gil.pid}"}}'), "the live target's series went too"
+    rc, err = s.terminate()
+    assert rc == 0, err
+
+
+@pytest.mark.asan
+def test_scrape_text_format(gilscope, interp, fleet, serve, tmp_path):
+    marker = f"gsscrape-{os.getpid()}-{time.monotonic_ns()}"
+    gil = fleet(interp, "gil", marker)
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    s = serve("--pid", str(gil.pid), "--profiles", str(profiles), "--every", "1s",
+              "--thread-names", "^gil[0-9]$")
+    wait_for("the target in /metrics", lambda: f'pid="{gil.pid}"' in s.scrape())
+    first, types = parse_exposition(s.scrape())
+    wait_for("more samples", lambda: parse_exposition(s.scrape())[0][
+        ("gilscope_samples_total", "")] > first[("gilscope_samples_total", "")] + 10)
+    second, types2 = parse_exposition(s.scrape())
+    assert types == types2
+    for key, v in first.items():
+        if types[key[0]] == "counter" and key in second:
+            assert second[key] >= v, f"counter {key} went from {v} to {second[key]}"
+    for name in ("gilscope_gil_held_ratio", "gilscope_gil_contended_ratio",
+                 "gilscope_thread_state_seconds_total", "gilscope_threads",
+                 "gilscope_verdict_info", "gilscope_samples_total",
+                 "gilscope_samples_missed_total", "gilscope_cpu_seconds_total"):
+        assert name in types, f"{name} missing"
+    # two workers, the watchdog and the main thread, whatever their states
+    assert sum(series(second, "gilscope_threads", pid=gil.pid)) == 4
+    for v in series(second, "gilscope_gil_held_ratio") + series(second, "gilscope_gil_contended_ratio"):
+        assert 0 <= v <= 1
+    assert second[("gilscope_cpu_seconds_total", "")] > 0
+    # --thread-names: the two workers by name, nobody else
+    named = {re.search(r'thread_name="([^"]*)"', ls).group(1)
+             for (n, ls) in second if n == "gilscope_thread_name_state_seconds_total"}
+    assert named == {"gil0", "gil1"}, named
+    assert sum(series(second, "gilscope_thread_name_state_seconds_total", thread_name="gil0")) > 0
+    assert http_get(s.url + "/")[0] == 200
+    assert http_get(s.url + "/nope")[0] == 404
+    # a profile of the target, gzip'd protobuf, written whole
+    got = wait_for("a profile in --profiles",
+                   lambda: sorted(profiles.glob(f"gilscope-{gil.pid}-*.pb.gz")))
+    assert len(gzip.decompress(got[0].read_bytes())) > 50
+    assert not [p for p in profiles.iterdir() if not p.name.endswith(".pb.gz")]
+    rc, err = s.terminate()
+    assert rc == 0, err
+
+
+@pytest.mark.asan
+def test_match_finds_late_process(gilscope, interp, fleet, serve):
+    marker = f"gslate-{os.getpid()}-{time.monotonic_ns()}"
+    s = serve("--match", marker_regex(marker))
+    text = s.scrape()
+    assert "gilscope_targets 0\n" in text, text
+    io = fleet(interp, "io", marker)
+    wait_for("the late process in /metrics", lambda: f'pid="{io.pid}"' in s.scrape())
+    # SIGHUP: the selection judged again; the sampled process stays, and
+    # the counters go on from where they were
+    before = parse_exposition(s.scrape())[0][("gilscope_samples_total", "")]
+    s.proc.send_signal(signal.SIGHUP)
+    wait_for("samples after SIGHUP", lambda: parse_exposition(s.scrape())[0][
+        ("gilscope_samples_total", "")] > before + 5)
+    assert f'pid="{io.pid}"' in s.scrape()
+    io.stop()
+    wait_for("the exited process gone from /metrics", lambda: f'pid="{io.pid}"' not in s.scrape())
+    assert s.proc.poll() is None, "serve ended with its last target"
+    rc, err = s.terminate()
+    assert rc == 0, err
+    assert "SIGHUP" in err, err
