@@ -16,7 +16,8 @@ those of full reads, at the highest rates:
   * threads that start and end while sampling appear and disappear.
 
 The target is bench/targets/workers.py (busy threads nesting calls a known
-way; blocked threads waiting on an Event, in a sleep, on a socket).
+way, the calls of bench/targets/work.py; blocked threads waiting on an
+Event, in a sleep, on a socket).
 """
 import collections
 import os
@@ -30,14 +31,15 @@ import pytest
 import e2e_support as es
 
 WORKERS = es.REPO / "bench" / "targets" / "workers.py"
+WORK = es.REPO / "bench" / "targets" / "work.py"    # nest() and leaf(), which workers.py calls
 RATE = os.environ.get("GILSCOPE_TEST_RATE_FAST", "20000")
 
 
 def _line_of(text):
-    for i, line in enumerate(WORKERS.read_text().splitlines(), 1):
+    for i, line in enumerate(WORK.read_text().splitlines(), 1):
         if line.strip() == text:
             return i
-    raise AssertionError(f"{text!r} not in {WORKERS}")
+    raise AssertionError(f"{text!r} not in {WORK}")
 
 
 CALLS_NEST = _line_of("return nest(d - 1)")
@@ -124,11 +126,12 @@ def by_thread(stacks):
 
 
 def frames_of(stack):
-    """(function, line) of the workers.py frames, outermost first."""
+    """(function, line) of the frames of workers.py and work.py, outermost
+    first."""
     out = []
     for f in stack.split(";")[1:]:
         m = re.match(r"(\S+) \((.*):(\d+)\)$", f)
-        if m and m.group(2).endswith("workers.py"):
+        if m and (m.group(2).endswith("/workers.py") or m.group(2).endswith("/work.py")):
             out.append((m.group(1), int(m.group(3))))
     return out
 
