@@ -32,6 +32,13 @@ WINDOW_S = 3
 # a soft and hard limit of 256 descriptors: room for 128 of the 2,005
 # threads' schedstat files (fdbudget.h keeps 128 for everything else)
 LOW_NOFILE = 256
+# Not 100 Hz: the spinners hand the GIL on every 5 ms (the switch
+# interval), and samples exactly 10 ms apart can stay in one phase of that
+# cycle for seconds, so that which spinner they find holding it is far from
+# independent from one sample to the next (a CI run: one spinner at 15.8%
+# of the samples for 28.5% of the work, in a window of 284 samples). At
+# 97 Hz the phase moves on by 0.3 ms a sample.
+RATE = "97"
 
 
 class ManyThreads:
@@ -112,7 +119,7 @@ def many(interp):
 def diagnose(gilscope, t: ManyThreads, prefix=None, extra=()):
     t.ctl.write("start\n")
     run = es.run_gilscope(gilscope, ["diagnose", "--pid", str(t.pid), "-d", str(WINDOW_S),
-                                     "--json", *extra], prefix=prefix)
+                                     "-r", RATE, "--json", *extra], prefix=prefix)
     t.ctl.write("stop\n")
     truth = t.read_msg(60, "its measurements")
     assert run.returncode == 0, run.describe()

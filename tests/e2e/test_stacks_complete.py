@@ -39,12 +39,13 @@ RECORD_SECONDS = "2"
 # takes: busy 3.9-3.10 recursion can stay torn in a fifth of its samples,
 # yield-from chains 40 deep that are rebuilt at every value in most of
 # them at 100 Hz on a free-threaded build (3.13t; in 24-27 of 40 dumps on
-# 3.13t/3.14t in one CI run, and 3.10 recursion in 82% of record's samples
-# in another). So the bounds are loose:
+# 3.13t/3.14t in one CI run, 3.10 recursion in 82% of record's samples
+# in another, 3.9 recursion in 21 of 40 dumps in a third). So the bounds
+# are loose:
 # what they rule out is "everything torn" (a check that called every stack
 # torn would pass the other assertions). dump reads a torn thread again
 # more often than record does (8 times, not 2).
-MAX_TORN_DUMP = {"deepgen": 0.9}
+MAX_TORN_DUMP = {"deepgen": 0.9, "recurse": 0.9}
 MAX_TORN_DUMP_ELSE = 0.5
 MAX_TORN_RECORD = {"deepgen": 0.95, "recurse": 0.9}
 MAX_TORN_RECORD_ELSE = 0.75
