@@ -887,6 +887,16 @@ static void take_reused(struct sampler *s, struct sample *smp, size_t i)
 	thread_out(s, smp, i, 1);
 }
 
+/* Thread i, if the switch records say it has not run: reused, 1. */
+static int take_if_quiet(struct sampler *s, struct sample *smp, size_t i)
+{
+	if (!sw_quiet(s, &s->tc[i]))
+		return 0;
+	s->n_sw_quiet++;
+	take_reused(s, smp, i);
+	return 1;
+}
+
 /* Same thread: same thread state, native id and pthread. */
 /* Where the thread's stack walk will likely go: where its last one went. */
 static void make_guess(const struct thread_cache *c, struct py_guess *g)
@@ -911,11 +921,8 @@ static int take_trusted(struct sampler *s, struct sample *smp, size_t i, uint64_
 	struct py_guess guess;
 	int sched = 0, ret;
 
-	if (sw_quiet(s, c)) {
-		s->n_sw_quiet++;
-		take_reused(s, smp, i);
+	if (take_if_quiet(s, smp, i))
 		return 0;
-	}
 	if (c->ktid > 0 && !(c->have && c->on_cpu)) {
 		ret = read_sched(s, c, &run, &slices);
 		if (ret == GS_ENOPROC)
@@ -953,11 +960,8 @@ static void take_walked(struct sampler *s, struct sample *smp, size_t i)
 	struct py_guess guess;
 	int sched = 0;
 
-	if (sw_quiet(s, c)) {
-		s->n_sw_quiet++;
-		take_reused(s, smp, i);
+	if (take_if_quiet(s, smp, i))
 		return;
-	}
 	if (c->ktid > 0)
 		sched = !read_sched(s, c, &run, &slices);
 	if (sched && c->have && c->reusable && run == c->run_ns && slices == c->slices) {
