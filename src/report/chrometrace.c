@@ -286,6 +286,10 @@ int report_chrometrace(struct strbuf *sb, const struct agg *a,
 	jw_str(&w, "exporter", "gilscope");
 	jw_uint(&w, "samples", a->samples);
 	jw_uint(&w, "spans_dropped", a->spans_dropped);
+	/* ts 0: the first sample, on CLOCK_MONOTONIC (the target's
+	 * time.monotonic()), to line the trace up with the program's own
+	 * timestamps */
+	jw_uint(&w, "t0_monotonic_ns", a->t_first);
 	jw_end(&w);
 	jw_arr(&w, "traceEvents");
 	for (k = 0; k < nprocs; k++) {

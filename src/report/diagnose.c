@@ -228,6 +228,10 @@ static void json_sampling(struct jw *w, const struct diag_info *info, const stru
 	jw_uint(w, "quiet_by_records", a->quiet_by_records);
 	jw_uint(w, "switch_records_lost", a->switch_records_lost);
 	jw_uint(w, "names_sliced", a->names_sliced);
+	/* when, on CLOCK_MONOTONIC (the target's time.monotonic()): to line
+	 * the figures up with the program's own clocks and logs */
+	jw_uint(w, "first_sample_monotonic_ns", a->samples ? a->t_first : 0);
+	jw_uint(w, "last_sample_monotonic_ns", a->samples ? a->t_last : 0);
 	/* which checks of its memory failed, for bug reports */
 	jw_arr(w, "corrupt");
 	for (i = 0; i < a->nwhy; i++) {

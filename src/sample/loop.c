@@ -1,13 +1,19 @@
 /*
  * loop.c - the sampling loop.
  *
- * Deadline k is start + k * period, start being when the first sample
- * ended (it reads every thread whole: attaching, not sampling late). After
- * each sample we sleep until the
- * next deadline with clock_nanosleep(TIMER_ABSTIME), so time spent sampling
- * does not drift the rate. If we wake past a deadline, we take one sample
- * and skip the deadlines we could not make (counted as missed) rather than
- * bursting, which would bias the samples towards the moment after a stall.
+ * Time is cut into cells of one period, the first starting when the first
+ * sample ended (it reads every thread whole: attaching, not sampling late).
+ * Each cell's sample is due at a random moment within it (stratified
+ * sampling): samples exactly one period apart can stay in one phase of a
+ * program's own cycle for seconds (threads handing the GIL on every 5 ms,
+ * sampled every 10 ms, find the same holder again and again), while a
+ * moment drawn uniformly within each cell makes every sample an unbiased
+ * look at its cell whatever the program's rhythm, at the same mean rate.
+ * We sleep until that moment with clock_nanosleep(TIMER_ABSTIME), so time
+ * spent sampling does not drift the rate. A cell whose whole period passed
+ * while we were busy is skipped (counted as missed) rather than made up
+ * by a burst, which would bias the samples towards the moment after a
+ * stall.
  */
 #include "loop.h"
 
@@ -144,11 +150,28 @@ static void progress(const struct loop_stats *st, double elapsed, int final)
  * the target is gone, or anything else from the caller's callback, which
  * ends the loop and is returned.
  */
+/* xorshift64*: the moment of each cell's sample; nothing to do with
+ * security, only with not being in step with the target. */
+static uint64_t dither_next(uint64_t *x)
+{
+	*x ^= *x >> 12;
+	*x ^= *x << 25;
+	*x ^= *x >> 27;
+	return *x * 0x2545F4914F6CDD1Dull;
+}
+
+/* A moment in [0, period): where in its cell a sample is due. */
+static uint64_t dither(uint64_t *x, uint64_t period)
+{
+	return period > 1 ? (dither_next(x) >> 11) % period : 0;
+}
+
 static int run_deadlines(const struct loop_opts *o, int (*tick)(void *tctx, struct loop_stats *st),
 			 void *tctx, struct loop_stats *st, int *reaped)
 {
 	uint64_t period = (uint64_t)(1e9 / (o->rate_hz > 0 ? o->rate_hz : 100));
-	uint64_t start = gs_now_ns(), deadline = start, end = 0, last_progress = start;
+	uint64_t start = gs_now_ns(), cell = start, due = start, end = 0, last_progress = start;
+	uint64_t rng = (start ^ ((uint64_t)getpid() << 32)) | 1;
 	int ret = 0;
 
 	memset(st, 0, sizeof(*st));
@@ -183,8 +206,8 @@ static int run_deadlines(const struct loop_opts *o, int (*tick)(void *tctx, stru
 		if (end && t >= end)
 			break;
 		st->requested++;
-		if (t > deadline && t - deadline > st->worst_lag_ns)
-			st->worst_lag_ns = t - deadline;
+		if (t > due && t - due > st->worst_lag_ns)
+			st->worst_lag_ns = t - due;
 		r = tick(tctx, st);
 		if (r) {
 			ret = r == TICK_GONE ? 0 : r;
@@ -195,33 +218,34 @@ static int run_deadlines(const struct loop_opts *o, int (*tick)(void *tctx, stru
 			progress(st, (double)(t - start) / 1e9, 0);
 			last_progress = t;
 		}
-		if (st->requested == 1 && t > deadline) {
+		if (st->requested == 1)
 			/* The first sample reads every thread whole, names and
 			 * all: that is attaching (tens of milliseconds with
 			 * thousands of threads), not falling behind. The
-			 * deadlines start when it ends. */
-			deadline = t;
-		}
-		deadline += period;
-		if (t > deadline) {
-			/* Late already for the next deadline: skip (and count)
-			 * the ones we cannot make, and take the next sample now,
-			 * for the latest deadline that has passed. Sleeping until
-			 * a later one would cost a wake-up on a busy machine,
-			 * often far longer than the period. */
-			uint64_t behind = (t - deadline) / period;
+			 * cells start when it ends. */
+			cell = t;
+		else
+			cell += period;
+		if (t > cell && t - cell >= period) {
+			/* This whole cell passed while we sampled: skip (and
+			 * count) the cells we cannot make, and sample in the
+			 * one we are in. Sleeping until a later one would cost
+			 * a wake-up on a busy machine, often far longer than
+			 * the period. */
+			uint64_t behind = (t - cell) / period;
 
 			st->missed += behind;
 			st->requested += behind;
-			deadline += behind * period;
+			cell += behind * period;
 		}
-		if (end && deadline > end)
-			deadline = end;
+		due = cell + dither(&rng, period);
+		if (end && due > end)
+			due = end;
 		if (o->wait) {
-			if (o->wait(o->wait_ctx, deadline > t ? deadline : t))
+			if (o->wait(o->wait_ctx, due > t ? due : t))
 				break;
-		} else if (deadline > t) {
-			sleep_until(deadline);
+		} else if (due > t) {
+			sleep_until(due);
 		}
 	}
 	st->elapsed_s = (double)(gs_now_ns() - start) / 1e9;

@@ -32,13 +32,13 @@ WINDOW_S = 3
 # a soft and hard limit of 256 descriptors: room for 128 of the 2,005
 # threads' schedstat files (fdbudget.h keeps 128 for everything else)
 LOW_NOFILE = 256
-# Not 100 Hz: the spinners hand the GIL on every 5 ms (the switch
-# interval), and samples exactly 10 ms apart can stay in one phase of that
-# cycle for seconds, so that which spinner they find holding it is far from
-# independent from one sample to the next (a CI run: one spinner at 15.8%
-# of the samples for 28.5% of the work, in a window of 284 samples). At
-# 97 Hz the phase moves on by 0.3 ms a sample.
-RATE = "97"
+# The spinners hand the GIL on every 5 ms (the switch interval): samples
+# exactly 10 ms apart could stay in one phase of that cycle for seconds and
+# find the same holder again and again (CI runs saw one spinner in 15.8% of
+# the samples for 28.5% of the work, at 100 Hz, and at 97 Hz too). The loop
+# takes each sample at a random moment of its period (sample/loop.c), so the
+# rate here is the default one.
+RATE = "100"
 
 
 class ManyThreads:
@@ -120,10 +120,13 @@ def diagnose(gilscope, t: ManyThreads, prefix=None, extra=()):
     t.ctl.write("start\n")
     run = es.run_gilscope(gilscope, ["diagnose", "--pid", str(t.pid), "-d", str(WINDOW_S),
                                      "-r", RATE, "--json", *extra], prefix=prefix)
-    t.ctl.write("stop\n")
+    doc = json.loads(run.stdout) if run.returncode == 0 else None
+    smp = doc["sampling"] if doc else {}
+    # the spinners' work is measured over the window gilscope sampled
+    t.ctl.write(f"stop {smp.get('first_sample_monotonic_ns', 0)} "
+                f"{smp.get('last_sample_monotonic_ns', 0)}\n")
     truth = t.read_msg(60, "its measurements")
     assert run.returncode == 0, run.describe()
-    doc = json.loads(run.stdout)
     assert not es.diag_schema_errors(doc), es.diag_schema_errors(doc)[:5]
     return doc, truth
 

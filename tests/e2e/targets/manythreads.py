@@ -113,8 +113,15 @@ def main():
             late.start()
             late_ready.wait()
             out.write(json.dumps({"late": late.native_id}) + "\n")
-        elif line.strip() == "stop" and t0 is not None:
+        elif line.split()[:1] == ["stop"] and t0 is not None:
             t1 = time.monotonic()
+            # "stop FIRST LAST": the window gilscope sampled (its first
+            # and last sample, CLOCK_MONOTONIC ns, as time.monotonic())
+            # is the one to measure: the control pipe's "start" and
+            # "stop" wait for the GIL, behind the spinners
+            win = line.split()[1:]
+            if len(win) == 2 and 0 < int(win[0]) < int(win[1]):
+                t0, t1 = int(win[0]) / 1e9, int(win[1]) / 1e9
             names = [t.name for t in spinners]
             # until every spinner has a mark after t1 (each round ends
             # with one; a spinner kept from the GIL or a CPU may take a
