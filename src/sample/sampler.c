@@ -99,10 +99,12 @@ struct thread_cache {
 	 * operator such as NumPy's a @ b). Counted as a GIL wait until it is
 	 * seen to stay on CPU: no voluntary context switch and a fair share
 	 * of run time over longer than a waiter's timed wait; then the run
-	 * since `free_from` (free_n samples) was native code. */
+	 * since `free_from` (free_n samples) was native code. A thread that
+	 * never blocked but got too little CPU to tell (a loaded machine) is
+	 * looked at again a window after `free_check`, from the same start. */
 	uint32_t free_n;
 	int free_native, free_ok;
-	uint64_t free_from, free_frame, free_instr, free_vcsw, free_run;
+	uint64_t free_from, free_check, free_frame, free_instr, free_vcsw, free_run;
 	const struct py_code *free_code;
 };
 
@@ -712,6 +714,12 @@ static int read_stay(struct sampler *s, struct thread_cache *c, uint64_t *vcsw, 
 	return end == val ? GS_ECORRUPT : 0;
 }
 
+/* CPU time that no GIL waiter spends without blocking: woken, it takes
+ * the GIL or waits again within microseconds. A thread that ran this long
+ * at one instruction without the GIL and without blocking is in C code,
+ * however little of the CPU a loaded machine gave it. */
+#define FREE_RUN_PROOF_NS 2000000ull
+
 /*
  * A thread on CPU without the GIL at an instruction that is not a call
  * (see struct thread_cache): C code behind an operator, or a waiter.
@@ -728,22 +736,29 @@ static int free_run(struct sampler *s, struct thread_cache *c, struct thread_sam
 	int fresh = !c->free_n || c->free_frame != f->addr || c->free_instr != instr ||
 		    c->free_code != f->code;
 
-	if (fresh || (!c->free_native && c->free_ok && smp->t_ns - c->free_from >= window)) {
+	if (fresh || (!c->free_native && c->free_ok && smp->t_ns - c->free_check >= window)) {
 		int ok = !read_stay(s, c, &vcsw, &run);
 
 		if (!fresh && ok && vcsw == c->free_vcsw &&
-		    4 * (run - c->free_run) >= smp->t_ns - c->free_from) {
+		    (4 * (run - c->free_run) >= smp->t_ns - c->free_from ||
+		     run - c->free_run >= FREE_RUN_PROOF_NS)) {
 			/* it never blocked and kept running: C code */
 			c->free_native = 1;
 			t->restate_n = c->free_n;
 			t->restate_from_ns = c->free_from;
 			t->restate_from = ST_GIL_WAIT;
+		} else if (!fresh && ok && vcsw == c->free_vcsw) {
+			/* never blocked, but ran too little to tell C code
+			 * kept from a CPU from a woken waiter kept from one:
+			 * its run time since free_from decides, later */
+			c->free_check = smp->t_ns;
 		} else {
 			/* (again) from here on */
 			c->free_n = 0;
 			c->free_native = 0;
 			c->free_ok = ok;
 			c->free_from = smp->t_ns;
+			c->free_check = smp->t_ns;
 			c->free_frame = f->addr;
 			c->free_instr = instr;
 			c->free_code = f->code;
