@@ -56,6 +56,10 @@
 #define FT_EXTS_MAX 20000	/* extension modules listed */
 #define RECORD_MAX (16u << 20)	/* bytes of one RECORD file */
 #define RECORD_ROWS 1000000
+/* a run without the GIL is read from outside while it runs: first after
+ * WATCH_FIRST_MS, then at twice the previous gap, at most WATCH_MAX_MS */
+#define WATCH_FIRST_MS 2
+#define WATCH_MAX_MS 20
 
 static const char wrapper_code[] =
 	"import os, sys\n"
@@ -105,6 +109,8 @@ struct test {
 	int gil_read, gil_on, gil_needed;
 	char **mods;
 	size_t nmods;
+	struct ft_flip *flips;	/* one per run in which the GIL came back */
+	size_t nflips;
 };
 
 struct slot {
@@ -115,6 +121,15 @@ struct slot {
 	uint64_t start_ms;
 	int read;		/* its end was read (or there is nothing to read) */
 	char out[PATH_MAX];
+	/* a run without the GIL, watched while it runs */
+	struct process proc;
+	struct sampler s;
+	int live;		/* proc and s are attached */
+	int watch;		/* still to be read until the GIL comes back */
+	uint64_t start_ns;	/* just before its fork */
+	uint64_t next_ns;	/* its next read */
+	uint64_t off_ns;	/* the start of the last read that saw the GIL off; 0 */
+	unsigned gap_ms;
 };
 
 struct ft_session {
@@ -140,6 +155,8 @@ struct ft_session {
 	size_t *by_path;	/* indices of exts sorted by path */
 	char **strs;		/* distribution names and versions we own */
 	size_t nstrs, capstrs;
+	long watch_reads;	/* reads of running processes, and their time */
+	uint64_t watch_ns;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -796,24 +813,96 @@ static void take_dump(struct test *t, pid_t pid, struct process *proc, struct sa
 		strbuf_reset(&t->dump_json);
 }
 
+/* Attach to a slot's process, once; 0 or -1 (not yet a Python we can
+ * read: it is still starting, or gone). */
+static int slot_attach(struct slot *sl)
+{
+	if (sl->live)
+		return 0;
+	if (process_attach(sl->t.pid, &sl->proc))
+		return -1;
+	if (sampler_init(&sl->s, &sl->proc)) {
+		process_release(&sl->proc);
+		return -1;
+	}
+	sl->live = 1;
+	return 0;
+}
+
+static void slot_detach(struct slot *sl)
+{
+	if (sl->live) {
+		sampler_release(&sl->s);
+		process_release(&sl->proc);
+	}
+	sl->live = 0;
+	sl->watch = 0;
+}
+
 /* Read a test process from outside: its GIL at its end, or (dump) its
  * threads when it hangs. One that cannot be read is told in the report by
  * what is missing, not by a message here. */
-static void look_at(struct test *t, pid_t pid, int dump)
+static void look_at(struct test *t, struct slot *sl, int dump)
 {
-	struct process proc;
-	struct sampler s;
-
-	if (process_attach(pid, &proc))
+	if (slot_attach(sl))
 		return;
-	if (!sampler_init(&s, &proc)) {
-		if (dump)
-			take_dump(t, pid, &proc, &s);
-		else
-			read_gil(t, &s);
-		sampler_release(&s);
+	if (dump)
+		take_dump(t, sl->t.pid, &sl->proc, &sl->s);
+	else
+		read_gil(t, &sl->s);
+}
+
+/* The GIL came back in a run (under PYTHON_GIL=0: an extension module
+ * that would have turned it on was loaded), seen at now_ns. */
+static void add_flip(struct ft_session *ss, struct slot *sl, const struct py_gil_info *gi,
+		     uint64_t now_ns)
+{
+	struct test *t = &ss->tests[sl->test];
+	struct ft_flip *f;
+
+	if (!t->flips)
+		t->flips = calloc((size_t)ss->o->repeat, sizeof(*t->flips));
+	if (!t->flips || t->nflips >= (size_t)ss->o->repeat)
+		return;
+	f = &t->flips[t->nflips++];
+	f->seconds = (double)(now_ns - sl->start_ns) / 1e9;
+	f->not_before = sl->off_ns ? (double)(sl->off_ns - sl->start_ns) / 1e9 : 0;
+	f->enabled = gi->enabled;
+	f->module = gi->nmodules ? strdup(gi->modules[0]) : NULL;
+}
+
+/* A run without the GIL while it runs: did the GIL come back (or, under
+ * PYTHON_GIL=0, would it have: a module that needs it is in sys.modules)?
+ * The first module in sys.modules that needs it is the one that did it.
+ * Read until the answer is yes, at gaps growing to WATCH_MAX_MS. */
+static void watch_slot(struct ft_session *ss, struct slot *sl, uint64_t now)
+{
+	struct py_gil_info gi;
+	struct py_gil gil;
+	uint64_t t0, t1;
+
+	if (!sl->watch || now < sl->next_ns)
+		return;
+	sl->gap_ms = sl->gap_ms ? sl->gap_ms * 2 : WATCH_FIRST_MS;
+	if (sl->gap_ms > WATCH_MAX_MS)
+		sl->gap_ms = WATCH_MAX_MS;
+	t0 = gs_now_ns();
+	if (slot_attach(sl) || py_model_gil_report(&sl->s.model, NULL, &gil, &gi) ||
+	    gi.count < 0) {
+		t1 = gs_now_ns();
+		goto out;
 	}
-	process_release(&proc);
+	t1 = gs_now_ns();
+	if (gi.nmodules || (gi.enabled && gi.count == PY_GIL_COUNT_PERMANENT)) {
+		add_flip(ss, sl, &gi, t1);
+		sl->watch = 0;
+	} else {
+		sl->off_ns = t0;
+	}
+out:
+	ss->watch_reads++;
+	ss->watch_ns += t1 - t0;
+	sl->next_ns = t1 + (uint64_t)sl->gap_ms * 1000000u;
 }
 
 /* --- the pool --------------------------------------------------------- */
@@ -830,6 +919,7 @@ static int start_run(struct ft_session *ss, struct slot *sl, size_t test, int mo
 		  (char *[]){ (char *)"-p", (char *)"no:cacheprovider", (char *)"-q" },
 		  ss->kind == FT_KIND_PYTEST ? 3 : 0, ss->tests[test].id);
 	env_for(&env, mode, ss->o->baseline);
+	sl->start_ns = gs_now_ns();
 	ret = tproc_start(ss->argv, &env, sl->out, &sl->t, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "gilscope: cannot run %s: %s\n", ss->argv[0], err);
@@ -841,6 +931,11 @@ static int start_run(struct ft_session *ss, struct slot *sl, size_t test, int mo
 	sl->start_ms = gs_now_ms();
 	/* only a run without the GIL is read; the others are let go at once */
 	sl->read = mode != FT_NOGIL || ss->kind == FT_KIND_OTHER;
+	sl->live = 0;
+	sl->watch = mode == FT_NOGIL;
+	sl->next_ns = sl->start_ns;
+	sl->off_ns = 0;
+	sl->gap_ms = 0;
 	return 0;
 }
 
@@ -865,6 +960,7 @@ static void end_run(struct ft_session *ss, struct slot *sl, enum ft_outcome o)
 		t->tail = o == FT_RUN_CRASH ? crash_text(sl->out) : read_tail(sl->out, TAIL_BYTES);
 		t->tail_mode = sl->mode;
 	}
+	slot_detach(sl);
 	sl->busy = 0;
 }
 
@@ -876,7 +972,7 @@ static void poll_slot(struct ft_session *ss, struct slot *sl, long timeout_ms)
 	d = tproc_done(&sl->t);
 	if (d == 1) {
 		if (!sl->read)
-			look_at(t, sl->t.pid, 0);
+			look_at(t, sl, 0);
 		sl->read = 1;
 		tproc_go(&sl->t);
 	}
@@ -890,7 +986,7 @@ static void poll_slot(struct ft_session *ss, struct slot *sl, long timeout_ms)
 	if ((long)(gs_now_ms() - sl->start_ms) > timeout_ms) {
 		/* one dump per test: of a run without the GIL when there is one */
 		if (!t->dump_text.len || (t->dump_mode == FT_GIL && sl->mode == FT_NOGIL)) {
-			look_at(t, sl->t.pid, 1);
+			look_at(t, sl, 1);
 			t->dump_mode = sl->mode;
 		}
 		tproc_kill(&sl->t);
@@ -929,7 +1025,8 @@ static int run_pool(struct ft_session *ss, long total, long *done)
 	long next = 0, timeout_ms = (long)(o->timeout_s * 1000.0);
 	uint64_t t0 = gs_now_ms();
 	struct pollfd pfd[MAX_JOBS];
-	int i, running, ret;
+	uint64_t now;
+	int i, running, ret, wait_ms;
 
 	for (;;) {
 		running = 0;
@@ -952,15 +1049,28 @@ static int run_pool(struct ft_session *ss, long total, long *done)
 		}
 		if (!running || stop_signal)
 			break;
+		wait_ms = TICK_MS;
+		now = gs_now_ns();
 		for (i = 0; i < ss->nslots; i++) {
-			pfd[i].fd = ss->slots[i].busy ? ss->slots[i].t.done_r : -1;
+			struct slot *sl = &ss->slots[i];
+
+			pfd[i].fd = sl->busy ? sl->t.done_r : -1;
 			pfd[i].events = POLLIN;
 			pfd[i].revents = 0;
+			if (sl->busy && sl->watch) {
+				uint64_t due = sl->next_ns > now ? sl->next_ns - now : 0;
+				int ms = (int)((due + 999999u) / 1000000u);
+
+				if (ms < wait_ms)
+					wait_ms = ms;
+			}
 		}
-		(void)poll(pfd, (nfds_t)ss->nslots, TICK_MS);
+		(void)poll(pfd, (nfds_t)ss->nslots, wait_ms);
+		now = gs_now_ns();
 		for (i = 0; i < ss->nslots; i++) {
 			if (!ss->slots[i].busy)
 				continue;
+			watch_slot(ss, &ss->slots[i], now);
 			poll_slot(ss, &ss->slots[i], timeout_ms);
 			if (!ss->slots[i].busy)
 				(*done)++;
@@ -1028,6 +1138,7 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 	for (k = 0; k < ss->nslots; k++) {
 		if (ss->slots[k].busy) {
 			tproc_kill(&ss->slots[k].t);
+			slot_detach(&ss->slots[k]);
 			ss->slots[k].busy = 0;
 		}
 	}
@@ -1071,6 +1182,8 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 		r->gil_needed_runs = t->gil_needed;
 		r->gil_modules = t->mods;
 		r->ngil_modules = t->nmods;
+		r->gil_flips = t->flips;
+		r->ngil_flips = t->nflips;
 		rep->by_class[r->cls]++;
 		switch (ft_trouble(&t->runs[FT_NOGIL], &t->runs[FT_GIL])) {
 		case FT_TROUBLE_NOGIL: tally.nogil_only++; break;
@@ -1098,6 +1211,8 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 	rep->exts_truncated = ss->exts_truncated;
 	rep->modules = ss->mods;
 	rep->nmodules = ss->nmods;
+	rep->watch_reads = ss->watch_reads;
+	rep->watch_seconds = (double)ss->watch_ns / 1e9;
 	return 0;
 }
 
@@ -1112,6 +1227,7 @@ void ft_session_free(struct ft_session *ss)
 	for (s = 0; ss->slots && s < ss->nslots; s++) {
 		if (ss->slots[s].busy)
 			tproc_kill(&ss->slots[s].t);
+		slot_detach(&ss->slots[s]);
 		unlink(ss->slots[s].out);
 	}
 	if (ss->dir[0]) {
@@ -1133,6 +1249,9 @@ void ft_session_free(struct ft_session *ss)
 		for (k = 0; k < t->nmods; k++)
 			free(t->mods[k]);
 		free(t->mods);
+		for (k = 0; k < t->nflips; k++)
+			free((char *)t->flips[k].module);
+		free(t->flips);
 	}
 	for (i = 0; i < ss->ndirs; i++)
 		free(ss->dirs[i]);

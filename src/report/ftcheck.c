@@ -8,6 +8,8 @@
 
 #include "../util/jw.h"
 
+#define FLIP_LINES 10 /* runs told when the GIL came back */
+
 #define TAIL_LINES 12
 #define DUMP_FRAMES 4
 #define EXT_LINES 20
@@ -204,6 +206,32 @@ static void test_text(struct strbuf *sb, const struct ft_report *r, const struct
 	}
 }
 
+/* When the GIL came back in each run, as read while it ran (the first
+ * FLIP_LINES of them). Under PYTHON_GIL=0 it stays off: "would have". */
+static void flips_text(struct strbuf *sb, const struct ft_report *r)
+{
+	size_t i, k, shown = 0;
+
+	for (i = 0; i < r->ntests; i++) {
+		const struct ft_test_result *t = &r->tests[i];
+
+		for (k = 0; k < t->ngil_flips; k++) {
+			const struct ft_flip *f = &t->gil_flips[k];
+
+			if (!shown)
+				strbuf_addstr(sb, "     read while each run ran, seconds after its "
+					      "process started:\n");
+			if (shown++ >= FLIP_LINES)
+				continue;
+			strbuf_addf(sb, "       %.3f-%.3f s  %s %s  %s\n", f->not_before,
+				    f->seconds, f->module ? f->module : "(no module)",
+				    f->enabled ? "turned it on" : "would have turned it on", t->id);
+		}
+	}
+	if (shown > FLIP_LINES)
+		strbuf_addf(sb, "       ... and %zu more runs\n", shown - FLIP_LINES);
+}
+
 void report_ftcheck_text(struct strbuf *sb, const struct ft_report *r)
 {
 	size_t i;
@@ -257,6 +285,7 @@ void report_ftcheck_text(struct strbuf *sb, const struct ft_report *r)
 		    "of those runs:\n     without PYTHON_GIL=0 the first of them turns the GIL back "
 		    "on; with it they run\n     without the GIL they did not declare safe to lose\n",
 		    r->gil_needed_runs);
+	flips_text(sb, r);
 	for (i = 0; i < r->nmodules; i++) {
 		const struct ft_ext *f = r->modules[i].file;
 
@@ -324,6 +353,8 @@ void report_ftcheck_json(struct strbuf *sb, const struct ft_report *r)
 	jw_int(&w, "runs_read", r->gil_read_runs);
 	jw_int(&w, "runs_reenabled", r->gil_on_runs);
 	jw_int(&w, "runs_with_modules", r->gil_needed_runs);
+	jw_int(&w, "watch_reads", r->watch_reads);
+	jw_fixed(&w, "watch_seconds", r->watch_seconds, 3);
 	jw_arr(&w, "modules");
 	for (i = 0; i < r->nmodules; i++) {
 		jw_obj(&w, NULL);
@@ -386,6 +417,18 @@ void report_ftcheck_json(struct strbuf *sb, const struct ft_report *r)
 		jw_arr(&w, "gil_modules");
 		for (k = 0; k < t->ngil_modules; k++)
 			jw_str(&w, NULL, t->gil_modules[k]);
+		jw_end(&w);
+		jw_arr(&w, "gil_came_back");
+		for (k = 0; k < t->ngil_flips; k++) {
+			const struct ft_flip *f = &t->gil_flips[k];
+
+			jw_obj(&w, NULL);
+			jw_fixed(&w, "seconds", f->seconds, 4);
+			jw_fixed(&w, "not_before_seconds", f->not_before, 4);
+			jw_str(&w, "module", f->module);
+			jw_bool(&w, "enabled", f->enabled);
+			jw_end(&w);
+		}
 		jw_end(&w);
 		if (t->dump_json && t->dump_json->len)
 			jw_raw(&w, "dump", t->dump_json);

@@ -13,6 +13,16 @@
 #include "../cpython/extscan.h"
 #include "../util/strbuf.h"
 
+/* A run without the GIL in which it came back, read while the run ran. */
+struct ft_flip {
+	double seconds;		/* seen at, after its process started (fork) */
+	double not_before;	/* ... and seen off still at (0: not read before) */
+	const char *module;	/* the first module in sys.modules that needs
+				 * the GIL: the one that turned it on; NULL */
+	int enabled;		/* really on; 0: PYTHON_GIL=0 kept it off, the
+				 * module would have turned it on */
+};
+
 struct ft_test_result {
 	const char *id;			/* pytest's node id, or the command */
 	enum ft_class cls;
@@ -34,6 +44,8 @@ struct ft_test_result {
 	char **gil_modules;		/* the first such run's extension modules
 					 * that need the GIL, in import order */
 	size_t ngil_modules;
+	const struct ft_flip *gil_flips;	/* in the order seen */
+	size_t ngil_flips;
 };
 
 /* An extension module that turned the GIL back on in some test. */
@@ -84,6 +96,8 @@ struct ft_report {
 	int interrupted;
 	double seconds;
 	long runs_done, runs_total;
+	long watch_reads;		/* reads of running test processes */
+	double watch_seconds;		/* ... the time they took */
 };
 
 void report_ftcheck_text(struct strbuf *sb, const struct ft_report *r);

@@ -174,11 +174,32 @@ def test_extension_without_py_mod_gil(gilscope, ft, tmp_path):
     (info / "RECORD").write_text(f"{so.name},sha256=x,{so.stat().st_size}\n"
                                  f"{info.name}/RECORD,,\n")
     ok_dir = es.build_testext(it)     # declares Py_mod_gil = Py_MOD_GIL_NOT_USED
-    doc, ctx, t = ft_check(gilscope, py, "ext", ["-n", "1", "-t", "60"],
-                           env_extra={"PYTHONPATH": f"{site}:{ok_dir}"})
+    log = tmp_path / "imports.jsonl"
+    doc, ctx, t = ft_check(gilscope, py, "ext", ["-n", "2", "-t", "60"],
+                           env_extra={"PYTHONPATH": f"{site}:{ok_dir}",
+                                      "GILSCOPE_FT_IMPORT_LOG": str(log)})
     assert t["test_uses_extension"]["class"] == "pass", ctx
+    # when it came back, read from outside while each run ran: within the
+    # import the test itself timed (seconds after its process started, to
+    # the kernel's 1/CLK_TCK; gilscope reads at gaps of at most 20 ms)
+    imports = [json.loads(line) for line in log.read_text().splitlines()]
+    imports = [i for i in imports if i["python_gil"] == "0"]
+    flips = t["test_uses_extension"]["gil_came_back"]
+    assert len(imports) == 2 and len(flips) == 2, f"{imports}\n{ctx}"
+    tick = 1 / os.sysconf("SC_CLK_TCK")
+    for f in flips:
+        assert f["module"] == "gilscope_gilext" and f["enabled"] is False, ctx
+        assert 0 < f["not_before_seconds"] < f["seconds"] <= t["test_uses_extension"]["max_seconds"], ctx
+        # the last read that saw it off and the first that saw it back
+        # enclose one of the runs' imports (each read a few ms apart, more
+        # on a loaded machine)
+        assert f["seconds"] - f["not_before_seconds"] < 0.5, ctx
+        assert any(f["not_before_seconds"] <= i["after"] + tick and i["before"] - tick <= f["seconds"]
+                   for i in imports), f"{imports}\n{ctx}"
+    assert t["test_plain"]["gil_came_back"] == [], ctx
+    assert doc["gil"]["watch_reads"] > 0, ctx
     assert t["test_uses_extension"]["gil_modules"] == ["gilscope_gilext"], ctx
-    assert t["test_uses_extension"]["gil_runs_with_modules"] == 1, ctx
+    assert t["test_uses_extension"]["gil_runs_with_modules"] == 2, ctx
     assert t["test_plain"]["gil_modules"] == [], ctx
     mods = doc["gil"]["modules"]
     assert [m["name"] for m in mods] == ["gilscope_gilext"], ctx
