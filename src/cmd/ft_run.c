@@ -79,11 +79,31 @@ static const char wrapper_code[] =
 	"            'ft': bool(sysconfig.get_config_var('Py_GIL_DISABLED')),\n"
 	"            'executable': sys.executable,\n"
 	"            'site': list(dict.fromkeys(os.path.realpath(d) for d in dirs)),\n"
-	"            'pytest': importlib.util.find_spec('pytest') is not None}))\n"
+	"            'pytest': importlib.util.find_spec('pytest') is not None,\n"
+	"            'forked': importlib.util.find_spec('pytest_forked') is not None}))\n"
 	"    elif kind == 'pytest':\n"
 	"        sys.argv = ['pytest'] + args\n"
 	"        import pytest\n"
 	"        raise SystemExit(int(pytest.main(args)))\n"
+	"    elif kind == 'pytestlog':\n"
+	"        import json, re\n"
+	"        import pytest\n"
+	"        out = open(args[0], 'w', buffering=1)\n"
+	"        class GilscopeLog:\n"
+	"            bad = {}\n"
+	"            def pytest_runtest_logstart(self, nodeid, location):\n"
+	"                out.write(json.dumps({'start': nodeid}) + '\\n')\n"
+	"            def pytest_runtest_logreport(self, report):\n"
+	"                b = self.bad.setdefault(report.nodeid, [0, 0])\n"
+	"                if report.failed:\n"
+	"                    b[0] = 1\n"
+	"                    m = re.search(r'CRASHED with signal (\\d+)', str(report.longrepr))\n"
+	"                    b[1] = int(m.group(1)) if m else b[1]\n"
+	"            def pytest_runtest_logfinish(self, nodeid, location):\n"
+	"                b = self.bad.pop(nodeid, [0, 0])\n"
+	"                out.write(json.dumps({'id': nodeid, 'failed': b[0] == 1, 'signal': b[1]}) + '\\n')\n"
+	"        sys.argv = ['pytest'] + args[1:]\n"
+	"        raise SystemExit(int(pytest.main(args[1:], plugins=[GilscopeLog()])))\n"
 	"    elif kind == 'module':\n"
 	"        import runpy\n"
 	"        sys.argv = args[:]\n"
@@ -127,6 +147,7 @@ struct slot {
 	int live;		/* proc and s are attached */
 	int watch;		/* still to be read until the GIL comes back */
 	uint64_t start_ns;	/* just before its fork */
+	char log[PATH_MAX];	/* --forked: what the tests of its run did */
 	uint64_t next_ns;	/* its next read */
 	uint64_t off_ns;	/* the start of the last read that saw the GIL off; 0 */
 	unsigned gap_ms;
@@ -501,6 +522,7 @@ int ft_probe(struct ft_session *ss, const char *python, struct ft_interp *out)
 		 jmsg_str(msg, "executable") ? jmsg_str(msg, "executable") : "");
 	out->free_threaded = jmsg_true(msg, "ft");
 	out->has_pytest = jmsg_true(msg, "pytest");
+	out->has_forked = jmsg_true(msg, "forked");
 	if (python == ss->o->python) {
 		json_t *site = json_object_get(msg, "site"), *d;
 		size_t i;
@@ -909,15 +931,22 @@ out:
 
 static int start_run(struct ft_session *ss, struct slot *sl, size_t test, int mode)
 {
+	const char *python = mode == FT_GIL && ss->o->baseline ? ss->o->baseline : ss->o->python;
 	struct tproc_env env;
 	char err[256];
 	int ret;
 
-	make_argv(ss, mode == FT_GIL && ss->o->baseline ? ss->o->baseline : ss->o->python,
-		  ss->kind == FT_KIND_PYTEST ? "pytest" :
-		  ss->kind == FT_KIND_MODULE ? "module" : "script",
-		  (char *[]){ (char *)"-p", (char *)"no:cacheprovider", (char *)"-q" },
-		  ss->kind == FT_KIND_PYTEST ? 3 : 0, ss->tests[test].id);
+	if (ss->o->forked)
+		/* the whole suite, each test forked by pytest-forked; what
+		 * each did, in the log (the wrapper's plugin) */
+		make_argv(ss, python, "pytestlog",
+			  (char *[]){ sl->log, (char *)"-p", (char *)"no:cacheprovider",
+				      (char *)"-q", (char *)"--forked" }, 5, NULL);
+	else
+		make_argv(ss, python, ss->kind == FT_KIND_PYTEST ? "pytest" :
+			  ss->kind == FT_KIND_MODULE ? "module" : "script",
+			  (char *[]){ (char *)"-p", (char *)"no:cacheprovider", (char *)"-q" },
+			  ss->kind == FT_KIND_PYTEST ? 3 : 0, ss->tests[test].id);
 	env_for(&env, mode, ss->o->baseline);
 	sl->start_ns = gs_now_ns();
 	ret = tproc_start(ss->argv, &env, sl->out, &sl->t, err, sizeof(err));
@@ -930,9 +959,10 @@ static int start_run(struct ft_session *ss, struct slot *sl, size_t test, int mo
 	sl->mode = mode;
 	sl->start_ms = gs_now_ms();
 	/* only a run without the GIL is read; the others are let go at once */
-	sl->read = mode != FT_NOGIL || ss->kind == FT_KIND_OTHER;
+	sl->read = mode != FT_NOGIL || ss->kind == FT_KIND_OTHER || ss->o->forked;
 	sl->live = 0;
-	sl->watch = mode == FT_NOGIL;
+	/* --forked: the tests run in children pytest forks, not read */
+	sl->watch = mode == FT_NOGIL && !ss->o->forked;
 	sl->next_ns = sl->start_ns;
 	sl->off_ns = 0;
 	sl->gap_ms = 0;
@@ -964,11 +994,104 @@ static void end_run(struct ft_session *ss, struct slot *sl, enum ft_outcome o)
 	sl->busy = 0;
 }
 
+/* The test of a --forked run with this id: the next one in collection
+ * order, else searched for. */
+static struct test *test_by_id(struct ft_session *ss, const char *id, size_t *hint)
+{
+	size_t i;
+
+	for (i = 0; i < ss->ntests; i++) {
+		size_t k = (*hint + i) % ss->ntests;
+
+		if (!strcmp(ss->tests[k].id, id)) {
+			*hint = k + 1;
+			return &ss->tests[k];
+		}
+	}
+	return NULL;
+}
+
+/* A --forked run ended (hung: killed at its time limit): count each test
+ * it finished, from its log; the one it started and did not finish hung,
+ * or crashed with pytest itself (its signal). */
+static void end_suite_run(struct ft_session *ss, struct slot *sl, int hung)
+{
+	size_t len, hint = 0;
+	char *buf = read_file(sl->log, OUT_MAX, &len), *p, *nl;
+	struct test *open_t = NULL;
+	int st = sl->t.wstatus;
+
+	for (p = buf; p && *p; p = nl ? nl + 1 : p + strlen(p)) {
+		json_t *msg;
+		struct test *t;
+		double sig = 0;
+		enum ft_outcome o;
+
+		nl = strchr(p, '\n');
+		msg = jmsg_parse(p, nl ? (size_t)(nl - p) : strlen(p));
+		if (!msg)
+			continue;
+		if (jmsg_str(msg, "start")) {
+			open_t = test_by_id(ss, jmsg_str(msg, "start"), &hint);
+		} else if (jmsg_str(msg, "id") && (t = test_by_id(ss, jmsg_str(msg, "id"), &hint))) {
+			(void)jmsg_num(msg, "signal", &sig);
+			o = sig > 0 && sig < 65 ? FT_RUN_CRASH : jmsg_true(msg, "failed") ?
+			    FT_RUN_FAIL : FT_RUN_PASS;
+			ft_count(&t->runs[sl->mode], o);
+			if (o == FT_RUN_CRASH && !t->signal) {
+				t->signal = (int)sig;
+				t->signal_mode = sl->mode;
+			}
+			if (o != FT_RUN_PASS && (!t->tail || (t->tail_mode == FT_GIL &&
+							      sl->mode == FT_NOGIL))) {
+				free(t->tail);
+				t->tail = read_tail(sl->out, TAIL_BYTES);
+				t->tail_mode = sl->mode;
+			}
+			if (t == open_t)
+				open_t = NULL;
+		}
+		json_decref(msg);
+	}
+	free(buf);
+	if (open_t && (hung || WIFSIGNALED(st))) {
+		ft_count(&open_t->runs[sl->mode], hung ? FT_RUN_HANG : FT_RUN_CRASH);
+		if (hung && open_t->runs[FT_NOGIL].hang + open_t->runs[FT_GIL].hang == 1)
+			open_t->hang_mode = sl->mode;
+		if (!hung && !open_t->signal) {
+			open_t->signal = WTERMSIG(st);
+			open_t->signal_mode = sl->mode;
+		}
+	}
+	slot_detach(sl);
+	sl->busy = 0;
+}
+
+/* A --forked run: the whole suite, timed out after the per-test timeout
+ * times the tests. */
+static void poll_suite(struct ft_session *ss, struct slot *sl, long timeout_ms)
+{
+	if (tproc_done(&sl->t) == 1)
+		tproc_go(&sl->t);
+	if (tproc_reap(&sl->t)) {
+		end_suite_run(ss, sl, 0);
+		return;
+	}
+	if ((double)(gs_now_ms() - sl->start_ms) > (double)timeout_ms * (double)ss->ntests) {
+		tproc_kill(&sl->t);
+		end_suite_run(ss, sl, 1);
+	}
+}
+
 static void poll_slot(struct ft_session *ss, struct slot *sl, long timeout_ms)
 {
 	struct test *t = &ss->tests[sl->test];
 	int d;
 
+	if (ss->o->forked) {
+		poll_suite(ss, sl, timeout_ms);
+		return;
+	}
 	d = tproc_done(&sl->t);
 	if (d == 1) {
 		if (!sl->read)
@@ -1036,7 +1159,7 @@ static int run_pool(struct ft_session *ss, long total, long *done)
 			if (!sl->busy && next < total && !stop_signal) {
 				/* run r of test k in mode m: the repeats of one
 				 * test spread over the session */
-				long per = (long)ss->ntests * FT_MODES;
+				long per = (long)(ss->o->forked ? 1 : ss->ntests) * FT_MODES;
 				size_t k = (size_t)((next % per) / FT_MODES);
 				int m = (int)(next % FT_MODES);
 
@@ -1131,8 +1254,12 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 		snprintf(name, sizeof(name), "run-%d.out", k);
 		if (path_in(ss, name, ss->slots[k].out, sizeof(ss->slots[k].out)))
 			return GS_EXIT_ERROR;
+		snprintf(name, sizeof(name), "run-%d.log", k);
+		if (path_in(ss, name, ss->slots[k].log, sizeof(ss->slots[k].log)))
+			return GS_EXIT_ERROR;
 	}
-	total = (long)ss->ntests * o->repeat * FT_MODES;
+	/* --forked: a run is the whole suite */
+	total = (long)(o->forked ? 1 : ss->ntests) * o->repeat * FT_MODES;
 	ret = run_pool(ss, total, &done);
 	/* interrupted (or a run could not start): end what still runs */
 	for (k = 0; k < ss->nslots; k++) {
@@ -1151,6 +1278,8 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 	rep->runs_total = total;
 	rep->seconds = (double)(gs_now_ms() - t0) / 1000.0;
 	rep->per_test = ss->kind == FT_KIND_PYTEST;
+	rep->isolation = ss->kind != FT_KIND_PYTEST ? "none" : o->forked ? "pytest-forked" :
+			 "gilscope";
 	rep->command = ss->cmdline;
 	rep->baseline = o->baseline;
 	rep->repeat = o->repeat;
@@ -1229,6 +1358,7 @@ void ft_session_free(struct ft_session *ss)
 			tproc_kill(&ss->slots[s].t);
 		slot_detach(&ss->slots[s]);
 		unlink(ss->slots[s].out);
+		unlink(ss->slots[s].log);
 	}
 	if (ss->dir[0]) {
 		if (!path_in(ss, "probe.out", path, sizeof(path)))

@@ -33,6 +33,10 @@ struct ft_opts {
 	int jobs;
 	double timeout_s;
 	int progress;		/* progress lines on stderr */
+	/* pytest: run the suite whole with pytest-forked's --forked (each
+	 * test in a process pytest forks), once per run, instead of one
+	 * process of ours per test */
+	int forked;
 };
 
 /* What the interpreter said of itself. */
@@ -41,6 +45,7 @@ struct ft_interp {
 	char executable[4096];
 	int free_threaded;
 	int has_pytest;
+	int has_forked;		/* pytest-forked is installed */
 };
 
 struct ft_session;

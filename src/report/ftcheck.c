@@ -245,8 +245,11 @@ void report_ftcheck_text(struct strbuf *sb, const struct ft_report *r)
 			    "%ld of %ld runs in %.1f s\n", r->ntests,
 			    r->per_test ? (r->ntests == 1 ? "test" : "tests") : "command",
 			    r->repeat, r->baseline ? r->baseline : "PYTHON_GIL=1",
-			    r->per_test ? "each test in a process of its own" :
-			    "the whole command in one process", r->jobs, r->timeout_s,
+			    !r->per_test ? "the whole command in one process" :
+			    r->isolation && !strcmp(r->isolation, "pytest-forked") ?
+			    "the suite run whole with pytest-forked's --forked\n"
+			    "          (each test in a process pytest forks)" :
+			    "each test in a process of its own", r->jobs, r->timeout_s,
 			    r->runs_done, r->runs_total, r->seconds);
 	}
 	if (r->interrupted)
@@ -338,6 +341,7 @@ void report_ftcheck_json(struct strbuf *sb, const struct ft_report *r)
 	jw_str(&w, "command", r->command);
 	jw_str(&w, "baseline_python", r->baseline);
 	jw_bool(&w, "per_test", r->per_test);
+	jw_str(&w, "isolation", r->isolation ? r->isolation : "none");
 	jw_int(&w, "repeat", r->repeat);
 	jw_int(&w, "jobs", r->jobs);
 	jw_sig(&w, "timeout_s", r->timeout_s, 6);

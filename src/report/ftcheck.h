@@ -78,6 +78,9 @@ struct ft_report {
 	const char *baseline;		/* the baseline's interpreter; NULL: the
 					 * same one with PYTHON_GIL=1 */
 	int per_test;			/* pytest: each test isolated; else the whole command */
+	const char *isolation;		/* "gilscope" (a process of ours per test),
+					 * "pytest-forked" (the suite run whole with
+					 * --forked), "none" (not pytest) */
 	int repeat, jobs;
 	double timeout_s;
 	const struct ft_test_result *tests;

@@ -41,6 +41,16 @@ def ft(request):
     return it, str(venv / "bin" / "python")
 
 
+@pytest.fixture(scope="module")
+def ft_forked(ft):
+    """(interpreter, its venv's python with pytest and pytest-forked)."""
+    it, _ = ft
+    # pytest-forked 1.7.5 under pytest 9.2: every forked child fails
+    # ("running the test EXITED with status 3"), whatever the test
+    venv = es.install_package(it, "pytest<9", "pytest", "pytest-forked")
+    return it, str(venv / "bin" / "python")
+
+
 def leftovers(suite: Path) -> List[str]:
     """Processes still running in the suite's directory (a test process or
     anything it started)."""
@@ -142,6 +152,34 @@ def test_crash_names_the_signal(gilscope, ft, tmp_path):
     assert doc["verdict"] == "failing" and doc["_exit"] == EXIT_NOT_READY, ctx
     errors = ET.parse(junit).getroot().findall(".//error")
     assert sorted(e.get("type") for e in errors) == ["crash", "crash"], ctx
+
+
+def test_pytest_forked_when_installed(gilscope, ft_forked):
+    """pytest-forked in the environment: the suite runs whole with --forked,
+    each test still classified (the crash suite's crashes, by their signal,
+    as pytest-forked reports them)."""
+    _, py = ft_forked
+    doc, ctx, t = ft_check(gilscope, py, "crash", ["-n", "2", "-t", "60"])
+    assert doc["isolation"] == "pytest-forked", ctx
+    # a run is the whole suite: 2 repeats x 2 modes
+    assert doc["runs_done"] == doc["runs_total"] == 4, ctx
+    for name, sig in (("test_abort", "SIGABRT"), ("test_segfault", "SIGSEGV")):
+        assert t[name]["class"] == "crash", ctx
+        assert t[name]["signal"] == sig, ctx
+        assert t[name]["runs"]["nogil"]["crash"] == 2 and t[name]["runs"]["gil"]["crash"] == 2, ctx
+    assert t["test_fine"]["class"] == "pass", ctx
+    assert t["test_fine"]["runs"]["nogil"]["pass"] == 2, ctx
+    assert doc["verdict"] == "failing", ctx
+    # the race suite: the racy test is told apart from the safe one
+    doc, ctx, t = ft_check(gilscope, py, "race", ["-n", "3", "-t", "60"])
+    assert doc["isolation"] == "pytest-forked", ctx
+    race = t["test_unsynchronised_counter"]
+    assert race["class"] in ("fails-without-gil", "flaky-without-gil"), ctx
+    assert race["runs"]["gil"] == {"pass": 3, "fail": 0, "crash": 0, "hang": 0}, ctx
+    assert t["test_safe"]["class"] == "pass", ctx
+    # and gilscope's own isolation on demand
+    doc, ctx, t = ft_check(gilscope, py, "clean", ["-n", "1", "--isolation", "gilscope"])
+    assert doc["isolation"] == "gilscope" and doc["runs_total"] == 4, ctx
 
 
 @pytest.mark.asan
