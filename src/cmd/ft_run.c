@@ -80,7 +80,8 @@ static const char wrapper_code[] =
 	"            'executable': sys.executable,\n"
 	"            'site': list(dict.fromkeys(os.path.realpath(d) for d in dirs)),\n"
 	"            'pytest': importlib.util.find_spec('pytest') is not None,\n"
-	"            'forked': importlib.util.find_spec('pytest_forked') is not None}))\n"
+	"            'forked': importlib.util.find_spec('pytest_forked') is not None,\n"
+	"            'run_parallel': importlib.util.find_spec('pytest_run_parallel') is not None}))\n"
 	"    elif kind == 'pytest':\n"
 	"        sys.argv = ['pytest'] + args\n"
 	"        import pytest\n"
@@ -119,7 +120,8 @@ static const char wrapper_code[] =
 
 struct test {
 	char *id;
-	struct ft_counts runs[FT_MODES];
+	struct ft_counts runs[FT_MODES];	/* all its runs, under stress too */
+	struct ft_counts stress[FT_MODES];	/* ... those under stress */
 	int signal, signal_mode, hang_mode;
 	double max_seconds;
 	char *tail;
@@ -138,6 +140,7 @@ struct slot {
 	struct tproc t;
 	size_t test;
 	int mode;
+	int stress;		/* run by o->stress threads at once */
 	uint64_t start_ms;
 	int read;		/* its end was read (or there is nothing to read) */
 	char out[PATH_MAX];
@@ -523,6 +526,7 @@ int ft_probe(struct ft_session *ss, const char *python, struct ft_interp *out)
 	out->free_threaded = jmsg_true(msg, "ft");
 	out->has_pytest = jmsg_true(msg, "pytest");
 	out->has_forked = jmsg_true(msg, "forked");
+	out->has_run_parallel = jmsg_true(msg, "run_parallel");
 	if (python == ss->o->python) {
 		json_t *site = json_object_get(msg, "site"), *d;
 		size_t i;
@@ -882,9 +886,11 @@ static void add_flip(struct ft_session *ss, struct slot *sl, const struct py_gil
 	struct test *t = &ss->tests[sl->test];
 	struct ft_flip *f;
 
+	size_t max = (size_t)ss->o->repeat * (ss->o->stress ? 2 : 1);
+
 	if (!t->flips)
-		t->flips = calloc((size_t)ss->o->repeat, sizeof(*t->flips));
-	if (!t->flips || t->nflips >= (size_t)ss->o->repeat)
+		t->flips = calloc(max, sizeof(*t->flips));
+	if (!t->flips || t->nflips >= max)
 		return;
 	f = &t->flips[t->nflips++];
 	f->seconds = (double)(now_ns - sl->start_ns) / 1e9;
@@ -929,12 +935,15 @@ out:
 
 /* --- the pool --------------------------------------------------------- */
 
-static int start_run(struct ft_session *ss, struct slot *sl, size_t test, int mode)
+static int start_run(struct ft_session *ss, struct slot *sl, size_t test, int mode, int stress)
 {
 	const char *python = mode == FT_GIL && ss->o->baseline ? ss->o->baseline : ss->o->python;
+	char threads[48];
 	struct tproc_env env;
 	char err[256];
 	int ret;
+
+	snprintf(threads, sizeof(threads), "--parallel-threads=%d", ss->o->stress);
 
 	if (ss->o->forked)
 		/* the whole suite, each test forked by pytest-forked; what
@@ -945,8 +954,9 @@ static int start_run(struct ft_session *ss, struct slot *sl, size_t test, int mo
 	else
 		make_argv(ss, python, ss->kind == FT_KIND_PYTEST ? "pytest" :
 			  ss->kind == FT_KIND_MODULE ? "module" : "script",
-			  (char *[]){ (char *)"-p", (char *)"no:cacheprovider", (char *)"-q" },
-			  ss->kind == FT_KIND_PYTEST ? 3 : 0, ss->tests[test].id);
+			  (char *[]){ (char *)"-p", (char *)"no:cacheprovider", (char *)"-q",
+				      threads },
+			  ss->kind != FT_KIND_PYTEST ? 0 : stress ? 4 : 3, ss->tests[test].id);
 	env_for(&env, mode, ss->o->baseline);
 	sl->start_ns = gs_now_ns();
 	ret = tproc_start(ss->argv, &env, sl->out, &sl->t, err, sizeof(err));
@@ -957,6 +967,7 @@ static int start_run(struct ft_session *ss, struct slot *sl, size_t test, int mo
 	sl->busy = 1;
 	sl->test = test;
 	sl->mode = mode;
+	sl->stress = stress;
 	sl->start_ms = gs_now_ms();
 	/* only a run without the GIL is read; the others are let go at once */
 	sl->read = mode != FT_NOGIL || ss->kind == FT_KIND_OTHER || ss->o->forked;
@@ -975,6 +986,8 @@ static void end_run(struct ft_session *ss, struct slot *sl, enum ft_outcome o)
 	double secs = (double)(gs_now_ms() - sl->start_ms) / 1000.0;
 
 	ft_count(&t->runs[sl->mode], o);
+	if (sl->stress)
+		ft_count(&t->stress[sl->mode], o);
 	if (secs > t->max_seconds)
 		t->max_seconds = secs;
 	if (o == FT_RUN_CRASH && !t->signal) {
@@ -1157,13 +1170,15 @@ static int run_pool(struct ft_session *ss, long total, long *done)
 			struct slot *sl = &ss->slots[i];
 
 			if (!sl->busy && next < total && !stop_signal) {
-				/* run r of test k in mode m: the repeats of one
-				 * test spread over the session */
-				long per = (long)(ss->o->forked ? 1 : ss->ntests) * FT_MODES;
-				size_t k = (size_t)((next % per) / FT_MODES);
-				int m = (int)(next % FT_MODES);
+				/* run r of test k in mode m (under stress or
+				 * not): the repeats of one test spread over the
+				 * session */
+				long sub = FT_MODES * (ss->o->stress ? 2 : 1);
+				long per = (long)(ss->o->forked ? 1 : ss->ntests) * sub;
+				size_t k = (size_t)((next % per) / sub);
+				int m = (int)(next % sub % FT_MODES);
 
-				ret = start_run(ss, sl, k, m);
+				ret = start_run(ss, sl, k, m, (int)(next % sub / FT_MODES));
 				if (ret)
 					return ret;
 				next++;
@@ -1230,6 +1245,33 @@ static void add_module(struct ft_session *ss, const char *name, const char *test
 	ss->nmods++;
 }
 
+/* A test's class. Under stress, one that passed alone in every run and
+ * failed only under stress without the GIL is classed by its stress runs
+ * (*under_stress set); any other by all its runs. */
+static enum ft_class classify(const struct test *t, const struct ft_opts *o, int *under_stress)
+{
+	struct ft_counts alone[FT_MODES];
+	enum ft_class c;
+	int m;
+
+	*under_stress = 0;
+	if (!o->stress)
+		return ft_classify(&t->runs[FT_NOGIL], &t->runs[FT_GIL], o->repeat);
+	for (m = 0; m < FT_MODES; m++) {
+		alone[m].pass = t->runs[m].pass - t->stress[m].pass;
+		alone[m].fail = t->runs[m].fail - t->stress[m].fail;
+		alone[m].crash = t->runs[m].crash - t->stress[m].crash;
+		alone[m].hang = t->runs[m].hang - t->stress[m].hang;
+	}
+	c = ft_classify(&t->stress[FT_NOGIL], &t->stress[FT_GIL], o->repeat);
+	if (ft_classify(&alone[FT_NOGIL], &alone[FT_GIL], o->repeat) == FTC_PASS &&
+	    (c == FTC_FAILS_WITHOUT_GIL || c == FTC_FLAKY_WITHOUT_GIL)) {
+		*under_stress = 1;
+		return c;
+	}
+	return ft_classify(&t->runs[FT_NOGIL], &t->runs[FT_GIL], 2 * o->repeat);
+}
+
 int ft_run(struct ft_session *ss, struct ft_report *rep)
 {
 	const struct ft_opts *o = ss->o;
@@ -1259,7 +1301,7 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 			return GS_EXIT_ERROR;
 	}
 	/* --forked: a run is the whole suite */
-	total = (long)(o->forked ? 1 : ss->ntests) * o->repeat * FT_MODES;
+	total = (long)(o->forked ? 1 : ss->ntests) * o->repeat * FT_MODES * (o->stress ? 2 : 1);
 	ret = run_pool(ss, total, &done);
 	/* interrupted (or a run could not start): end what still runs */
 	for (k = 0; k < ss->nslots; k++) {
@@ -1278,6 +1320,7 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 	rep->runs_total = total;
 	rep->seconds = (double)(gs_now_ms() - t0) / 1000.0;
 	rep->per_test = ss->kind == FT_KIND_PYTEST;
+	rep->stress = o->stress;
 	rep->isolation = ss->kind != FT_KIND_PYTEST ? "none" : o->forked ? "pytest-forked" :
 			 "gilscope";
 	rep->command = ss->cmdline;
@@ -1297,7 +1340,8 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 
 		r->id = t->id;
 		memcpy(r->runs, t->runs, sizeof(r->runs));
-		r->cls = ft_classify(&t->runs[FT_NOGIL], &t->runs[FT_GIL], o->repeat);
+		r->cls = classify(t, o, &r->under_stress);
+		r->stress = o->stress ? t->stress : NULL;
 		r->signal_name = t->signal ? launch_signal_name(t->signal) : NULL;
 		r->signal_mode = t->signal_mode;
 		r->hang_mode = t->dump_text.len ? t->dump_mode : t->hang_mode;

@@ -37,6 +37,9 @@ struct ft_opts {
 	 * test in a process pytest forks), once per run, instead of one
 	 * process of ours per test */
 	int forked;
+	/* pytest: each test also run by this many threads at once
+	 * (pytest-run-parallel's --parallel-threads), -n times per mode; 0 */
+	int stress;
 };
 
 /* What the interpreter said of itself. */
@@ -46,6 +49,7 @@ struct ft_interp {
 	int free_threaded;
 	int has_pytest;
 	int has_forked;		/* pytest-forked is installed */
+	int has_run_parallel;	/* pytest-run-parallel is installed */
 };
 
 struct ft_session;

@@ -189,6 +189,11 @@ static void test_text(struct strbuf *sb, const struct ft_report *r, const struct
 		runs_text(sb, &t->runs[m]);
 		strbuf_addch(sb, '\n');
 	}
+	if (t->under_stress)
+		strbuf_addf(sb, "  %-18s passed alone; failed only when %d threads ran it at once\n"
+			    "  %-18s (pytest-run-parallel) without the GIL: %d of %d runs so\n", "",
+			    r->stress, "", t->stress[FT_NOGIL].fail,
+			    ft_counts_total(&t->stress[FT_NOGIL]));
 	if (t->signal_name)
 		strbuf_addf(sb, "  %-18s killed by %s %s\n", "", t->signal_name,
 			    mode_text[t->signal_mode]);
@@ -251,6 +256,9 @@ void report_ftcheck_text(struct strbuf *sb, const struct ft_report *r)
 			    "          (each test in a process pytest forks)" :
 			    "each test in a process of its own", r->jobs, r->timeout_s,
 			    r->runs_done, r->runs_total, r->seconds);
+		if (r->stress)
+			strbuf_addf(sb, "          and as many again under stress: %d threads running "
+				    "each test at once\n          (pytest-run-parallel)\n", r->stress);
 	}
 	if (r->interrupted)
 		strbuf_addstr(sb, "          interrupted: a partial report\n");
@@ -343,6 +351,7 @@ void report_ftcheck_json(struct strbuf *sb, const struct ft_report *r)
 	jw_bool(&w, "per_test", r->per_test);
 	jw_str(&w, "isolation", r->isolation ? r->isolation : "none");
 	jw_int(&w, "repeat", r->repeat);
+	jw_int(&w, "stress_threads", r->stress);
 	jw_int(&w, "jobs", r->jobs);
 	jw_sig(&w, "timeout_s", r->timeout_s, 6);
 	jw_bool(&w, "interrupted", r->interrupted);
@@ -406,6 +415,15 @@ void report_ftcheck_json(struct strbuf *sb, const struct ft_report *r)
 		for (m = 0; m < FT_MODES; m++)
 			counts_jw(&w, mode_key[m], &t->runs[m]);
 		jw_end(&w);
+		if (t->stress) {
+			jw_obj(&w, "stress_runs");
+			for (m = 0; m < FT_MODES; m++)
+				counts_jw(&w, mode_key[m], &t->stress[m]);
+			jw_end(&w);
+		} else {
+			jw_null(&w, "stress_runs");
+		}
+		jw_bool(&w, "failed_only_under_stress", t->under_stress);
 		jw_fixed(&w, "max_seconds", t->max_seconds, 3);
 		if (t->signal_name) {
 			jw_str(&w, "signal", t->signal_name);

@@ -44,6 +44,10 @@ struct ft_test_result {
 	char **gil_modules;		/* the first such run's extension modules
 					 * that need the GIL, in import order */
 	size_t ngil_modules;
+	const struct ft_counts *stress;	/* [FT_MODES]: its runs under stress
+					 * (counted in runs too); NULL: none */
+	int under_stress;		/* passed alone; failed only under stress
+					 * without the GIL (its class says how) */
 	const struct ft_flip *gil_flips;	/* in the order seen */
 	size_t ngil_flips;
 };
@@ -82,6 +86,7 @@ struct ft_report {
 					 * "pytest-forked" (the suite run whole with
 					 * --forked), "none" (not pytest) */
 	int repeat, jobs;
+	int stress;			/* threads of the runs under stress; 0 */
 	double timeout_s;
 	const struct ft_test_result *tests;
 	size_t ntests;

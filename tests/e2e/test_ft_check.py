@@ -182,6 +182,34 @@ def test_pytest_forked_when_installed(gilscope, ft_forked):
     assert doc["isolation"] == "gilscope" and doc["runs_total"] == 4, ctx
 
 
+def test_stress_with_pytest_run_parallel(gilscope, ft):
+    """--stress 4: each test also run by 4 threads at once (pytest-run-parallel);
+    the stress suite's counter races only then, and only without the GIL."""
+    it, plain = ft
+    py = str(es.install_package(it, "pytest", "pytest", "pytest-run-parallel") / "bin" / "python")
+    doc, ctx, t = ft_check(gilscope, py, "stress", ["-n", "2", "-t", "60", "--stress", "4"])
+    assert doc["stress_threads"] == 4 and doc["isolation"] == "gilscope", ctx
+    assert doc["runs_done"] == doc["runs_total"] == 2 * 2 * 2 * 2, ctx
+    c = t["test_shared_counter"]
+    s = c["stress_runs"]
+    # alone it passed every time, with and without the GIL
+    assert c["runs"]["nogil"]["pass"] - s["nogil"]["pass"] == 2, ctx
+    assert c["runs"]["gil"]["pass"] == 4, ctx
+    assert s["gil"] == {"pass": 2, "fail": 0, "crash": 0, "hang": 0}, ctx
+    assert s["nogil"]["fail"] >= 1, ctx
+    assert c["failed_only_under_stress"] is True, ctx
+    want = "fails-without-gil" if s["nogil"]["pass"] == 0 else "flaky-without-gil"
+    assert c["class"] == want, ctx
+    assert "lost" in (c["output_tail"] or ""), ctx
+    assert t["test_alone_is_fine"]["class"] == "pass", ctx
+    assert t["test_alone_is_fine"]["failed_only_under_stress"] is False, ctx
+    assert doc["verdict"] == "unsafe", ctx
+    # without the plugin: one line saying how to get it, and no stress
+    doc, ctx, t = ft_check(gilscope, plain, "clean", ["-n", "1", "--stress", "4"])
+    assert doc["stress_threads"] == 0 and doc["runs_total"] == 4, ctx
+    assert "-m pip install pytest-run-parallel" in ctx and doc["verdict"] == "ready", ctx
+
+
 @pytest.mark.asan
 def test_hang_is_dumped_and_killed(gilscope, ft):
     _, py = ft
