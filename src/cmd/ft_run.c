@@ -105,6 +105,31 @@ static const char wrapper_code[] =
 	"                out.write(json.dumps({'id': nodeid, 'failed': b[0] == 1, 'signal': b[1]}) + '\\n')\n"
 	"        sys.argv = ['pytest'] + args[1:]\n"
 	"        raise SystemExit(int(pytest.main(args[1:], plugins=[GilscopeLog()])))\n"
+	"    elif kind == 'unittestlist':\n"
+	"        import json, unittest\n"
+	"        out = open(args[0], 'w')\n"
+	"        def walk(s):\n"
+	"            for t in s:\n"
+	"                if isinstance(t, unittest.TestSuite):\n"
+	"                    yield from walk(t)\n"
+	"                else:\n"
+	"                    yield t\n"
+	"        class Lister(unittest.TestProgram):\n"
+	"            def runTests(self):\n"
+	"                # discovery's top: -t, else the start directory (-s)\n"
+	"                top = getattr(self, 'top', None) or getattr(self, 'start', None)\n"
+	"                top = os.path.abspath(top) if top else os.getcwd()\n"
+	"                out.write(json.dumps({'top': top}) + '\\n')\n"
+	"                for t in walk(self.test):\n"
+	"                    out.write(json.dumps({'id': t.id()}) + '\\n')\n"
+	"                out.close()\n"
+	"        sys.argv = ['python -m unittest'] + args[1:]\n"
+	"        Lister(module=None, argv=sys.argv, exit=False)\n"
+	"    elif kind == 'unittestrun':\n"
+	"        import unittest\n"
+	"        sys.path.insert(0, args[0])\n"
+	"        sys.argv = ['python -m unittest', args[1]]\n"
+	"        unittest.main(module=None, argv=sys.argv)\n"
 	"    elif kind == 'module':\n"
 	"        import runpy\n"
 	"        sys.argv = args[:]\n"
@@ -179,6 +204,7 @@ struct ft_session {
 	size_t *by_path;	/* indices of exts sorted by path */
 	char **strs;		/* distribution names and versions we own */
 	size_t nstrs, capstrs;
+	char *ut_top;		/* unittest: the top directory of its loading */
 	long watch_reads;	/* reads of running processes, and their time */
 	uint64_t watch_ns;
 };
@@ -223,6 +249,10 @@ enum ft_kind ft_command_kind(char **argv, int argc, int *first)
 			*first = 3;
 			return FT_KIND_PYTEST;
 		}
+		if (!strcmp(argv[2], "unittest")) {
+			*first = 3;
+			return FT_KIND_UNITTEST;
+		}
 		*first = 2;
 		return FT_KIND_MODULE;
 	}
@@ -252,6 +282,35 @@ long ft_parse_collected(const char *out, size_t len, char **ids, size_t max)
 				return -1;
 			n++;
 		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return (long)n;
+}
+
+long ft_parse_listed(const char *out, size_t len, char **ids, size_t max, char **top)
+{
+	const char *p = out, *end = out + len;
+	size_t n = 0;
+
+	*top = NULL;
+	while (p < end && n < max) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		json_t *msg = l ? jmsg_parse(p, l) : NULL;
+
+		if (msg && jmsg_str(msg, "top") && !*top)
+			*top = strdup(jmsg_str(msg, "top"));
+		if (msg && jmsg_str(msg, "id") && *jmsg_str(msg, "id")) {
+			ids[n] = strdup(jmsg_str(msg, "id"));
+			if (!ids[n]) {
+				json_decref(msg);
+				return -1;
+			}
+			n++;
+		}
+		json_decref(msg);
 		if (!nl)
 			break;
 		p = nl + 1;
@@ -438,6 +497,9 @@ static void make_argv(struct ft_session *ss, const char *python, const char *kin
 		}
 		if (test_id)
 			ss->argv[n++] = (char *)test_id;
+	} else if (ss->kind == FT_KIND_UNITTEST && test_id) {
+		/* one test by its id, from the top directory of the loading */
+		ss->argv[n++] = (char *)test_id;
 	} else {
 		for (i = ss->first; i < o->argc; i++)
 			ss->argv[n++] = o->argv[i];
@@ -559,21 +621,26 @@ int ft_collect(struct ft_session *ss)
 	char *extra[4] = { (char *)"--collect-only", (char *)"-q", (char *)"-p",
 			   (char *)"no:cacheprovider" };
 	struct tproc_env env;
-	char **ids = NULL, *buf = NULL;
+	char **ids = NULL, *buf = NULL, list[PATH_MAX];
+	int pytest = ss->kind == FT_KIND_PYTEST;
 	size_t len, i;
 	long n;
 	int ret, st, status = GS_EXIT_ERROR;
 
-	if (ss->kind != FT_KIND_PYTEST) {
+	if (!pytest && ss->kind != FT_KIND_UNITTEST) {
 		/* one "test": the whole command */
 		ss->tests = calloc(1, sizeof(*ss->tests));
 		if (!ss->tests || add_test(ss, strdup(ss->cmdline)))
 			return GS_EXIT_ERROR;
 		return 0;
 	}
-	if (path_in(ss, "collect.out", path, sizeof(path)))
+	if (path_in(ss, "collect.out", path, sizeof(path)) ||
+	    path_in(ss, "collect.list", list, sizeof(list)))
 		return GS_EXIT_ERROR;
-	make_argv(ss, ss->o->python, "pytest", extra, 4, NULL);
+	if (pytest)
+		make_argv(ss, ss->o->python, "pytest", extra, 4, NULL);
+	else
+		make_argv(ss, ss->o->python, "unittestlist", (char *[]){ list }, 1, NULL);
 	env_for(&env, FT_NOGIL, NULL);
 	ret = tproc_run(ss->argv, &env, path, COLLECT_TIMEOUT_MS, &stop_signal, &st, err,
 			sizeof(err));
@@ -586,21 +653,22 @@ int ft_collect(struct ft_session *ss)
 			ss->o->python, ret == GS_ERANGE ? "it took too long" : err);
 		return GS_EXIT_ERROR;
 	}
-	buf = read_file(path, OUT_MAX, &len);
-	if (!buf || (st != 0 && launch_exit_status(st) != 5)) {
+	buf = read_file(pytest ? path : list, OUT_MAX, &len);
+	if (!buf || (st != 0 && (!pytest || launch_exit_status(st) != 5))) {
 		char *tail = read_tail(path, 1500);
 
-		fprintf(stderr, "gilscope: collecting the tests failed (pytest --collect-only "
-			"exit status %d); its output ends:\n%s\n", launch_exit_status(st),
-			tail ? tail : "");
+		fprintf(stderr, "gilscope: collecting the tests failed (%s exit status %d); its "
+			"output ends:\n%s\n", pytest ? "pytest --collect-only" :
+			"unittest's loading", launch_exit_status(st), tail ? tail : "");
 		free(tail);
 		goto out;
 	}
 	ids = calloc(MAX_TESTS, sizeof(*ids));
-	n = ids ? ft_parse_collected(buf, len, ids, MAX_TESTS) : -1;
-	if (n <= 0) {
-		fprintf(stderr, "gilscope: pytest collected no tests from '%s' (run it with "
-			"--collect-only to see why)\n", ss->cmdline);
+	n = !ids ? -1 : pytest ? ft_parse_collected(buf, len, ids, MAX_TESTS) :
+	    ft_parse_listed(buf, len, ids, MAX_TESTS, &ss->ut_top);
+	if (n <= 0 || (!pytest && !ss->ut_top)) {
+		fprintf(stderr, "gilscope: %s no tests from '%s' (run it alone to see why)\n",
+			pytest ? "pytest collected" : "unittest found", ss->cmdline);
 		goto out;
 	}
 	ss->tests = calloc((size_t)n, sizeof(*ss->tests));
@@ -945,7 +1013,10 @@ static int start_run(struct ft_session *ss, struct slot *sl, size_t test, int mo
 
 	snprintf(threads, sizeof(threads), "--parallel-threads=%d", ss->o->stress);
 
-	if (ss->o->forked)
+	if (ss->kind == FT_KIND_UNITTEST)
+		make_argv(ss, python, "unittestrun", (char *[]){ ss->ut_top }, 1,
+			  ss->tests[test].id);
+	else if (ss->o->forked)
 		/* the whole suite, each test forked by pytest-forked; what
 		 * each did, in the log (the wrapper's plugin) */
 		make_argv(ss, python, "pytestlog",
@@ -1319,10 +1390,9 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 	rep->runs_done = done;
 	rep->runs_total = total;
 	rep->seconds = (double)(gs_now_ms() - t0) / 1000.0;
-	rep->per_test = ss->kind == FT_KIND_PYTEST;
+	rep->per_test = ss->kind == FT_KIND_PYTEST || ss->kind == FT_KIND_UNITTEST;
 	rep->stress = o->stress;
-	rep->isolation = ss->kind != FT_KIND_PYTEST ? "none" : o->forked ? "pytest-forked" :
-			 "gilscope";
+	rep->isolation = !rep->per_test ? "none" : o->forked ? "pytest-forked" : "gilscope";
 	rep->command = ss->cmdline;
 	rep->baseline = o->baseline;
 	rep->repeat = o->repeat;
@@ -1409,6 +1479,8 @@ void ft_session_free(struct ft_session *ss)
 			unlink(path);
 		if (!path_in(ss, "collect.out", path, sizeof(path)))
 			unlink(path);
+		if (!path_in(ss, "collect.list", path, sizeof(path)))
+			unlink(path);
 		rmdir(ss->dir);
 	}
 	sigaction(SIGINT, &ss->old_int, NULL);
@@ -1436,6 +1508,7 @@ void ft_session_free(struct ft_session *ss)
 	for (i = 0; i < ss->nstrs; i++)
 		free(ss->strs[i]);
 	free(ss->strs);
+	free(ss->ut_top);
 	free(ss->tests);
 	free(ss->slots);
 	free(ss->res);

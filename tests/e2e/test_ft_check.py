@@ -68,14 +68,14 @@ def leftovers(suite: Path) -> List[str]:
 
 
 def ft_check(gilscope: str, python: str, suite: str, args: List[str], env_extra: Optional[Dict[str, str]] = None,
-             junit: Optional[Path] = None) -> tuple:
+             junit: Optional[Path] = None, command: Optional[List[str]] = None) -> tuple:
     """Run gilscope ft-check --json in the suite's directory; (the report,
     what to show when an assertion fails, its tests by function name)."""
     cwd = SUITES / suite
     argv = [gilscope, "ft-check", "--json", "-q", "--python", python] + args
     if junit:
         argv[3:3] = ["--junit-xml", str(junit)]
-    argv += ["--", "pytest", "."]
+    argv += ["--"] + (command or ["pytest", "."])
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env.update(env_extra or {})
     t0 = time.monotonic()
@@ -180,6 +180,31 @@ def test_pytest_forked_when_installed(gilscope, ft_forked):
     # and gilscope's own isolation on demand
     doc, ctx, t = ft_check(gilscope, py, "clean", ["-n", "1", "--isolation", "gilscope"])
     assert doc["isolation"] == "gilscope" and doc["runs_total"] == 4, ctx
+
+
+def test_unittest_split_per_test(gilscope, ft):
+    """-- python -m unittest discover -s tests: the ids listed by gilscope's
+    loader (from the top directory of the discovery, here tests/), each run
+    in processes of its own."""
+    _, py = ft
+    doc, ctx, t = ft_check(gilscope, py, "unittest", ["-n", "2", "-t", "60"],
+                           command=["python", "-m", "unittest", "discover", "-s", "tests"])
+    assert doc["per_test"] is True and doc["isolation"] == "gilscope", ctx
+    assert set(t) == {"test_ut.Counters.test_locked", "test_ut.Counters.test_unsynchronised",
+                      "test_ut.Broken.test_wrong_everywhere"}, ctx
+    t = {k.rsplit(".", 1)[1]: v for k, v in t.items()}
+    assert doc["runs_done"] == doc["runs_total"] == 3 * 2 * 2, ctx
+    assert t["test_locked"]["class"] == "pass", ctx
+    race = t["test_unsynchronised"]
+    assert race["runs"]["gil"] == {"pass": 2, "fail": 0, "crash": 0, "hang": 0}, ctx
+    assert race["runs"]["nogil"]["fail"] >= 1, ctx
+    want = "fails-without-gil" if race["runs"]["nogil"]["pass"] == 0 else "flaky-without-gil"
+    assert race["class"] == want and "lost" in race["output_tail"], ctx
+    assert t["test_wrong_everywhere"]["class"] == "fails-everywhere", ctx
+    assert "6 != 7" in t["test_wrong_everywhere"]["output_tail"], ctx
+    # every run without the GIL was read at its end, as for pytest's
+    assert doc["gil"]["runs_read"] == 3 * 2, ctx
+    assert doc["verdict"] == "unsafe", ctx
 
 
 def test_stress_with_pytest_run_parallel(gilscope, ft):

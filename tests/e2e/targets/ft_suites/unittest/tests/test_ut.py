@@ -1,0 +1,43 @@
+"""A unittest suite (no pytest): one clean test, one with the race of
+ft_suites/race (threads incrementing one dict entry without a lock: updates
+are lost only without the GIL), one that always fails."""
+import threading
+import unittest
+
+
+class Counters(unittest.TestCase):
+    def test_locked(self):
+        box, lock = {"n": 0}, threading.Lock()
+
+        def work():
+            for _ in range(20000):
+                with lock:
+                    box["n"] += 1
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(box["n"], 80000)
+
+    def test_unsynchronised(self):
+        box = {"n": 0}
+        start = threading.Barrier(4)
+
+        def work():
+            start.wait()
+            for _ in range(200000):
+                box["n"] += 1
+
+        threads = [threading.Thread(target=work) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(box["n"], 800000, f"lost {800000 - box['n']} updates")
+
+
+class Broken(unittest.TestCase):
+    def test_wrong_everywhere(self):
+        self.assertEqual(sum(range(4)), 7)
