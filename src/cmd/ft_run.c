@@ -202,6 +202,8 @@ struct ft_session {
 	size_t nexts;
 	int exts_truncated;
 	size_t *by_path;	/* indices of exts sorted by path */
+	struct ft_reason *reasons;
+	size_t nreasons;
 	char **strs;		/* distribution names and versions we own */
 	size_t nstrs, capstrs;
 	char *ut_top;		/* unittest: the top directory of its loading */
@@ -1343,6 +1345,47 @@ static enum ft_class classify(const struct test *t, const struct ft_opts *o, int
 	return ft_classify(&t->runs[FT_NOGIL], &t->runs[FT_GIL], 2 * o->repeat);
 }
 
+/* The verdict's reasons: each module that needed the GIL in a run, and
+ * each module a test that did not pass could not find ("No module named")
+ * while the scan found it installed for a default build only. */
+static void find_reasons(struct ft_session *ss)
+{
+	size_t i, k, cap = ss->nmods + ss->ntests;
+
+	ss->reasons = calloc(cap ? cap : 1, sizeof(*ss->reasons));
+	if (!ss->reasons)
+		return;
+	for (i = 0; i < ss->nmods; i++) {
+		struct ft_reason *r = &ss->reasons[ss->nreasons++];
+
+		r->module = ss->mods[i].name;
+		r->why = FT_WHY_NO_PY_MOD_GIL;
+		r->test = ss->mods[i].first_test;
+		r->file = ss->mods[i].file;
+	}
+	for (i = 0; i < ss->ntests; i++) {
+		const struct ft_test_result *t = &ss->res[i];
+		char name[EXT_NAME_MAX];
+		const struct ft_ext *x = NULL;
+
+		if (t->cls == FTC_PASS || !ft_missing_module(t->tail, name, sizeof(name)))
+			continue;
+		for (k = 0; k < ss->nexts && !x; k++)
+			if (!strcmp(ss->exts[k].info.module, name) && ss->exts[k].info.ft_abi == 0)
+				x = &ss->exts[k];
+		for (k = 0; x && k < ss->nreasons; k++)
+			if (ss->reasons[k].file == x)
+				x = NULL;	/* named already */
+		if (!x)
+			continue;
+		ss->reasons[ss->nreasons].module = x->info.module;
+		ss->reasons[ss->nreasons].why = FT_WHY_DEFAULT_ABI;
+		ss->reasons[ss->nreasons].test = t->id;
+		ss->reasons[ss->nreasons].file = x;
+		ss->nreasons++;
+	}
+}
+
 int ft_run(struct ft_session *ss, struct ft_report *rep)
 {
 	const struct ft_opts *o = ss->o;
@@ -1454,6 +1497,9 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 	rep->exts_truncated = ss->exts_truncated;
 	rep->modules = ss->mods;
 	rep->nmodules = ss->nmods;
+	find_reasons(ss);
+	rep->reasons = ss->reasons;
+	rep->nreasons = ss->nreasons;
 	rep->watch_reads = ss->watch_reads;
 	rep->watch_seconds = (double)ss->watch_ns / 1e9;
 	return 0;
@@ -1505,6 +1551,7 @@ void ft_session_free(struct ft_session *ss)
 		free((char *)ss->exts[i].path);
 	free(ss->exts);
 	free(ss->by_path);
+	free(ss->reasons);
 	for (i = 0; i < ss->nstrs; i++)
 		free(ss->strs[i]);
 	free(ss->strs);

@@ -17,6 +17,32 @@
 static const char *const mode_text[FT_MODES] = { "without the GIL", "with the GIL" };
 static const char *const mode_key[FT_MODES] = { "nogil", "gil" };
 
+/* The modules behind the verdict, with what to do about each. */
+static void reasons_text(struct strbuf *sb, const struct ft_report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nreasons; i++) {
+		const struct ft_reason *x = &r->reasons[i];
+		const struct ft_ext *f = x->file;
+
+		if (!i)
+			strbuf_addstr(sb, "  because:\n");
+		if (x->why == FT_WHY_DEFAULT_ABI)
+			strbuf_addf(sb, "    %s is installed for a default build only (%s), which a "
+				    "free-threaded\n      interpreter does not load, with the GIL or "
+				    "without: %s\n      failed to import it. Install a free-threaded "
+				    "wheel of it (a 't' ABI tag)\n", x->module,
+				    f && f->info.tag[0] ? f->info.tag : "?", x->test);
+		else
+			strbuf_addf(sb, "    %s does not declare Py_mod_gil (first loaded by %s)\n",
+				    x->module, x->test);
+		if (f)
+			strbuf_addf(sb, "      %s%s%s%s\n", f->path, f->dist_name ? " (from " : "",
+				    f->dist_name ? f->dist_name : "", f->dist_name ? ")" : "");
+	}
+}
+
 static const char *verdict_text(const struct ft_report *r)
 {
 	switch (r->verdict) {
@@ -263,6 +289,7 @@ void report_ftcheck_text(struct strbuf *sb, const struct ft_report *r)
 	if (r->interrupted)
 		strbuf_addstr(sb, "          interrupted: a partial report\n");
 	strbuf_addf(sb, "\nverdict: %s\n", verdict_text(r));
+	reasons_text(sb, r);
 	if (!r->free_threaded)
 		return;
 
@@ -340,6 +367,20 @@ void report_ftcheck_json(struct strbuf *sb, const struct ft_report *r)
 	jw_init(&w, sb, 2);
 	jw_obj(&w, NULL);
 	jw_str(&w, "verdict", ft_verdict_name(r->verdict));
+	jw_arr(&w, "verdict_reasons");
+	for (i = 0; i < r->nreasons; i++) {
+		const struct ft_reason *x = &r->reasons[i];
+
+		jw_obj(&w, NULL);
+		jw_str(&w, "module", x->module);
+		jw_str(&w, "why", x->why == FT_WHY_DEFAULT_ABI ? "default-abi" : "no-py-mod-gil");
+		jw_str(&w, "test", x->test);
+		jw_str(&w, "path", x->file ? x->file->path : NULL);
+		jw_str(&w, "tag", x->file && x->file->info.tag[0] ? x->file->info.tag : NULL);
+		dist_jw(&w, x->file);
+		jw_end(&w);
+	}
+	jw_end(&w);
 	jw_obj(&w, "python");
 	jw_str(&w, "path", r->python);
 	jw_str(&w, "executable", r->executable);

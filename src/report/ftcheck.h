@@ -73,6 +73,21 @@ struct ft_ext {
  * time). An untagged file counts by its declaration alone. */
 int ft_ext_ready(const struct ext_info *x);
 
+/* Why the verdict is what it is, module by module: an extension module
+ * the tests needed that is not ready for the free-threaded build. */
+enum ft_why {
+	FT_WHY_NO_PY_MOD_GIL,	/* loaded, and does not declare Py_mod_gil */
+	FT_WHY_DEFAULT_ABI,	/* installed only for a default build: a test
+				 * could not import it */
+};
+
+struct ft_reason {
+	const char *module;
+	enum ft_why why;
+	const char *test;		/* the first test it concerns */
+	const struct ft_ext *file;	/* its file in the scan; NULL */
+};
+
 struct ft_report {
 	const char *python;		/* as given or found */
 	const char *executable;		/* sys.executable; may be NULL */
@@ -101,6 +116,8 @@ struct ft_report {
 	size_t nexts;
 	int exts_truncated;
 	enum ft_verdict verdict;
+	const struct ft_reason *reasons;
+	size_t nreasons;
 	int interrupted;
 	double seconds;
 	long runs_done, runs_total;

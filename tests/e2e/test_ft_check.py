@@ -195,6 +195,7 @@ def test_unittest_split_per_test(gilscope, ft):
     t = {k.rsplit(".", 1)[1]: v for k, v in t.items()}
     assert doc["runs_done"] == doc["runs_total"] == 3 * 2 * 2, ctx
     assert t["test_locked"]["class"] == "pass", ctx
+    assert doc["verdict_reasons"] == [], ctx
     race = t["test_unsynchronised"]
     assert race["runs"]["gil"] == {"pass": 2, "fail": 0, "crash": 0, "hang": 0}, ctx
     assert race["runs"]["nogil"]["fail"] >= 1, ctx
@@ -311,6 +312,34 @@ def test_extension_without_py_mod_gil(gilscope, ft, tmp_path):
     assert scanned["gilscope_testext"]["distribution"] is None, ctx
     assert mods[0]["distribution"] == want, ctx
     assert doc["verdict"] == "gil-reenabled" and doc["_exit"] == EXIT_NOT_READY, ctx
+    assert [(r["module"], r["why"]) for r in doc["verdict_reasons"]] == \
+        [("gilscope_gilext", "no-py-mod-gil")], ctx
+    assert doc["verdict_reasons"][0]["distribution"] == want, ctx
+
+
+@pytest.mark.skipif(not DEFAULT, reason="no default (GIL) build found")
+def test_default_abi_extension_is_a_reason(gilscope, ft, tmp_path):
+    """An extension installed for a default build only, imported by a test:
+    the import fails (another ABI tag), and the verdict names the module."""
+    it, py = ft
+    same = [d for d in DEFAULT if d.version_info[:2] == it.version_info[:2]]
+    base_it = (same or DEFAULT)[-1]
+    site = tmp_path / "site"
+    site.mkdir()
+    so = next(es.build_testext(base_it).glob("gilscope_testext*.so"))
+    shutil.copy(so, site / so.name)
+    doc, ctx, t = ft_check(gilscope, py, "abi", ["-n", "1", "-t", "60"],
+                           env_extra={"PYTHONPATH": str(site)})
+    assert t["test_imports_default_abi_module"]["class"] == "fails-everywhere", ctx
+    assert t["test_plain"]["class"] == "pass", ctx
+    scanned = {m["module"]: m for m in doc["extensions"]["modules"]}
+    assert scanned["gilscope_testext"]["free_threaded_abi"] is False, ctx
+    reasons = doc["verdict_reasons"]
+    assert [(r["module"], r["why"]) for r in reasons] == [("gilscope_testext", "default-abi")], ctx
+    assert reasons[0]["test"].endswith("test_imports_default_abi_module"), ctx
+    assert reasons[0]["path"] == str(site / so.name), ctx
+    assert reasons[0]["tag"] == "cpython-" + "".join(map(str, base_it.version_info[:2])), ctx
+    assert doc["verdict"] == "failing", ctx
 
 
 @pytest.mark.skipif(not (FT and DEFAULT), reason="needs a free-threaded and a default build")

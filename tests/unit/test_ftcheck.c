@@ -162,6 +162,22 @@ static void t_ftcheck_listed(struct unit *u)
 		free(ids[0]);
 }
 
+static void t_ftcheck_missing_module(struct unit *u)
+{
+	char name[8];
+
+	CHECK_EQ(u, ft_missing_module("E   ModuleNotFoundError: No module named 'pkg.sub._ext'\n",
+				      name, sizeof(name)), 1);
+	CHECK_STREQ(u, name, "_ext");
+	CHECK_EQ(u, ft_missing_module("No module named 'averyverylongname'", name, sizeof(name)), 1);
+	CHECK_STREQ(u, name, "averyve");	/* cut at the buffer */
+	CHECK_EQ(u, ft_missing_module("No module named ''", name, sizeof(name)), 0);
+	CHECK_EQ(u, ft_missing_module("No module named 'open\nquote'", name, sizeof(name)), 0);
+	CHECK_EQ(u, ft_missing_module("No module named 'pkg.'", name, sizeof(name)), 0);
+	CHECK_EQ(u, ft_missing_module("ImportError: cannot import name 'x'", name, sizeof(name)), 0);
+	CHECK_EQ(u, ft_missing_module(NULL, name, sizeof(name)), 0);
+}
+
 static void t_ftcheck_env(struct unit *u)
 {
 	char *base[] = { "PATH=/bin", "PYTHON_GIL=1", "HOME=/root", "PYTHON_GILX=7", NULL };
@@ -387,6 +403,7 @@ UNIT_SUITE(ftcheck)
 	UNIT_RUN(u, t_ftcheck_command);
 	UNIT_RUN(u, t_ftcheck_collected);
 	UNIT_RUN(u, t_ftcheck_listed);
+	UNIT_RUN(u, t_ftcheck_missing_module);
 	UNIT_RUN(u, t_ftcheck_env);
 	UNIT_RUN(u, t_ftcheck_render);
 }
