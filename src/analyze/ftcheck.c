@@ -3,6 +3,7 @@
  */
 #include "ftcheck.h"
 
+#include <stdio.h>
 #include <string.h>
 
 int ft_missing_module(const char *text, char *out, size_t len)
@@ -24,12 +25,9 @@ int ft_missing_module(const char *text, char *out, size_t len)
 	if (dot)
 		p = dot + 1;
 	n = (size_t)(end - p);
-	if (!n)
+	if (!n || n > 4096)
 		return 0;
-	if (n >= len)
-		n = len - 1;
-	memcpy(out, p, n);
-	out[n] = '\0';
+	snprintf(out, len, "%.*s", (int)n, p);	/* cut at len - 1 */
 	return 1;
 }
 

@@ -1,8 +1,23 @@
-"""A unittest suite (no pytest): one clean test, one with the race of
-ft_suites/race (threads incrementing one dict entry without a lock: updates
-are lost only without the GIL), one that always fails."""
+"""A unittest suite (no pytest): one clean test, one with a data race
+(threads incrementing one dict entry without a lock: updates are lost only
+without the GIL), one that always fails."""
 import threading
 import unittest
+
+
+def in_threads(work, n=4):
+    """Run work() in n threads started together; wait for them."""
+    start = threading.Barrier(n)
+
+    def run():
+        start.wait()
+        work()
+
+    threads = [threading.Thread(target=run) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
 
 
 class Counters(unittest.TestCase):
@@ -14,27 +29,17 @@ class Counters(unittest.TestCase):
                 with lock:
                     box["n"] += 1
 
-        threads = [threading.Thread(target=work) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        in_threads(work)
         self.assertEqual(box["n"], 80000)
 
     def test_unsynchronised(self):
         box = {"n": 0}
-        start = threading.Barrier(4)
 
         def work():
-            start.wait()
             for _ in range(200000):
                 box["n"] += 1
 
-        threads = [threading.Thread(target=work) for _ in range(4)]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        in_threads(work)
         self.assertEqual(box["n"], 800000, f"lost {800000 - box['n']} updates")
 
 
