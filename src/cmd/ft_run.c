@@ -972,14 +972,15 @@ static void add_flip(struct ft_session *ss, struct slot *sl, const struct py_gil
 /* A run without the GIL while it runs: did the GIL come back (or, under
  * PYTHON_GIL=0, would it have: a module that needs it is in sys.modules)?
  * The first module in sys.modules that needs it is the one that did it.
- * Read until the answer is yes, at gaps growing to WATCH_MAX_MS. */
-static void watch_slot(struct ft_session *ss, struct slot *sl, uint64_t now)
+ * Read until the answer is yes, at gaps growing to WATCH_MAX_MS; once
+ * more (force) when the run says it finished, before it is let go. */
+static void watch_slot(struct ft_session *ss, struct slot *sl, uint64_t now, int force)
 {
 	struct py_gil_info gi;
 	struct py_gil gil;
 	uint64_t t0, t1;
 
-	if (!sl->watch || now < sl->next_ns)
+	if (!sl->watch || (!force && now < sl->next_ns))
 		return;
 	sl->gap_ms = sl->gap_ms ? sl->gap_ms * 2 : WATCH_FIRST_MS;
 	if (sl->gap_ms > WATCH_MAX_MS)
@@ -1180,6 +1181,8 @@ static void poll_slot(struct ft_session *ss, struct slot *sl, long timeout_ms)
 	}
 	d = tproc_done(&sl->t);
 	if (d == 1) {
+		/* a module imported since the last read is seen now */
+		watch_slot(ss, sl, gs_now_ns(), 1);
 		if (!sl->read)
 			look_at(t, sl, 0);
 		sl->read = 1;
@@ -1281,7 +1284,7 @@ static int run_pool(struct ft_session *ss, long total, long *done)
 		for (i = 0; i < ss->nslots; i++) {
 			if (!ss->slots[i].busy)
 				continue;
-			watch_slot(ss, &ss->slots[i], now);
+			watch_slot(ss, &ss->slots[i], now, 0);
 			poll_slot(ss, &ss->slots[i], timeout_ms);
 			if (!ss->slots[i].busy)
 				(*done)++;
