@@ -154,6 +154,7 @@ def test_crash_names_the_signal(gilscope, ft, tmp_path):
     assert sorted(e.get("type") for e in errors) == ["crash", "crash"], ctx
 
 
+@pytest.mark.asan
 def test_pytest_forked_when_installed(gilscope, ft_forked):
     """pytest-forked in the environment: the suite runs whole with --forked,
     each test still classified (the crash suite's crashes, by their signal,
@@ -182,6 +183,7 @@ def test_pytest_forked_when_installed(gilscope, ft_forked):
     assert doc["isolation"] == "gilscope" and doc["runs_total"] == 4, ctx
 
 
+@pytest.mark.asan
 def test_unittest_split_per_test(gilscope, ft):
     """-- python -m unittest discover -s tests: the ids listed by gilscope's
     loader (from the top directory of the discovery, here tests/), each run
@@ -208,6 +210,7 @@ def test_unittest_split_per_test(gilscope, ft):
     assert doc["verdict"] == "unsafe", ctx
 
 
+@pytest.mark.asan
 def test_stress_with_pytest_run_parallel(gilscope, ft):
     """--stress 4: each test also run by 4 threads at once (pytest-run-parallel);
     the stress suite's counter races only then, and only without the GIL."""
