@@ -3,6 +3,34 @@
  */
 #include "ftcheck.h"
 
+#include <stdio.h>
+#include <string.h>
+
+int ft_missing_module(const char *text, char *out, size_t len)
+{
+	static const char mark[] = "No module named '";
+	const char *p = text ? strstr(text, mark) : NULL, *end, *dot;
+	size_t n;
+
+	if (!p || !len)
+		return 0;
+	p += sizeof(mark) - 1;
+	end = strchr(p, '\'');
+	if (!end || end == p)
+		return 0;
+	for (dot = p; dot < end; dot++)
+		if (*dot == '\n')
+			return 0;
+	dot = memrchr(p, '.', (size_t)(end - p));
+	if (dot)
+		p = dot + 1;
+	n = (size_t)(end - p);
+	if (!n || n > 4096)
+		return 0;
+	snprintf(out, len, "%.*s", (int)n, p);	/* cut at len - 1 */
+	return 1;
+}
+
 void ft_count(struct ft_counts *c, enum ft_outcome o)
 {
 	switch (o) {

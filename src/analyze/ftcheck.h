@@ -63,6 +63,11 @@ struct ft_tally {
 enum ft_verdict ft_decide(int free_threaded, const struct ft_tally *t, int gil_reenabled,
 			  int interrupted);
 
+/* The module a test's output says could not be found: the name in its
+ * first "No module named 'NAME'" (ModuleNotFoundError), its last dotted
+ * part into out (NUL-ended, cut at len - 1). 1 found, 0 not. */
+int ft_missing_module(const char *text, char *out, size_t len);
+
 /* "pass", "fails-everywhere", ...; "ready", "gil-reenabled", ...: the
  * names of the JSON report and the JUnit file. */
 const char *ft_class_name(enum ft_class c);

@@ -50,9 +50,10 @@ int cmd_ft_check(int argc, char **argv)
 	struct strbuf sb = STRBUF_INIT, xml = STRBUF_INIT;
 	char found[PATH_MAX];
 	const char *junit = NULL;
-	long repeat = 3, jobs = 0;
+	long repeat = 3, jobs = 0, stress = 0;
 	double timeout_s = 60;
-	int json = 0, quiet = 0, first, status;
+	int json = 0, quiet = 0, first, status, isolation = 0;
+	static const char *const isolations[] = { "auto", "gilscope", "forked", NULL };
 	const struct opt opts[] = {
 		{ .name = "python", .kind = OPT_STRING, .dest = &o.python, .arg = "PY",
 		  .help = "the free-threaded interpreter (default: python3.15t,\n"
@@ -67,6 +68,14 @@ int cmd_ft_check(int argc, char **argv)
 		{ .name = "timeout", .letter = 't', .kind = OPT_NUM, .dest = &timeout_s, .arg = "S",
 		  .help = "seconds a run may take before it counts as a hang\n"
 			  "(default 60)", .lo = 0.1, .hi = 86400 },
+		{ .name = "stress", .kind = OPT_LONG, .dest = &stress, .arg = "N",
+		  .help = "pytest: also run each test by N threads at once\n"
+			  "(needs pytest-run-parallel), -n times per mode", .lo = 2, .hi = 256 },
+		{ .name = "isolation", .kind = OPT_CHOICE, .dest = &isolation, .arg = "HOW",
+		  .choices = isolations,
+		  .help = "pytest: gilscope (a process of ours per test),\n"
+			  "forked (the suite with pytest-forked's --forked),\n"
+			  "auto (default: forked when pytest-forked is installed)" },
 		{ .name = "json", .letter = 'j', .kind = OPT_FLAG, .dest = &json, .ival = 1,
 		  .help = "one JSON object instead of text" },
 		{ .name = "junit-xml", .kind = OPT_STRING, .dest = &junit, .arg = "FILE",
@@ -128,6 +137,27 @@ int cmd_ft_check(int argc, char **argv)
 				"(%s -m pip install pytest) and run again\n", o.python, o.python);
 			status = GS_EXIT_ERROR;
 			goto out;
+		}
+		if (ft_command_kind(o.argv, o.argc, &first) == FT_KIND_PYTEST && isolation != 1) {
+			if (isolation == 2 && !in.has_forked) {
+				fprintf(stderr, "gilscope: pytest-forked is not installed for %s: "
+					"install it there (%s -m pip install pytest-forked) or "
+					"leave out --isolation forked\n", o.python, o.python);
+				status = GS_EXIT_ERROR;
+				goto out;
+			}
+			/* the runs under stress are gilscope's own */
+			o.forked = in.has_forked && !stress;
+		}
+		if (stress && ft_command_kind(o.argv, o.argc, &first) != FT_KIND_PYTEST) {
+			fprintf(stderr, "gilscope: --stress runs pytest tests only: running without "
+				"it\n");
+		} else if (stress && !in.has_run_parallel) {
+			fprintf(stderr, "gilscope: --stress needs pytest-run-parallel for %s: install "
+				"it there (%s -m pip install pytest-run-parallel); running without "
+				"stress\n", o.python, o.python);
+		} else {
+			o.stress = (int)stress;
 		}
 		ft_scan(ss);
 		status = ft_collect(ss);

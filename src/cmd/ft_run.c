@@ -56,6 +56,10 @@
 #define FT_EXTS_MAX 20000	/* extension modules listed */
 #define RECORD_MAX (16u << 20)	/* bytes of one RECORD file */
 #define RECORD_ROWS 1000000
+/* a run without the GIL is read from outside while it runs: first after
+ * WATCH_FIRST_MS, then at twice the previous gap, at most WATCH_MAX_MS */
+#define WATCH_FIRST_MS 2
+#define WATCH_MAX_MS 20
 
 static const char wrapper_code[] =
 	"import os, sys\n"
@@ -75,11 +79,57 @@ static const char wrapper_code[] =
 	"            'ft': bool(sysconfig.get_config_var('Py_GIL_DISABLED')),\n"
 	"            'executable': sys.executable,\n"
 	"            'site': list(dict.fromkeys(os.path.realpath(d) for d in dirs)),\n"
-	"            'pytest': importlib.util.find_spec('pytest') is not None}))\n"
+	"            'pytest': importlib.util.find_spec('pytest') is not None,\n"
+	"            'forked': importlib.util.find_spec('pytest_forked') is not None,\n"
+	"            'run_parallel': importlib.util.find_spec('pytest_run_parallel') is not None}))\n"
 	"    elif kind == 'pytest':\n"
 	"        sys.argv = ['pytest'] + args\n"
 	"        import pytest\n"
 	"        raise SystemExit(int(pytest.main(args)))\n"
+	"    elif kind == 'pytestlog':\n"
+	"        import json, re\n"
+	"        import pytest\n"
+	"        out = open(args[0], 'w', buffering=1)\n"
+	"        class GilscopeLog:\n"
+	"            bad = {}\n"
+	"            def pytest_runtest_logstart(self, nodeid, location):\n"
+	"                out.write(json.dumps({'start': nodeid}) + '\\n')\n"
+	"            def pytest_runtest_logreport(self, report):\n"
+	"                b = self.bad.setdefault(report.nodeid, [0, 0])\n"
+	"                if report.failed:\n"
+	"                    b[0] = 1\n"
+	"                    m = re.search(r'CRASHED with signal (\\d+)', str(report.longrepr))\n"
+	"                    b[1] = int(m.group(1)) if m else b[1]\n"
+	"            def pytest_runtest_logfinish(self, nodeid, location):\n"
+	"                b = self.bad.pop(nodeid, [0, 0])\n"
+	"                out.write(json.dumps({'id': nodeid, 'failed': b[0] == 1, 'signal': b[1]}) + '\\n')\n"
+	"        sys.argv = ['pytest'] + args[1:]\n"
+	"        raise SystemExit(int(pytest.main(args[1:], plugins=[GilscopeLog()])))\n"
+	"    elif kind == 'unittestlist':\n"
+	"        import json, unittest\n"
+	"        out = open(args[0], 'w')\n"
+	"        def walk(s):\n"
+	"            for t in s:\n"
+	"                if isinstance(t, unittest.TestSuite):\n"
+	"                    yield from walk(t)\n"
+	"                else:\n"
+	"                    yield t\n"
+	"        class Lister(unittest.TestProgram):\n"
+	"            def runTests(self):\n"
+	"                # discovery's top: -t, else the start directory (-s)\n"
+	"                top = getattr(self, 'top', None) or getattr(self, 'start', None)\n"
+	"                top = os.path.abspath(top) if top else os.getcwd()\n"
+	"                out.write(json.dumps({'top': top}) + '\\n')\n"
+	"                for t in walk(self.test):\n"
+	"                    out.write(json.dumps({'id': t.id()}) + '\\n')\n"
+	"                out.close()\n"
+	"        sys.argv = ['python -m unittest'] + args[1:]\n"
+	"        Lister(module=None, argv=sys.argv, exit=False)\n"
+	"    elif kind == 'unittestrun':\n"
+	"        import unittest\n"
+	"        sys.path.insert(0, args[0])\n"
+	"        sys.argv = ['python -m unittest', args[1]]\n"
+	"        unittest.main(module=None, argv=sys.argv)\n"
 	"    elif kind == 'module':\n"
 	"        import runpy\n"
 	"        sys.argv = args[:]\n"
@@ -95,7 +145,8 @@ static const char wrapper_code[] =
 
 struct test {
 	char *id;
-	struct ft_counts runs[FT_MODES];
+	struct ft_counts runs[FT_MODES];	/* all its runs, under stress too */
+	struct ft_counts stress[FT_MODES];	/* ... those under stress */
 	int signal, signal_mode, hang_mode;
 	double max_seconds;
 	char *tail;
@@ -105,6 +156,8 @@ struct test {
 	int gil_read, gil_on, gil_needed;
 	char **mods;
 	size_t nmods;
+	struct ft_flip *flips;	/* one per run in which the GIL came back */
+	size_t nflips;
 };
 
 struct slot {
@@ -112,9 +165,20 @@ struct slot {
 	struct tproc t;
 	size_t test;
 	int mode;
+	int stress;		/* run by o->stress threads at once */
 	uint64_t start_ms;
 	int read;		/* its end was read (or there is nothing to read) */
 	char out[PATH_MAX];
+	/* a run without the GIL, watched while it runs */
+	struct process proc;
+	struct sampler s;
+	int live;		/* proc and s are attached */
+	int watch;		/* still to be read until the GIL comes back */
+	uint64_t start_ns;	/* just before its fork */
+	char log[PATH_MAX];	/* --forked: what the tests of its run did */
+	uint64_t next_ns;	/* its next read */
+	uint64_t off_ns;	/* the start of the last read that saw the GIL off; 0 */
+	unsigned gap_ms;
 };
 
 struct ft_session {
@@ -138,8 +202,13 @@ struct ft_session {
 	size_t nexts;
 	int exts_truncated;
 	size_t *by_path;	/* indices of exts sorted by path */
+	struct ft_reason *reasons;
+	size_t nreasons;
 	char **strs;		/* distribution names and versions we own */
 	size_t nstrs, capstrs;
+	char *ut_top;		/* unittest: the top directory of its loading */
+	long watch_reads;	/* reads of running processes, and their time */
+	uint64_t watch_ns;
 };
 
 static volatile sig_atomic_t stop_signal;
@@ -182,6 +251,10 @@ enum ft_kind ft_command_kind(char **argv, int argc, int *first)
 			*first = 3;
 			return FT_KIND_PYTEST;
 		}
+		if (!strcmp(argv[2], "unittest")) {
+			*first = 3;
+			return FT_KIND_UNITTEST;
+		}
 		*first = 2;
 		return FT_KIND_MODULE;
 	}
@@ -211,6 +284,35 @@ long ft_parse_collected(const char *out, size_t len, char **ids, size_t max)
 				return -1;
 			n++;
 		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return (long)n;
+}
+
+long ft_parse_listed(const char *out, size_t len, char **ids, size_t max, char **top)
+{
+	const char *p = out, *end = out + len;
+	size_t n = 0;
+
+	*top = NULL;
+	while (p < end && n < max) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		json_t *msg = l ? jmsg_parse(p, l) : NULL;
+
+		if (msg && jmsg_str(msg, "top") && !*top)
+			*top = strdup(jmsg_str(msg, "top"));
+		if (msg && jmsg_str(msg, "id") && *jmsg_str(msg, "id")) {
+			ids[n] = strdup(jmsg_str(msg, "id"));
+			if (!ids[n]) {
+				json_decref(msg);
+				return -1;
+			}
+			n++;
+		}
+		json_decref(msg);
 		if (!nl)
 			break;
 		p = nl + 1;
@@ -397,6 +499,9 @@ static void make_argv(struct ft_session *ss, const char *python, const char *kin
 		}
 		if (test_id)
 			ss->argv[n++] = (char *)test_id;
+	} else if (ss->kind == FT_KIND_UNITTEST && test_id) {
+		/* one test by its id, from the top directory of the loading */
+		ss->argv[n++] = (char *)test_id;
 	} else {
 		for (i = ss->first; i < o->argc; i++)
 			ss->argv[n++] = o->argv[i];
@@ -484,6 +589,8 @@ int ft_probe(struct ft_session *ss, const char *python, struct ft_interp *out)
 		 jmsg_str(msg, "executable") ? jmsg_str(msg, "executable") : "");
 	out->free_threaded = jmsg_true(msg, "ft");
 	out->has_pytest = jmsg_true(msg, "pytest");
+	out->has_forked = jmsg_true(msg, "forked");
+	out->has_run_parallel = jmsg_true(msg, "run_parallel");
 	if (python == ss->o->python) {
 		json_t *site = json_object_get(msg, "site"), *d;
 		size_t i;
@@ -516,21 +623,26 @@ int ft_collect(struct ft_session *ss)
 	char *extra[4] = { (char *)"--collect-only", (char *)"-q", (char *)"-p",
 			   (char *)"no:cacheprovider" };
 	struct tproc_env env;
-	char **ids = NULL, *buf = NULL;
+	char **ids = NULL, *buf = NULL, list[PATH_MAX];
+	int pytest = ss->kind == FT_KIND_PYTEST;
 	size_t len, i;
 	long n;
 	int ret, st, status = GS_EXIT_ERROR;
 
-	if (ss->kind != FT_KIND_PYTEST) {
+	if (!pytest && ss->kind != FT_KIND_UNITTEST) {
 		/* one "test": the whole command */
 		ss->tests = calloc(1, sizeof(*ss->tests));
 		if (!ss->tests || add_test(ss, strdup(ss->cmdline)))
 			return GS_EXIT_ERROR;
 		return 0;
 	}
-	if (path_in(ss, "collect.out", path, sizeof(path)))
+	if (path_in(ss, "collect.out", path, sizeof(path)) ||
+	    path_in(ss, "collect.list", list, sizeof(list)))
 		return GS_EXIT_ERROR;
-	make_argv(ss, ss->o->python, "pytest", extra, 4, NULL);
+	if (pytest)
+		make_argv(ss, ss->o->python, "pytest", extra, 4, NULL);
+	else
+		make_argv(ss, ss->o->python, "unittestlist", (char *[]){ list }, 1, NULL);
 	env_for(&env, FT_NOGIL, NULL);
 	ret = tproc_run(ss->argv, &env, path, COLLECT_TIMEOUT_MS, &stop_signal, &st, err,
 			sizeof(err));
@@ -543,21 +655,22 @@ int ft_collect(struct ft_session *ss)
 			ss->o->python, ret == GS_ERANGE ? "it took too long" : err);
 		return GS_EXIT_ERROR;
 	}
-	buf = read_file(path, OUT_MAX, &len);
-	if (!buf || (st != 0 && launch_exit_status(st) != 5)) {
+	buf = read_file(pytest ? path : list, OUT_MAX, &len);
+	if (!buf || (st != 0 && (!pytest || launch_exit_status(st) != 5))) {
 		char *tail = read_tail(path, 1500);
 
-		fprintf(stderr, "gilscope: collecting the tests failed (pytest --collect-only "
-			"exit status %d); its output ends:\n%s\n", launch_exit_status(st),
-			tail ? tail : "");
+		fprintf(stderr, "gilscope: collecting the tests failed (%s exit status %d); its "
+			"output ends:\n%s\n", pytest ? "pytest --collect-only" :
+			"unittest's loading", launch_exit_status(st), tail ? tail : "");
 		free(tail);
 		goto out;
 	}
 	ids = calloc(MAX_TESTS, sizeof(*ids));
-	n = ids ? ft_parse_collected(buf, len, ids, MAX_TESTS) : -1;
-	if (n <= 0) {
-		fprintf(stderr, "gilscope: pytest collected no tests from '%s' (run it with "
-			"--collect-only to see why)\n", ss->cmdline);
+	n = !ids ? -1 : pytest ? ft_parse_collected(buf, len, ids, MAX_TESTS) :
+	    ft_parse_listed(buf, len, ids, MAX_TESTS, &ss->ut_top);
+	if (n <= 0 || (!pytest && !ss->ut_top)) {
+		fprintf(stderr, "gilscope: %s no tests from '%s' (run it alone to see why)\n",
+			pytest ? "pytest collected" : "unittest found", ss->cmdline);
 		goto out;
 	}
 	ss->tests = calloc((size_t)n, sizeof(*ss->tests));
@@ -796,40 +909,130 @@ static void take_dump(struct test *t, pid_t pid, struct process *proc, struct sa
 		strbuf_reset(&t->dump_json);
 }
 
+/* Attach to a slot's process, once; 0 or -1 (not yet a Python we can
+ * read: it is still starting, or gone). */
+static int slot_attach(struct slot *sl)
+{
+	if (sl->live)
+		return 0;
+	if (process_attach(sl->t.pid, &sl->proc))
+		return -1;
+	if (sampler_init(&sl->s, &sl->proc)) {
+		process_release(&sl->proc);
+		return -1;
+	}
+	sl->live = 1;
+	return 0;
+}
+
+static void slot_detach(struct slot *sl)
+{
+	if (sl->live) {
+		sampler_release(&sl->s);
+		process_release(&sl->proc);
+	}
+	sl->live = 0;
+	sl->watch = 0;
+}
+
 /* Read a test process from outside: its GIL at its end, or (dump) its
  * threads when it hangs. One that cannot be read is told in the report by
  * what is missing, not by a message here. */
-static void look_at(struct test *t, pid_t pid, int dump)
+static void look_at(struct test *t, struct slot *sl, int dump)
 {
-	struct process proc;
-	struct sampler s;
-
-	if (process_attach(pid, &proc))
+	if (slot_attach(sl))
 		return;
-	if (!sampler_init(&s, &proc)) {
-		if (dump)
-			take_dump(t, pid, &proc, &s);
-		else
-			read_gil(t, &s);
-		sampler_release(&s);
+	if (dump)
+		take_dump(t, sl->t.pid, &sl->proc, &sl->s);
+	else
+		read_gil(t, &sl->s);
+}
+
+/* The GIL came back in a run (under PYTHON_GIL=0: an extension module
+ * that would have turned it on was loaded), seen at now_ns. */
+static void add_flip(struct ft_session *ss, struct slot *sl, const struct py_gil_info *gi,
+		     uint64_t now_ns)
+{
+	struct test *t = &ss->tests[sl->test];
+	struct ft_flip *f;
+
+	size_t max = (size_t)ss->o->repeat * (ss->o->stress ? 2 : 1);
+
+	if (!t->flips)
+		t->flips = calloc(max, sizeof(*t->flips));
+	if (!t->flips || t->nflips >= max)
+		return;
+	f = &t->flips[t->nflips++];
+	f->seconds = (double)(now_ns - sl->start_ns) / 1e9;
+	f->not_before = sl->off_ns ? (double)(sl->off_ns - sl->start_ns) / 1e9 : 0;
+	f->enabled = gi->enabled;
+	f->module = gi->nmodules ? strdup(gi->modules[0]) : NULL;
+}
+
+/* A run without the GIL while it runs: did the GIL come back (or, under
+ * PYTHON_GIL=0, would it have: a module that needs it is in sys.modules)?
+ * The first module in sys.modules that needs it is the one that did it.
+ * Read until the answer is yes, at gaps growing to WATCH_MAX_MS; once
+ * more (force) when the run says it finished, before it is let go. */
+static void watch_slot(struct ft_session *ss, struct slot *sl, uint64_t now, int force)
+{
+	struct py_gil_info gi;
+	struct py_gil gil;
+	uint64_t t0, t1;
+
+	if (!sl->watch || (!force && now < sl->next_ns))
+		return;
+	sl->gap_ms = sl->gap_ms ? sl->gap_ms * 2 : WATCH_FIRST_MS;
+	if (sl->gap_ms > WATCH_MAX_MS)
+		sl->gap_ms = WATCH_MAX_MS;
+	t0 = gs_now_ns();
+	if (slot_attach(sl) || py_model_gil_report(&sl->s.model, NULL, &gil, &gi) ||
+	    gi.count < 0) {
+		t1 = gs_now_ns();
+		goto out;
 	}
-	process_release(&proc);
+	t1 = gs_now_ns();
+	if (gi.nmodules || (gi.enabled && gi.count == PY_GIL_COUNT_PERMANENT)) {
+		add_flip(ss, sl, &gi, t1);
+		sl->watch = 0;
+	} else {
+		sl->off_ns = t0;
+	}
+out:
+	ss->watch_reads++;
+	ss->watch_ns += t1 - t0;
+	sl->next_ns = t1 + (uint64_t)sl->gap_ms * 1000000u;
 }
 
 /* --- the pool --------------------------------------------------------- */
 
-static int start_run(struct ft_session *ss, struct slot *sl, size_t test, int mode)
+static int start_run(struct ft_session *ss, struct slot *sl, size_t test, int mode, int stress)
 {
+	const char *python = mode == FT_GIL && ss->o->baseline ? ss->o->baseline : ss->o->python;
+	char threads[48];
 	struct tproc_env env;
 	char err[256];
 	int ret;
 
-	make_argv(ss, mode == FT_GIL && ss->o->baseline ? ss->o->baseline : ss->o->python,
-		  ss->kind == FT_KIND_PYTEST ? "pytest" :
-		  ss->kind == FT_KIND_MODULE ? "module" : "script",
-		  (char *[]){ (char *)"-p", (char *)"no:cacheprovider", (char *)"-q" },
-		  ss->kind == FT_KIND_PYTEST ? 3 : 0, ss->tests[test].id);
+	snprintf(threads, sizeof(threads), "--parallel-threads=%d", ss->o->stress);
+
+	if (ss->kind == FT_KIND_UNITTEST)
+		make_argv(ss, python, "unittestrun", (char *[]){ ss->ut_top }, 1,
+			  ss->tests[test].id);
+	else if (ss->o->forked)
+		/* the whole suite, each test forked by pytest-forked; what
+		 * each did, in the log (the wrapper's plugin) */
+		make_argv(ss, python, "pytestlog",
+			  (char *[]){ sl->log, (char *)"-p", (char *)"no:cacheprovider",
+				      (char *)"-q", (char *)"--forked" }, 5, NULL);
+	else
+		make_argv(ss, python, ss->kind == FT_KIND_PYTEST ? "pytest" :
+			  ss->kind == FT_KIND_MODULE ? "module" : "script",
+			  (char *[]){ (char *)"-p", (char *)"no:cacheprovider", (char *)"-q",
+				      threads },
+			  ss->kind != FT_KIND_PYTEST ? 0 : stress ? 4 : 3, ss->tests[test].id);
 	env_for(&env, mode, ss->o->baseline);
+	sl->start_ns = gs_now_ns();
 	ret = tproc_start(ss->argv, &env, sl->out, &sl->t, err, sizeof(err));
 	if (ret) {
 		fprintf(stderr, "gilscope: cannot run %s: %s\n", ss->argv[0], err);
@@ -838,9 +1041,16 @@ static int start_run(struct ft_session *ss, struct slot *sl, size_t test, int mo
 	sl->busy = 1;
 	sl->test = test;
 	sl->mode = mode;
+	sl->stress = stress;
 	sl->start_ms = gs_now_ms();
 	/* only a run without the GIL is read; the others are let go at once */
-	sl->read = mode != FT_NOGIL || ss->kind == FT_KIND_OTHER;
+	sl->read = mode != FT_NOGIL || ss->kind == FT_KIND_OTHER || ss->o->forked;
+	sl->live = 0;
+	/* --forked: the tests run in children pytest forks, not read */
+	sl->watch = mode == FT_NOGIL && !ss->o->forked;
+	sl->next_ns = sl->start_ns;
+	sl->off_ns = 0;
+	sl->gap_ms = 0;
 	return 0;
 }
 
@@ -850,6 +1060,8 @@ static void end_run(struct ft_session *ss, struct slot *sl, enum ft_outcome o)
 	double secs = (double)(gs_now_ms() - sl->start_ms) / 1000.0;
 
 	ft_count(&t->runs[sl->mode], o);
+	if (sl->stress)
+		ft_count(&t->stress[sl->mode], o);
 	if (secs > t->max_seconds)
 		t->max_seconds = secs;
 	if (o == FT_RUN_CRASH && !t->signal) {
@@ -865,7 +1077,97 @@ static void end_run(struct ft_session *ss, struct slot *sl, enum ft_outcome o)
 		t->tail = o == FT_RUN_CRASH ? crash_text(sl->out) : read_tail(sl->out, TAIL_BYTES);
 		t->tail_mode = sl->mode;
 	}
+	slot_detach(sl);
 	sl->busy = 0;
+}
+
+/* The test of a --forked run with this id: the next one in collection
+ * order, else searched for. */
+static struct test *test_by_id(struct ft_session *ss, const char *id, size_t *hint)
+{
+	size_t i;
+
+	for (i = 0; i < ss->ntests; i++) {
+		size_t k = (*hint + i) % ss->ntests;
+
+		if (!strcmp(ss->tests[k].id, id)) {
+			*hint = k + 1;
+			return &ss->tests[k];
+		}
+	}
+	return NULL;
+}
+
+/* A --forked run ended (hung: killed at its time limit): count each test
+ * it finished, from its log; the one it started and did not finish hung,
+ * or crashed with pytest itself (its signal). */
+static void end_suite_run(struct ft_session *ss, struct slot *sl, int hung)
+{
+	size_t len, hint = 0;
+	char *buf = read_file(sl->log, OUT_MAX, &len), *p, *nl;
+	struct test *open_t = NULL;
+	int st = sl->t.wstatus;
+
+	for (p = buf; p && *p; p = nl ? nl + 1 : p + strlen(p)) {
+		json_t *msg;
+		struct test *t;
+		double sig = 0;
+		enum ft_outcome o;
+
+		nl = strchr(p, '\n');
+		msg = jmsg_parse(p, nl ? (size_t)(nl - p) : strlen(p));
+		if (!msg)
+			continue;
+		if (jmsg_str(msg, "start")) {
+			open_t = test_by_id(ss, jmsg_str(msg, "start"), &hint);
+		} else if (jmsg_str(msg, "id") && (t = test_by_id(ss, jmsg_str(msg, "id"), &hint))) {
+			(void)jmsg_num(msg, "signal", &sig);
+			o = sig > 0 && sig < 65 ? FT_RUN_CRASH : jmsg_true(msg, "failed") ?
+			    FT_RUN_FAIL : FT_RUN_PASS;
+			ft_count(&t->runs[sl->mode], o);
+			if (o == FT_RUN_CRASH && !t->signal) {
+				t->signal = (int)sig;
+				t->signal_mode = sl->mode;
+			}
+			if (o != FT_RUN_PASS && (!t->tail || (t->tail_mode == FT_GIL &&
+							      sl->mode == FT_NOGIL))) {
+				free(t->tail);
+				t->tail = read_tail(sl->out, TAIL_BYTES);
+				t->tail_mode = sl->mode;
+			}
+			if (t == open_t)
+				open_t = NULL;
+		}
+		json_decref(msg);
+	}
+	free(buf);
+	if (open_t && (hung || WIFSIGNALED(st))) {
+		ft_count(&open_t->runs[sl->mode], hung ? FT_RUN_HANG : FT_RUN_CRASH);
+		if (hung && open_t->runs[FT_NOGIL].hang + open_t->runs[FT_GIL].hang == 1)
+			open_t->hang_mode = sl->mode;
+		if (!hung && !open_t->signal) {
+			open_t->signal = WTERMSIG(st);
+			open_t->signal_mode = sl->mode;
+		}
+	}
+	slot_detach(sl);
+	sl->busy = 0;
+}
+
+/* A --forked run: the whole suite, timed out after the per-test timeout
+ * times the tests. */
+static void poll_suite(struct ft_session *ss, struct slot *sl, long timeout_ms)
+{
+	if (tproc_done(&sl->t) == 1)
+		tproc_go(&sl->t);
+	if (tproc_reap(&sl->t)) {
+		end_suite_run(ss, sl, 0);
+		return;
+	}
+	if ((double)(gs_now_ms() - sl->start_ms) > (double)timeout_ms * (double)ss->ntests) {
+		tproc_kill(&sl->t);
+		end_suite_run(ss, sl, 1);
+	}
 }
 
 static void poll_slot(struct ft_session *ss, struct slot *sl, long timeout_ms)
@@ -873,10 +1175,16 @@ static void poll_slot(struct ft_session *ss, struct slot *sl, long timeout_ms)
 	struct test *t = &ss->tests[sl->test];
 	int d;
 
+	if (ss->o->forked) {
+		poll_suite(ss, sl, timeout_ms);
+		return;
+	}
 	d = tproc_done(&sl->t);
 	if (d == 1) {
+		/* a module imported since the last read is seen now */
+		watch_slot(ss, sl, gs_now_ns(), 1);
 		if (!sl->read)
-			look_at(t, sl->t.pid, 0);
+			look_at(t, sl, 0);
 		sl->read = 1;
 		tproc_go(&sl->t);
 	}
@@ -890,7 +1198,7 @@ static void poll_slot(struct ft_session *ss, struct slot *sl, long timeout_ms)
 	if ((long)(gs_now_ms() - sl->start_ms) > timeout_ms) {
 		/* one dump per test: of a run without the GIL when there is one */
 		if (!t->dump_text.len || (t->dump_mode == FT_GIL && sl->mode == FT_NOGIL)) {
-			look_at(t, sl->t.pid, 1);
+			look_at(t, sl, 1);
 			t->dump_mode = sl->mode;
 		}
 		tproc_kill(&sl->t);
@@ -929,7 +1237,8 @@ static int run_pool(struct ft_session *ss, long total, long *done)
 	long next = 0, timeout_ms = (long)(o->timeout_s * 1000.0);
 	uint64_t t0 = gs_now_ms();
 	struct pollfd pfd[MAX_JOBS];
-	int i, running, ret;
+	uint64_t now;
+	int i, running, ret, wait_ms;
 
 	for (;;) {
 		running = 0;
@@ -937,13 +1246,15 @@ static int run_pool(struct ft_session *ss, long total, long *done)
 			struct slot *sl = &ss->slots[i];
 
 			if (!sl->busy && next < total && !stop_signal) {
-				/* run r of test k in mode m: the repeats of one
-				 * test spread over the session */
-				long per = (long)ss->ntests * FT_MODES;
-				size_t k = (size_t)((next % per) / FT_MODES);
-				int m = (int)(next % FT_MODES);
+				/* run r of test k in mode m (under stress or
+				 * not): the repeats of one test spread over the
+				 * session */
+				long sub = FT_MODES * (ss->o->stress ? 2 : 1);
+				long per = (long)(ss->o->forked ? 1 : ss->ntests) * sub;
+				size_t k = (size_t)((next % per) / sub);
+				int m = (int)(next % sub % FT_MODES);
 
-				ret = start_run(ss, sl, k, m);
+				ret = start_run(ss, sl, k, m, (int)(next % sub / FT_MODES));
 				if (ret)
 					return ret;
 				next++;
@@ -952,15 +1263,28 @@ static int run_pool(struct ft_session *ss, long total, long *done)
 		}
 		if (!running || stop_signal)
 			break;
+		wait_ms = TICK_MS;
+		now = gs_now_ns();
 		for (i = 0; i < ss->nslots; i++) {
-			pfd[i].fd = ss->slots[i].busy ? ss->slots[i].t.done_r : -1;
+			struct slot *sl = &ss->slots[i];
+
+			pfd[i].fd = sl->busy ? sl->t.done_r : -1;
 			pfd[i].events = POLLIN;
 			pfd[i].revents = 0;
+			if (sl->busy && sl->watch) {
+				uint64_t due = sl->next_ns > now ? sl->next_ns - now : 0;
+				int ms = (int)((due + 999999u) / 1000000u);
+
+				if (ms < wait_ms)
+					wait_ms = ms;
+			}
 		}
-		(void)poll(pfd, (nfds_t)ss->nslots, TICK_MS);
+		(void)poll(pfd, (nfds_t)ss->nslots, wait_ms);
+		now = gs_now_ns();
 		for (i = 0; i < ss->nslots; i++) {
 			if (!ss->slots[i].busy)
 				continue;
+			watch_slot(ss, &ss->slots[i], now, 0);
 			poll_slot(ss, &ss->slots[i], timeout_ms);
 			if (!ss->slots[i].busy)
 				(*done)++;
@@ -997,6 +1321,74 @@ static void add_module(struct ft_session *ss, const char *name, const char *test
 	ss->nmods++;
 }
 
+/* A test's class. Under stress, one that passed alone in every run and
+ * failed only under stress without the GIL is classed by its stress runs
+ * (*under_stress set); any other by all its runs. */
+static enum ft_class classify(const struct test *t, const struct ft_opts *o, int *under_stress)
+{
+	struct ft_counts alone[FT_MODES];
+	enum ft_class c;
+	int m;
+
+	*under_stress = 0;
+	if (!o->stress)
+		return ft_classify(&t->runs[FT_NOGIL], &t->runs[FT_GIL], o->repeat);
+	for (m = 0; m < FT_MODES; m++) {
+		alone[m].pass = t->runs[m].pass - t->stress[m].pass;
+		alone[m].fail = t->runs[m].fail - t->stress[m].fail;
+		alone[m].crash = t->runs[m].crash - t->stress[m].crash;
+		alone[m].hang = t->runs[m].hang - t->stress[m].hang;
+	}
+	c = ft_classify(&t->stress[FT_NOGIL], &t->stress[FT_GIL], o->repeat);
+	if (ft_classify(&alone[FT_NOGIL], &alone[FT_GIL], o->repeat) == FTC_PASS &&
+	    (c == FTC_FAILS_WITHOUT_GIL || c == FTC_FLAKY_WITHOUT_GIL)) {
+		*under_stress = 1;
+		return c;
+	}
+	return ft_classify(&t->runs[FT_NOGIL], &t->runs[FT_GIL], 2 * o->repeat);
+}
+
+/* The verdict's reasons: each module that needed the GIL in a run, and
+ * each module a test that did not pass could not find ("No module named")
+ * while the scan found it installed for a default build only. */
+static void find_reasons(struct ft_session *ss)
+{
+	size_t i, k, cap = ss->nmods + ss->ntests;
+
+	ss->reasons = calloc(cap ? cap : 1, sizeof(*ss->reasons));
+	if (!ss->reasons)
+		return;
+	for (i = 0; i < ss->nmods; i++) {
+		struct ft_reason *r = &ss->reasons[ss->nreasons++];
+
+		r->module = ss->mods[i].name;
+		r->why = FT_WHY_NO_PY_MOD_GIL;
+		r->test = ss->mods[i].first_test;
+		r->file = ss->mods[i].file;
+	}
+	for (i = 0; i < ss->ntests; i++) {
+		const struct ft_test_result *t = &ss->res[i];
+		char name[EXT_NAME_MAX];
+		const struct ft_ext *x = NULL;
+
+		if (t->cls == FTC_PASS || !ft_missing_module(t->tail, name, sizeof(name)))
+			continue;
+		for (k = 0; k < ss->nexts && !x; k++)
+			if (!strcmp(ss->exts[k].info.module, name) && ss->exts[k].info.ft_abi == 0)
+				x = &ss->exts[k];
+		for (k = 0; x && k < ss->nreasons; k++)
+			if (ss->reasons[k].file == x)
+				x = NULL;	/* named already */
+		if (!x)
+			continue;
+		ss->reasons[ss->nreasons].module = x->info.module;
+		ss->reasons[ss->nreasons].why = FT_WHY_DEFAULT_ABI;
+		ss->reasons[ss->nreasons].test = t->id;
+		ss->reasons[ss->nreasons].file = x;
+		ss->nreasons++;
+	}
+}
+
 int ft_run(struct ft_session *ss, struct ft_report *rep)
 {
 	const struct ft_opts *o = ss->o;
@@ -1021,13 +1413,18 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 		snprintf(name, sizeof(name), "run-%d.out", k);
 		if (path_in(ss, name, ss->slots[k].out, sizeof(ss->slots[k].out)))
 			return GS_EXIT_ERROR;
+		snprintf(name, sizeof(name), "run-%d.log", k);
+		if (path_in(ss, name, ss->slots[k].log, sizeof(ss->slots[k].log)))
+			return GS_EXIT_ERROR;
 	}
-	total = (long)ss->ntests * o->repeat * FT_MODES;
+	/* --forked: a run is the whole suite */
+	total = (long)(o->forked ? 1 : ss->ntests) * o->repeat * FT_MODES * (o->stress ? 2 : 1);
 	ret = run_pool(ss, total, &done);
 	/* interrupted (or a run could not start): end what still runs */
 	for (k = 0; k < ss->nslots; k++) {
 		if (ss->slots[k].busy) {
 			tproc_kill(&ss->slots[k].t);
+			slot_detach(&ss->slots[k]);
 			ss->slots[k].busy = 0;
 		}
 	}
@@ -1039,7 +1436,9 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 	rep->runs_done = done;
 	rep->runs_total = total;
 	rep->seconds = (double)(gs_now_ms() - t0) / 1000.0;
-	rep->per_test = ss->kind == FT_KIND_PYTEST;
+	rep->per_test = ss->kind == FT_KIND_PYTEST || ss->kind == FT_KIND_UNITTEST;
+	rep->stress = o->stress;
+	rep->isolation = !rep->per_test ? "none" : o->forked ? "pytest-forked" : "gilscope";
 	rep->command = ss->cmdline;
 	rep->baseline = o->baseline;
 	rep->repeat = o->repeat;
@@ -1057,7 +1456,8 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 
 		r->id = t->id;
 		memcpy(r->runs, t->runs, sizeof(r->runs));
-		r->cls = ft_classify(&t->runs[FT_NOGIL], &t->runs[FT_GIL], o->repeat);
+		r->cls = classify(t, o, &r->under_stress);
+		r->stress = o->stress ? t->stress : NULL;
 		r->signal_name = t->signal ? launch_signal_name(t->signal) : NULL;
 		r->signal_mode = t->signal_mode;
 		r->hang_mode = t->dump_text.len ? t->dump_mode : t->hang_mode;
@@ -1071,6 +1471,8 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 		r->gil_needed_runs = t->gil_needed;
 		r->gil_modules = t->mods;
 		r->ngil_modules = t->nmods;
+		r->gil_flips = t->flips;
+		r->ngil_flips = t->nflips;
 		rep->by_class[r->cls]++;
 		switch (ft_trouble(&t->runs[FT_NOGIL], &t->runs[FT_GIL])) {
 		case FT_TROUBLE_NOGIL: tally.nogil_only++; break;
@@ -1098,6 +1500,11 @@ int ft_run(struct ft_session *ss, struct ft_report *rep)
 	rep->exts_truncated = ss->exts_truncated;
 	rep->modules = ss->mods;
 	rep->nmodules = ss->nmods;
+	find_reasons(ss);
+	rep->reasons = ss->reasons;
+	rep->nreasons = ss->nreasons;
+	rep->watch_reads = ss->watch_reads;
+	rep->watch_seconds = (double)ss->watch_ns / 1e9;
 	return 0;
 }
 
@@ -1112,12 +1519,16 @@ void ft_session_free(struct ft_session *ss)
 	for (s = 0; ss->slots && s < ss->nslots; s++) {
 		if (ss->slots[s].busy)
 			tproc_kill(&ss->slots[s].t);
+		slot_detach(&ss->slots[s]);
 		unlink(ss->slots[s].out);
+		unlink(ss->slots[s].log);
 	}
 	if (ss->dir[0]) {
 		if (!path_in(ss, "probe.out", path, sizeof(path)))
 			unlink(path);
 		if (!path_in(ss, "collect.out", path, sizeof(path)))
+			unlink(path);
+		if (!path_in(ss, "collect.list", path, sizeof(path)))
 			unlink(path);
 		rmdir(ss->dir);
 	}
@@ -1133,6 +1544,9 @@ void ft_session_free(struct ft_session *ss)
 		for (k = 0; k < t->nmods; k++)
 			free(t->mods[k]);
 		free(t->mods);
+		for (k = 0; k < t->nflips; k++)
+			free((char *)t->flips[k].module);
+		free(t->flips);
 	}
 	for (i = 0; i < ss->ndirs; i++)
 		free(ss->dirs[i]);
@@ -1140,9 +1554,11 @@ void ft_session_free(struct ft_session *ss)
 		free((char *)ss->exts[i].path);
 	free(ss->exts);
 	free(ss->by_path);
+	free(ss->reasons);
 	for (i = 0; i < ss->nstrs; i++)
 		free(ss->strs[i]);
 	free(ss->strs);
+	free(ss->ut_top);
 	free(ss->tests);
 	free(ss->slots);
 	free(ss->res);

@@ -18,6 +18,8 @@
 /* how the user's command is run */
 enum ft_kind {
 	FT_KIND_PYTEST,		/* pytest ...: collected, each test isolated */
+	FT_KIND_UNITTEST,	/* python -m unittest ...: collected by a loader
+				 * of ours, each test isolated */
 	FT_KIND_MODULE,		/* python -m MODULE ...: the whole command */
 	FT_KIND_SCRIPT,		/* python SCRIPT ...: the whole command */
 	FT_KIND_OTHER,		/* anything else, run as it is */
@@ -33,6 +35,13 @@ struct ft_opts {
 	int jobs;
 	double timeout_s;
 	int progress;		/* progress lines on stderr */
+	/* pytest: run the suite whole with pytest-forked's --forked (each
+	 * test in a process pytest forks), once per run, instead of one
+	 * process of ours per test */
+	int forked;
+	/* pytest: each test also run by this many threads at once
+	 * (pytest-run-parallel's --parallel-threads), -n times per mode; 0 */
+	int stress;
 };
 
 /* What the interpreter said of itself. */
@@ -41,6 +50,8 @@ struct ft_interp {
 	char executable[4096];
 	int free_threaded;
 	int has_pytest;
+	int has_forked;		/* pytest-forked is installed */
+	int has_run_parallel;	/* pytest-run-parallel is installed */
 };
 
 struct ft_session;
@@ -65,13 +76,17 @@ int ft_run(struct ft_session *ss, struct ft_report *rep);
 void ft_session_free(struct ft_session *ss);
 
 /* Pure: the shape of a command (argv[0] "pytest", "python -m pytest",
- * "python -m M", "python script.py", ...). *first is set to the index of
- * its first argument of its own (after "pytest", "-m pytest", "-m", the
- * script stays at *first). */
+ * "python -m unittest", "python -m M", "python script.py", ...). *first is
+ * set to the index of its first argument of its own (after "pytest",
+ * "-m pytest", "-m unittest", "-m", the script stays at *first). */
 enum ft_kind ft_command_kind(char **argv, int argc, int *first);
 /* Pure: test ids from `pytest --collect-only -q` output: lines holding
  * "::" up to the first empty line. Each is a malloc'ed string in ids[];
  * returns the count (at most max), -1 on out of memory. */
 long ft_parse_collected(const char *out, size_t len, char **ids, size_t max);
+/* Pure: test ids from the unittest lister of ft-check's wrapper: one JSON
+ * object a line, {"top": DIR} (the top directory of the loading, into
+ * malloc'ed *top, NULL when absent) and {"id": ID}s (into ids[] as above). */
+long ft_parse_listed(const char *out, size_t len, char **ids, size_t max, char **top);
 
 #endif

@@ -8,12 +8,40 @@
 
 #include "../util/jw.h"
 
+#define FLIP_LINES 10 /* runs told when the GIL came back */
+
 #define TAIL_LINES 12
 #define DUMP_FRAMES 4
 #define EXT_LINES 20
 
 static const char *const mode_text[FT_MODES] = { "without the GIL", "with the GIL" };
 static const char *const mode_key[FT_MODES] = { "nogil", "gil" };
+
+/* The modules behind the verdict, with what to do about each. */
+static void reasons_text(struct strbuf *sb, const struct ft_report *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->nreasons; i++) {
+		const struct ft_reason *x = &r->reasons[i];
+		const struct ft_ext *f = x->file;
+
+		if (!i)
+			strbuf_addstr(sb, "  because:\n");
+		if (x->why == FT_WHY_DEFAULT_ABI)
+			strbuf_addf(sb, "    %s is installed for a default build only (%s), which a "
+				    "free-threaded\n      interpreter does not load, with the GIL or "
+				    "without: %s\n      failed to import it. Install a free-threaded "
+				    "wheel of it (a 't' ABI tag)\n", x->module,
+				    f && f->info.tag[0] ? f->info.tag : "?", x->test);
+		else
+			strbuf_addf(sb, "    %s does not declare Py_mod_gil (first loaded by %s)\n",
+				    x->module, x->test);
+		if (f)
+			strbuf_addf(sb, "      %s%s%s%s\n", f->path, f->dist_name ? " (from " : "",
+				    f->dist_name ? f->dist_name : "", f->dist_name ? ")" : "");
+	}
+}
 
 static const char *verdict_text(const struct ft_report *r)
 {
@@ -187,6 +215,11 @@ static void test_text(struct strbuf *sb, const struct ft_report *r, const struct
 		runs_text(sb, &t->runs[m]);
 		strbuf_addch(sb, '\n');
 	}
+	if (t->under_stress)
+		strbuf_addf(sb, "  %-18s passed alone; failed only when %d threads ran it at once\n"
+			    "  %-18s (pytest-run-parallel) without the GIL: %d of %d runs so\n", "",
+			    r->stress, "", t->stress[FT_NOGIL].fail,
+			    ft_counts_total(&t->stress[FT_NOGIL]));
 	if (t->signal_name)
 		strbuf_addf(sb, "  %-18s killed by %s %s\n", "", t->signal_name,
 			    mode_text[t->signal_mode]);
@@ -204,6 +237,32 @@ static void test_text(struct strbuf *sb, const struct ft_report *r, const struct
 	}
 }
 
+/* When the GIL came back in each run, as read while it ran (the first
+ * FLIP_LINES of them). Under PYTHON_GIL=0 it stays off: "would have". */
+static void flips_text(struct strbuf *sb, const struct ft_report *r)
+{
+	size_t i, k, shown = 0;
+
+	for (i = 0; i < r->ntests; i++) {
+		const struct ft_test_result *t = &r->tests[i];
+
+		for (k = 0; k < t->ngil_flips; k++) {
+			const struct ft_flip *f = &t->gil_flips[k];
+
+			if (!shown)
+				strbuf_addstr(sb, "     read while each run ran, seconds after its "
+					      "process started:\n");
+			if (shown++ >= FLIP_LINES)
+				continue;
+			strbuf_addf(sb, "       %.3f-%.3f s  %s %s  %s\n", f->not_before,
+				    f->seconds, f->module ? f->module : "(no module)",
+				    f->enabled ? "turned it on" : "would have turned it on", t->id);
+		}
+	}
+	if (shown > FLIP_LINES)
+		strbuf_addf(sb, "       ... and %zu more runs\n", shown - FLIP_LINES);
+}
+
 void report_ftcheck_text(struct strbuf *sb, const struct ft_report *r)
 {
 	size_t i;
@@ -217,13 +276,20 @@ void report_ftcheck_text(struct strbuf *sb, const struct ft_report *r)
 			    "%ld of %ld runs in %.1f s\n", r->ntests,
 			    r->per_test ? (r->ntests == 1 ? "test" : "tests") : "command",
 			    r->repeat, r->baseline ? r->baseline : "PYTHON_GIL=1",
-			    r->per_test ? "each test in a process of its own" :
-			    "the whole command in one process", r->jobs, r->timeout_s,
+			    !r->per_test ? "the whole command in one process" :
+			    r->isolation && !strcmp(r->isolation, "pytest-forked") ?
+			    "the suite run whole with pytest-forked's --forked\n"
+			    "          (each test in a process pytest forks)" :
+			    "each test in a process of its own", r->jobs, r->timeout_s,
 			    r->runs_done, r->runs_total, r->seconds);
+		if (r->stress)
+			strbuf_addf(sb, "          and as many again under stress: %d threads running "
+				    "each test at once\n          (pytest-run-parallel)\n", r->stress);
 	}
 	if (r->interrupted)
 		strbuf_addstr(sb, "          interrupted: a partial report\n");
 	strbuf_addf(sb, "\nverdict: %s\n", verdict_text(r));
+	reasons_text(sb, r);
 	if (!r->free_threaded)
 		return;
 
@@ -257,6 +323,7 @@ void report_ftcheck_text(struct strbuf *sb, const struct ft_report *r)
 		    "of those runs:\n     without PYTHON_GIL=0 the first of them turns the GIL back "
 		    "on; with it they run\n     without the GIL they did not declare safe to lose\n",
 		    r->gil_needed_runs);
+	flips_text(sb, r);
 	for (i = 0; i < r->nmodules; i++) {
 		const struct ft_ext *f = r->modules[i].file;
 
@@ -300,6 +367,20 @@ void report_ftcheck_json(struct strbuf *sb, const struct ft_report *r)
 	jw_init(&w, sb, 2);
 	jw_obj(&w, NULL);
 	jw_str(&w, "verdict", ft_verdict_name(r->verdict));
+	jw_arr(&w, "verdict_reasons");
+	for (i = 0; i < r->nreasons; i++) {
+		const struct ft_reason *x = &r->reasons[i];
+
+		jw_obj(&w, NULL);
+		jw_str(&w, "module", x->module);
+		jw_str(&w, "why", x->why == FT_WHY_DEFAULT_ABI ? "default-abi" : "no-py-mod-gil");
+		jw_str(&w, "test", x->test);
+		jw_str(&w, "path", x->file ? x->file->path : NULL);
+		jw_str(&w, "tag", x->file && x->file->info.tag[0] ? x->file->info.tag : NULL);
+		dist_jw(&w, x->file);
+		jw_end(&w);
+	}
+	jw_end(&w);
 	jw_obj(&w, "python");
 	jw_str(&w, "path", r->python);
 	jw_str(&w, "executable", r->executable);
@@ -309,7 +390,9 @@ void report_ftcheck_json(struct strbuf *sb, const struct ft_report *r)
 	jw_str(&w, "command", r->command);
 	jw_str(&w, "baseline_python", r->baseline);
 	jw_bool(&w, "per_test", r->per_test);
+	jw_str(&w, "isolation", r->isolation ? r->isolation : "none");
 	jw_int(&w, "repeat", r->repeat);
+	jw_int(&w, "stress_threads", r->stress);
 	jw_int(&w, "jobs", r->jobs);
 	jw_sig(&w, "timeout_s", r->timeout_s, 6);
 	jw_bool(&w, "interrupted", r->interrupted);
@@ -324,6 +407,8 @@ void report_ftcheck_json(struct strbuf *sb, const struct ft_report *r)
 	jw_int(&w, "runs_read", r->gil_read_runs);
 	jw_int(&w, "runs_reenabled", r->gil_on_runs);
 	jw_int(&w, "runs_with_modules", r->gil_needed_runs);
+	jw_int(&w, "watch_reads", r->watch_reads);
+	jw_fixed(&w, "watch_seconds", r->watch_seconds, 3);
 	jw_arr(&w, "modules");
 	for (i = 0; i < r->nmodules; i++) {
 		jw_obj(&w, NULL);
@@ -371,6 +456,15 @@ void report_ftcheck_json(struct strbuf *sb, const struct ft_report *r)
 		for (m = 0; m < FT_MODES; m++)
 			counts_jw(&w, mode_key[m], &t->runs[m]);
 		jw_end(&w);
+		if (t->stress) {
+			jw_obj(&w, "stress_runs");
+			for (m = 0; m < FT_MODES; m++)
+				counts_jw(&w, mode_key[m], &t->stress[m]);
+			jw_end(&w);
+		} else {
+			jw_null(&w, "stress_runs");
+		}
+		jw_bool(&w, "failed_only_under_stress", t->under_stress);
 		jw_fixed(&w, "max_seconds", t->max_seconds, 3);
 		if (t->signal_name) {
 			jw_str(&w, "signal", t->signal_name);
@@ -386,6 +480,18 @@ void report_ftcheck_json(struct strbuf *sb, const struct ft_report *r)
 		jw_arr(&w, "gil_modules");
 		for (k = 0; k < t->ngil_modules; k++)
 			jw_str(&w, NULL, t->gil_modules[k]);
+		jw_end(&w);
+		jw_arr(&w, "gil_came_back");
+		for (k = 0; k < t->ngil_flips; k++) {
+			const struct ft_flip *f = &t->gil_flips[k];
+
+			jw_obj(&w, NULL);
+			jw_fixed(&w, "seconds", f->seconds, 4);
+			jw_fixed(&w, "not_before_seconds", f->not_before, 4);
+			jw_str(&w, "module", f->module);
+			jw_bool(&w, "enabled", f->enabled);
+			jw_end(&w);
+		}
 		jw_end(&w);
 		if (t->dump_json && t->dump_json->len)
 			jw_raw(&w, "dump", t->dump_json);

@@ -13,6 +13,16 @@
 #include "../cpython/extscan.h"
 #include "../util/strbuf.h"
 
+/* A run without the GIL in which it came back, read while the run ran. */
+struct ft_flip {
+	double seconds;		/* seen at, after its process started (fork) */
+	double not_before;	/* ... and seen off still at (0: not read before) */
+	const char *module;	/* the first module in sys.modules that needs
+				 * the GIL: the one that turned it on; NULL */
+	int enabled;		/* really on; 0: PYTHON_GIL=0 kept it off, the
+				 * module would have turned it on */
+};
+
 struct ft_test_result {
 	const char *id;			/* pytest's node id, or the command */
 	enum ft_class cls;
@@ -34,6 +44,12 @@ struct ft_test_result {
 	char **gil_modules;		/* the first such run's extension modules
 					 * that need the GIL, in import order */
 	size_t ngil_modules;
+	const struct ft_counts *stress;	/* [FT_MODES]: its runs under stress
+					 * (counted in runs too); NULL: none */
+	int under_stress;		/* passed alone; failed only under stress
+					 * without the GIL (its class says how) */
+	const struct ft_flip *gil_flips;	/* in the order seen */
+	size_t ngil_flips;
 };
 
 /* An extension module that turned the GIL back on in some test. */
@@ -57,6 +73,21 @@ struct ft_ext {
  * time). An untagged file counts by its declaration alone. */
 int ft_ext_ready(const struct ext_info *x);
 
+/* Why the verdict is what it is, module by module: an extension module
+ * the tests needed that is not ready for the free-threaded build. */
+enum ft_why {
+	FT_WHY_NO_PY_MOD_GIL,	/* loaded, and does not declare Py_mod_gil */
+	FT_WHY_DEFAULT_ABI,	/* installed only for a default build: a test
+				 * could not import it */
+};
+
+struct ft_reason {
+	const char *module;
+	enum ft_why why;
+	const char *test;		/* the first test it concerns */
+	const struct ft_ext *file;	/* its file in the scan; NULL */
+};
+
 struct ft_report {
 	const char *python;		/* as given or found */
 	const char *executable;		/* sys.executable; may be NULL */
@@ -66,7 +97,11 @@ struct ft_report {
 	const char *baseline;		/* the baseline's interpreter; NULL: the
 					 * same one with PYTHON_GIL=1 */
 	int per_test;			/* pytest: each test isolated; else the whole command */
+	const char *isolation;		/* "gilscope" (a process of ours per test),
+					 * "pytest-forked" (the suite run whole with
+					 * --forked), "none" (not pytest) */
 	int repeat, jobs;
+	int stress;			/* threads of the runs under stress; 0 */
 	double timeout_s;
 	const struct ft_test_result *tests;
 	size_t ntests;
@@ -81,9 +116,13 @@ struct ft_report {
 	size_t nexts;
 	int exts_truncated;
 	enum ft_verdict verdict;
+	const struct ft_reason *reasons;
+	size_t nreasons;
 	int interrupted;
 	double seconds;
 	long runs_done, runs_total;
+	long watch_reads;		/* reads of running test processes */
+	double watch_seconds;		/* ... the time they took */
 };
 
 void report_ftcheck_text(struct strbuf *sb, const struct ft_report *r);

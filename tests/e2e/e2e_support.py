@@ -352,12 +352,13 @@ def build_gilext(it: Interp) -> Path:
 SITE_ROOT = E2E_DIR / ".site"
 
 
-def install_package(it: Interp, package: str, module: str) -> Path:
-    """`package` from PyPI (wheels only) in a venv of this interpreter's own
-    (so a wheel matches its ABI, free-threaded builds included); return the
-    venv. Cached in tests/e2e/.site/<hash>/; fails the test with pip's
-    output when nothing installs."""
-    key = hashlib.sha256(f"{it.realpath}\0{it.version}\0{it.ft}\0{package}".encode()).hexdigest()[:16]
+def install_package(it: Interp, package: str, module: str, *more: str) -> Path:
+    """`package` (and the packages `more`) from PyPI (wheels only) in a venv
+    of this interpreter's own (so a wheel matches its ABI, free-threaded
+    builds included); return the venv. Cached in tests/e2e/.site/<hash>/;
+    fails the test with pip's output when nothing installs."""
+    names = "\0".join((package,) + more)
+    key = hashlib.sha256(f"{it.realpath}\0{it.version}\0{it.ft}\0{names}".encode()).hexdigest()[:16]
     root = SITE_ROOT / key
     venv = root / "venv"
     done = root / "done"
@@ -366,7 +367,7 @@ def install_package(it: Interp, package: str, module: str) -> Path:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     steps = [[it.path, "-m", "venv", "--clear", str(venv)],
              [str(venv / "bin" / "python"), "-m", "pip", "install", "-q",
-              "--disable-pip-version-check", "--only-binary=:all:", package]]
+              "--disable-pip-version-check", "--only-binary=:all:", package, *more]]
     for cmd in steps:
         res = subprocess.run(cmd, capture_output=True, text=True, timeout=600, env=env)
         if res.returncode != 0:

@@ -41,6 +41,16 @@ def ft(request):
     return it, str(venv / "bin" / "python")
 
 
+@pytest.fixture(scope="module")
+def ft_forked(ft):
+    """(interpreter, its venv's python with pytest and pytest-forked)."""
+    it, _ = ft
+    # pytest-forked 1.7.5 under pytest 9.2: every forked child fails
+    # ("running the test EXITED with status 3"), whatever the test
+    venv = es.install_package(it, "pytest<9", "pytest", "pytest-forked")
+    return it, str(venv / "bin" / "python")
+
+
 def leftovers(suite: Path) -> List[str]:
     """Processes still running in the suite's directory (a test process or
     anything it started)."""
@@ -58,14 +68,14 @@ def leftovers(suite: Path) -> List[str]:
 
 
 def ft_check(gilscope: str, python: str, suite: str, args: List[str], env_extra: Optional[Dict[str, str]] = None,
-             junit: Optional[Path] = None) -> tuple:
+             junit: Optional[Path] = None, command: Optional[List[str]] = None) -> tuple:
     """Run gilscope ft-check --json in the suite's directory; (the report,
     what to show when an assertion fails, its tests by function name)."""
     cwd = SUITES / suite
     argv = [gilscope, "ft-check", "--json", "-q", "--python", python] + args
     if junit:
         argv[3:3] = ["--junit-xml", str(junit)]
-    argv += ["--", "pytest", "."]
+    argv += ["--"] + (command or ["pytest", "."])
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
     env.update(env_extra or {})
     t0 = time.monotonic()
@@ -145,6 +155,91 @@ def test_crash_names_the_signal(gilscope, ft, tmp_path):
 
 
 @pytest.mark.asan
+def test_pytest_forked_when_installed(gilscope, ft_forked):
+    """pytest-forked in the environment: the suite runs whole with --forked,
+    each test still classified (the crash suite's crashes, by their signal,
+    as pytest-forked reports them)."""
+    _, py = ft_forked
+    doc, ctx, t = ft_check(gilscope, py, "crash", ["-n", "2", "-t", "60"])
+    assert doc["isolation"] == "pytest-forked", ctx
+    # a run is the whole suite: 2 repeats x 2 modes
+    assert doc["runs_done"] == doc["runs_total"] == 4, ctx
+    for name, sig in (("test_abort", "SIGABRT"), ("test_segfault", "SIGSEGV")):
+        assert t[name]["class"] == "crash", ctx
+        assert t[name]["signal"] == sig, ctx
+        assert t[name]["runs"]["nogil"]["crash"] == 2 and t[name]["runs"]["gil"]["crash"] == 2, ctx
+    assert t["test_fine"]["class"] == "pass", ctx
+    assert t["test_fine"]["runs"]["nogil"]["pass"] == 2, ctx
+    assert doc["verdict"] == "failing", ctx
+    # the race suite: the racy test is told apart from the safe one
+    doc, ctx, t = ft_check(gilscope, py, "race", ["-n", "3", "-t", "60"])
+    assert doc["isolation"] == "pytest-forked", ctx
+    race = t["test_unsynchronised_counter"]
+    assert race["class"] in ("fails-without-gil", "flaky-without-gil"), ctx
+    assert race["runs"]["gil"] == {"pass": 3, "fail": 0, "crash": 0, "hang": 0}, ctx
+    assert t["test_safe"]["class"] == "pass", ctx
+    # and gilscope's own isolation on demand
+    doc, ctx, t = ft_check(gilscope, py, "clean", ["-n", "1", "--isolation", "gilscope"])
+    assert doc["isolation"] == "gilscope" and doc["runs_total"] == 4, ctx
+
+
+@pytest.mark.asan
+def test_unittest_split_per_test(gilscope, ft):
+    """-- python -m unittest discover -s tests: the ids listed by gilscope's
+    loader (from the top directory of the discovery, here tests/), each run
+    in processes of its own."""
+    _, py = ft
+    doc, ctx, t = ft_check(gilscope, py, "unittest", ["-n", "2", "-t", "60"],
+                           command=["python", "-m", "unittest", "discover", "-s", "tests"])
+    assert doc["per_test"] is True and doc["isolation"] == "gilscope", ctx
+    assert set(t) == {"test_ut.Counters.test_locked", "test_ut.Counters.test_unsynchronised",
+                      "test_ut.Broken.test_wrong_everywhere"}, ctx
+    t = {k.rsplit(".", 1)[1]: v for k, v in t.items()}
+    assert doc["runs_done"] == doc["runs_total"] == 3 * 2 * 2, ctx
+    assert t["test_locked"]["class"] == "pass", ctx
+    assert doc["verdict_reasons"] == [], ctx
+    race = t["test_unsynchronised"]
+    assert race["runs"]["gil"] == {"pass": 2, "fail": 0, "crash": 0, "hang": 0}, ctx
+    assert race["runs"]["nogil"]["fail"] >= 1, ctx
+    want = "fails-without-gil" if race["runs"]["nogil"]["pass"] == 0 else "flaky-without-gil"
+    assert race["class"] == want and "lost" in race["output_tail"], ctx
+    assert t["test_wrong_everywhere"]["class"] == "fails-everywhere", ctx
+    assert "6 != 7" in t["test_wrong_everywhere"]["output_tail"], ctx
+    # every run without the GIL was read at its end, as for pytest's
+    assert doc["gil"]["runs_read"] == 3 * 2, ctx
+    assert doc["verdict"] == "unsafe", ctx
+
+
+@pytest.mark.asan
+def test_stress_with_pytest_run_parallel(gilscope, ft):
+    """--stress 4: each test also run by 4 threads at once (pytest-run-parallel);
+    the stress suite's counter races only then, and only without the GIL."""
+    it, plain = ft
+    py = str(es.install_package(it, "pytest", "pytest", "pytest-run-parallel") / "bin" / "python")
+    doc, ctx, t = ft_check(gilscope, py, "stress", ["-n", "2", "-t", "60", "--stress", "4"])
+    assert doc["stress_threads"] == 4 and doc["isolation"] == "gilscope", ctx
+    assert doc["runs_done"] == doc["runs_total"] == 2 * 2 * 2 * 2, ctx
+    c = t["test_shared_counter"]
+    s = c["stress_runs"]
+    # alone it passed every time, with and without the GIL
+    assert c["runs"]["nogil"]["pass"] - s["nogil"]["pass"] == 2, ctx
+    assert c["runs"]["gil"]["pass"] == 4, ctx
+    assert s["gil"] == {"pass": 2, "fail": 0, "crash": 0, "hang": 0}, ctx
+    assert s["nogil"]["fail"] >= 1, ctx
+    assert c["failed_only_under_stress"] is True, ctx
+    want = "fails-without-gil" if s["nogil"]["pass"] == 0 else "flaky-without-gil"
+    assert c["class"] == want, ctx
+    assert "lost" in (c["output_tail"] or ""), ctx
+    assert t["test_alone_is_fine"]["class"] == "pass", ctx
+    assert t["test_alone_is_fine"]["failed_only_under_stress"] is False, ctx
+    assert doc["verdict"] == "unsafe", ctx
+    # without the plugin: one line saying how to get it, and no stress
+    doc, ctx, t = ft_check(gilscope, plain, "clean", ["-n", "1", "--stress", "4"])
+    assert doc["stress_threads"] == 0 and doc["runs_total"] == 4, ctx
+    assert "-m pip install pytest-run-parallel" in ctx and doc["verdict"] == "ready", ctx
+
+
+@pytest.mark.asan
 def test_hang_is_dumped_and_killed(gilscope, ft):
     _, py = ft
     doc, ctx, t = ft_check(gilscope, py, "hang", ["-n", "1", "-t", "3"])
@@ -174,11 +269,32 @@ def test_extension_without_py_mod_gil(gilscope, ft, tmp_path):
     (info / "RECORD").write_text(f"{so.name},sha256=x,{so.stat().st_size}\n"
                                  f"{info.name}/RECORD,,\n")
     ok_dir = es.build_testext(it)     # declares Py_mod_gil = Py_MOD_GIL_NOT_USED
-    doc, ctx, t = ft_check(gilscope, py, "ext", ["-n", "1", "-t", "60"],
-                           env_extra={"PYTHONPATH": f"{site}:{ok_dir}"})
+    log = tmp_path / "imports.jsonl"
+    doc, ctx, t = ft_check(gilscope, py, "ext", ["-n", "2", "-t", "60"],
+                           env_extra={"PYTHONPATH": f"{site}:{ok_dir}",
+                                      "GILSCOPE_FT_IMPORT_LOG": str(log)})
     assert t["test_uses_extension"]["class"] == "pass", ctx
+    # when it came back, read from outside while each run ran: within the
+    # import the test itself timed (seconds after its process started, to
+    # the kernel's 1/CLK_TCK; gilscope reads at gaps of at most 20 ms)
+    imports = [json.loads(line) for line in log.read_text().splitlines()]
+    imports = [i for i in imports if i["python_gil"] == "0"]
+    flips = t["test_uses_extension"]["gil_came_back"]
+    assert len(imports) == 2 and len(flips) == 2, f"{imports}\n{ctx}"
+    tick = 1 / os.sysconf("SC_CLK_TCK")
+    for f in flips:
+        assert f["module"] == "gilscope_gilext" and f["enabled"] is False, ctx
+        assert 0 < f["not_before_seconds"] < f["seconds"] <= t["test_uses_extension"]["max_seconds"], ctx
+        # the last read that saw it off and the first that saw it back
+        # enclose one of the runs' imports (each read a few ms apart, more
+        # on a loaded machine)
+        assert f["seconds"] - f["not_before_seconds"] < 0.5, ctx
+        assert any(f["not_before_seconds"] <= i["after"] + tick and i["before"] - tick <= f["seconds"]
+                   for i in imports), f"{imports}\n{ctx}"
+    assert t["test_plain"]["gil_came_back"] == [], ctx
+    assert doc["gil"]["watch_reads"] > 0, ctx
     assert t["test_uses_extension"]["gil_modules"] == ["gilscope_gilext"], ctx
-    assert t["test_uses_extension"]["gil_runs_with_modules"] == 1, ctx
+    assert t["test_uses_extension"]["gil_runs_with_modules"] == 2, ctx
     assert t["test_plain"]["gil_modules"] == [], ctx
     mods = doc["gil"]["modules"]
     assert [m["name"] for m in mods] == ["gilscope_gilext"], ctx
@@ -199,6 +315,34 @@ def test_extension_without_py_mod_gil(gilscope, ft, tmp_path):
     assert scanned["gilscope_testext"]["distribution"] is None, ctx
     assert mods[0]["distribution"] == want, ctx
     assert doc["verdict"] == "gil-reenabled" and doc["_exit"] == EXIT_NOT_READY, ctx
+    assert [(r["module"], r["why"]) for r in doc["verdict_reasons"]] == \
+        [("gilscope_gilext", "no-py-mod-gil")], ctx
+    assert doc["verdict_reasons"][0]["distribution"] == want, ctx
+
+
+@pytest.mark.skipif(not DEFAULT, reason="no default (GIL) build found")
+def test_default_abi_extension_is_a_reason(gilscope, ft, tmp_path):
+    """An extension installed for a default build only, imported by a test:
+    the import fails (another ABI tag), and the verdict names the module."""
+    it, py = ft
+    same = [d for d in DEFAULT if d.version_info[:2] == it.version_info[:2]]
+    base_it = (same or DEFAULT)[-1]
+    site = tmp_path / "site"
+    site.mkdir()
+    so = next(es.build_testext(base_it).glob("gilscope_testext*.so"))
+    shutil.copy(so, site / so.name)
+    doc, ctx, t = ft_check(gilscope, py, "abi", ["-n", "1", "-t", "60"],
+                           env_extra={"PYTHONPATH": str(site)})
+    assert t["test_imports_default_abi_module"]["class"] == "fails-everywhere", ctx
+    assert t["test_plain"]["class"] == "pass", ctx
+    scanned = {m["module"]: m for m in doc["extensions"]["modules"]}
+    assert scanned["gilscope_testext"]["free_threaded_abi"] is False, ctx
+    reasons = doc["verdict_reasons"]
+    assert [(r["module"], r["why"]) for r in reasons] == [("gilscope_testext", "default-abi")], ctx
+    assert reasons[0]["test"].endswith("test_imports_default_abi_module"), ctx
+    assert reasons[0]["path"] == str(site / so.name), ctx
+    assert reasons[0]["tag"] == "cpython-" + "".join(map(str, base_it.version_info[:2])), ctx
+    assert doc["verdict"] == "failing", ctx
 
 
 @pytest.mark.skipif(not (FT and DEFAULT), reason="needs a free-threaded and a default build")

@@ -82,13 +82,16 @@ static void t_ftcheck_command(struct unit *u)
 	char *a4[] = { "python3", "run_tests.py", "-v" };
 	char *a5[] = { "make", "test" };
 	char *a6[] = { "python", "-X", "dev", "t.py" };
+	char *a7[] = { "python", "-m", "unittest_extra" };
 	int first;
 
 	CHECK_EQ(u, ft_command_kind(a1, 3, &first), FT_KIND_PYTEST);
 	CHECK_EQ(u, first, 1);
 	CHECK_EQ(u, ft_command_kind(a2, 4, &first), FT_KIND_PYTEST);
 	CHECK_EQ(u, first, 3);
-	CHECK_EQ(u, ft_command_kind(a3, 4, &first), FT_KIND_MODULE);
+	CHECK_EQ(u, ft_command_kind(a3, 4, &first), FT_KIND_UNITTEST);
+	CHECK_EQ(u, first, 3);
+	CHECK_EQ(u, ft_command_kind(a7, 3, &first), FT_KIND_MODULE);
 	CHECK_EQ(u, first, 2);
 	CHECK_EQ(u, ft_command_kind(a4, 3, &first), FT_KIND_SCRIPT);
 	CHECK_EQ(u, first, 1);
@@ -123,6 +126,56 @@ static void t_ftcheck_collected(struct unit *u)
 	free(ids[0]);
 	/* nothing collected; no newline at the end */
 	CHECK_EQ(u, ft_parse_collected("no tests ran", 12, ids, 4), 0);
+}
+
+static void t_ftcheck_listed(struct unit *u)
+{
+	const char out[] =
+		"{\"top\": \"/src/tests\"}\n"
+		"{\"id\": \"test_a.K.test_one\"}\n"
+		"not json\n"
+		"\n"
+		"{\"id\": \"\"}\n"
+		"{\"top\": \"/ignored\"}\n"
+		"{\"id\": \"pkg.test_b.K.test_two\"}";
+	char *ids[4] = { NULL }, *top;
+	long n, i;
+
+	n = ft_parse_listed(out, sizeof(out) - 1, ids, 4, &top);
+	CHECK_EQ(u, n, 2);
+	CHECK_STREQ(u, top, "/src/tests");
+	CHECK_STREQ(u, ids[0], "test_a.K.test_one");
+	CHECK_STREQ(u, ids[1], "pkg.test_b.K.test_two");
+	for (i = 0; i < n; i++)
+		free(ids[i]);
+	free(top);
+	/* the bound holds */
+	n = ft_parse_listed(out, sizeof(out) - 1, ids, 1, &top);
+	CHECK_EQ(u, n, 1);
+	free(ids[0]);
+	free(top);
+	/* no top line */
+	n = ft_parse_listed("{\"id\": \"a.b\"}", 13, ids, 4, &top);
+	CHECK_EQ(u, n, 1);
+	CHECK(u, top == NULL);
+	if (n == 1)
+		free(ids[0]);
+}
+
+static void t_ftcheck_missing_module(struct unit *u)
+{
+	char name[8];
+
+	CHECK_EQ(u, ft_missing_module("E   ModuleNotFoundError: No module named 'pkg.sub._ext'\n",
+				      name, sizeof(name)), 1);
+	CHECK_STREQ(u, name, "_ext");
+	CHECK_EQ(u, ft_missing_module("No module named 'averyverylongname'", name, sizeof(name)), 1);
+	CHECK_STREQ(u, name, "averyve");	/* cut at the buffer */
+	CHECK_EQ(u, ft_missing_module("No module named ''", name, sizeof(name)), 0);
+	CHECK_EQ(u, ft_missing_module("No module named 'open\nquote'", name, sizeof(name)), 0);
+	CHECK_EQ(u, ft_missing_module("No module named 'pkg.'", name, sizeof(name)), 0);
+	CHECK_EQ(u, ft_missing_module("ImportError: cannot import name 'x'", name, sizeof(name)), 0);
+	CHECK_EQ(u, ft_missing_module(NULL, name, sizeof(name)), 0);
 }
 
 static void t_ftcheck_env(struct unit *u)
@@ -349,6 +402,8 @@ UNIT_SUITE(ftcheck)
 	UNIT_RUN(u, t_ftcheck_verdict);
 	UNIT_RUN(u, t_ftcheck_command);
 	UNIT_RUN(u, t_ftcheck_collected);
+	UNIT_RUN(u, t_ftcheck_listed);
+	UNIT_RUN(u, t_ftcheck_missing_module);
 	UNIT_RUN(u, t_ftcheck_env);
 	UNIT_RUN(u, t_ftcheck_render);
 }
