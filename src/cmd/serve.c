@@ -53,7 +53,8 @@ static const struct opt_cmd serve_cmd = {
 	.name = "serve",
 	.synopsis =
 	"usage: gilscope serve [--listen HOST:PORT] (--pid PID ... | --match REGEX | --all)\n"
-	"                      [--rate HZ] [--thread-names REGEX] [--profiles DIR [--every T]]\n"
+	"                      [--rate HZ] [--thread-names REGEX] [--top-stacks N]\n"
+	"                      [--profiles DIR [--every T]]\n"
 	"\n"
 	"Sample the chosen Python processes continuously and serve their GIL and\n"
 	"thread-state metrics at http://HOST:PORT/metrics in the Prometheus text\n"
@@ -64,7 +65,14 @@ static const struct opt_cmd serve_cmd = {
 	"--match is a POSIX extended regular expression over the command line\n"
 	"(arguments joined by spaces); --all takes every process whose executable's\n"
 	"name contains \"python\". With --profiles, DIR/gilscope-PID-TIME.pb.gz is\n"
-	"written per process every interval (gzip'd pprof, as record -f pprof).\n",
+	"written per process every interval (gzip'd pprof, as record -f pprof).\n"
+	"--top-stacks N adds gilscope_stack_threads{stack,state}: for each process\n"
+	"the N heaviest (stack, state) pairs of the last window, the stack its\n"
+	"functions outermost first joined by ';' (at most 200 bytes, outer frames\n"
+	"cut as \"...;\"), the value the threads in it on average. It is a gauge, not\n"
+	"a counter: a stack's series lasts only while it is in the top N, and the\n"
+	"rate() of a counter that comes and goes would be wrong across its gaps;\n"
+	"sum or avg_over_time it instead.\n",
 };
 
 struct window {
@@ -84,6 +92,7 @@ struct sproc {
 	struct verdict v;
 	struct prom_tname tn[PROM_THREAD_NAMES_MAX];	/* --thread-names */
 	size_t ntn;
+	struct prom_stack *stacks;	/* --top-stacks: top_stacks of them */
 };
 
 struct serve {
@@ -97,6 +106,7 @@ struct serve {
 	unsigned rotations;
 	const char *profiles;
 	const regex_t *tnames;	/* --thread-names, or NULL */
+	size_t top_stacks;	/* --top-stacks, 0: none */
 	double every_s;
 	int profiles_ok;
 	/* the published text: written by the sampling thread, read by the
@@ -135,6 +145,7 @@ static void sproc_free(struct sproc *p)
 			agg_release(&p->win[i].agg);
 	if (p->prof_live)
 		agg_release(&p->prof);
+	free(p->stacks);
 	free(p);
 }
 
@@ -363,6 +374,15 @@ static void publish(struct serve *sv)
 		memcpy(pp->threads, p->threads, sizeof(p->threads));
 		pp->tnames = p->tn;
 		pp->ntnames = p->ntn;
+		if (sv->top_stacks && a->samples) {
+			int k;
+
+			if (!p->stacks)
+				p->stacks = calloc(sv->top_stacks, sizeof(*p->stacks));
+			k = p->stacks ? prom_top_stacks(a, sv->top_stacks, p->stacks) : GS_ENOMEM;
+			pp->stacks = p->stacks;
+			pp->nstacks = k > 0 ? (size_t)k : 0;	/* out of memory: none */
+		}
 		pp->taken = m->taken;
 		pp->lost = m->errors;
 		n++;
@@ -596,6 +616,7 @@ int cmd_serve(int argc, char **argv)
 	const char *listen = "127.0.0.1:9464", *match = NULL, *profiles = NULL,
 		   *tnames = NULL;
 	double rate = DEFAULT_RATE, every = 60;
+	long top_stacks = 0;
 	int all_py = 0, have_re = 0, have_tre = 0, status = GS_EXIT_OK, ret;
 	size_t i;
 	const struct opt opts[] = {
@@ -612,6 +633,10 @@ int cmd_serve(int argc, char **argv)
 		{ .name = "thread-names", .kind = OPT_STRING, .dest = &tnames, .arg = "REGEX",
 		  .help = "also state seconds per thread name, for the threads\n"
 			  "whose name matches (at most 16 names a process)" },
+		{ .name = "top-stacks", .kind = OPT_LONG, .dest = &top_stacks, .arg = "N",
+		  .lo = 0, .hi = PROM_TOP_STACKS_MAX,
+		  .help = "also the N heaviest stacks of each process, a gauge\n"
+			  "of threads per (stack, state) (default 0: none)" },
 		{ .name = "profiles", .kind = OPT_STRING, .dest = &profiles, .arg = "DIR",
 		  .help = "write a pprof profile per process per interval here" },
 		{ .name = "every", .kind = OPT_CALL, .call = parse_every, .ctx = &every,
@@ -642,6 +667,7 @@ int cmd_serve(int argc, char **argv)
 	sv->rate = rate;
 	sv->profiles = profiles;
 	sv->tnames = have_tre ? &tre : NULL;
+	sv->top_stacks = (size_t)top_stacks;
 	sv->every_s = every;
 	if (profiles)
 		sv->profiles_ok = profiles_check(profiles);

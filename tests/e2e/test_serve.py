@@ -351,3 +351,49 @@ def test_match_finds_late_process(gilscope, interp, fleet, serve):
     rc, err = s.terminate()
     assert rc == 0, err
     assert "SIGHUP" in err, err
+
+
+def stacks_of(samples, pid):
+    """{(stack, state): threads} of gilscope_stack_threads for pid."""
+    out = {}
+    for (n, ls), v in samples.items():
+        if n == "gilscope_stack_threads" and f'pid="{pid}"' in ls:
+            stack = re.search(r'stack="((?:[^"\\]|\\.)*)"', ls).group(1)
+            out[(stack, re.search(r'state="([a-z_]+)"', ls).group(1))] = v
+    return out
+
+
+def test_top_stacks(gilscope, interp, fleet, serve):
+    marker = f"gstop-{os.getpid()}-{time.monotonic_ns()}"
+    gil = fleet(interp, "gil", marker)
+    cpu0 = gil.cpu_ns()
+    t0 = time.monotonic()
+    wide = serve("--pid", str(gil.pid), "--top-stacks", "10")
+    narrow = serve("--pid", str(gil.pid), "--top-stacks", "2")
+    plain = serve("--pid", str(gil.pid))
+    # 3 s of samples behind the window of both
+    for s in (wide, narrow):
+        wait_for("3 s of samples", lambda: series(parse_exposition(s.scrape())[0],
+                 "gilscope_target_samples_total", pid=gil.pid) >= [3 * float(RATE)])
+    every = stacks_of(parse_exposition(wide.scrape())[0], gil.pid)
+    top2 = stacks_of(parse_exposition(narrow.scrape())[0], gil.pid)
+    wall = time.monotonic() - t0
+    cpu = {r: (v - cpu0[r]) / 1e9 / wall for r, v in gil.cpu_ns().items()}
+    per_stack = {}
+    for (stack, _), v in every.items():
+        per_stack[stack] = per_stack.get(stack, 0) + v
+    why = f"stacks {every}; top 2 {top2}; workers' CPU shares {cpu}"
+    # the two workers ran (the kernel says so), in spin(): the heaviest
+    # stack, about two threads of the four on average
+    assert all(v > 0.1 for v in cpu.values()), why
+    heaviest = max(per_stack, key=per_stack.get)
+    assert heaviest.endswith("spin") and heaviest.split(";")[-1] == "spin", why
+    assert 1.6 < per_stack[heaviest] < 2.2, why
+    # the main thread (on stdin) and the watchdog (asleep) too: more pairs
+    # than 2, of which --top-stacks 2 shows 2
+    assert len(every) >= 3, why
+    assert len(top2) == 2, why
+    assert "gilscope_stack_threads{" not in plain.scrape()
+    for s in (wide, narrow, plain):
+        rc, err = s.terminate()
+        assert rc == 0, err
