@@ -42,9 +42,9 @@ HELP_RE = re.compile(rf"^# HELP ({NAME}) .*$")
 TYPE_RE = re.compile(rf"^# TYPE ({NAME}) (counter|gauge|untyped|summary|histogram)$")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+def free_port(host="127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
@@ -94,9 +94,10 @@ class Member:
 class Serve:
     """`gilscope serve` on a free loopback port, ready once it says where."""
 
-    def __init__(self, gilscope, *args):
-        self.port = free_port()
-        self.argv = [gilscope, "serve", "--listen", f"127.0.0.1:{self.port}", "--rate", RATE,
+    def __init__(self, gilscope, *args, host="127.0.0.1"):
+        self.port = free_port(host)
+        addr = f"[{host}]" if ":" in host else host
+        self.argv = [gilscope, "serve", "--listen", f"{addr}:{self.port}", "--rate", RATE,
                      *args]
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -105,7 +106,7 @@ class Serve:
             self.proc.kill()
             pytest.fail(f"serve did not start: {line}{self.proc.stderr.read().decode()}",
                         pytrace=False)
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{addr}:{self.port}"
 
     def scrape(self):
         status, text = http_get(self.url + "/metrics")
@@ -165,8 +166,8 @@ def started_by(make):
     for the teardown."""
     started = []
 
-    def start(*args):
-        started.append(make(*args))
+    def start(*args, **kw):
+        started.append(make(*args, **kw))
         return started[-1]
     return start, started
 
@@ -181,7 +182,7 @@ def fleet():
 
 @pytest.fixture
 def serve(gilscope):
-    start, started = started_by(lambda *args: Serve(gilscope, *args))
+    start, started = started_by(lambda *args, **kw: Serve(gilscope, *args, **kw))
     yield start
     for s in started:
         es.end_process(s.proc)
@@ -397,3 +398,38 @@ def test_top_stacks(gilscope, interp, fleet, serve):
     for s in (wide, narrow, plain):
         rc, err = s.terminate()
         assert rc == 0, err
+
+
+def ipv6_loopback():
+    """Why ::1 cannot be bound here, or None when it can."""
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError as e:
+        return f"this kernel has no IPv6 loopback (::1): {e}"
+    return None
+
+
+def test_listen_ipv6(gilscope, interp, fleet, serve):
+    why = ipv6_loopback()
+    if why:
+        pytest.skip(why)
+    marker = f"gsv6-{os.getpid()}-{time.monotonic_ns()}"
+    io = fleet(interp, "io", marker)
+    s = serve("--pid", str(io.pid), host="::1")
+    assert s.url.startswith("http://[::1]:")
+    wait_for("the target in /metrics over ::1", lambda: f'pid="{io.pid}"' in s.scrape())
+    # [::1] is IPv6 only: nothing of it on 127.0.0.1
+    assert http_get(f"http://127.0.0.1:{s.port}/metrics", timeout=2)[0] is None
+    rc, err = s.terminate()
+    assert rc == 0, err
+
+
+@pytest.mark.parametrize("bad", ["[::1]9464", "::1:9464", "[::1:9464", "[nothost]:9464",
+                                 "127.0.0.1:0", "127.0.0.1:http", "1.2.3:9464"])
+def test_listen_malformed(gilscope, bad):
+    r = subprocess.run([gilscope, "serve", "--listen", bad, "--pid", str(os.getpid())],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2, r
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and "--listen" in lines[0] and bad in lines[0], r.stderr
