@@ -73,17 +73,24 @@ def http_get(url, timeout=5):
 class Member:
     """A fleet.py target, ready once its workers run."""
 
-    def __init__(self, it, mode, marker):
+    def __init__(self, it, mode, marker, then_exec=(), pass_fds=()):
+        """then_exec: what to exec on exec_now() (fleet.py --then-exec);
+        pass_fds: more fds for it to inherit."""
         ready_r, ready_w = os.pipe()
+        then = ["--then-exec", *then_exec] if then_exec else []
         self.proc = subprocess.Popen([it.path, str(FLEET), mode, "--ready-fd", str(ready_w), "--marker",
-                                      marker], stdin=subprocess.PIPE, env=it.env(),
-                                     pass_fds=(ready_w,))
+                                      marker, *then], stdin=subprocess.PIPE, env=it.env(),
+                                     pass_fds=(ready_w, *pass_fds))
         os.close(ready_w)
         self.pid = self.proc.pid
         self.tids = es.read_workers_ready(ready_r, self.proc, f"fleet.py {mode} on {it.path}")
 
     def cpu_ns(self):
         return {r: es.read_kstate(self.pid, t).cpu_ns for r, t in self.tids.items()}
+
+    def exec_now(self):
+        self.proc.stdin.write(b"x")
+        self.proc.stdin.flush()
 
     def stop(self):
         if self.proc.poll() is None:
@@ -433,3 +440,63 @@ def test_listen_malformed(gilscope, bad):
     assert r.returncode == 2, r
     lines = r.stderr.splitlines()
     assert len(lines) == 1 and "--listen" in lines[0] and bad in lines[0], r.stderr
+
+
+def samples_of(s, pid):
+    v = series(parse_exposition(s.scrape())[0], "gilscope_target_samples_total", pid=pid)
+    return v[0] if v else None
+
+
+def test_target_execs(gilscope, interp, fleet, serve):
+    """Two targets; one execs another program under serve (the same pid):
+    its series go, the other's go on, serve keeps running. Into a program
+    that is not Python: nothing of it stays, and it is not counted
+    unreadable. Into Python again: sampled anew, its counters from zero,
+    its threads as the new program has them."""
+    marker = f"gsexec-{os.getpid()}-{time.monotonic_ns()}"
+    stay = fleet(interp, "io", marker)
+    sleep = shutil.which("sleep")
+    to_c = fleet(interp, "io", marker, then_exec=(sleep, "120"))
+    again_r, again_w = os.pipe()
+    to_py = fleet(interp, "io", marker, then_exec=(interp.path, str(FLEET), "gil", "--ready-fd",
+                                                    str(again_w), "--marker", marker + "-again"),
+                  pass_fds=(again_w,))
+    os.close(again_w)
+    s = serve("--pid", str(stay.pid), "--pid", str(to_c.pid), "--pid", str(to_py.pid))
+    wait_for("the three in /metrics, 3 s of samples each", lambda: all(
+        (samples_of(s, m.pid) or 0) >= 3 * float(RATE) for m in (stay, to_c, to_py)),
+        describe=lambda: s.scrape())
+    before = {m.pid: samples_of(s, m.pid) for m in (stay, to_c, to_py)}
+
+    to_c.exec_now()
+    wait_for("the kernel says it runs sleep", lambda: os.path.realpath(
+        f"/proc/{to_c.pid}/exe") == os.path.realpath(sleep))
+    last = samples_of(s, to_py.pid)
+    to_py.exec_now()
+    tids = es.read_workers_ready(again_r, to_py.proc, f"fleet.py gil after exec on {interp.path}")
+    assert set(tids) == {"gil0", "gil1"}
+    # the Python one back as the program it is now: its counters from zero
+    # (the command label, cut to 80 bytes, need not show the difference),
+    # and its threads as they are now: of its four only the main thread in
+    # io, where the io program had its two workers there too
+    first = wait_for("the exec'd Python sampled anew", lambda: (
+        lambda v: v is not None and v < last and v)(samples_of(s, to_py.pid)),
+        describe=lambda: s.scrape())
+    wait_for("the exec'd Python's threads as the gil program's", lambda: series(
+        parse_exposition(s.scrape())[0], "gilscope_threads", pid=to_py.pid, state="io") == [1],
+        describe=lambda: s.scrape())
+    wait_for("the one running sleep gone from /metrics",
+             lambda: f'pid="{to_c.pid}"' not in s.scrape(), describe=lambda: s.scrape())
+    text = s.scrape()
+    samples, _ = parse_exposition(text)
+    why = f"before {before}, before exec {last}, after {first}\n{text}"
+    assert s.proc.poll() is None, "serve ended"
+    assert sum(series(samples, "gilscope_threads", pid=to_py.pid)) == 4, why
+    assert samples[("gilscope_targets", "")] == 2, why
+    assert samples[("gilscope_targets_unreadable", "")] == 0, why
+    # the one that stayed: sampled all along
+    n = samples_of(s, stay.pid)
+    assert n > before[stay.pid], why
+    wait_for("more samples of the one that stayed", lambda: samples_of(s, stay.pid) > n)
+    rc, err = s.terminate()
+    assert rc == 0, err
