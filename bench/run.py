@@ -545,6 +545,16 @@ def paired_windows(targets, sampler, control, pairs, win, settle):
     return rows
 
 
+def stop_paused(c):
+    """Stop a sampler that paired_windows() may have left paused."""
+    try:
+        os.kill(c.proc.pid, signal.SIGCONT)
+    except OSError:
+        pass
+    c.interrupt()
+    c.wait(timeout=60)
+
+
 def pairs_summary(rows):
     """Slowdown per pair = 1 - sampled / unsampled rate, on wall and on CPU
     time: mean and 95% interval over the pairs, and the medians beside."""
@@ -597,12 +607,7 @@ def slowdown(tools, py, tag, jobs, pairs, win, settle):
             except Exception as e:  # noqa: BLE001 - report, do not crash the bench
                 log(f"slowdown {tag} {key}: {e}")
             finally:
-                try:
-                    os.kill(c.proc.pid, signal.SIGCONT)
-                except OSError:
-                    pass
-                c.interrupt()
-                c.wait(timeout=60)
+                stop_paused(c)
                 try:
                     os.unlink(out)
                 except OSError:
@@ -906,12 +911,7 @@ def serve_overhead(gilscope, py, counts, runs, seconds, pairs, win, settle):
                 except Exception as e:  # noqa: BLE001 - report, do not crash the bench
                     log(f"serve over {n}: {e}")
                 finally:
-                    try:
-                        os.kill(c.proc.pid, signal.SIGCONT)
-                    except OSError:
-                        pass
-                    c.interrupt()
-                    c.wait(timeout=60)
+                    stop_paused(c)
         finally:
             for t in targets:
                 t.stop()
