@@ -101,11 +101,12 @@ class Member:
 class Serve:
     """`gilscope serve` on a free loopback port, ready once it says where."""
 
-    def __init__(self, gilscope, *args, host="127.0.0.1"):
+    def __init__(self, gilscope, *args, host="127.0.0.1", exe=None, prefix=()):
+        """exe: another gilscope binary; prefix: what runs it (setpriv ...)."""
         self.port = free_port(host)
         addr = f"[{host}]" if ":" in host else host
-        self.argv = [gilscope, "serve", "--listen", f"{addr}:{self.port}", "--rate", RATE,
-                     *args]
+        self.argv = [*prefix, exe or gilscope, "serve", "--listen", f"{addr}:{self.port}",
+                     "--rate", RATE, *args]
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         line = self.proc.stderr.readline().decode()
@@ -498,5 +499,33 @@ def test_target_execs(gilscope, interp, fleet, serve):
     n = samples_of(s, stay.pid)
     assert n > before[stay.pid], why
     wait_for("more samples of the one that stayed", lambda: samples_of(s, stay.pid) > n)
+    rc, err = s.terminate()
+    assert rc == 0, err
+
+
+def test_unreadable_target(nobody_gilscope, interp, fleet, serve):
+    """serve run as user nobody, told to sample a root-owned Python process
+    it may not read: it keeps serving, counts the process unreadable (with
+    no series of its own), and forgets it once it exits."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root, to run serve as another user against a root-owned target")
+    setpriv = shutil.which("setpriv")
+    if not setpriv:
+        pytest.skip("setpriv not found (util-linux)")
+    marker = f"gsunread-{os.getpid()}-{time.monotonic_ns()}"
+    io = fleet(interp, "io", marker)
+    s = serve("--pid", str(io.pid), exe=nobody_gilscope,
+              prefix=[setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+
+    def gauges():
+        g = parse_exposition(s.scrape())[0]
+        return g[("gilscope_targets", "")], g[("gilscope_targets_unreadable", "")]
+    wait_for("the target counted unreadable", lambda: gauges() == (0, 1),
+             describe=lambda: s.scrape())
+    assert f'pid="{io.pid}"' not in s.scrape()
+    io.stop()
+    wait_for("the exited target no longer counted", lambda: gauges() == (0, 0),
+             describe=lambda: s.scrape())
+    assert s.proc.poll() is None, "serve ended"
     rc, err = s.terminate()
     assert rc == 0, err
