@@ -372,6 +372,7 @@ def stacks_of(samples, pid):
     return out
 
 
+@pytest.mark.asan
 def test_top_stacks(gilscope, interp, fleet, serve):
     marker = f"gstop-{os.getpid()}-{time.monotonic_ns()}"
     gil = fleet(interp, "gil", marker)
@@ -418,6 +419,7 @@ def ipv6_loopback():
     return None
 
 
+@pytest.mark.asan
 def test_listen_ipv6(gilscope, interp, fleet, serve):
     why = ipv6_loopback()
     if why:
@@ -448,6 +450,7 @@ def samples_of(s, pid):
     return v[0] if v else None
 
 
+@pytest.mark.asan
 def test_target_execs(gilscope, interp, fleet, serve):
     """Two targets; one execs another program under serve (the same pid):
     its series go, the other's go on, serve keeps running. Into a program
