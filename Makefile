@@ -216,8 +216,8 @@ fuzz-regress: fuzz-build
 # BENCH_THREADS=1: only the table of cost per thread-sample at 200 to 10,000
 # threads (section 4 of RESULTS.md, the rest left as it is; ~10 min).
 # BENCH_ONLY=SECTION[,SECTION]: only these of rate, slowdown, memory,
-# threads, tree (the process tree), each put into RESULTS.md in place of its
-# section, the rest left as it is.
+# threads, tree (the process tree), serve (serve's overhead), each put into
+# RESULTS.md in place of its section, the rest left as it is.
 BENCH_VENV := bench/.venv
 BENCH_PEERS := py-spy austin-dist==3.7.0
 bench: gilscope $(BENCH_VENV)/.done

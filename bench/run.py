@@ -26,6 +26,9 @@ Measurements, each repeated (medians of >= 5 runs, min-max shown):
   4. cost per thread-sample at 200 to 10,000 threads, at 100 Hz.
   5. a process tree (targets/pool.py: a multiprocessing.Pool of 8 CPU-bound
      workers) sampled with --subprocesses by gilscope and py-spy, as in 1.
+  6. `gilscope serve` at its default rate (20 Hz) over 1 and 4 targets of
+     two busy threads: its CPU per process, and the targets' slowdown by
+     the paired windows of 2.
 
 --only SECTION[,SECTION] measures only some (SECTIONS below) and splices
 them into RESULTS.md.
@@ -48,11 +51,13 @@ import random
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -499,20 +504,69 @@ def mean_ci(xs):
     return {"mean": mean, "lo": mean - half, "hi": mean + half, "half": half, "n": len(xs)}
 
 
-def work_window(target, sampler_pid, seconds):
-    """One window: the target's work units against wall time (the target's
-    own clock) and against its CPU time (every thread's schedstat), and the
-    sampler's CPU share over it."""
+def work_window(targets, sampler_pid, seconds):
+    """One window: the targets' work units against wall time (their own
+    clocks; rates summed over the targets) and against their CPU time (every
+    thread's schedstat), and the sampler's CPU share over it."""
     s0 = task_cpu_ns(sampler_pid)
-    t0, n0 = target.mark()
-    c0 = task_cpu_ns(target.pid)
+    m0 = [(t.mark(), task_cpu_ns(t.pid)) for t in targets]
     time.sleep(seconds)
-    t1, n1 = target.mark()
-    c1 = task_cpu_ns(target.pid)
+    m1 = [(t.mark(), task_cpu_ns(t.pid)) for t in targets]
     s1 = task_cpu_ns(sampler_pid)
-    return {"wall": (n1 - n0) / (t1 - t0), "cpu": (n1 - n0) / ((c1 - c0) / 1e9) if c1 > c0 else None,
-            "target_cpus": (c1 - c0) / 1e9 / (t1 - t0),
-            "sampler_cpu": (s1 - s0) / 1e9 / (t1 - t0) if s0 is not None and s1 is not None else None}
+    units = sum(n1 - n0 for ((_, n0), _), ((_, n1), _) in zip(m0, m1))
+    cpu_s = sum((c1 - c0) / 1e9 for (_, c0), (_, c1) in zip(m0, m1))
+    wall = sum((n1 - n0) / (t1 - t0) for ((t0, n0), _), ((t1, n1), _) in zip(m0, m1))
+    span = statistics.fmean(t1 - t0 for ((t0, _), _), ((t1, _), _) in zip(m0, m1))
+    return {"wall": wall, "cpu": units / cpu_s if cpu_s > 0 else None,
+            "target_cpus": cpu_s / span,
+            "sampler_cpu": (s1 - s0) / 1e9 / span if s0 is not None and s1 is not None else None}
+
+
+def paired_windows(targets, sampler, control, pairs, win, settle):
+    """The pairs of windows of measurement 2 (see slowdown()): `pairs` pairs,
+    one window with the sampler process running and one with it paused
+    (SIGSTOP; with `control`, paused in both), in a random order within each
+    pair, each after `settle` s in its state. Leaves the sampler running."""
+    rows = []
+    for _ in range(pairs):
+        if not running(sampler.proc.pid):
+            raise RuntimeError(f"sampler exited: {sampler.text()[-200:]}")
+        kinds = ["on", "off"]
+        random.shuffle(kinds)
+        pair = {}
+        for k in kinds:
+            on = k == "on" and not control
+            os.kill(sampler.proc.pid, signal.SIGCONT if on else signal.SIGSTOP)
+            time.sleep(settle)
+            pair[k] = work_window(targets, sampler.proc.pid, win)
+        pair["first"] = kinds[0]
+        rows.append(pair)
+    os.kill(sampler.proc.pid, signal.SIGCONT)
+    return rows
+
+
+def stop_paused(c):
+    """Stop a sampler that paired_windows() may have left paused."""
+    try:
+        os.kill(c.proc.pid, signal.SIGCONT)
+    except OSError:
+        pass
+    c.interrupt()
+    c.wait(timeout=60)
+
+
+def pairs_summary(rows):
+    """Slowdown per pair = 1 - sampled / unsampled rate, on wall and on CPU
+    time: mean and 95% interval over the pairs, and the medians beside."""
+    def diffs(what):
+        return [100.0 * (1.0 - p["on"][what] / p["off"][what])
+                if p["on"][what] and p["off"][what] else None for p in rows]
+    return {"wall": mean_ci(diffs("wall")), "cpu": mean_ci(diffs("cpu")),
+            "base_wall": med([p["off"]["wall"] for p in rows]),
+            "target_cpus": med([p["off"]["target_cpus"] for p in rows]),
+            "sampler_cpu_on": med([p["on"]["sampler_cpu"] for p in rows]),
+            "sampler_cpu_off": med([p["off"]["sampler_cpu"] for p in rows]),
+            "pairs": rows}
 
 
 CONTROL = "control"
@@ -549,44 +603,18 @@ def slowdown(tools, py, tag, jobs, pairs, win, settle):
                 if sampler == "py-spy":
                     c.seen.wait(timeout=30)
                 time.sleep(1.0)     # attached and sampling
-                for _ in range(pairs):
-                    if not running(c.proc.pid):
-                        raise RuntimeError(f"{sampler} exited: {c.text()[-200:]}")
-                    kinds = ["on", "off"]
-                    random.shuffle(kinds)
-                    pair = {}
-                    for k in kinds:
-                        on = k == "on" and n != CONTROL
-                        os.kill(c.proc.pid, signal.SIGCONT if on else signal.SIGSTOP)
-                        time.sleep(settle)
-                        pair[k] = work_window(target, c.proc.pid, win)
-                    pair["first"] = kinds[0]
-                    rows.append(pair)
+                rows = paired_windows([target], c, n == CONTROL, pairs, win, settle)
             except Exception as e:  # noqa: BLE001 - report, do not crash the bench
                 log(f"slowdown {tag} {key}: {e}")
             finally:
-                try:
-                    os.kill(c.proc.pid, signal.SIGCONT)
-                except OSError:
-                    pass
-                c.interrupt()
-                c.wait(timeout=60)
+                stop_paused(c)
                 try:
                     os.unlink(out)
                 except OSError:
                     pass
             if len(rows) < 2:
                 continue
-
-            def diffs(what):
-                return [100.0 * (1.0 - p["on"][what] / p["off"][what])
-                        if p["on"][what] and p["off"][what] else None for p in rows]
-            res = {"wall": mean_ci(diffs("wall")), "cpu": mean_ci(diffs("cpu")),
-                   "base_wall": med([p["off"]["wall"] for p in rows]),
-                   "target_cpus": med([p["off"]["target_cpus"] for p in rows]),
-                   "sampler_cpu_on": med([p["on"]["sampler_cpu"] for p in rows]),
-                   "sampler_cpu_off": med([p["off"]["sampler_cpu"] for p in rows]),
-                   "pairs": rows}
+            res = pairs_summary(rows)
             out_jobs[key] = res
             log(f"{tag} slowdown {key}: wall {res['wall']['mean']:+.2f}% "
                 f"± {res['wall']['half']:.2f}, cpu {res['cpu']['mean']:+.2f}% "
@@ -753,8 +781,8 @@ def summarize_threads(per):
 STEADY_FROM = 3.0
 
 # what --only takes: 1. maximum rate, 2. slowdown, 3. memory, 4. thousands
-# of threads, 5. process tree
-SECTIONS = ("rate", "slowdown", "memory", "threads", "tree")
+# of threads, 5. process tree, 6. serve's overhead
+SECTIONS = ("rate", "slowdown", "memory", "threads", "tree", "serve")
 
 
 def running(pid):
@@ -805,6 +833,133 @@ def measure_steady(tools, name, pid, seconds, outfile, nthreads):
         m["requested"] = round(100 * secs)
         m["missed"] = max(0, m["requested"] - n)
     return m
+
+
+# --- 6. serve ---------------------------------------------------------------------------------
+
+def stat_cpu_s(pid):
+    """utime + stime of process pid (all its threads) from /proc/PID/stat, in
+    seconds (10 ms ticks), or None."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            v = f.read().rsplit(")", 1)[1].split()
+        return (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serving(port, n, timeout=30):
+    """Wait until serve at port says it samples n processes."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as r:
+                if re.search(rf"^gilscope_targets {n}$", r.read().decode(), re.M):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"serve did not sample {n} processes within {timeout} s")
+
+
+def serve_overhead(gilscope, py, counts, runs, seconds, pairs, win, settle):
+    """Measurement 6: `gilscope serve` at its default rate over N targets of
+    two busy Python threads each. Per N, `runs` serve processes are started
+    in turn on the same targets; in each, once it samples all N, its CPU time
+    (/proc/PID/stat utime+stime, and every thread's schedstat) over `seconds`
+    s of wall time, divided by N; medians over the runs. With the first of
+    them, the targets' slowdown by the paired windows of measurement 2 (serve
+    paused and resumed), and the A/A control (paused in both)."""
+    out = {}
+    for n in counts:
+        targets = []
+        res = {"cpu": [], "pairs": None, "control": None}
+        try:
+            for _ in range(n):
+                targets.append(Target(py, 2, 0))
+            for r in range(runs):
+                port = free_port()
+                argv = [gilscope, "serve", "--listen", f"127.0.0.1:{port}"]
+                for t in targets:
+                    argv += ["--pid", str(t.pid)]
+                c = Child(argv)
+                try:
+                    serving(port, n)
+                    time.sleep(1.0)     # past attaching
+                    s0, c0, t0 = stat_cpu_s(c.proc.pid), task_cpu_ns(c.proc.pid), time.monotonic()
+                    time.sleep(seconds)
+                    s1, c1, t1 = stat_cpu_s(c.proc.pid), task_cpu_ns(c.proc.pid), time.monotonic()
+                    res["cpu"].append({"stat_pct": 100.0 * (s1 - s0) / (t1 - t0) / n,
+                                       "schedstat_pct": 100.0 * (c1 - c0) / 1e9 / (t1 - t0) / n,
+                                       "seconds": t1 - t0})
+                    log(f"serve over {n}: run {r + 1}: {res['cpu'][-1]['stat_pct']:.3f}% "
+                        f"(stat), {res['cpu'][-1]['schedstat_pct']:.3f}% (schedstat) per process")
+                    if r == 0:
+                        res["pairs"] = pairs_summary(paired_windows(targets, c, False, pairs,
+                                                                    win, settle))
+                        res["control"] = pairs_summary(paired_windows(targets, c, True, pairs,
+                                                                      win, settle))
+                        log(f"serve over {n}: slowdown wall {fmt_ci(res['pairs']['wall'])}, "
+                            f"cpu {fmt_ci(res['pairs']['cpu'])}; control wall "
+                            f"{fmt_ci(res['control']['wall'])}, cpu {fmt_ci(res['control']['cpu'])}")
+                except Exception as e:  # noqa: BLE001 - report, do not crash the bench
+                    log(f"serve over {n}: {e}")
+                finally:
+                    stop_paused(c)
+        finally:
+            for t in targets:
+                t.stop()
+        res["stat_pct"] = med([x["stat_pct"] for x in res["cpu"]])
+        res["schedstat_pct"] = med([x["schedstat_pct"] for x in res["cpu"]])
+        out[str(n)] = res
+    return out
+
+
+def serve_section(doc):
+    """Measurement 6, as markdown lines."""
+    sv = doc.get("serve")
+    if not sv:
+        return []
+    meta = doc["serve_meta"]
+    lines = []
+    w = lines.append
+    w("## 6. `gilscope serve`: overhead at the default rate (20 Hz)")
+    w("")
+    w(stamp(meta))
+    w("")
+    w(f"Targets: N processes of `workers.py 2 0` on {meta['python']} (two CPU-bound Python "
+      "threads each, counting their own work), sampled by one `gilscope serve --pid ... "
+      "--listen 127.0.0.1:PORT` at its default rate, 20 Hz. **gilscope CPU per process** = "
+      "serve's CPU time over a window of "
+      f"{meta['seconds']:g} s of wall time (from 1 s after its /metrics first showed "
+      "`gilscope_targets N`), all its threads (the HTTP thread and the process-table rescan "
+      "every second included), / N / wall time, as % of one core; medians of "
+      f"{meta['runs']} serve processes, min–max in parentheses, read from /proc/PID/stat "
+      "(utime+stime, 10 ms ticks) and from every thread's schedstat (ns). **Target "
+      "slowdown**: with the first serve process, the paired windows of section 2 "
+      f"({meta['pairs']} pairs of {meta['window_s']:g} s windows, serve paused by SIGSTOP in "
+      f"one and running in the other, {meta['settle_s']:g} s settle), the targets' work "
+      "rates summed over the N processes, against wall time and against their CPU time; mean "
+      "of the paired slowdowns and 95% interval; **control**: serve paused in both windows "
+      "(A/A), the smallest slowdown the run can resolve. Positive = slower.")
+    w("")
+    w("| processes | gilscope CPU per process (stat) | (schedstat) | slowdown, work / wall time | "
+      "slowdown, work / target CPU time | control, wall | control, CPU | pairs |")
+    w("|---|---|---|---|---|---|---|---|")
+    for n, r in sv.items():
+        p, c = r.get("pairs") or {}, r.get("control") or {}
+        w(f"| {n} | {fmt_stat(r['stat_pct'], '%', digits=3)} | "
+          f"{fmt_stat(r['schedstat_pct'], '%', digits=3)} | {fmt_ci(p.get('wall'))} | "
+          f"{fmt_ci(p.get('cpu'))} | {fmt_ci(c.get('wall'))} | {fmt_ci(c.get('cpu'))} | "
+          f"{len(p.get('pairs', []))} |")
+    w("")
+    return lines
 
 
 def threads_section(doc):
@@ -1226,6 +1381,7 @@ def report(doc):
     lines += memory_section(doc)
     lines += threads_section(doc)
     lines += tree_section(doc)
+    lines += serve_section(doc)
     lines += how_section(doc, doc.get("skipped"))
     return "\n".join(lines)
 
@@ -1373,7 +1529,8 @@ def write_partial(out, doc, only):
                                   ("slowdown", slowdown_section, "## 2."),
                                   ("memory", memory_section, "## 3."),
                                   ("threads", threads_section, "## 4."),
-                                  ("tree", tree_section, "## 5.")):
+                                  ("tree", tree_section, "## 5."),
+                                  ("serve", serve_section, "## 6.")):
         lines = render(doc) if name in only else []
         if lines:       # nothing measured: the section there stays
             splice_section(out, lines, heading)
@@ -1448,6 +1605,8 @@ def main():
     if only == {"threads"}:
         # the table needs only the interpreter every peer reads
         pairs_wanted = (("3.15", py15, True),) if py15 else (("3.13", py13, False),)
+    if only == {"serve"}:
+        pairs_wanted = (("3.13", py13, False),) if py13 else (("3.15", py15, True),)
     for tag, p, is315 in pairs_wanted:
         if not p:
             doc["skipped"].append(f"no Python {tag} found")
@@ -1550,6 +1709,15 @@ def main():
         doc["tree"], doc["tree_meta"] = timed(run_tree)
         doc["tree_meta"].update({"workers": workers, "runs": runs, "seconds": rate_seconds,
                                  "skipped": [x for x in doc["skipped"] if x.startswith("py-spy")]})
+    if "serve" in only:
+        tag, p, _ = interps[0]
+        sv_runs, sv_seconds = (3, 4) if quick else (5, 10)
+        log(f"serve over 1 and 4 processes on {tag}")
+        doc["serve"], doc["serve_meta"] = timed(lambda: serve_overhead(
+            args.gilscope, p, (1, 4), sv_runs, sv_seconds, pairs_n, window, settle))
+        doc["serve_meta"].update({"python": f"Python {doc['pythons'][tag]['version']}",
+                                  "runs": sv_runs, "seconds": sv_seconds, "pairs": pairs_n,
+                                  "window_s": window, "settle_s": settle})
     if "memory" in only:
         log("memory")
         pairs = [(p, [n for n in names if n != BASE]) for tag, p, names in interps]

@@ -53,7 +53,8 @@ static const struct opt_cmd serve_cmd = {
 	.name = "serve",
 	.synopsis =
 	"usage: gilscope serve [--listen HOST:PORT] (--pid PID ... | --match REGEX | --all)\n"
-	"                      [--rate HZ] [--thread-names REGEX] [--profiles DIR [--every T]]\n"
+	"                      [--rate HZ] [--thread-names REGEX] [--top-stacks N]\n"
+	"                      [--profiles DIR [--every T]]\n"
 	"\n"
 	"Sample the chosen Python processes continuously and serve their GIL and\n"
 	"thread-state metrics at http://HOST:PORT/metrics in the Prometheus text\n"
@@ -64,7 +65,14 @@ static const struct opt_cmd serve_cmd = {
 	"--match is a POSIX extended regular expression over the command line\n"
 	"(arguments joined by spaces); --all takes every process whose executable's\n"
 	"name contains \"python\". With --profiles, DIR/gilscope-PID-TIME.pb.gz is\n"
-	"written per process every interval (gzip'd pprof, as record -f pprof).\n",
+	"written per process every interval (gzip'd pprof, as record -f pprof).\n"
+	"--top-stacks N adds gilscope_stack_threads{stack,state}: for each process\n"
+	"the N heaviest (stack, state) pairs of the last window, the stack its\n"
+	"functions outermost first joined by ';' (at most 200 bytes, outer frames\n"
+	"cut as \"...;\"), the value the threads in it on average. It is a gauge, not\n"
+	"a counter: a stack's series lasts only while it is in the top N, and the\n"
+	"rate() of a counter that comes and goes would be wrong across its gaps;\n"
+	"sum or avg_over_time it instead.\n",
 };
 
 struct window {
@@ -84,6 +92,7 @@ struct sproc {
 	struct verdict v;
 	struct prom_tname tn[PROM_THREAD_NAMES_MAX];	/* --thread-names */
 	size_t ntn;
+	struct prom_stack *stacks;	/* --top-stacks: top_stacks of them */
 };
 
 struct serve {
@@ -97,6 +106,7 @@ struct serve {
 	unsigned rotations;
 	const char *profiles;
 	const regex_t *tnames;	/* --thread-names, or NULL */
+	size_t top_stacks;	/* --top-stacks, 0: none */
 	double every_s;
 	int profiles_ok;
 	/* the published text: written by the sampling thread, read by the
@@ -135,6 +145,7 @@ static void sproc_free(struct sproc *p)
 			agg_release(&p->win[i].agg);
 	if (p->prof_live)
 		agg_release(&p->prof);
+	free(p->stacks);
 	free(p);
 }
 
@@ -363,6 +374,15 @@ static void publish(struct serve *sv)
 		memcpy(pp->threads, p->threads, sizeof(p->threads));
 		pp->tnames = p->tn;
 		pp->ntnames = p->ntn;
+		if (sv->top_stacks && a->samples) {
+			int k;
+
+			if (!p->stacks)
+				p->stacks = calloc(sv->top_stacks, sizeof(*p->stacks));
+			k = p->stacks ? prom_top_stacks(a, sv->top_stacks, p->stacks) : GS_ENOMEM;
+			pp->stacks = p->stacks;
+			pp->nstacks = k > 0 ? (size_t)k : 0;	/* out of memory: none */
+		}
 		pp->taken = m->taken;
 		pp->lost = m->errors;
 		n++;
@@ -505,22 +525,43 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		      MHD_RESPMEM_MUST_FREE);
 }
 
-static int parse_listen(const char *s, struct sockaddr_in *sa)
+/* HOST:PORT: an IPv4 address, or an IPv6 one in brackets ([::1]:9464);
+ * an empty host is 127.0.0.1. *v6: the address is IPv6. */
+static int parse_listen(const char *s, struct sockaddr_storage *ss, int *v6)
 {
+	struct sockaddr_in *sa = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *sa6 = (struct sockaddr_in6 *)ss;
 	char host[64];
-	const char *colon = strrchr(s, ':');
+	const char *colon = strrchr(s, ':'), *h = s;
+	size_t hlen;
 	char *end;
 	long port;
 
-	memset(sa, 0, sizeof(*sa));
-	if (!colon || (size_t)(colon - s) >= sizeof(host))
+	memset(ss, 0, sizeof(*ss));
+	if (!colon)
 		return -1;
-	memcpy(host, s, (size_t)(colon - s));
-	host[colon - s] = 0;
+	hlen = (size_t)(colon - s);
+	*v6 = s[0] == '[';
+	if (*v6) {	/* [ADDR]:PORT */
+		if (hlen < 2 || s[hlen - 1] != ']')
+			return -1;
+		h = s + 1;
+		hlen -= 2;
+	}
+	if (hlen >= sizeof(host))
+		return -1;
+	memcpy(host, h, hlen);
+	host[hlen] = 0;
 	errno = 0;
 	port = strtol(colon + 1, &end, 10);
-	if (errno || *end || end == colon + 1 || port < 1 || port > 65535)
+	if (errno || *end || end == colon + 1 || colon[1] == '-' || colon[1] == '+' ||
+	    port < 1 || port > 65535)
 		return -1;
+	if (*v6) {
+		sa6->sin6_family = AF_INET6;
+		sa6->sin6_port = htons((uint16_t)port);
+		return inet_pton(AF_INET6, host, &sa6->sin6_addr) == 1 ? 0 : -1;
+	}
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)port);
 	if (!host[0])
@@ -587,7 +628,7 @@ int cmd_serve(int argc, char **argv)
 {
 	struct serve *sv;
 	struct loop_opts lo;
-	struct sockaddr_in sa;
+	struct sockaddr_storage sa;
 	struct MHD_Daemon *d = NULL;
 	struct sigaction act;
 	sigset_t all, old;
@@ -596,11 +637,14 @@ int cmd_serve(int argc, char **argv)
 	const char *listen = "127.0.0.1:9464", *match = NULL, *profiles = NULL,
 		   *tnames = NULL;
 	double rate = DEFAULT_RATE, every = 60;
-	int all_py = 0, have_re = 0, have_tre = 0, status = GS_EXIT_OK, ret;
+	long top_stacks = 0;
+	int all_py = 0, have_re = 0, have_tre = 0, status = GS_EXIT_OK, ret, v6 = 0;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD;
 	size_t i;
 	const struct opt opts[] = {
 		{ .name = "listen", .letter = 'l', .kind = OPT_STRING, .dest = &listen,
-		  .arg = "HOST:PORT", .help = "where to serve /metrics (default 127.0.0.1:9464)" },
+		  .arg = "HOST:PORT", .help = "where to serve /metrics (default 127.0.0.1:9464;\n"
+					       "IPv6 in brackets: [::1]:9464)" },
 		{ .name = "pid", .letter = 'p', .kind = OPT_CALL, .call = add_pid, .ctx = &pids,
 		  .arg = "PID", .help = "a process to sample (again for more)" },
 		{ .name = "match", .letter = 'm', .kind = OPT_STRING, .dest = &match,
@@ -612,6 +656,10 @@ int cmd_serve(int argc, char **argv)
 		{ .name = "thread-names", .kind = OPT_STRING, .dest = &tnames, .arg = "REGEX",
 		  .help = "also state seconds per thread name, for the threads\n"
 			  "whose name matches (at most 16 names a process)" },
+		{ .name = "top-stacks", .kind = OPT_LONG, .dest = &top_stacks, .arg = "N",
+		  .lo = 0, .hi = PROM_TOP_STACKS_MAX,
+		  .help = "also the N heaviest stacks of each process, a gauge\n"
+			  "of threads per (stack, state) (default 0: none)" },
 		{ .name = "profiles", .kind = OPT_STRING, .dest = &profiles, .arg = "DIR",
 		  .help = "write a pprof profile per process per interval here" },
 		{ .name = "every", .kind = OPT_CALL, .call = parse_every, .ctx = &every,
@@ -621,9 +669,12 @@ int cmd_serve(int argc, char **argv)
 	opt_parse(&serve_cmd, opts, OPT_COUNT(opts), argc, argv);
 	if ((pids.n > 0) + (match != NULL) + all_py != 1)
 		usage_error("serve", "choose the processes with one of --pid, --match or --all");
-	if (parse_listen(listen, &sa))
-		usage_error("serve", "--listen wants IPV4:PORT like 127.0.0.1:9464, not '%s'",
-			    listen);
+	if (parse_listen(listen, &sa, &v6))
+		usage_error("serve", "--listen wants ADDRESS:PORT like 127.0.0.1:9464 or "
+			    "[::1]:9464 (a numeric address, port 1-65535), not '%s'", listen);
+	if (v6)	/* [::] listens on IPv4 too (dual stack); any other address only itself */
+		flags |= IN6_IS_ADDR_UNSPECIFIED(&((struct sockaddr_in6 *)&sa)->sin6_addr) ?
+			 MHD_USE_DUAL_STACK : MHD_USE_IPv6;
 	if (match)
 		have_re = compile(&re, "--match", match);
 	if (tnames)
@@ -642,6 +693,7 @@ int cmd_serve(int argc, char **argv)
 	sv->rate = rate;
 	sv->profiles = profiles;
 	sv->tnames = have_tre ? &tre : NULL;
+	sv->top_stacks = (size_t)top_stacks;
 	sv->every_s = every;
 	if (profiles)
 		sv->profiles_ok = profiles_check(profiles);
@@ -657,7 +709,8 @@ int cmd_serve(int argc, char **argv)
 	/* the HTTP thread takes no signal: they are the sampler's */
 	sigfillset(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
-	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, ntohs(sa.sin_port), NULL, NULL,
+	d = MHD_start_daemon(flags, v6 ? ntohs(((struct sockaddr_in6 *)&sa)->sin6_port) :
+			     ntohs(((struct sockaddr_in *)&sa)->sin_port), NULL, NULL,
 			     handle, sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 			     MHD_OPTION_CONNECTION_LIMIT, 64U, MHD_OPTION_CONNECTION_TIMEOUT, 10U,
 			     MHD_OPTION_END);

@@ -42,9 +42,9 @@ HELP_RE = re.compile(rf"^# HELP ({NAME}) .*$")
 TYPE_RE = re.compile(rf"^# TYPE ({NAME}) (counter|gauge|untyped|summary|histogram)$")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+def free_port(host="127.0.0.1") -> int:
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+        s.bind((host, 0))
         return s.getsockname()[1]
 
 
@@ -73,17 +73,24 @@ def http_get(url, timeout=5):
 class Member:
     """A fleet.py target, ready once its workers run."""
 
-    def __init__(self, it, mode, marker):
+    def __init__(self, it, mode, marker, then_exec=(), pass_fds=()):
+        """then_exec: what to exec on exec_now() (fleet.py --then-exec);
+        pass_fds: more fds for it to inherit."""
         ready_r, ready_w = os.pipe()
+        then = ["--then-exec", *then_exec] if then_exec else []
         self.proc = subprocess.Popen([it.path, str(FLEET), mode, "--ready-fd", str(ready_w), "--marker",
-                                      marker], stdin=subprocess.PIPE, env=it.env(),
-                                     pass_fds=(ready_w,))
+                                      marker, *then], stdin=subprocess.PIPE, env=it.env(),
+                                     pass_fds=(ready_w, *pass_fds))
         os.close(ready_w)
         self.pid = self.proc.pid
         self.tids = es.read_workers_ready(ready_r, self.proc, f"fleet.py {mode} on {it.path}")
 
     def cpu_ns(self):
         return {r: es.read_kstate(self.pid, t).cpu_ns for r, t in self.tids.items()}
+
+    def exec_now(self):
+        self.proc.stdin.write(b"x")
+        self.proc.stdin.flush()
 
     def stop(self):
         if self.proc.poll() is None:
@@ -94,10 +101,12 @@ class Member:
 class Serve:
     """`gilscope serve` on a free loopback port, ready once it says where."""
 
-    def __init__(self, gilscope, *args):
-        self.port = free_port()
-        self.argv = [gilscope, "serve", "--listen", f"127.0.0.1:{self.port}", "--rate", RATE,
-                     *args]
+    def __init__(self, gilscope, *args, host="127.0.0.1", exe=None, prefix=()):
+        """exe: another gilscope binary; prefix: what runs it (setpriv ...)."""
+        self.port = free_port(host)
+        addr = f"[{host}]" if ":" in host else host
+        self.argv = [*prefix, exe or gilscope, "serve", "--listen", f"{addr}:{self.port}",
+                     "--rate", RATE, *args]
         self.proc = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         line = self.proc.stderr.readline().decode()
@@ -105,7 +114,7 @@ class Serve:
             self.proc.kill()
             pytest.fail(f"serve did not start: {line}{self.proc.stderr.read().decode()}",
                         pytrace=False)
-        self.url = f"http://127.0.0.1:{self.port}"
+        self.url = f"http://{addr}:{self.port}"
 
     def scrape(self):
         status, text = http_get(self.url + "/metrics")
@@ -165,8 +174,8 @@ def started_by(make):
     for the teardown."""
     started = []
 
-    def start(*args):
-        started.append(make(*args))
+    def start(*args, **kw):
+        started.append(make(*args, **kw))
         return started[-1]
     return start, started
 
@@ -181,7 +190,7 @@ def fleet():
 
 @pytest.fixture
 def serve(gilscope):
-    start, started = started_by(lambda *args: Serve(gilscope, *args))
+    start, started = started_by(lambda *args, **kw: Serve(gilscope, *args, **kw))
     yield start
     for s in started:
         es.end_process(s.proc)
@@ -351,3 +360,175 @@ def test_match_finds_late_process(gilscope, interp, fleet, serve):
     rc, err = s.terminate()
     assert rc == 0, err
     assert "SIGHUP" in err, err
+
+
+def stacks_of(samples, pid):
+    """{(stack, state): threads} of gilscope_stack_threads for pid."""
+    out = {}
+    for (n, ls), v in samples.items():
+        if n == "gilscope_stack_threads" and f'pid="{pid}"' in ls:
+            stack = re.search(r'stack="((?:[^"\\]|\\.)*)"', ls).group(1)
+            out[(stack, re.search(r'state="([a-z_]+)"', ls).group(1))] = v
+    return out
+
+
+@pytest.mark.asan
+def test_top_stacks(gilscope, interp, fleet, serve):
+    marker = f"gstop-{os.getpid()}-{time.monotonic_ns()}"
+    gil = fleet(interp, "gil", marker)
+    cpu0 = gil.cpu_ns()
+    t0 = time.monotonic()
+    wide = serve("--pid", str(gil.pid), "--top-stacks", "10")
+    narrow = serve("--pid", str(gil.pid), "--top-stacks", "2")
+    plain = serve("--pid", str(gil.pid))
+    # 3 s of samples behind the window of both
+    for s in (wide, narrow):
+        wait_for("3 s of samples", lambda: series(parse_exposition(s.scrape())[0],
+                 "gilscope_target_samples_total", pid=gil.pid) >= [3 * float(RATE)])
+    every = stacks_of(parse_exposition(wide.scrape())[0], gil.pid)
+    top2 = stacks_of(parse_exposition(narrow.scrape())[0], gil.pid)
+    wall = time.monotonic() - t0
+    cpu = {r: (v - cpu0[r]) / 1e9 / wall for r, v in gil.cpu_ns().items()}
+    per_stack = {}
+    for (stack, _), v in every.items():
+        per_stack[stack] = per_stack.get(stack, 0) + v
+    why = f"stacks {every}; top 2 {top2}; workers' CPU shares {cpu}"
+    # the two workers ran (the kernel says so), in spin(): the heaviest
+    # stack, about two threads of the four on average
+    assert all(v > 0.1 for v in cpu.values()), why
+    heaviest = max(per_stack, key=per_stack.get)
+    assert heaviest.endswith("spin") and heaviest.split(";")[-1] == "spin", why
+    assert 1.6 < per_stack[heaviest] < 2.2, why
+    # the main thread (on stdin) and the watchdog (asleep) too: more pairs
+    # than 2, of which --top-stacks 2 shows 2
+    assert len(every) >= 3, why
+    assert len(top2) == 2, why
+    assert "gilscope_stack_threads{" not in plain.scrape()
+    for s in (wide, narrow, plain):
+        rc, err = s.terminate()
+        assert rc == 0, err
+
+
+def ipv6_loopback():
+    """Why ::1 cannot be bound here, or None when it can."""
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+    except OSError as e:
+        return f"this kernel has no IPv6 loopback (::1): {e}"
+    return None
+
+
+@pytest.mark.asan
+def test_listen_ipv6(gilscope, interp, fleet, serve):
+    why = ipv6_loopback()
+    if why:
+        pytest.skip(why)
+    marker = f"gsv6-{os.getpid()}-{time.monotonic_ns()}"
+    io = fleet(interp, "io", marker)
+    s = serve("--pid", str(io.pid), host="::1")
+    assert s.url.startswith("http://[::1]:")
+    wait_for("the target in /metrics over ::1", lambda: f'pid="{io.pid}"' in s.scrape())
+    # [::1] is IPv6 only: nothing of it on 127.0.0.1
+    assert http_get(f"http://127.0.0.1:{s.port}/metrics", timeout=2)[0] is None
+    rc, err = s.terminate()
+    assert rc == 0, err
+
+
+@pytest.mark.parametrize("bad", ["[::1]9464", "::1:9464", "[::1:9464", "[nothost]:9464",
+                                 "127.0.0.1:0", "127.0.0.1:http", "1.2.3:9464"])
+def test_listen_malformed(gilscope, bad):
+    r = subprocess.run([gilscope, "serve", "--listen", bad, "--pid", str(os.getpid())],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2, r
+    lines = r.stderr.splitlines()
+    assert len(lines) == 1 and "--listen" in lines[0] and bad in lines[0], r.stderr
+
+
+def samples_of(s, pid):
+    v = series(parse_exposition(s.scrape())[0], "gilscope_target_samples_total", pid=pid)
+    return v[0] if v else None
+
+
+@pytest.mark.asan
+def test_target_execs(gilscope, interp, fleet, serve):
+    """Two targets; one execs another program under serve (the same pid):
+    its series go, the other's go on, serve keeps running. Into a program
+    that is not Python: nothing of it stays, and it is not counted
+    unreadable. Into Python again: sampled anew, its counters from zero,
+    its threads as the new program has them."""
+    marker = f"gsexec-{os.getpid()}-{time.monotonic_ns()}"
+    stay = fleet(interp, "io", marker)
+    sleep = shutil.which("sleep")
+    to_c = fleet(interp, "io", marker, then_exec=(sleep, "120"))
+    again_r, again_w = os.pipe()
+    to_py = fleet(interp, "io", marker, then_exec=(interp.path, str(FLEET), "gil", "--ready-fd",
+                                                    str(again_w), "--marker", marker + "-again"),
+                  pass_fds=(again_w,))
+    os.close(again_w)
+    s = serve("--pid", str(stay.pid), "--pid", str(to_c.pid), "--pid", str(to_py.pid))
+    wait_for("the three in /metrics, 3 s of samples each", lambda: all(
+        (samples_of(s, m.pid) or 0) >= 3 * float(RATE) for m in (stay, to_c, to_py)),
+        describe=lambda: s.scrape())
+    before = {m.pid: samples_of(s, m.pid) for m in (stay, to_c, to_py)}
+
+    to_c.exec_now()
+    wait_for("the kernel says it runs sleep", lambda: os.path.realpath(
+        f"/proc/{to_c.pid}/exe") == os.path.realpath(sleep))
+    last = samples_of(s, to_py.pid)
+    to_py.exec_now()
+    tids = es.read_workers_ready(again_r, to_py.proc, f"fleet.py gil after exec on {interp.path}")
+    assert set(tids) == {"gil0", "gil1"}
+    # the Python one back as the program it is now: its counters from zero
+    # (the command label, cut to 80 bytes, need not show the difference),
+    # and its threads as they are now: of its four only the main thread in
+    # io, where the io program had its two workers there too
+    first = wait_for("the exec'd Python sampled anew", lambda: (
+        lambda v: v is not None and v < last and v)(samples_of(s, to_py.pid)),
+        describe=lambda: s.scrape())
+    wait_for("the exec'd Python's threads as the gil program's", lambda: series(
+        parse_exposition(s.scrape())[0], "gilscope_threads", pid=to_py.pid, state="io") == [1],
+        describe=lambda: s.scrape())
+    wait_for("the one running sleep gone from /metrics",
+             lambda: f'pid="{to_c.pid}"' not in s.scrape(), describe=lambda: s.scrape())
+    text = s.scrape()
+    samples, _ = parse_exposition(text)
+    why = f"before {before}, before exec {last}, after {first}\n{text}"
+    assert s.proc.poll() is None, "serve ended"
+    assert sum(series(samples, "gilscope_threads", pid=to_py.pid)) == 4, why
+    assert samples[("gilscope_targets", "")] == 2, why
+    assert samples[("gilscope_targets_unreadable", "")] == 0, why
+    # the one that stayed: sampled all along
+    n = samples_of(s, stay.pid)
+    assert n > before[stay.pid], why
+    wait_for("more samples of the one that stayed", lambda: samples_of(s, stay.pid) > n)
+    rc, err = s.terminate()
+    assert rc == 0, err
+
+
+def test_unreadable_target(nobody_gilscope, interp, fleet, serve):
+    """serve run as user nobody, told to sample a root-owned Python process
+    it may not read: it keeps serving, counts the process unreadable (with
+    no series of its own), and forgets it once it exits."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root, to run serve as another user against a root-owned target")
+    setpriv = shutil.which("setpriv")
+    if not setpriv:
+        pytest.skip("setpriv not found (util-linux)")
+    marker = f"gsunread-{os.getpid()}-{time.monotonic_ns()}"
+    io = fleet(interp, "io", marker)
+    s = serve("--pid", str(io.pid), exe=nobody_gilscope,
+              prefix=[setpriv, "--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+
+    def gauges():
+        g = parse_exposition(s.scrape())[0]
+        return g[("gilscope_targets", "")], g[("gilscope_targets_unreadable", "")]
+    wait_for("the target counted unreadable", lambda: gauges() == (0, 1),
+             describe=lambda: s.scrape())
+    assert f'pid="{io.pid}"' not in s.scrape()
+    io.stop()
+    wait_for("the exited target no longer counted", lambda: gauges() == (0, 0),
+             describe=lambda: s.scrape())
+    assert s.proc.poll() is None, "serve ended"
+    rc, err = s.terminate()
+    assert rc == 0, err

@@ -1,7 +1,10 @@
 /* test_prom.c - the Prometheus text renderer (report/prom): escaping and
- * cutting of label values, which series exist when, one sample per line. */
+ * cutting of label values, which series exist when, one sample per line;
+ * the top stacks of a window (--top-stacks). */
 #include "unit.h"
 #include "../../src/report/prom.h"
+
+#include <stdio.h>
 
 #include <string.h>
 
@@ -120,9 +123,94 @@ static void t_thread_names(struct unit *u)
 	strbuf_release(&sb);
 }
 
+static void feed(struct agg *a, int tid, enum gs_state st, const struct agg_frame_in *f,
+		 size_t n, uint64_t key)
+{
+	struct agg_thread_in in;
+
+	memset(&in, 0, sizeof(in));
+	in.tid = tid;
+	in.name = "t";
+	in.state = st;
+	in.frames = f;
+	in.nframes = n;
+	in.stack_key = key;
+	agg_add_thread(a, &in);
+}
+
+/* --top-stacks: the same stack of two threads counted together, per state,
+ * heaviest first, n of them; names with ';' or '"' made safe; a deep stack
+ * cut to PROM_STACK_MAX bytes from the outside, its innermost frame kept */
+static void t_top_stacks(struct unit *u)
+{
+	static const struct agg_frame_in hot[] = { { "hot", "m.py", 3 }, { "mid", "m.py", 2 },
+						   { "main", "m.py", 1 } };
+	static const struct agg_frame_in odd[] = { { "a\"b;c", "m.py", 5 }, { "main", "m.py", 1 } };
+	struct agg_frame_in deep[100];
+	char names[100][24];
+	struct agg a;
+	struct agg_options o;
+	struct prom_stack top[8];
+	struct prom_proc p;
+	struct prom_self self = { 0 };
+	struct strbuf sb = STRBUF_INIT;
+	const char *out;
+	size_t len;
+	int i, n;
+
+	for (i = 0; i < 100; i++) {
+		snprintf(names[i], sizeof(names[i]), "frame_%03u", (unsigned)i % 1000u);
+		deep[i].func = names[i];
+		deep[i].file = "d.py";
+		deep[i].line = i;
+	}
+	memset(&o, 0, sizeof(o));
+	o.rate_hz = 10;
+	CHECK_EQ(u, agg_init(&a, &o), 0);
+	for (i = 0; i < 10; i++) {
+		agg_begin_sample(&a, (uint64_t)i * 100000000ull, 1, 1, 0);
+		feed(&a, 1, ST_PYTHON, hot, 3, 11);	/* pending in the agg */
+		feed(&a, 2, i < 4 ? ST_GIL_WAIT : ST_PYTHON, hot, 3, 0);
+		if (i < 2)
+			feed(&a, 3, ST_IO, odd, 2, 0);
+		if (i == 0)
+			feed(&a, 4, ST_SLEEP, deep, 100, 0);
+		agg_end_sample(&a);
+	}
+	n = prom_top_stacks(&a, 8, top);
+	CHECK_EQ(u, n, 4);
+	if (n == 4) {
+		CHECK_STREQ(u, top[0].stack, "main;mid;hot");
+		CHECK(u, top[0].state == ST_PYTHON && top[0].threads > 1.59 && top[0].threads < 1.61);
+		CHECK_STREQ(u, top[1].stack, "main;mid;hot");
+		CHECK(u, top[1].state == ST_GIL_WAIT && top[1].threads > 0.39 && top[1].threads < 0.41);
+		CHECK_STREQ(u, top[2].stack, "main;a\"b_c");
+		CHECK(u, top[2].state == ST_IO);
+		len = strlen(top[3].stack);
+		CHECK(u, len <= PROM_STACK_MAX && len > PROM_STACK_MAX - 12);
+		CHECK(u, !strncmp(top[3].stack, "...;frame_", 10));
+		CHECK(u, len >= 10 && !strcmp(top[3].stack + len - 10, ";frame_000"));
+	}
+	CHECK_EQ(u, prom_top_stacks(&a, 2, top), 2);	/* N bounds them */
+	memset(&p, 0, sizeof(p));
+	p.pid = 7;
+	p.stacks = top;
+	p.nstacks = 2;
+	top[1] = top[0];
+	memcpy(top[1].stack, "main;a\"b\\c", 11);
+	report_prom(&sb, &p, 1, &self);
+	out = strbuf_str(&sb);
+	CHECK_EQ(u, count(out, "\ngilscope_stack_threads{"), 2);
+	CHECK(u, strstr(out, ",stack=\"main;mid;hot\",state=\"python\"} 1.6\n") != NULL);
+	CHECK(u, strstr(out, ",stack=\"main;a\\\"b\\\\c\",state=\"python\"} 1.6\n") != NULL);
+	strbuf_release(&sb);
+	agg_release(&a);
+}
+
 UNIT_SUITE(prom)
 {
 	UNIT_RUN(u, t_thread_names);
 	UNIT_RUN(u, t_escape_and_cut);
 	UNIT_RUN(u, t_series);
+	UNIT_RUN(u, t_top_stacks);
 }

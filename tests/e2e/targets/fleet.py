@@ -2,13 +2,16 @@
 (tests/e2e/test_serve.py).
 
 usage: fleet.py {gil,io} --ready-fd N [--timeout S] [--marker WORD]
+                [--then-exec PROGRAM ARG...]
 
 gil: two threads of pure Python, contending for the GIL (where there is one).
 io:  two threads blocked reading a pipe nobody writes to.
 Each worker writes {"role", "tid"} on the ready fd once it runs (an io worker
 just before its read), then {"ready": true}; the program ends on EOF or any
 byte on stdin, or after --timeout. The --marker word is only there for
-`serve --match` to find the process by its command line.
+`serve --match` to find the process by its command line. With --then-exec,
+a byte on stdin makes the process exec PROGRAM ARG... (the same pid, its
+open inheritable fds kept) instead of ending; EOF still ends it.
 """
 import argparse
 import json
@@ -22,6 +25,7 @@ p.add_argument("mode", choices=("gil", "io"))
 p.add_argument("--ready-fd", type=int, required=True)
 p.add_argument("--timeout", type=float, default=120)
 p.add_argument("--marker")
+p.add_argument("--then-exec", nargs=argparse.REMAINDER)
 args = p.parse_args()
 
 announce = threading.Lock()
@@ -56,4 +60,5 @@ for i in range(2):
 started.wait()
 say({"ready": True})
 threading.Thread(target=lambda: (time.sleep(args.timeout), os._exit(3)), daemon=True).start()
-sys.stdin.buffer.read(1)
+if sys.stdin.buffer.read(1) and args.then_exec:
+    os.execv(args.then_exec[0], args.then_exec)
