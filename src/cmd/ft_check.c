@@ -146,8 +146,23 @@ int cmd_ft_check(int argc, char **argv)
 				status = GS_EXIT_ERROR;
 				goto out;
 			}
+			if (isolation == 2 && in.forked_fails[0]) {
+				fprintf(stderr, "gilscope: pytest-forked does not work for %s (%s): "
+					"a test that passes fails under --forked; install versions "
+					"that work together or leave out --isolation forked\n",
+					o.python, in.forked_fails);
+				status = GS_EXIT_ERROR;
+				goto out;
+			}
+			if (in.has_forked && in.forked_fails[0])
+				fprintf(stderr, "gilscope: pytest-forked is installed but does not "
+					"work here (%s): isolating each test itself\n",
+					in.forked_fails);
+			if (isolation == 2 && stress)
+				fprintf(stderr, "gilscope: --stress runs each test in a process of "
+					"gilscope's own, not with --forked\n");
 			/* the runs under stress are gilscope's own */
-			o.forked = in.has_forked && !stress;
+			o.forked = in.has_forked && !in.forked_fails[0] && !stress;
 		}
 		if (stress && ft_command_kind(o.argv, o.argc, &first) != FT_KIND_PYTEST) {
 			fprintf(stderr, "gilscope: --stress runs pytest tests only: running without "

@@ -73,6 +73,26 @@ static const char wrapper_code[] =
 	"try:\n"
 	"    if kind == 'probe':\n"
 	"        import importlib.util, json, platform, site, sysconfig\n"
+	"        def forked_fails():\n"
+	"            # pytest-forked installed: does a test that passes pass\n"
+	"            # under --forked? (1.7.5 under pytest 9: none does)\n"
+	"            if not (importlib.util.find_spec('pytest_forked') and importlib.util.find_spec('pytest')):\n"
+	"                return None\n"
+	"            import subprocess, tempfile, importlib.metadata as md\n"
+	"            with tempfile.TemporaryDirectory() as d:\n"
+	"                with open(os.path.join(d, 'test_gilscope_forked.py'), 'w') as f:\n"
+	"                    f.write('def test_passes():\\n    pass\\n')\n"
+	"                try:\n"
+	"                    r = subprocess.run([sys.executable, '-m', 'pytest', '-q', '--forked', '-p',\n"
+	"                        'no:cacheprovider', d], cwd=d, capture_output=True, text=True,\n"
+	"                        timeout=30, stdin=subprocess.DEVNULL)\n"
+	"                except (OSError, subprocess.SubprocessError) as e:\n"
+	"                    return 'pytest-forked could not be tried: %s' % e\n"
+	"            if r.returncode == 0:\n"
+	"                return None\n"
+	"            lines = [l for l in (r.stdout + r.stderr).splitlines() if 'EXITED' in l or 'rror' in l]\n"
+	"            return 'pytest-forked %s with pytest %s: %s' % (md.version('pytest-forked'),\n"
+	"                md.version('pytest'), (lines or ['exit status %d' % r.returncode])[0].strip()[:160])\n"
 	"        paths = sysconfig.get_paths()\n"
 	"        dirs = site.getsitepackages() + [paths['platlib'], paths['purelib']]\n"
 	"        print(json.dumps({'version': platform.python_version(),\n"
@@ -81,7 +101,8 @@ static const char wrapper_code[] =
 	"            'site': list(dict.fromkeys(os.path.realpath(d) for d in dirs)),\n"
 	"            'pytest': importlib.util.find_spec('pytest') is not None,\n"
 	"            'forked': importlib.util.find_spec('pytest_forked') is not None,\n"
-	"            'run_parallel': importlib.util.find_spec('pytest_run_parallel') is not None}))\n"
+	"            'run_parallel': importlib.util.find_spec('pytest_run_parallel') is not None,\n"
+	"            'forked_fails': forked_fails()}))\n"
 	"    elif kind == 'pytest':\n"
 	"        sys.argv = ['pytest'] + args\n"
 	"        import pytest\n"
@@ -591,6 +612,8 @@ int ft_probe(struct ft_session *ss, const char *python, struct ft_interp *out)
 	out->has_pytest = jmsg_true(msg, "pytest");
 	out->has_forked = jmsg_true(msg, "forked");
 	out->has_run_parallel = jmsg_true(msg, "run_parallel");
+	snprintf(out->forked_fails, sizeof(out->forked_fails), "%s",
+		 jmsg_str(msg, "forked_fails") ? jmsg_str(msg, "forked_fails") : "");
 	if (python == ss->o->python) {
 		json_t *site = json_object_get(msg, "site"), *d;
 		size_t i;

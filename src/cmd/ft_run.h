@@ -51,6 +51,9 @@ struct ft_interp {
 	int free_threaded;
 	int has_pytest;
 	int has_forked;		/* pytest-forked is installed */
+	/* ... but a test that passes fails under --forked: why ("": it
+	 * works, or is not installed) */
+	char forked_fails[256];
 	int has_run_parallel;	/* pytest-run-parallel is installed */
 };
 

@@ -51,6 +51,15 @@ def ft_forked(ft):
     return it, str(venv / "bin" / "python")
 
 
+@pytest.fixture(scope="module")
+def ft_forked_broken(ft):
+    """(interpreter, its venv's python with pytest 9.2 and pytest-forked
+    1.7.5: every test it forks fails there)."""
+    it, _ = ft
+    venv = es.install_package(it, "pytest==9.2.0", "pytest", "pytest-forked==1.7.5")
+    return it, str(venv / "bin" / "python")
+
+
 def leftovers(suite: Path) -> List[str]:
     """Processes still running in the suite's directory (a test process or
     anything it started)."""
@@ -399,3 +408,25 @@ def test_interrupt_gives_a_partial_report_and_ends_the_tests(gilscope):
     doc = json.loads(out)
     assert doc["interrupted"] is True and doc["runs_done"] < doc["runs_total"], ctx
     assert not leftovers(cwd), ctx
+
+
+def test_pytest_forked_that_does_not_work(gilscope, ft_forked_broken):
+    """pytest-forked installed where it cannot work (1.7.5 under pytest 9:
+    "running the test EXITED with status 3" for every test): gilscope tries
+    a test that passes under --forked first, and on its own (auto) isolates
+    each test itself and says why, rather than report every test failing;
+    asked for --isolation forked, it refuses with one line."""
+    _, py = ft_forked_broken
+    doc, ctx, t = ft_check(gilscope, py, "crash", ["-n", "1", "-t", "60"])
+    assert doc["isolation"] == "gilscope", ctx
+    assert "pytest-forked is installed but does not work here" in ctx, ctx
+    assert "EXITED" in ctx, ctx
+    assert t["test_fine"]["class"] == "pass", ctx
+    assert t["test_abort"]["class"] == "crash" and t["test_abort"]["signal"] == "SIGABRT", ctx
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON")}
+    res = subprocess.run([gilscope, "ft-check", "-q", "--python", py, "--isolation", "forked",
+                          "--", "pytest", "."], cwd=SUITES / "clean", capture_output=True,
+                         text=True, env=env, timeout=RUN_TIMEOUT, stdin=subprocess.DEVNULL)
+    assert res.returncode == 1, (res.returncode, res.stdout, res.stderr)
+    lines = res.stderr.strip().splitlines()
+    assert len(lines) == 1 and "pytest-forked does not work for" in lines[0], res.stderr
