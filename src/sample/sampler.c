@@ -1148,7 +1148,8 @@ static void names_go_on(struct sampler *s)
 	for (i = 0; i < nr->n; i++)
 		if (!nr->names[i][0])
 			lookup_name(s, i, name_key(&nr->th[i]), nr->names[i]);
-	memcpy(s->pynames, nr->names, nr->n * sizeof(*nr->names));
+	if (nr->n)
+		memcpy(s->pynames, nr->names, nr->n * sizeof(*nr->names));
 	for (i = 0; i < nr->n; i++)
 		s->name_ids[i] = name_key(&nr->th[i]);
 	s->nnames = nr->n;
@@ -1176,8 +1177,10 @@ static void names_start(struct sampler *s, size_t npy)
 		nr->names = names;
 		nr->cap = npy;
 	}
-	memcpy(nr->th, s->pythreads, npy * sizeof(*nr->th));
-	memset(nr->names, 0, npy * sizeof(*nr->names));
+	if (npy) {	/* none: no buffers yet (and none needed) */
+		memcpy(nr->th, s->pythreads, npy * sizeof(*nr->th));
+		memset(nr->names, 0, npy * sizeof(*nr->names));
+	}
 	nr->n = npy;
 	memset(&nr->cur, 0, sizeof(nr->cur));
 	nr->cost_ns = 0;
