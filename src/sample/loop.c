@@ -144,12 +144,6 @@ static void progress(const struct loop_stats *st, double elapsed, int final)
 /* from a tick: the target is gone (st->target_* say how) */
 #define TICK_GONE 0x40000000
 
-/*
- * The deadlines, for one process or a tree of them: `tick` takes one
- * sample (of everything sampled) and returns 0 to go on, TICK_GONE when
- * the target is gone, or anything else from the caller's callback, which
- * ends the loop and is returned.
- */
 /* xorshift64*: the moment of each cell's sample; nothing to do with
  * security, only with not being in step with the target. */
 static uint64_t dither_next(uint64_t *x)
@@ -166,6 +160,12 @@ static uint64_t dither(uint64_t *x, uint64_t period)
 	return period > 1 ? (dither_next(x) >> 11) % period : 0;
 }
 
+/*
+ * The deadlines, for one process or a tree of them: `tick` takes one
+ * sample (of everything sampled) and returns 0 to go on, TICK_GONE when
+ * the target is gone, or anything else from the caller's callback, which
+ * ends the loop and is returned.
+ */
 static int run_deadlines(const struct loop_opts *o, int (*tick)(void *tctx, struct loop_stats *st),
 			 void *tctx, struct loop_stats *st, int *reaped)
 {

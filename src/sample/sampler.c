@@ -739,19 +739,21 @@ static int free_run(struct sampler *s, struct thread_cache *c, struct thread_sam
 	if (fresh || (!c->free_native && c->free_ok && smp->t_ns - c->free_check >= window)) {
 		int ok = !read_stay(s, c, &vcsw, &run);
 
-		if (!fresh && ok && vcsw == c->free_vcsw &&
-		    (4 * (run - c->free_run) >= smp->t_ns - c->free_from ||
-		     run - c->free_run >= FREE_RUN_PROOF_NS)) {
-			/* it never blocked and kept running: C code */
-			c->free_native = 1;
-			t->restate_n = c->free_n;
-			t->restate_from_ns = c->free_from;
-			t->restate_from = ST_GIL_WAIT;
-		} else if (!fresh && ok && vcsw == c->free_vcsw) {
-			/* never blocked, but ran too little to tell C code
-			 * kept from a CPU from a woken waiter kept from one:
-			 * its run time since free_from decides, later */
-			c->free_check = smp->t_ns;
+		if (!fresh && ok && vcsw == c->free_vcsw) {
+			if (4 * (run - c->free_run) >= smp->t_ns - c->free_from ||
+			    run - c->free_run >= FREE_RUN_PROOF_NS) {
+				/* it never blocked and kept running: C code */
+				c->free_native = 1;
+				t->restate_n = c->free_n;
+				t->restate_from_ns = c->free_from;
+				t->restate_from = ST_GIL_WAIT;
+			} else {
+				/* never blocked, but ran too little to tell C
+				 * code kept from a CPU from a woken waiter kept
+				 * from one: its run time since free_from
+				 * decides, later */
+				c->free_check = smp->t_ns;
+			}
 		} else {
 			/* (again) from here on */
 			c->free_n = 0;
