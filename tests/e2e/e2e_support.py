@@ -727,6 +727,28 @@ def read_workers_ready(ready_r: int, proc: subprocess.Popen, what: str) -> Dict[
     pytest.fail(f"{what} did not start", pytrace=False)
 
 
+def read_json_line(rd, timeout: float, what: str, on_timeout=None) -> dict:
+    """One JSON line from a target's pipe (a text file object) within
+    `timeout` s; on a timeout `on_timeout()` (e.g. end the target) runs and
+    the test fails; the pipe ending first is an assertion."""
+    ready, _, _ = select.select([rd], [], [], timeout)
+    if not ready:
+        detail = on_timeout() if on_timeout else None
+        pytest.fail(f"the target did not send {what} within {timeout:.0f} s"
+                    + (f": {detail}" if detail else ""), pytrace=False)
+    line = rd.readline()
+    assert line, f"the target ended before {what}"
+    return json.loads(line)
+
+
+def sampled_window(doc: Optional[dict]) -> str:
+    """"FIRST LAST": the window gilscope sampled (its first and last
+    sample, CLOCK_MONOTONIC ns, the target's time.monotonic_ns()), for a
+    target that measures its ground truth over it; "0 0" without a report."""
+    smp = doc["sampling"] if doc else {}
+    return f"{smp.get('first_sample_monotonic_ns', 0)} {smp.get('last_sample_monotonic_ns', 0)}"
+
+
 def end_process(proc: subprocess.Popen, grace: float = 10):
     """SIGTERM, then SIGKILL after `grace` s; reaped either way."""
     if proc.poll() is not None:

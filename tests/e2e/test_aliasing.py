@@ -10,7 +10,6 @@ window gilscope sampled (its first and last sample, CLOCK_MONOTONIC).
 """
 import json
 import os
-import select
 import subprocess
 
 import pytest
@@ -20,16 +19,6 @@ import e2e_support as es
 INTERPRETERS = "representative"
 TARGET = es.REPO / "tests" / "e2e" / "targets" / "square_wave.py"
 WINDOW_S = 3
-
-
-def read_line(rd, proc, timeout, what):
-    ready, _, _ = select.select([rd], [], [], timeout)
-    if not ready:
-        proc.kill()
-        pytest.fail(f"the target did not send {what} within {timeout} s", pytrace=False)
-    line = rd.readline()
-    assert line, f"the target ended before {what}"
-    return json.loads(line)
 
 
 @pytest.mark.parametrize("rate", ["100", "200"])
@@ -45,18 +34,17 @@ def test_square_wave_in_step_with_the_rate(gilscope, interp, rate):
     rd = os.fdopen(r_ready, "r")
     ctl = os.fdopen(w_ctl, "w", buffering=1)
     try:
-        hello = read_line(rd, proc, 60, "its readiness")
+        hello = es.read_json_line(rd, 60, "its readiness", proc.kill)
         run = es.run_gilscope(gilscope, ["diagnose", "--pid", str(hello["pid"]), "-d",
                                          str(WINDOW_S), "-r", rate, "--json"])
         doc = json.loads(run.stdout) if run.returncode == 0 else None
-        smp = doc["sampling"] if doc else {}
-        ctl.write(f"stop {smp.get('first_sample_monotonic_ns', 0)} "
-                  f"{smp.get('last_sample_monotonic_ns', 0)}\n")
-        truth = read_line(rd, proc, 30, "its measurements")
+        ctl.write(f"stop {es.sampled_window(doc)}\n")
+        truth = es.read_json_line(rd, 30, "its measurements", proc.kill)
     finally:
         ctl.close()
         es.end_process(proc)
     assert run.returncode == 0, run.describe()
+    smp = doc["sampling"]
     # the wave was kept: about one busy stretch per 10 ms of the window
     cycles = (smp["last_sample_monotonic_ns"] - smp["first_sample_monotonic_ns"]) / 1e7
     assert truth["stretches"] >= 0.8 * cycles, (truth, cycles)

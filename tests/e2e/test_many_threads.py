@@ -15,7 +15,6 @@ a busy two-core machine is for bench/ (make bench BENCH_THREADS=1).
 """
 import json
 import os
-import select
 import shutil
 import subprocess
 import time
@@ -62,15 +61,10 @@ class ManyThreads:
         self.spinners = hello["spinners"]
 
     def read_msg(self, timeout: float, what: str) -> dict:
-        ready, _, _ = select.select([self.rd], [], [], timeout)
-        if not ready:
+        def ended():
             self.close()
-            pytest.fail(f"the target did not send {what} within {timeout:.0f} s: "
-                        f"{self.proc.stderr.read().decode(errors='replace')[-2000:]}",
-                        pytrace=False)
-        line = self.rd.readline()
-        assert line, f"the target ended before {what}"
-        return json.loads(line)
+            return self.proc.stderr.read().decode(errors="replace")[-2000:]
+        return es.read_json_line(self.rd, timeout, what, ended)
 
     def wait_blocked(self, timeout: float = 60) -> None:
         """Until /proc says every blocked thread is in its system call (a
@@ -121,10 +115,8 @@ def diagnose(gilscope, t: ManyThreads, prefix=None, extra=()):
     run = es.run_gilscope(gilscope, ["diagnose", "--pid", str(t.pid), "-d", str(WINDOW_S),
                                      "-r", RATE, "--json", *extra], prefix=prefix)
     doc = json.loads(run.stdout) if run.returncode == 0 else None
-    smp = doc["sampling"] if doc else {}
     # the spinners' work is measured over the window gilscope sampled
-    t.ctl.write(f"stop {smp.get('first_sample_monotonic_ns', 0)} "
-                f"{smp.get('last_sample_monotonic_ns', 0)}\n")
+    t.ctl.write(f"stop {es.sampled_window(doc)}\n")
     truth = t.read_msg(60, "its measurements")
     assert run.returncode == 0, run.describe()
     assert not es.diag_schema_errors(doc), es.diag_schema_errors(doc)[:5]
